@@ -1,0 +1,137 @@
+#!/usr/bin/env node
+// The one entry point behind `npm start`, `npm test`, `npm run bench` and `npm run proto`.
+// Dependency-free on purpose: it runs on a fresh clone before anything is installed. It
+// installs what is missing (npm dependencies; on Debian/Ubuntu, nats-server and protoc with
+// apt), then hands over to the real command.
+import { spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const [command = 'help', ...args] = process.argv.slice(2);
+
+/** Binaries the project needs from the system, with their Debian package. */
+const SYSTEM_TOOLS = [
+  { bin: 'nats-server', pkg: 'nats-server', env: 'SEQLINE_NATS_SERVER', paths: ['/usr/sbin/nats-server', '/usr/bin/nats-server', '/usr/local/bin/nats-server'] },
+  { bin: 'protoc', pkg: 'protobuf-compiler', env: 'SEQLINE_PROTOC', paths: ['/usr/bin/protoc', '/usr/local/bin/protoc'] },
+];
+
+const say = (msg) => process.stderr.write(`[seqline] ${msg}\n`);
+
+function onPath(bin) {
+  return (process.env.PATH ?? '').split(':').some((d) => d && existsSync(join(d, bin)));
+}
+
+function ensureSystemTools() {
+  const missing = SYSTEM_TOOLS.filter((t) => !(process.env[t.env] && existsSync(process.env[t.env])) && !onPath(t.bin) && !t.paths.some(existsSync));
+  if (missing.length === 0) return;
+  const pkgs = missing.map((t) => t.pkg);
+  if (!existsSync('/etc/debian_version') || !onPath('apt-get')) {
+    say(`missing: ${missing.map((t) => t.bin).join(', ')}. Install ${pkgs.join(' and ')} with your package manager, or set ${missing.map((t) => t.env).join(' / ')} to the binary.`);
+    process.exit(1);
+  }
+  const sudo = process.getuid?.() === 0 ? [] : ['sudo'];
+  say(`installing ${pkgs.join(', ')} with apt-get`);
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  for (const step of [['apt-get', 'update', '-qq'], ['apt-get', 'install', '-y', '-qq', ...pkgs]]) {
+    const cmd = [...sudo, ...step];
+    const r = spawnSync(cmd[0], cmd.slice(1), { stdio: 'inherit', env });
+    if (r.status !== 0) {
+      say(`\`${cmd.join(' ')}\` failed; install ${pkgs.join(' and ')} yourself and run this again`);
+      process.exit(1);
+    }
+  }
+}
+
+function workspaceManifests() {
+  const manifests = [join(root, 'package.json')];
+  for (const group of ['libs', 'services', 'examples']) {
+    const dir = join(root, group);
+    if (!existsSync(dir)) continue;
+    for (const name of readdirSync(dir)) {
+      const p = join(dir, name, 'package.json');
+      if (existsSync(p)) manifests.push(p);
+    }
+  }
+  for (const extra of ['infra/local', 'bench']) {
+    const p = join(root, extra, 'package.json');
+    if (existsSync(p)) manifests.push(p);
+  }
+  return manifests;
+}
+
+function ensureNodeModules() {
+  const hash = createHash('sha256');
+  for (const m of workspaceManifests()) hash.update(m).update(readFileSync(m));
+  const digest = hash.digest('hex');
+  const stamp = join(root, 'node_modules/.seqline-install-stamp');
+  if (existsSync(stamp) && readFileSync(stamp, 'utf8') === digest) return;
+  say('installing npm dependencies (npm install)');
+  const r = spawnSync('npm', ['install', '--no-audit', '--no-fund'], { cwd: root, stdio: 'inherit' });
+  if (r.status !== 0) {
+    say('npm install failed');
+    process.exit(r.status ?? 1);
+  }
+  writeFileSync(stamp, digest);
+}
+
+/** Runs a command in the foreground; Ctrl-C goes to it (same process group), we wait for it. */
+function run(cmd, cmdArgs, env = {}) {
+  return new Promise((done) => {
+    const child = spawn(cmd, cmdArgs, { cwd: root, stdio: 'inherit', env: { ...process.env, NX_DAEMON: 'false', NX_NO_CLOUD: 'true', ...env } });
+    const forward = (signal) => child.kill(signal);
+    process.on('SIGINT', () => {}); // the child gets it from the terminal; we wait for it to exit
+    process.on('SIGTERM', forward);
+    child.on('exit', (code, signal) => done(code ?? (signal ? 128 : 1)));
+  });
+}
+
+const tsx = (script, scriptArgs) => run(process.execPath, ['--import', 'tsx', join(root, script), ...scriptArgs]);
+
+async function main() {
+  switch (command) {
+    case 'start':
+      ensureSystemTools();
+      ensureNodeModules();
+      return tsx('infra/local/src/main.ts', args);
+    case 'test': {
+      ensureSystemTools();
+      ensureNodeModules();
+      const code = await run(join(root, 'node_modules/.bin/nx'), ['run-many', '-t', 'typecheck', 'lint', 'test', '--outputStyle=static', ...args]);
+      return summarize(code);
+    }
+    case 'bench':
+      ensureSystemTools();
+      ensureNodeModules();
+      return tsx('bench/run.ts', args);
+    case 'proto':
+      ensureSystemTools();
+      ensureNodeModules();
+      return run(process.execPath, [join(root, 'libs/proto/scripts/generate.mjs'), ...args]);
+    default:
+      process.stderr.write('usage: node infra/local/bootstrap.mjs start|test|bench <name>|proto [--check]\n');
+      return command === 'help' ? 0 : 2;
+  }
+}
+
+/** One closing line for the whole run, summed from every project's vitest JSON report. */
+function summarize(code) {
+  let passed = 0;
+  let failed = 0;
+  let skipped = 0;
+  for (const m of workspaceManifests().slice(1)) {
+    const report = join(dirname(m), 'dist/test-report.json');
+    if (!existsSync(report)) continue;
+    const r = JSON.parse(readFileSync(report, 'utf8'));
+    passed += r.numPassedTests ?? 0;
+    failed += r.numFailedTests ?? 0;
+    skipped += (r.numPendingTests ?? 0) + (r.numTodoTests ?? 0);
+  }
+  if (code !== 0 && failed === 0) failed = 1; // typecheck, lint or a crashed run: still a failure
+  process.stdout.write(`\nTests: ${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}\n`);
+  return code;
+}
+
+process.exitCode = await main();
