@@ -1,0 +1,19 @@
+// @seqline/testkit: real NATS (JetStream) and PostgreSQL for tests, on free ports, with
+// per-test names and databases that clean up after themselves (`await using`).
+//
+// Integration tests (*.int.test.ts) get one NATS and one PostgreSQL per run from
+// global-setup.ts and reach them with testEnv(); startNats/startPostgres start extra servers
+// for tests that need to stop, kill or restart one.
+export { freePort, uniqueName, waitFor, type WaitForOptions } from './support.js';
+export { NATS_SERVER_MISSING, startNats, type NatsServer, type StartNatsOptions } from './nats-server.js';
+export { startPostgres, type PostgresMode, type PostgresServer, type StartPostgresOptions } from './postgres-server.js';
+export { POSTGRES_MISSING } from './postgres-system.js';
+export { EMBEDDED_POSTGRES_MISSING } from './postgres-embedded.js';
+export {
+  createTestDatabase,
+  deleteStreamsWithPrefix,
+  natsConnection,
+  testEnv,
+  type TestDatabase,
+  type TestEnv,
+} from './test-env.js';
