@@ -1,0 +1,176 @@
+// The sequencer service: the only source of Snowflake ids (DESIGN.md §5).
+//
+// Lifecycle: connect to NATS (retrying with backoff, never crash-looping) → lease a worker id
+// → read the durable high-water mark → serve gRPC AllocateIds. Each response's ids are minted
+// by one SeqIdGenerator and handed out only once the stored ceiling covers them and the lease
+// is still valid, so ids are unique across live sequencers (distinct worker ids) and increase
+// across restarts (the ceiling), whatever the clock does. On drain: NOT_SERVING, finish the
+// calls in flight, release the lease, close NATS.
+import { performance } from 'node:perf_hooks';
+import { hostname } from 'node:os';
+import { status, type ServerUnaryCall, type sendUnaryData } from '@grpc/grpc-js';
+import { Kvm } from '@nats-io/kv';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { connectNats } from '@seqline/bus';
+import { sequencerPb } from '@seqline/proto';
+import { RunningState, startGrpcServer, type GrpcServer, type Logger, type Service } from '@seqline/runtime';
+import { SeqIdGenerator, systemClock, type Clock } from '@seqline/seq';
+import { MAX_ALLOCATE, type SequencerConfig } from './config.js';
+import { HighWaterMark } from './high-water.js';
+import { WorkerLease } from './lease.js';
+
+export interface SequencerDeps {
+  readonly logger: Logger;
+  /** Wall clock for ids (injected to test clocks that go back). */
+  readonly clock?: Clock;
+}
+
+export interface SequencerInfo {
+  readonly port: number;
+  readonly workerId: number;
+}
+
+export class SequencerService implements Service {
+  readonly id = 'sequencer';
+  readonly ready: Promise<SequencerInfo>;
+  readonly #config: SequencerConfig;
+  readonly #logger: Logger;
+  readonly #clock: Clock;
+  readonly #state = new RunningState('sequencer', { backoff: { initialMs: 200, maxMs: 5000 } });
+  #resolveReady!: (info: SequencerInfo) => void;
+  #rejectReady!: (err: unknown) => void;
+  #running: Promise<void> | undefined;
+  #nc: NatsConnection | undefined;
+  #lease: WorkerLease | undefined;
+  #grpc: GrpcServer | undefined;
+  #stopping: Promise<void> | undefined;
+  #failure: Error | undefined;
+
+  constructor(config: SequencerConfig, deps: SequencerDeps) {
+    this.#config = config;
+    this.#logger = deps.logger;
+    this.#clock = deps.clock ?? systemClock;
+    this.ready = new Promise((resolve, reject) => {
+      this.#resolveReady = resolve;
+      this.#rejectReady = reject;
+    });
+    this.ready.catch(() => {}); // observed through run() as well
+  }
+
+  /** Starts (once) and resolves when stopped; rejects if start-up failed or the lease was lost. */
+  run(): Promise<void> {
+    this.#running ??= this.#main();
+    return this.#running;
+  }
+
+  async drain(): Promise<void> {
+    await this.stop();
+  }
+
+  stop(): Promise<void> {
+    this.#stopping ??= this.#shutdown();
+    return this.#stopping;
+  }
+
+  async #main(): Promise<void> {
+    try {
+      await this.#startUp();
+    } catch (err) {
+      this.#rejectReady(err);
+      await this.stop();
+      throw err;
+    }
+    await new Promise<void>((resolve) => this.#state.signal.addEventListener('abort', () => resolve(), { once: true }));
+    await this.stop();
+    if (this.#failure) throw this.#failure;
+  }
+
+  async #startUp(): Promise<void> {
+    const instance = this.#config.instanceId ?? `${hostname()}:${process.pid}`;
+    const nc = await connectNats({ servers: this.#config.natsUrls, name: `sequencer ${instance}`, logger: this.#logger, state: this.#state });
+    if (nc === undefined) throw new Error('stopped before NATS was reached');
+    this.#nc = nc;
+    const kvm = new Kvm(nc);
+    const prefix = this.#config.bucketPrefix;
+    const leases = await kvm.create(`${prefix}_sequencer_leases`, { history: 1, ttl: this.#config.leaseTtlMs });
+    const marks = await kvm.create(`${prefix}_sequencer_hwm`, { history: 1 });
+    const leaseOptions = { instance, ttlMs: this.#config.leaseTtlMs, monotonic: () => performance.now() };
+    const lease =
+      this.#config.workerId === undefined
+        ? await WorkerLease.acquireAny(leases, leaseOptions)
+        : await WorkerLease.acquire(leases, this.#config.workerId, leaseOptions);
+    this.#lease = lease;
+    this.#scheduleRenewal(lease);
+    const { hwm, floor } = await HighWaterMark.open(marks, lease.workerId, this.#config.reserveMs, this.#clock.now());
+    const generator = new SeqIdGenerator({ workerId: lease.workerId, clock: this.#clock, ...(floor === undefined ? {} : { floor }) });
+    this.#grpc = await startGrpcServer({
+      host: this.#config.host,
+      port: this.#config.port,
+      services: [{ name: 'seqline.v1.Sequencer', definition: sequencerPb.SequencerService, implementation: this.#handlers(generator, hwm, lease) }],
+    });
+    this.#logger.info('sequencer serving', { port: this.#grpc.port, workerId: lease.workerId, floor, ceilingMs: hwm.ceilingMs });
+    this.#resolveReady({ port: this.#grpc.port, workerId: lease.workerId });
+  }
+
+  #handlers(generator: SeqIdGenerator, hwm: HighWaterMark, lease: WorkerLease): sequencerPb.SequencerServer {
+    return {
+      allocateIds: (call: ServerUnaryCall<sequencerPb.AllocateIdsRequest, sequencerPb.AllocateIdsResponse>, callback: sendUnaryData<sequencerPb.AllocateIdsResponse>) => {
+        const { count } = call.request;
+        if (!Number.isInteger(count) || count < 1 || count > MAX_ALLOCATE) {
+          callback({ code: status.INVALID_ARGUMENT, details: `count must be between 1 and ${MAX_ALLOCATE}, got ${count}` });
+          return;
+        }
+        if (!lease.isValid()) {
+          callback({ code: status.UNAVAILABLE, details: `worker id ${lease.workerId}: lease not renewed in time; not issuing ids` });
+          return;
+        }
+        const ranges = generator.allocate(count);
+        hwm.cover(generator.lastTimestampMs).then(
+          () => callback(null, { ranges: ranges.map((r) => ({ first: r.first, count: r.count })), workerId: lease.workerId }),
+          (err: unknown) => {
+            this.#logger.error('cannot store the high-water mark', { err });
+            callback({ code: status.UNAVAILABLE, details: 'cannot store the high-water mark; retry' });
+          },
+        );
+      },
+    };
+  }
+
+  #scheduleRenewal(lease: WorkerLease): void {
+    const every = Math.floor(this.#config.leaseTtlMs / 3);
+    const tick = (): void => {
+      lease.renew().then(
+        () => this.#state.setTimeout(tick, every),
+        (err: unknown) => {
+          if (lease.lost) {
+            this.#logger.error('worker-id lease lost; stopping', { workerId: lease.workerId, err });
+            this.#failure = lease.lost;
+            this.#grpc?.health.setAll(false);
+            this.#state.stop(lease.lost);
+            return;
+          }
+          this.#logger.warn('cannot renew worker-id lease; retrying', { workerId: lease.workerId, reason: err instanceof Error ? err.message : String(err) });
+          this.#state.setTimeout(tick, Math.min(every, 1000));
+        },
+      );
+    };
+    this.#state.setTimeout(tick, every);
+  }
+
+  async #shutdown(): Promise<void> {
+    this.#state.stop();
+    await this.#grpc?.shutdown(10_000);
+    await this.#lease?.release().catch((err: unknown) => this.#logger.warn('cannot release worker-id lease', { err }));
+    await this.#nc?.drain().catch(() => this.#nc?.close());
+    this.#rejectReady(new Error('stopped'));
+  }
+}
+
+/** Starts a sequencer and resolves once it serves (for tests and embedding). */
+export async function startSequencer(config: SequencerConfig, deps: SequencerDeps): Promise<SequencerService> {
+  const service = new SequencerService(config, deps);
+  const running = service.run();
+  running.catch(() => {});
+  await service.ready;
+  return service;
+}
