@@ -1,0 +1,18 @@
+// Configuration of the local stack (`npm start`), declared once for `--help` and the README.
+import { type ConfigOf, oneOf, optionalStr, port, str } from '@seqline/runtime';
+
+export const localStackSchema = {
+  dataDir: str({ env: 'SEQLINE_DATA_DIR', default: '.seqline', description: 'local data: NATS store, PostgreSQL cluster, generated secrets, logs' }),
+  natsPort: port({ env: 'SEQLINE_LOCAL_NATS_PORT', default: 14222, description: 'port of the local nats-server (JetStream)' }),
+  postgresPort: port({ env: 'SEQLINE_LOCAL_POSTGRES_PORT', default: 15432, description: 'port of the local PostgreSQL' }),
+  postgresUrl: optionalStr({ env: 'SEQLINE_POSTGRES_URL', description: 'use this PostgreSQL instead of starting one', secret: true }),
+  postgresMode: oneOf({
+    env: 'SEQLINE_POSTGRES_MODE',
+    values: ['embedded', 'system'] as const,
+    default: 'embedded',
+    description: 'embedded = PostgreSQL binaries from npm; system = the machine\'s /usr/lib/postgresql',
+  }),
+  sequencerPort: port({ env: 'SEQLINE_SEQUENCER_PORT', default: 50051, description: 'sequencer gRPC port' }),
+} as const;
+
+export type LocalStackConfig = ConfigOf<typeof localStackSchema>;

@@ -1,0 +1,98 @@
+// `npm start`: the whole stack on this machine. NATS (JetStream) and PostgreSQL with their data
+// under SEQLINE_DATA_DIR (kept between runs), then every service, each reported healthy; Ctrl-C
+// stops the services (they drain), then PostgreSQL, then NATS.
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { ConfigError, describeConfig, parseConfig } from '@seqline/runtime';
+import { startNats, startPostgres, type NatsServer, type PostgresServer } from '@seqline/testkit';
+import postgres from 'postgres';
+import { localStackSchema } from './config.js';
+import { loadOrCreateSecrets } from './secrets.js';
+import { spawnService, waitForGrpcHealth, type ServiceProcess } from './services.js';
+
+const root = resolve(import.meta.dirname, '../../..');
+
+if (process.argv.includes('--help') || process.argv.includes('-h')) {
+  console.log(`npm start: run Seqline locally (NATS, PostgreSQL and every service).
+
+Environment:
+${describeConfig(localStackSchema)}
+
+Each service also reads its own variables (see README.md); Ctrl-C stops everything.`);
+  process.exit(0);
+}
+
+let config;
+try {
+  config = parseConfig(localStackSchema, process.env);
+} catch (err) {
+  console.error(err instanceof ConfigError ? err.message : err);
+  process.exit(78);
+}
+const dataDir = resolve(root, config.dataDir);
+const logDir = join(dataDir, 'logs');
+mkdirSync(logDir, { recursive: true });
+const secrets = loadOrCreateSecrets(dataDir);
+
+let nats: NatsServer | undefined;
+let pg: PostgresServer | undefined;
+const services: ServiceProcess[] = [];
+let stopping = false;
+
+/** Stops services, then PostgreSQL, then NATS, and exits. Later calls (a second Ctrl-C) wait for the first. */
+async function stopAll(code: number): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  console.log('stopping…');
+  for (const s of [...services].reverse()) await s.stop();
+  await pg?.stop();
+  await nats?.stop();
+  console.log('stopped');
+  process.exit(code);
+}
+process.on('SIGINT', () => void stopAll(0));
+process.on('SIGTERM', () => void stopAll(0));
+
+const line = (name: string, where: string, state: string): void => console.log(`  ${name.padEnd(11)} ${where.padEnd(46)} ${state}`);
+
+try {
+  console.log(`Seqline local stack (data in ${dataDir})`);
+  nats = await startNats({ port: config.natsPort, storeDir: join(dataDir, 'nats') });
+  line('NATS', nats.url, 'healthy');
+
+  let postgresUrl = config.postgresUrl;
+  if (postgresUrl === undefined) {
+    pg = await startPostgres({
+      mode: config.postgresMode,
+      port: config.postgresPort,
+      dataDir: join(dataDir, 'postgres'),
+      keepData: true,
+      durable: true,
+      password: secrets.postgresPassword,
+    });
+    postgresUrl = pg.url;
+  }
+  const sql = postgres(postgresUrl, { max: 1, onnotice: () => {} });
+  await sql`select 1`;
+  await sql.end();
+  line('PostgreSQL', postgresUrl.replace(/:[^:@/]*@/, ':***@'), 'healthy');
+
+  const env = { ...process.env, SEQLINE_NATS_URL: nats.url, SEQLINE_POSTGRES_URL: postgresUrl };
+  const sequencer = spawnService(root, 'sequencer', 'services/sequencer/src/main.ts', { ...env, SEQLINE_SEQUENCER_PORT: String(config.sequencerPort) }, logDir);
+  services.push(sequencer);
+  await waitForGrpcHealth(`127.0.0.1:${config.sequencerPort}`, sequencer);
+  line('sequencer', `127.0.0.1:${config.sequencerPort} (gRPC)`, 'healthy');
+
+  console.log(`\nSeqline ready: NATS ${nats.url}, PostgreSQL superuser password in ${join(dataDir, 'secrets.json')}, logs in ${logDir}`);
+  console.log('The HTTP gateway (http://127.0.0.1:8080) arrives with the write path; Ctrl-C stops the stack.');
+  for (const s of services) {
+    void s.exited.then((code) => {
+      if (stopping) return;
+      console.error(`${s.name} exited unexpectedly (code ${code}); see ${s.logFile}`);
+      void stopAll(1);
+    });
+  }
+} catch (err) {
+  console.error(`start failed: ${err instanceof Error ? err.message : String(err)}`);
+  await stopAll(1);
+}

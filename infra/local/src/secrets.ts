@@ -1,0 +1,19 @@
+// Secrets of the local stack are generated on first start and kept in <dataDir>/secrets.json
+// (mode 0600), never in the repository. Later starts reuse them, so the data stays reachable.
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+export interface LocalSecrets {
+  readonly postgresPassword: string;
+}
+
+export function loadOrCreateSecrets(dataDir: string): LocalSecrets {
+  const file = join(dataDir, 'secrets.json');
+  const existing: Partial<LocalSecrets> = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Partial<LocalSecrets>) : {};
+  const secrets: LocalSecrets = {
+    postgresPassword: existing.postgresPassword ?? randomBytes(18).toString('base64url'),
+  };
+  writeFileSync(file, `${JSON.stringify(secrets, null, 2)}\n`, { mode: 0o600 });
+  return secrets;
+}

@@ -1,0 +1,75 @@
+// Runs Seqline's services as child processes for the local stack: each one's JSON logs go to
+// <dataDir>/logs/<name>.log, its health is polled until it serves, and stopping sends SIGTERM
+// (the service drains) and waits for the exit, with SIGKILL after a grace period.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { credentials, Metadata } from '@grpc/grpc-js';
+import { healthPb } from '@seqline/proto';
+
+export interface ServiceProcess {
+  readonly name: string;
+  readonly logFile: string;
+  readonly exited: Promise<number | null>;
+  stop(graceMs?: number): Promise<void>;
+}
+
+export function spawnService(root: string, name: string, entry: string, env: NodeJS.ProcessEnv, logDir: string): ServiceProcess {
+  const logFile = join(logDir, `${name}.log`);
+  const log = createWriteStream(logFile, { flags: 'a' });
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', join(root, entry)], {
+    cwd: root,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true, // its own process group: Ctrl-C reaches us, and we stop services in order
+  });
+  child.stdout?.pipe(log, { end: false });
+  child.stderr?.pipe(log, { end: false });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const killOnExit = (): void => void child.kill('SIGKILL');
+  process.once('exit', killOnExit);
+  let stopping: Promise<void> | undefined;
+  return {
+    name,
+    logFile,
+    exited,
+    stop: (graceMs = 15_000) =>
+      (stopping ??= (async () => {
+        if (child.exitCode === null && child.signalCode === null) {
+          child.kill('SIGTERM');
+          const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+          await exited;
+          clearTimeout(timer);
+        }
+        process.off('exit', killOnExit);
+        log.end();
+      })()),
+  };
+}
+
+/** Polls the gRPC health service until it answers SERVING; rejects if the process exits first. */
+export async function waitForGrpcHealth(address: string, service: ServiceProcess, timeoutMs = 60_000): Promise<void> {
+  const client = new healthPb.HealthClient(address, credentials.createInsecure());
+  const deadline = Date.now() + timeoutMs;
+  let exitCode: number | null | undefined;
+  void service.exited.then((code) => (exitCode = code));
+  try {
+    while (Date.now() < deadline) {
+      if (exitCode !== undefined) throw new Error(`${service.name} exited with code ${exitCode}:\n${await tail(service.logFile)}`);
+      const serving = await new Promise<boolean>((resolve) =>
+        client.check({ service: '' }, new Metadata(), { deadline: Date.now() + 1000 }, (err, res) => resolve(!err && res?.status === healthPb.HealthCheckResponse_ServingStatus.SERVING)),
+      );
+      if (serving) return;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error(`${service.name} not healthy within ${timeoutMs} ms:\n${await tail(service.logFile)}`);
+  } finally {
+    client.close();
+  }
+}
+
+async function tail(file: string, lines = 15): Promise<string> {
+  const text = await readFile(file, 'utf8').catch(() => '');
+  return text.trimEnd().split('\n').slice(-lines).join('\n');
+}

@@ -1,0 +1,105 @@
+// Drives the start command the way a person does: run it, wait for "ready", use the services,
+// press Ctrl-C (SIGINT to the whole process group), and check that everything stopped.
+import { spawn } from 'node:child_process';
+import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { createSequencerClient } from '@seqline/sequencer';
+import { freePort } from '@seqline/testkit';
+import postgres from 'postgres';
+import { afterAll, describe, expect, it, vi } from 'vitest';
+
+const root = resolve(import.meta.dirname, '../../..');
+const dirs: string[] = [];
+afterAll(async () => {
+  for (const d of dirs) await rm(d, { recursive: true, force: true });
+});
+
+async function runStack(dataDir: string, ports: { nats: number; pg: number; seq: number }) {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'infra/local/src/main.ts')], {
+    cwd: root,
+    detached: true, // its own process group, like a terminal job
+    env: {
+      ...process.env,
+      SEQLINE_DATA_DIR: dataDir,
+      SEQLINE_LOCAL_NATS_PORT: String(ports.nats),
+      SEQLINE_LOCAL_POSTGRES_PORT: String(ports.pg),
+      SEQLINE_SEQUENCER_PORT: String(ports.seq),
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout.on('data', (b: Buffer) => (out += b.toString()));
+  child.stderr.on('data', (b: Buffer) => (out += b.toString()));
+  let exitCode: number | null | undefined;
+  const exited = new Promise<number | null>((done) => child.once('exit', (code) => done((exitCode = code))));
+  await vi.waitFor(
+    () => {
+      if (exitCode !== undefined) throw new Error(`start command exited with ${exitCode}:\n${out}`);
+      expect(out).toContain('Seqline ready');
+    },
+    { timeout: 90_000, interval: 100 },
+  );
+  const ctrlC = async (): Promise<number | null> => {
+    process.kill(-child.pid!, 'SIGINT');
+    return exited;
+  };
+  return { output: () => out, ctrlC };
+}
+
+const alive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+describe('npm start (infra/local)', () => {
+  it('brings up NATS, PostgreSQL and the sequencer, reports them healthy, and stops cleanly on Ctrl-C; data survives a restart', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'seqline-stack-'));
+    dirs.push(dataDir);
+    await chmod(dataDir, 0o755); // like a checkout: PostgreSQL runs as another OS user when we are root
+    const ports = { nats: await freePort(), pg: await freePort(), seq: await freePort() };
+
+    const first = await runStack(dataDir, ports);
+    const text = first.output();
+    expect(text).toMatch(new RegExp(`NATS\\s+nats://127\\.0\\.0\\.1:${ports.nats}\\s+healthy`));
+    expect(text).toMatch(new RegExp(`PostgreSQL\\s+postgres://postgres:\\*\\*\\*@127\\.0\\.0\\.1:${ports.pg}/postgres\\s+healthy`));
+    expect(text).toMatch(new RegExp(`sequencer\\s+127\\.0\\.0\\.1:${ports.seq} \\(gRPC\\)\\s+healthy`));
+    const secrets = JSON.parse(await readFile(join(dataDir, 'secrets.json'), 'utf8')) as { postgresPassword: string };
+    expect(secrets.postgresPassword).toMatch(/^[A-Za-z0-9_-]{24}$/);
+
+    const client = createSequencerClient(`127.0.0.1:${ports.seq}`);
+    const { ranges } = await client.allocate(10);
+    client.close();
+    expect(ranges.reduce((n, r) => n + r.count, 0)).toBe(10);
+    const sql = postgres(`postgres://postgres:${secrets.postgresPassword}@127.0.0.1:${ports.pg}/postgres`, { max: 1 });
+    await sql`create table kept (v int)`;
+    await sql`insert into kept values (42)`;
+    await sql.end();
+
+    const pids = (await readFile(join(dataDir, 'postgres/postmaster.pid'), 'utf8')).split('\n')[0];
+    expect(await first.ctrlC()).toBe(0);
+    expect(first.output()).toMatch(/stopping…\nstopped\n$/);
+    expect(alive(Number(pids))).toBe(false);
+
+    const second = await runStack(dataDir, ports);
+    const again = postgres(`postgres://postgres:${secrets.postgresPassword}@127.0.0.1:${ports.pg}/postgres`, { max: 1 });
+    expect(await again`select v from kept`).toEqual([{ v: 42 }]);
+    await again.end();
+    expect(await second.ctrlC()).toBe(0);
+  });
+
+  it('prints its configuration with --help', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'infra/local/src/main.ts'), '--help'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (b: Buffer) => (out += b.toString()));
+    const code = await new Promise<number | null>((done) => child.once('exit', done));
+    expect(code).toBe(0);
+    for (const name of ['SEQLINE_DATA_DIR', 'SEQLINE_LOCAL_NATS_PORT', 'SEQLINE_LOCAL_POSTGRES_PORT', 'SEQLINE_POSTGRES_URL', 'SEQLINE_SEQUENCER_PORT']) {
+      expect(out).toContain(name);
+    }
+  });
+});
