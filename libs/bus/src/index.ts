@@ -1,3 +1,7 @@
-// The message bus: connections, and (later) subjects, streams, consumers and codecs.
+// The message bus: connections, subjects, streams (DESIGN.md §2–§3).
 export { connectNats } from './connect.js';
 export type { ConnectOptions } from './connect.js';
+export { busNames, shardOf, TOKEN } from './names.js';
+export type { BusNames } from './names.js';
+export { DEFAULT_STREAM_LIMITS, ensureStreams } from './streams.js';
+export type { StreamLimits } from './streams.js';

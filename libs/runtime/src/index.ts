@@ -13,3 +13,4 @@ export type { HealthCheck, HealthReport, HealthServer } from './health.js';
 export { GrpcHealth, startGrpcServer } from './grpc.js';
 export type { GrpcServer, GrpcServiceEntry } from './grpc.js';
 export { meter, tracer, withSpan } from './telemetry.js';
+export { hashPassword, parseStoredHash, SCRYPT_PARAMS, verifyPassword } from './password.js';

@@ -1,0 +1,47 @@
+// Creates (or updates) the two streams at start-up; every service that publishes calls it, so
+// the order services start in does not matter.
+import { jetstreamManager, RetentionPolicy, StorageType, type StreamConfig } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
+import type { BusNames } from './names.js';
+
+export interface StreamLimits {
+  /** How long ops stay in the log after being applied (ns). */
+  readonly opsMaxAgeMs: number;
+  /** How long changes stay for resume; older resumes use storage's compacted catch-up. */
+  readonly changesMaxAgeMs: number;
+  /** A publish repeated with the same Nats-Msg-Id within this window is dropped. */
+  readonly duplicateWindowMs: number;
+  readonly replicas: number;
+}
+
+export const DEFAULT_STREAM_LIMITS: StreamLimits = {
+  opsMaxAgeMs: 7 * 24 * 3600_000,
+  changesMaxAgeMs: 7 * 24 * 3600_000,
+  duplicateWindowMs: 10 * 60_000,
+  replicas: 1,
+};
+
+const nanos = (ms: number): number => ms * 1_000_000;
+
+export async function ensureStreams(nc: NatsConnection, names: BusNames, limits: StreamLimits = DEFAULT_STREAM_LIMITS): Promise<void> {
+  const jsm = await jetstreamManager(nc);
+  const configs: (Partial<StreamConfig> & { name: string; max_age: number })[] = [
+    { name: names.opsStream, subjects: [names.opsWildcard()], max_age: nanos(limits.opsMaxAgeMs) },
+    { name: names.changesStream, subjects: [names.changesWildcard()], max_age: nanos(limits.changesMaxAgeMs), allow_direct: true },
+  ];
+  for (const c of configs) {
+    const config = {
+      ...c,
+      retention: RetentionPolicy.Limits,
+      storage: StorageType.File,
+      duplicate_window: Math.min(nanos(limits.duplicateWindowMs), c.max_age),
+      num_replicas: limits.replicas,
+    };
+    try {
+      await jsm.streams.add(config);
+    } catch (err) {
+      if (!/already in use|exists/i.test(err instanceof Error ? err.message : String(err))) throw err;
+      await jsm.streams.update(config.name, config);
+    }
+  }
+}

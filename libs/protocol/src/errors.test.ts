@@ -1,0 +1,33 @@
+import { Metadata, status, type ServiceError } from '@grpc/grpc-js';
+import { describe, expect, it } from 'vitest';
+import { ERRORS, ProtocolError, toProtocolError } from './errors.js';
+
+function serviceError(code: number, details: string, metadata = new Metadata()): ServiceError {
+  return Object.assign(new Error(details), { code, details, metadata });
+}
+
+describe('the error table', () => {
+  it('maps each code to its HTTP status', () => {
+    expect(Object.fromEntries(Object.entries(ERRORS).map(([code, e]) => [code, e.http]))).toEqual({
+      INVALID_SQL: 400, EMPTY_SQL: 400, PARAMS_WITH_BATCH: 400, INVALID_PARAMETER: 400, INVALID_INPUT: 400, UNSUPPORTED: 400,
+      SQL_EXECUTION_ERROR: 400, TABLE_NOT_FOUND: 400, MISSING_AUTHORIZATION: 401, TOKEN_EXPIRED: 401, INVALID_CREDENTIALS: 401,
+      PERMISSION_DENIED: 403, NOT_FOUND: 404, PAYLOAD_TOO_LARGE: 413, RATE_LIMIT_EXCEEDED: 429, INTERNAL_ERROR: 500, UNAVAILABLE: 503,
+    });
+  });
+
+  it('round-trips a protocol error through gRPC status and metadata', () => {
+    const sent = new ProtocolError('TABLE_NOT_FOUND', 'table app.x does not exist').toGrpc();
+    expect(sent.code).toBe(status.NOT_FOUND);
+    const back = ProtocolError.fromGrpc(serviceError(sent.code!, sent.details!, sent.metadata));
+    expect([back.code, back.message, back.httpStatus]).toEqual(['TABLE_NOT_FOUND', 'table app.x does not exist', 400]);
+  });
+
+  it('turns foreign gRPC failures into UNAVAILABLE or INTERNAL_ERROR without leaking details', () => {
+    expect(ProtocolError.fromGrpc(serviceError(status.UNAVAILABLE, 'connect ECONNREFUSED 10.0.0.1')).code).toBe('UNAVAILABLE');
+    expect(ProtocolError.fromGrpc(serviceError(status.DEADLINE_EXCEEDED, 'deadline')).code).toBe('UNAVAILABLE');
+    const internal = ProtocolError.fromGrpc(serviceError(status.UNKNOWN, 'TypeError: x is undefined'));
+    expect([internal.code, internal.message]).toEqual(['INTERNAL_ERROR', 'internal error']);
+    expect(toProtocolError(Object.assign(new Error('bad sql'), { code: 'INVALID_SQL' })).code).toBe('INVALID_SQL');
+    expect(toProtocolError(new Error('boom')).message).toBe('internal error');
+  });
+});

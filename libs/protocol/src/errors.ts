@@ -1,0 +1,74 @@
+// The one table of error codes (PROTOCOL.md §2, §4): each code with its HTTP status and the
+// gRPC status it travels as between services. Errors cross gRPC as a status whose details
+// are the message and whose trailing metadata `seqline-error-code` names the code, so the
+// gateway answers exactly what the service that failed decided.
+import { Metadata, status, type ServiceError, type StatusObject } from '@grpc/grpc-js';
+
+export const ERRORS = {
+  INVALID_SQL: { http: 400, grpc: status.INVALID_ARGUMENT },
+  EMPTY_SQL: { http: 400, grpc: status.INVALID_ARGUMENT },
+  PARAMS_WITH_BATCH: { http: 400, grpc: status.INVALID_ARGUMENT },
+  INVALID_PARAMETER: { http: 400, grpc: status.INVALID_ARGUMENT },
+  INVALID_INPUT: { http: 400, grpc: status.INVALID_ARGUMENT },
+  UNSUPPORTED: { http: 400, grpc: status.UNIMPLEMENTED },
+  SQL_EXECUTION_ERROR: { http: 400, grpc: status.FAILED_PRECONDITION },
+  TABLE_NOT_FOUND: { http: 400, grpc: status.NOT_FOUND },
+  MISSING_AUTHORIZATION: { http: 401, grpc: status.UNAUTHENTICATED },
+  TOKEN_EXPIRED: { http: 401, grpc: status.UNAUTHENTICATED },
+  INVALID_CREDENTIALS: { http: 401, grpc: status.UNAUTHENTICATED },
+  PERMISSION_DENIED: { http: 403, grpc: status.PERMISSION_DENIED },
+  NOT_FOUND: { http: 404, grpc: status.NOT_FOUND },
+  PAYLOAD_TOO_LARGE: { http: 413, grpc: status.RESOURCE_EXHAUSTED },
+  RATE_LIMIT_EXCEEDED: { http: 429, grpc: status.RESOURCE_EXHAUSTED },
+  INTERNAL_ERROR: { http: 500, grpc: status.INTERNAL },
+  UNAVAILABLE: { http: 503, grpc: status.UNAVAILABLE },
+} as const;
+
+export type ErrorCode = keyof typeof ERRORS;
+export const ERROR_CODE_METADATA = 'seqline-error-code';
+
+export function isErrorCode(code: unknown): code is ErrorCode {
+  return typeof code === 'string' && Object.hasOwn(ERRORS, code);
+}
+
+/** An error a client may see: a code from the table and a message without internals. */
+export class ProtocolError extends Error {
+  override readonly name = 'ProtocolError';
+  readonly code: ErrorCode;
+  readonly details: unknown;
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown; details?: unknown }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.details = options?.details;
+  }
+
+  get httpStatus(): number {
+    return ERRORS[this.code].http;
+  }
+
+  /** For a gRPC handler's callback. */
+  toGrpc(): Partial<StatusObject> {
+    const metadata = new Metadata();
+    metadata.set(ERROR_CODE_METADATA, this.code);
+    return { code: ERRORS[this.code].grpc, details: this.message, metadata };
+  }
+
+  /** Rebuilds the error a service sent; an error without our metadata is UNAVAILABLE or INTERNAL. */
+  static fromGrpc(err: ServiceError): ProtocolError {
+    const code = err.metadata?.get(ERROR_CODE_METADATA)[0];
+    if (isErrorCode(code)) return new ProtocolError(code, err.details, { cause: err });
+    if (err.code === status.UNAVAILABLE || err.code === status.DEADLINE_EXCEEDED) {
+      return new ProtocolError('UNAVAILABLE', 'a Seqline service is unavailable; retry', { cause: err });
+    }
+    return new ProtocolError('INTERNAL_ERROR', 'internal error', { cause: err });
+  }
+}
+
+/** Anything thrown, as a ProtocolError: errors with a known `code` keep it, the rest are INTERNAL_ERROR. */
+export function toProtocolError(err: unknown): ProtocolError {
+  if (err instanceof ProtocolError) return err;
+  const code = (err as { code?: unknown } | null)?.code;
+  if (err instanceof Error && isErrorCode(code)) return new ProtocolError(code, err.message, { cause: err });
+  return new ProtocolError('INTERNAL_ERROR', 'internal error', { cause: err });
+}

@@ -1,0 +1,7 @@
+// @seqline/protocol: the client contract shared by every service (PROTOCOL.md).
+export { ERRORS, ERROR_CODE_METADATA, isErrorCode, ProtocolError, toProtocolError } from './errors.js';
+export type { ErrorCode } from './errors.js';
+export { dataTypeForOid, dateDays, encodeCell, microsToTimestampText, RAW_TEXT_OIDS, timeMicros, timestampMicros } from './cells.js';
+export type { Cell } from './cells.js';
+export { columnFlags, dmlMessage, schemaEntry } from './results.js';
+export type { DdlResult, DmlResult, ErrorBody, QueryResult, SchemaEntry, SchemaFlag, StatementResult, SuccessBody } from './results.js';

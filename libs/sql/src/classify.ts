@@ -1,0 +1,23 @@
+// Which path a statement takes (DESIGN.md §3): reads go to storage, writes to write, DDL and
+// user management to the catalog. EXECUTE AS takes the path of the statement it wraps.
+import type { Statement, StatementClass, StatementKind } from './types.js';
+
+const CLASSES: Readonly<Record<Exclude<StatementKind, 'execute_as'>, StatementClass>> = {
+  select: 'read',
+  insert: 'write',
+  update: 'write',
+  delete: 'write',
+  create_namespace: 'ddl',
+  drop_namespace: 'ddl',
+  create_table: 'ddl',
+  alter_table_add_column: 'ddl',
+  alter_table_drop_column: 'ddl',
+  drop_table: 'ddl',
+  create_user: 'user',
+  alter_user: 'user',
+  drop_user: 'user',
+};
+
+export function classify(stmt: Statement): StatementClass {
+  return stmt.kind === 'execute_as' ? classify(stmt.inner) : CLASSES[stmt.kind];
+}

@@ -1,0 +1,18 @@
+// @seqline/sql: parse (PostgreSQL's own grammar + a thin KalamDB layer), classify, validate,
+// rewrite reads into the caller's partitions, plan writes, and the physical DDL.
+export * from './types.js';
+export { SqlError, SQL_ERROR_CODES } from './errors.js';
+export type { SqlErrorCode } from './errors.js';
+export { assertSqlReady, initSql } from './init.js';
+export { parseStatements } from './parse.js';
+export type { ParseOptions } from './parse.js';
+export { classify } from './classify.js';
+export { DEFAULT_DECIMAL, dataTypeName, parseDataType, pgType } from './types-map.js';
+export { DEFAULT_HASH_PARTITIONS, ddlSql, OWNER_POLICY, partitionName, quoteIdent, quoteLiteral, seqIndexName } from './ddl.js';
+export type { DdlOptions, DdlStatement } from './ddl.js';
+export { ALLOWED_FUNCTIONS, assertFunctionAllowed } from './functions.js';
+export { checkExecuteAs, checkReadAccess, checkWriteAccess, resolveOwner, validateWrite } from './validate.js';
+export { rewriteSelect } from './rewrite.js';
+export type { RewriteContext, RewrittenSelect } from './rewrite.js';
+export { planDml } from './dml.js';
+export type { DeletePlan, DmlContext, InsertPlan, SqlText, UpdatePlan } from './dml.js';

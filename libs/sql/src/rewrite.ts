@@ -1,0 +1,310 @@
+// Isolation, layer 1 (DESIGN.md §2): a user's SELECT is rewritten from its AST so that every
+// table reference reads only the caller's partition, without tombstones. Layer 2 is the
+// seqline_reader role and its row-level-security policies, which storage runs the result under.
+//
+// Every RangeVar that is not a reference to a CTE in scope must name a catalog table (`ns.t`,
+// or bare `t` in the default namespace) and becomes
+//   (SELECT t.c1, …, t._seq, t._deleted FROM ns.t WHERE t._user_id = '<actor>' AND NOT t._deleted) AS t
+// (SHARED tables: without the owner predicate), so `_user_id` is never visible and `SELECT *`
+// gives the user columns, `_seq` and `_deleted`. Anything else (pg_catalog, information_schema,
+// seqline, partitions like t__p0, unknown names) is TABLE_NOT_FOUND with one message whether
+// PostgreSQL has such a relation or not. The walk is default-deny (ast.ts): a node type it has
+// no rule for is UNSUPPORTED.
+//
+// CTE scoping follows PostgreSQL (parse_relation.c): a bare name refers to a CTE of the same
+// query level or an enclosing one; a schema-qualified name never does; in a non-recursive WITH
+// a CTE sees only the CTEs before it, in WITH RECURSIVE all of them. When in doubt a name is a
+// table, so a mistake here costs a wrong answer, never a leak.
+//
+// Decisions:
+// - Namespaces `system`, `public`, `information_schema`, `seqline` and `pg_*` never resolve,
+//   even if the catalog lists them: system tables are served by storage, not by this rewrite.
+// - `schema.table.column` references lose the schema (the replaced table is aliased by its
+//   name); four-part references are UNSUPPORTED.
+// - LIMIT of the outermost query: none → LIMIT defaultLimit (limitAdded); a constant above
+//   maxRows, LIMIT ALL or LIMIT NULL → maxRows (clamped); a parameter or expression →
+//   LIMIT LEAST(<expr>, maxRows::bigint) (clamped; `limit` is then the bound maxRows).
+//   FETCH … WITH TIES could return more rows than any bound: UNSUPPORTED.
+// - FOR UPDATE/SHARE and SELECT INTO: UNSUPPORTED (the transaction is read-only anyway).
+// - The SQL text is printed by pgsql-deparser and parsed back: if the result differs from the
+//   checked AST the query is refused (ast.ts printStatement).
+import {
+  and, binaryOp, bodyOf, cloneAst, columnRef, intConst, isBody, not, printStatement, stringConst, typeCast, unsupported, type AstNode, type Body,
+} from './ast.js';
+import { SqlError } from './errors.js';
+import { assertSqlReady } from './init.js';
+import { ExprWalker, isCurrentUser } from './rewrite-expr.js';
+import { RESERVED_NAMESPACES, SYSTEM_COLUMNS, type Actor, type Catalog, type Statement, type TableDef } from './types.js';
+import { checkReadAccess } from './validate.js';
+
+export interface RewriteContext {
+  readonly catalog: Catalog;
+  readonly actor: Actor;
+  readonly defaultNamespace: string;
+  readonly defaultLimit: number;
+  readonly maxRows: number;
+}
+
+export interface RewrittenSelect {
+  readonly sql: string;
+  readonly tables: readonly TableDef[];
+  /** The LIMIT that applies to the outermost query after clamping (the bound, for LEAST). */
+  readonly limit: number;
+  readonly limitAdded: boolean;
+  readonly clamped: boolean;
+}
+
+export function rewriteSelect(stmt: Extract<Statement, { kind: 'select' }>, ctx: RewriteContext): RewrittenSelect {
+  assertSqlReady('rewriteSelect');
+  const ast = cloneAst(stmt.ast) as AstNode;
+  const select = stmt.kind === 'select' ? bodyOf(ast, 'SelectStmt') : undefined;
+  if (select === undefined) throw new SqlError('UNSUPPORTED', 'only a SELECT can run as a query');
+  const rewriter = new SelectRewriter(ctx);
+  rewriter.selectStmt(select);
+  const limit = applyLimit(select, ctx);
+  return { sql: printStatement(ast), tables: rewriter.tables, ...limit };
+}
+
+const SELECT_FIELDS = [
+  'distinctClause', 'intoClause', 'targetList', 'fromClause', 'whereClause', 'groupClause', 'groupDistinct', 'havingClause', 'windowClause',
+  'valuesLists', 'sortClause', 'limitOffset', 'limitCount', 'limitOption', 'lockingClause', 'withClause', 'op', 'all', 'larg', 'rarg',
+];
+const SELECT_LISTS = ['distinctClause', 'targetList', 'fromClause', 'groupClause', 'windowClause', 'valuesLists', 'sortClause'] as const;
+const SELECT_NODES = ['whereClause', 'havingClause', 'limitOffset', 'limitCount'] as const;
+
+/** PostgreSQL's system columns and the owner column: never visible to a query. */
+const HIDDEN_COLUMNS: ReadonlySet<string> = new Set(['ctid', 'xmin', 'xmax', 'cmin', 'cmax', 'tableoid', SYSTEM_COLUMNS.userId]);
+
+interface Scope {
+  readonly names: ReadonlySet<string>;
+  readonly parent: Scope | undefined;
+}
+
+class SelectRewriter extends ExprWalker {
+  readonly tables: TableDef[] = [];
+  private scope: Scope | undefined;
+
+  constructor(private readonly ctx: RewriteContext) {
+    super();
+  }
+
+  selectStmt(body: Body): void {
+    this.onlyFields('SelectStmt', body, SELECT_FIELDS);
+    if (body['intoClause'] !== undefined) throw new SqlError('UNSUPPORTED', 'SELECT INTO is not supported');
+    if (body['lockingClause'] !== undefined) throw new SqlError('UNSUPPORTED', 'SELECT … FOR UPDATE/SHARE is not supported');
+    const outer = this.scope;
+    try {
+      if (body['withClause'] !== undefined) this.withClause(body['withClause']);
+      for (const side of ['larg', 'rarg'] as const) {
+        const branch = body[side];
+        if (branch === undefined) continue;
+        if (!isBody(branch)) throw unsupported('a malformed set operation');
+        this.selectStmt(branch);
+      }
+      for (const field of SELECT_LISTS) if (body[field] !== undefined) body[field] = this.visitList(body[field]);
+      for (const field of SELECT_NODES) if (body[field] !== undefined) body[field] = this.visit(body[field]);
+    } finally {
+      this.scope = outer;
+    }
+  }
+
+  private withClause(clause: unknown): void {
+    if (!isBody(clause)) throw unsupported('a malformed WITH');
+    this.onlyFields('WithClause', clause, ['ctes', 'recursive', 'location']);
+    const ctes = (Array.isArray(clause['ctes']) ? clause['ctes'] : []).map((c) => bodyOf(c, 'CommonTableExpr') ?? {});
+    const names = ctes.map((c) => String(c['ctename']));
+    const outer = this.scope;
+    ctes.forEach((cte, i) => {
+      const visible = clause['recursive'] === true ? names : names.slice(0, i);
+      this.scope = { names: new Set(visible), parent: outer };
+      this.cte(cte);
+    });
+    this.scope = { names: new Set(names), parent: outer };
+  }
+
+  private cte(body: Body): void {
+    this.onlyFields('CommonTableExpr', body, ['ctename', 'aliascolnames', 'ctematerialized', 'ctequery', 'location']);
+    const query = bodyOf(body['ctequery'], 'SelectStmt');
+    if (query === undefined) throw new SqlError('UNSUPPORTED', 'only SELECT is supported inside WITH');
+    this.selectStmt(query);
+    if (body['aliascolnames'] !== undefined) body['aliascolnames'] = this.visitList(body['aliascolnames']);
+  }
+
+  protected visitOther(type: string, body: Body, node: AstNode): unknown {
+    switch (type) {
+      case 'SelectStmt':
+        this.selectStmt(body);
+        return node;
+      case 'RangeVar':
+        return this.rangeVar(body, node);
+      case 'RangeSubselect':
+        this.onlyFields(type, body, ['lateral', 'subquery', 'alias']);
+        if (bodyOf(body['subquery'], 'SelectStmt') === undefined) throw unsupported('this subquery');
+        body['subquery'] = this.visit(body['subquery']);
+        this.alias(body['alias']);
+        return node;
+      case 'JoinExpr':
+        this.joinExpr(body);
+        return node;
+      case 'RangeFunction':
+        this.rangeFunction(body);
+        return node;
+      case 'ColumnRef':
+        this.columnRef(body);
+        return node;
+      case 'ResTarget':
+        // Keep the column name PostgreSQL would have given CURRENT_USER.
+        if (body['name'] === undefined && isCurrentUser(body['val'])) body['name'] = 'current_user';
+        return undefined;
+      default:
+        return undefined;
+    }
+  }
+
+  protected currentUser(): AstNode {
+    return typeCast(stringConst(this.ctx.actor.userId), ['text']);
+  }
+
+  protected clock(): undefined {
+    return undefined;
+  }
+
+  protected onFunction(): undefined {
+    return undefined;
+  }
+
+  private rangeVar(body: Body, node: AstNode): AstNode {
+    this.onlyFields('RangeVar', body, ['catalogname', 'schemaname', 'relname', 'inh', 'relpersistence', 'alias', 'location']);
+    const name = stringField(body, 'relname') ?? '';
+    const schema = stringField(body, 'schemaname');
+    this.alias(body['alias']);
+    const database = stringField(body, 'catalogname');
+    if (database !== undefined) throw notFound(`${database}.${schema ?? ''}.${name}`);
+    if (schema === undefined && this.isCte(name)) return node;
+    const namespace = schema ?? this.ctx.defaultNamespace;
+    const table = isHiddenNamespace(namespace) ? undefined : this.ctx.catalog.table(namespace, name);
+    if (table === undefined) throw notFound(`${namespace}.${name}`);
+    checkReadAccess(table, this.ctx.actor);
+    if (!this.tables.some((t) => t.namespace === table.namespace && t.name === table.name)) this.tables.push(table);
+    const alias = isBody(body['alias']) ? body['alias'] : { aliasname: name };
+    return { RangeSubselect: { subquery: partitionSelect(table, this.ctx.actor), alias } };
+  }
+
+  private isCte(name: string): boolean {
+    for (let s = this.scope; s !== undefined; s = s.parent) if (s.names.has(name)) return true;
+    return false;
+  }
+
+  private joinExpr(body: Body): void {
+    this.onlyFields('JoinExpr', body, ['jointype', 'isNatural', 'larg', 'rarg', 'usingClause', 'join_using_alias', 'quals', 'alias', 'rtindex']);
+    body['larg'] = this.visit(body['larg']);
+    body['rarg'] = this.visit(body['rarg']);
+    if (body['usingClause'] !== undefined) body['usingClause'] = this.visitList(body['usingClause']);
+    if (body['quals'] !== undefined) body['quals'] = this.visit(body['quals']);
+    this.alias(body['alias']);
+    this.alias(body['join_using_alias']);
+  }
+
+  // A function in FROM: only allow-listed calls, and no column definition list.
+  private rangeFunction(body: Body): void {
+    this.onlyFields('RangeFunction', body, ['lateral', 'ordinality', 'is_rowsfrom', 'functions', 'alias']);
+    const functions = Array.isArray(body['functions']) ? body['functions'] : [];
+    for (const item of functions) {
+      const items = bodyOf(item, 'List')?.['items'];
+      if (!Array.isArray(items) || items.length === 0 || items.length > 2) throw unsupported('this function in FROM');
+      const [call, columns] = items as [unknown, unknown];
+      if (columns !== undefined && (!isBody(columns) || Object.keys(columns).length > 0)) throw unsupported('a column definition list');
+      items[0] = this.visit(call);
+    }
+    this.alias(body['alias']);
+  }
+
+  private columnRef(body: Body): void {
+    this.onlyFields('ColumnRef', body, ['fields', 'location']);
+    const fields = Array.isArray(body['fields']) ? body['fields'] : [];
+    for (const field of fields) {
+      const name = bodyOf(field, 'String')?.['sval'];
+      if (typeof name === 'string' && HIDDEN_COLUMNS.has(name)) throw new SqlError('INVALID_SQL', `column ${name} does not exist`);
+    }
+    if (fields.length > 3) throw new SqlError('UNSUPPORTED', 'cross-database references are not supported');
+    if (fields.length === 3) body['fields'] = fields.slice(1);
+  }
+
+  private alias(alias: unknown): void {
+    if (alias === undefined) return;
+    if (!isBody(alias)) throw unsupported('a malformed alias');
+    this.walkBody('Alias', alias);
+  }
+}
+
+function stringField(body: Body, field: string): string | undefined {
+  const value = body[field];
+  return typeof value === 'string' ? value : undefined;
+}
+
+function notFound(name: string): SqlError {
+  return new SqlError('TABLE_NOT_FOUND', `table ${name} does not exist`);
+}
+
+function isHiddenNamespace(namespace: string): boolean {
+  const lower = namespace.toLowerCase();
+  return lower.startsWith('pg_') || (RESERVED_NAMESPACES as readonly string[]).includes(lower);
+}
+
+/**
+ * The live rows of `table` the actor may see, as a subquery. Its column references are
+ * qualified by the table, so none of them can ever resolve to a column of an enclosing query
+ * (a user may name an output column `_user_id`; a qualified reference cannot reach it).
+ */
+function partitionSelect(table: TableDef, actor: Actor): AstNode {
+  const col = (name: string): AstNode => columnRef(table.name, name);
+  const columns = [...table.columns.map((c) => c.name), SYSTEM_COLUMNS.seq, SYSTEM_COLUMNS.deleted];
+  const live = not(col(SYSTEM_COLUMNS.deleted));
+  const owned = binaryOp('=', col(SYSTEM_COLUMNS.userId), stringConst(actor.userId));
+  return {
+    SelectStmt: {
+      targetList: columns.map((c) => ({ ResTarget: { val: col(c) } })),
+      fromClause: [{ RangeVar: { schemaname: table.namespace, relname: table.name, inh: true, relpersistence: 'p' } }],
+      whereClause: table.tableType === 'SHARED' ? live : and(owned, live),
+      limitOption: 'LIMIT_OPTION_DEFAULT',
+      op: 'SETOP_NONE',
+    },
+  };
+}
+
+type LimitOutcome = Pick<RewrittenSelect, 'limit' | 'limitAdded' | 'clamped'>;
+
+function applyLimit(select: Body, ctx: RewriteContext): LimitOutcome {
+  const max = ctx.maxRows;
+  if (select['limitOption'] === 'LIMIT_OPTION_WITH_TIES') throw new SqlError('UNSUPPORTED', 'FETCH FIRST … WITH TIES is not supported');
+  const setLimit = (n: number): void => {
+    select['limitCount'] = intConst(n);
+    select['limitOption'] = 'LIMIT_OPTION_COUNT';
+  };
+  const count = select['limitCount'];
+  if (count === undefined) {
+    const limit = Math.min(ctx.defaultLimit, max);
+    setLimit(limit);
+    return { limit, limitAdded: true, clamped: false };
+  }
+  const value = constantLimit(count);
+  if (value === undefined) {
+    select['limitCount'] = { MinMaxExpr: { op: 'IS_LEAST', args: [count, typeCast(intConst(max), ['pg_catalog', 'int8'])] } };
+    return { limit: max, limitAdded: false, clamped: true };
+  }
+  if (value === null || value > max) {
+    setLimit(max);
+    return { limit: max, limitAdded: false, clamped: true };
+  }
+  return { limit: value, limitAdded: false, clamped: false };
+}
+
+/** An integer constant; null for LIMIT ALL / LIMIT NULL; undefined for anything else. */
+function constantLimit(node: unknown): number | null | undefined {
+  const c = bodyOf(node, 'A_Const');
+  if (c === undefined) return undefined;
+  if (c['isnull'] === true) return null;
+  const raw = isBody(c['ival']) ? (c['ival']['ival'] ?? 0) : isBody(c['fval']) ? c['fval']['fval'] : undefined;
+  const n = Number(raw);
+  return raw !== undefined && Number.isSafeInteger(n) ? n : undefined;
+}
