@@ -1,0 +1,71 @@
+// The gateway's contract with the services behind it. HTTP handlers (and later the WebSocket
+// endpoint) code against this interface; grpc-backend.ts implements it over the storage and
+// write gRPC clients, and unit tests implement it in memory.
+//
+// Every method rejects with a ProtocolError (@seqline/protocol): the code the service behind
+// chose, or UNAVAILABLE / INTERNAL_ERROR when it could not be reached or answered nonsense.
+import type { Role } from '@seqline/sql';
+
+/** An authenticated caller, as the JWT says. */
+export interface Caller {
+  readonly userId: string;
+  readonly role: Role;
+}
+
+export interface QueryCall {
+  readonly caller: Caller;
+  /** One SELECT. */
+  readonly sql: string;
+  /** A JSON array of scalars, or '' for none. */
+  readonly paramsJson: string;
+  /** Namespace of unqualified table names ('' = default). */
+  readonly namespace: string;
+  /** EXECUTE AS target ('' = the caller). */
+  readonly asUser: string;
+}
+
+export interface ExecuteCall {
+  readonly caller: Caller;
+  /** One DML, DDL or user-management statement (EXECUTE AS included). */
+  readonly sql: string;
+  readonly paramsJson: string;
+  readonly namespace: string;
+  /** '' = none. */
+  readonly idempotencyKey: string;
+}
+
+/** A user as storage keeps it; timestamps in microseconds since the epoch. */
+export interface UserRecord {
+  readonly userId: string;
+  readonly role: Role;
+  /** null when the user has none. */
+  readonly email: string | null;
+  readonly passwordHash: string;
+  readonly createdAtUs: bigint;
+  readonly updatedAtUs: bigint;
+  /** 0n = not locked. */
+  readonly lockedUntilUs: bigint;
+}
+
+export interface LoginPolicy {
+  /** Consecutive failures that lock the account. */
+  readonly maxFailures: number;
+  readonly lockoutMs: number;
+}
+
+export interface Backend {
+  /** Storage.Query: the statement's PROTOCOL.md result object, as JSON text. */
+  query(call: QueryCall): Promise<string>;
+  /** Write.Execute: the statement's PROTOCOL.md result object, as JSON text. */
+  execute(call: ExecuteCall): Promise<string>;
+  /** The user with its password hash, or undefined when there is none. */
+  getUser(userId: string): Promise<UserRecord | undefined>;
+  /** Records a login outcome (resets, or counts toward a lockout). */
+  recordLogin(userId: string, success: boolean, policy: LoginPolicy): Promise<void>;
+  /** Creates the first DBA; rejects with PERMISSION_DENIED once a DBA exists. */
+  setup(user: { readonly userId: string; readonly passwordHash: string; readonly email: string | null }): Promise<UserRecord>;
+  /** True while no DBA exists. */
+  needsSetup(): Promise<boolean>;
+  /** Releases connections; idempotent. */
+  close(): void;
+}

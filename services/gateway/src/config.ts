@@ -1,0 +1,80 @@
+// The gateway's configuration, declared once; `--help` and the README print this schema.
+// DESIGN.md §7 fixes the defaults scripts rely on: HTTP on 127.0.0.1:8080, storage gRPC on
+// 50052, write gRPC on 50053, the first DBA named by SEQLINE_ADMIN_USER.
+import { type ConfigField, type ConfigOf, bool, int, LOG_LEVELS, oneOf, optionalStr, parseConfig, port, str } from '@seqline/runtime';
+import { USER_ID_PATTERN } from '@seqline/sql';
+
+const HOST_PORT = /^[^\s:]+:\d{1,5}$|^\[[0-9A-Fa-f:.]+\]:\d{1,5}$/;
+
+/** `*` (any origin) or a comma-separated list of exact origins such as `https://app.example.com`. */
+function corsOrigins(c: { env: string; description: string; default: string }): ConfigField<readonly string[] | '*'> {
+  return {
+    env: c.env,
+    description: c.description,
+    defaultText: c.default,
+    secret: false,
+    read: (raw) => {
+      const text = raw === undefined || raw.trim() === '' ? c.default : raw.trim();
+      if (text === '*') return '*';
+      const list = text.split(',').map((s) => s.trim()).filter((s) => s !== '');
+      for (const origin of list) {
+        let url: URL;
+        try {
+          url = new URL(origin);
+        } catch {
+          throw new Error(`must be * or a list of origins, got ${JSON.stringify(origin)}`);
+        }
+        if (url.origin !== origin) throw new Error(`lists ${JSON.stringify(origin)}: write an origin exactly as browsers send it (${url.origin})`);
+      }
+      if (list.length === 0) throw new Error('must be * or list at least one origin');
+      return list;
+    },
+  };
+}
+
+/** A required secret of at least `min` characters. */
+function secret(c: { env: string; description: string; min: number }): ConfigField<string> {
+  const inner = str({ env: c.env, description: c.description, secret: true });
+  return {
+    ...inner,
+    read: (raw) => {
+      const value = inner.read(raw);
+      if (value.length < c.min) throw new Error(`must be at least ${c.min} characters long`);
+      return value;
+    },
+  };
+}
+
+export const gatewayConfigSchema = {
+  host: str({ env: 'SEQLINE_GATEWAY_HOST', default: '127.0.0.1', description: 'address the HTTP server binds' }),
+  port: port({ env: 'SEQLINE_GATEWAY_PORT', default: 8080, description: 'HTTP port (0 = any free port)' }),
+  storageAddr: str({ env: 'SEQLINE_STORAGE_ADDR', default: '127.0.0.1:50052', pattern: HOST_PORT, description: 'storage gRPC address (host:port)' }),
+  writeAddr: str({ env: 'SEQLINE_WRITE_ADDR', default: '127.0.0.1:50053', pattern: HOST_PORT, description: 'write gRPC address (host:port)' }),
+  jwtSecret: secret({ env: 'SEQLINE_JWT_SECRET', min: 32, description: 'HS256 key for access and refresh tokens (at least 32 characters)' }),
+  accessTokenTtlS: int({ env: 'SEQLINE_ACCESS_TOKEN_TTL_S', default: 3600, min: 30, max: 86_400 * 30, description: 'lifetime of an access token, seconds' }),
+  refreshTokenTtlS: int({ env: 'SEQLINE_REFRESH_TOKEN_TTL_S', default: 604_800, min: 60, max: 86_400 * 365, description: 'lifetime of a refresh token, seconds' }),
+  maxBodyBytes: int({ env: 'SEQLINE_MAX_BODY_BYTES', default: 1_048_576, min: 1024, max: 256 * 1024 * 1024, description: 'largest HTTP request body (413 above)' }),
+  maxSqlBytes: int({ env: 'SEQLINE_MAX_SQL_BYTES', default: 262_144, min: 64, max: 256 * 1024 * 1024, description: 'largest `sql` text of POST /v1/api/sql, UTF-8 bytes (413 above)' }),
+  queryRate: int({ env: 'SEQLINE_QUERY_RATE', default: 100, min: 1, max: 1_000_000, description: 'SQL requests per second per user (bursts of twice that)' }),
+  loginRate: int({ env: 'SEQLINE_LOGIN_RATE', default: 20, min: 1, max: 100_000, description: 'login and setup attempts per minute per client IP' }),
+  loginMaxFailures: int({ env: 'SEQLINE_LOGIN_MAX_FAILURES', default: 5, min: 1, max: 1000, description: 'consecutive failed logins that lock an account' }),
+  loginLockoutMs: int({ env: 'SEQLINE_LOGIN_LOCKOUT_MS', default: 900_000, min: 0, max: 86_400_000, description: 'how long a locked account stays locked, ms' }),
+  corsOrigins: corsOrigins({ env: 'SEQLINE_CORS_ORIGINS', default: '*', description: 'origins allowed by CORS: * or a comma-separated list' }),
+  cookieSecure: bool({ env: 'SEQLINE_COOKIE_SECURE', default: false, description: 'mark the refresh cookie Secure (set it when clients reach the gateway over HTTPS)' }),
+  adminUser: str({ env: 'SEQLINE_ADMIN_USER', default: 'admin', pattern: USER_ID_PATTERN, description: 'name of the first DBA created at start-up' }),
+  adminPassword: optionalStr({ env: 'SEQLINE_ADMIN_PASSWORD', secret: true, description: 'when set, the first DBA is created at start-up if no DBA exists yet' }),
+  requestTimeoutMs: int({ env: 'SEQLINE_REQUEST_TIMEOUT_MS', default: 30_000, min: 100, max: 600_000, description: 'deadline of each call to storage and write, ms' }),
+  logLevel: oneOf({ env: 'SEQLINE_LOG_LEVEL', values: LOG_LEVELS, default: 'info', description: 'log level' }),
+} as const;
+
+export type GatewayConfig = ConfigOf<typeof gatewayConfigSchema>;
+
+/**
+ * A complete configuration from the defaults plus `overrides` (for tests and embedding:
+ * `gatewayConfig({ jwtSecret, port: 0, storageAddr, writeAddr })`). Overrides are not
+ * re-validated; production reads the environment through parseConfig instead.
+ */
+export function gatewayConfig(overrides: Partial<GatewayConfig> & Pick<GatewayConfig, 'jwtSecret'>): GatewayConfig {
+  const defaults = parseConfig(gatewayConfigSchema, { SEQLINE_JWT_SECRET: 'x'.repeat(32) });
+  return { ...defaults, ...overrides };
+}

@@ -1,0 +1,203 @@
+// The gateway service (DESIGN.md §1): the HTTP API of PROTOCOL.md §2 in front of storage and
+// write. Stateless: any number of replicas serve the same users (tokens are self-contained
+// HS256 JWTs; rate limits are per replica).
+//
+// Lifecycle: load the SQL parser → connect the backend (gRPC clients, created once) → if
+// SEQLINE_ADMIN_PASSWORD is set, make sure the first DBA exists (Storage.Setup, idempotent;
+// retried with backoff while storage is unavailable) → listen. `ready` resolves with the bound
+// port. drain: health turns 503, no new connections, requests in flight finish; then stop:
+// close every connection and the gRPC clients.
+import { randomBytes } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import { toProtocolError } from '@seqline/protocol';
+import { hashPassword, RunningState, verifyPassword, type Logger, type Service } from '@seqline/runtime';
+import { initSql } from '@seqline/sql';
+import pkg from '../package.json' with { type: 'json' };
+import type { Backend } from './backend.js';
+import type { GatewayConfig } from './config.js';
+import { createGrpcBackend } from './grpc-backend.js';
+import { authRoutes } from './http/auth-routes.js';
+import { healthRoute } from './http/health-route.js';
+import { HttpServer } from './http/server.js';
+import { sqlRoute } from './http/sql-route.js';
+import { JwtCodec } from './jwt.js';
+import { RateLimiter } from './rate-limit.js';
+import type { SqlParser } from './sql/dispatch.js';
+import { pgSqlParser } from './sql/parser.js';
+
+export const GATEWAY_VERSION: string = pkg.version;
+
+export interface GatewayDeps {
+  readonly logger: Logger;
+  /** Default: gRPC clients of SEQLINE_STORAGE_ADDR and SEQLINE_WRITE_ADDR (closed on stop). A given backend is the caller's to close. */
+  readonly backend?: Backend;
+  readonly parser?: SqlParser;
+  /** Wall clock, ms since the epoch (token times, lockouts). */
+  readonly now?: () => number;
+  /** Monotonic ms (took, rate limits). */
+  readonly monotonic?: () => number;
+}
+
+export interface GatewayInfo {
+  readonly port: number;
+}
+
+export class GatewayService implements Service {
+  readonly id = 'gateway';
+  readonly ready: Promise<GatewayInfo>;
+  readonly #config: GatewayConfig;
+  readonly #deps: GatewayDeps;
+  readonly #logger: Logger;
+  readonly #state = new RunningState('gateway', { backoff: { initialMs: 200, maxMs: 5000 } });
+  #resolveReady!: (info: GatewayInfo) => void;
+  #rejectReady!: (err: unknown) => void;
+  #running: Promise<void> | undefined;
+  #stopping: Promise<void> | undefined;
+  #backend: Backend | undefined;
+  #http: HttpServer | undefined;
+
+  constructor(config: GatewayConfig, deps: GatewayDeps) {
+    this.#config = config;
+    this.#deps = deps;
+    this.#logger = deps.logger;
+    this.ready = new Promise((resolve, reject) => {
+      this.#resolveReady = resolve;
+      this.#rejectReady = reject;
+    });
+    this.ready.catch(() => {}); // observed through run() as well
+  }
+
+  /** The bound HTTP port; throws before `ready`. */
+  get port(): number {
+    if (this.#http === undefined) throw new Error('the gateway is not serving yet: await ready');
+    return this.#http.port;
+  }
+
+  /** For the WebSocket endpoint to attach to ('upgrade'); undefined before `ready`. */
+  get httpServer(): HttpServer | undefined {
+    return this.#http;
+  }
+
+  /** Starts (once) and resolves when stopped; rejects if start-up failed. */
+  run(): Promise<void> {
+    this.#running ??= this.#main();
+    return this.#running;
+  }
+
+  /** Stops taking requests, lets those in flight finish, then stops. */
+  async drain(): Promise<void> {
+    if (this.#http !== undefined) {
+      this.#logger.info('draining: answering requests in flight');
+      await this.#http.drain();
+    }
+    await this.stop();
+  }
+
+  stop(): Promise<void> {
+    this.#stopping ??= this.#shutdown();
+    return this.#stopping;
+  }
+
+  async #main(): Promise<void> {
+    try {
+      await this.#startUp();
+    } catch (err) {
+      this.#rejectReady(err);
+      await this.stop();
+      throw err;
+    }
+    await new Promise<void>((resolve) => this.#state.signal.addEventListener('abort', () => resolve(), { once: true }));
+    await this.stop();
+  }
+
+  async #startUp(): Promise<void> {
+    const config = this.#config;
+    await initSql();
+    const backend = this.#deps.backend ?? createGrpcBackend({ storageAddr: config.storageAddr, writeAddr: config.writeAddr, timeoutMs: config.requestTimeoutMs });
+    this.#backend = backend;
+    if (config.adminPassword !== undefined) await this.#ensureAdmin(backend, config.adminUser, config.adminPassword);
+    if (!this.#state.shouldRun()) throw new Error('gateway stopped during start-up');
+    const http = await HttpServer.listen({
+      host: config.host,
+      port: config.port,
+      handlers: await this.#handlers(backend, () => this.#http?.draining ?? false),
+      corsOrigins: config.corsOrigins,
+      maxBodyBytes: config.maxBodyBytes,
+      logger: this.#logger,
+      monotonic: this.#monotonic,
+    });
+    this.#http = http;
+    this.#logger.info('gateway serving', { url: `http://${config.host}:${http.port}`, storage: config.storageAddr, write: config.writeAddr });
+    this.#resolveReady({ port: http.port });
+  }
+
+  get #monotonic(): () => number {
+    return this.#deps.monotonic ?? (() => performance.now());
+  }
+
+  async #handlers(backend: Backend, isDraining: () => boolean) {
+    const config = this.#config;
+    const now = this.#deps.now ?? Date.now;
+    const jwt = new JwtCodec(config.jwtSecret, now);
+    const auth = authRoutes({
+      backend,
+      jwt,
+      loginLimiter: new RateLimiter({ capacity: config.loginRate, refill: { tokens: config.loginRate, periodMs: 60_000 }, now: this.#monotonic }),
+      logger: this.#logger,
+      now,
+      accessTokenTtlS: config.accessTokenTtlS,
+      refreshTokenTtlS: config.refreshTokenTtlS,
+      loginPolicy: { maxFailures: config.loginMaxFailures, lockoutMs: config.loginLockoutMs },
+      cookieSecure: config.cookieSecure,
+      dummyHash: await hashPassword(randomBytes(18).toString('base64url')),
+      hashPassword,
+      verifyPassword,
+    });
+    const sql = sqlRoute({
+      backend,
+      parser: this.#deps.parser ?? pgSqlParser,
+      jwt,
+      limiter: new RateLimiter({ capacity: config.queryRate * 2, refill: { tokens: config.queryRate, periodMs: 1000 }, now: this.#monotonic }),
+      maxSqlBytes: config.maxSqlBytes,
+      logger: this.#logger,
+      monotonic: this.#monotonic,
+    });
+    return { ...auth, sql, health: healthRoute(GATEWAY_VERSION, isDraining) };
+  }
+
+  /** Creates the first DBA unless one exists. Retries while storage is unavailable; another gateway winning the race is success. */
+  async #ensureAdmin(backend: Backend, userId: string, password: string): Promise<void> {
+    for (;;) {
+      try {
+        if (!(await backend.needsSetup())) {
+          this.#logger.info('a DBA exists; SEQLINE_ADMIN_PASSWORD is not applied', { user: userId });
+          return;
+        }
+        await backend.setup({ userId, passwordHash: await hashPassword(password), email: null });
+        this.#logger.info('created the first DBA', { user: userId });
+        return;
+      } catch (err) {
+        const error = toProtocolError(err);
+        if (error.code === 'PERMISSION_DENIED') return;
+        if (error.code !== 'UNAVAILABLE') throw error;
+        this.#logger.warn('storage unavailable; retrying the first-DBA set-up', { delayMs: this.#state.nextBackoffMs() });
+        if (!(await this.#state.backoff())) throw new Error('gateway stopped before the first DBA could be set up', { cause: err });
+      }
+    }
+  }
+
+  async #shutdown(): Promise<void> {
+    this.#state.stop();
+    await this.#http?.destroy();
+    if (this.#deps.backend === undefined) this.#backend?.close();
+    this.#rejectReady(new Error('gateway stopped'));
+  }
+}
+
+/** Starts a gateway and resolves once it serves (for tests and embedding); `service.ready` has the port. */
+export async function startGateway(config: GatewayConfig, deps: GatewayDeps): Promise<GatewayService> {
+  const service = new GatewayService(config, deps);
+  service.run().catch(() => {});
+  await service.ready;
+  return service;
+}

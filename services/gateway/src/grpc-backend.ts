@@ -1,0 +1,85 @@
+// The Backend over gRPC: one storage client and one write client, created once per gateway
+// (grpc-js multiplexes every call over one HTTP/2 connection per address and reconnects by
+// itself). Each call has a deadline; failures become ProtocolErrors through
+// ProtocolError.fromGrpc, so a client sees exactly the code the service behind decided, or
+// UNAVAILABLE when it could not be reached in time. User records are parsed here, at the
+// boundary: a role storage sends that we do not know is an internal error, not a guess.
+import { credentials, Metadata, type CallOptions, type ClientUnaryCall, type ServiceError } from '@grpc/grpc-js';
+import { storagePb, writePb } from '@seqline/proto';
+import { ProtocolError } from '@seqline/protocol';
+import { ROLES } from '@seqline/sql';
+import type { Backend, ExecuteCall, LoginPolicy, QueryCall, UserRecord } from './backend.js';
+
+export interface GrpcBackendOptions {
+  readonly storageAddr: string;
+  readonly writeAddr: string;
+  /** Deadline of each call. */
+  readonly timeoutMs: number;
+  /** Wall clock for deadlines (ms). */
+  readonly now?: () => number;
+}
+
+/** Query results can be large; storage sends up to 16 MiB (libs/runtime startGrpcServer). */
+const MAX_RECEIVE_BYTES = 16 * 1024 * 1024 + 64 * 1024;
+
+type Method<Req, Res> = (req: Req, metadata: Metadata, options: Partial<CallOptions>, callback: (err: ServiceError | null, res: Res) => void) => ClientUnaryCall;
+
+export function createGrpcBackend(options: GrpcBackendOptions): Backend {
+  const channelOptions = { 'grpc.max_receive_message_length': MAX_RECEIVE_BYTES };
+  const storage = new storagePb.StorageClient(options.storageAddr, credentials.createInsecure(), channelOptions);
+  const write = new writePb.WriteClient(options.writeAddr, credentials.createInsecure(), channelOptions);
+  const now = options.now ?? Date.now;
+  const call = <Req, Res>(method: Method<Req, Res>, req: Req): Promise<Res> =>
+    new Promise((resolve, reject) => {
+      method(req, new Metadata(), { deadline: now() + options.timeoutMs }, (err, res) => (err ? reject(ProtocolError.fromGrpc(err)) : resolve(res)));
+    });
+  let closed = false;
+
+  return {
+    query: async (q: QueryCall) => {
+      const res = await call(storage.query.bind(storage), { caller: q.caller, sql: q.sql, paramsJson: q.paramsJson, namespace: q.namespace, asUser: q.asUser });
+      return res.resultJson;
+    },
+    execute: async (e: ExecuteCall) => {
+      const req = { caller: e.caller, sql: e.sql, paramsJson: e.paramsJson, namespace: e.namespace, idempotencyKey: e.idempotencyKey };
+      const res = await call(write.execute.bind(write), req);
+      return res.resultJson;
+    },
+    getUser: async (userId: string) => {
+      const rec = await call(storage.getUser.bind(storage), { userId });
+      return rec.found ? toUserRecord(rec) : undefined;
+    },
+    recordLogin: async (userId: string, success: boolean, policy: LoginPolicy) => {
+      await call(storage.recordLogin.bind(storage), { userId, success, maxFailures: policy.maxFailures, lockoutMs: policy.lockoutMs });
+    },
+    setup: async (user) => {
+      const rec = await call(storage.setup.bind(storage), { userId: user.userId, passwordHash: user.passwordHash, email: user.email ?? '' });
+      if (!rec.found) throw new ProtocolError('INTERNAL_ERROR', 'internal error', { cause: new Error('Storage.Setup answered no user') });
+      return toUserRecord(rec);
+    },
+    needsSetup: async () => (await call(storage.setupStatus.bind(storage), {})).needsSetup,
+    close: () => {
+      if (closed) return;
+      closed = true;
+      storage.close();
+      write.close();
+    },
+  };
+}
+
+/** Parses storage's UserRecord. Exported for tests. */
+export function toUserRecord(rec: storagePb.UserRecord): UserRecord {
+  const role = ROLES.find((r) => r === rec.role);
+  if (role === undefined) {
+    throw new ProtocolError('INTERNAL_ERROR', 'internal error', { cause: new Error(`storage sent user ${JSON.stringify(rec.userId)} with unknown role ${JSON.stringify(rec.role)}`) });
+  }
+  return {
+    userId: rec.userId,
+    role,
+    email: rec.email === '' ? null : rec.email,
+    passwordHash: rec.passwordHash,
+    createdAtUs: rec.createdAtUs,
+    updatedAtUs: rec.updatedAtUs,
+    lockedUntilUs: rec.lockedUntilUs,
+  };
+}

@@ -1,0 +1,133 @@
+// The auth endpoints of PROTOCOL.md §2, in KalamDB's shapes (errors `{"error","message"}`):
+//
+//   POST /v1/api/auth/login    per-address rate limit → user look-up → lockout → password →
+//                              record the outcome → token pair + refresh cookie
+//   POST /v1/api/auth/refresh  refresh token (Bearer, else the cookie) → re-read the user (a
+//                              dropped user cannot refresh; a changed role takes effect) → pair
+//   POST /v1/api/auth/logout   clears the cookie (tokens are stateless and expire by themselves)
+//   GET  /v1/api/auth/me       access token → the current user record
+//   POST /v1/api/auth/setup, GET /v1/api/auth/status   first run, loopback peers only
+//
+// Login never says whether a user exists: an unknown user and a wrong password get the same
+// 401 and the same message, and an unknown user's password is still checked (against a dummy
+// hash) so the answer takes as long. A locked account is 429 with the time it unlocks.
+import { USER_ID_PATTERN } from '@seqline/sql';
+import type { UserRecord } from '../backend.js';
+import { adminUiAccess, bodyText, guarded, isoFromMicros, refreshCookie, REFRESH_COOKIE, tokensReply, userJson, type AuthRouteDeps } from './auth-common.js';
+import { header, type Handler, type RequestContext } from './context.js';
+import { bearerToken, clientKey, isLoopback, parseCookies } from './credentials.js';
+import { authErrorReply, jsonReply, retryAfter, type Reply } from './reply.js';
+import { parseLoginBody, parseSetupBody } from './shapes.js';
+
+export type AuthRouteName = 'login' | 'refresh' | 'logout' | 'me' | 'setup' | 'status';
+
+const BAD_LOGIN = 'invalid username or password';
+
+export function authRoutes(deps: AuthRouteDeps): Readonly<Record<AuthRouteName, Handler>> {
+  const { logger } = deps;
+  return {
+    login: guarded(logger, 'login', (ctx) => login(deps, ctx)),
+    refresh: guarded(logger, 'refresh', (ctx) => refresh(deps, ctx)),
+    logout: async () => jsonReply(200, { message: 'Logged out successfully' }, { 'set-cookie': refreshCookie(deps, '', 0), 'cache-control': 'no-store' }),
+    me: guarded(logger, 'me', (ctx) => me(deps, ctx)),
+    setup: guarded(logger, 'setup', (ctx) => setup(deps, ctx)),
+    status: guarded(logger, 'status', (ctx) => status(deps, ctx)),
+  };
+}
+
+function limited(deps: AuthRouteDeps, ctx: RequestContext, what: string): Reply | undefined {
+  const rate = deps.loginLimiter.take(clientKey(ctx.remoteAddress));
+  if (rate.ok) return undefined;
+  return authErrorReply('rate_limited', `too many ${what} attempts; retry in ${Math.ceil(rate.retryAfterMs / 1000)} s`, retryAfter(rate.retryAfterMs));
+}
+
+async function login(deps: AuthRouteDeps, ctx: RequestContext): Promise<Reply> {
+  const refused = limited(deps, ctx, 'login');
+  if (refused !== undefined) return refused;
+  const body = bodyText(await ctx.readBody());
+  if (!body.ok) return body.reply;
+  const creds = parseLoginBody(body.text);
+  if (!creds.ok) return authErrorReply('invalid_input', creds.message);
+  const { username, password } = creds.value;
+  const user = USER_ID_PATTERN.test(username) ? await deps.backend.getUser(username) : undefined;
+  if (user === undefined) {
+    await deps.verifyPassword(password, deps.dummyHash);
+    return authErrorReply('unauthorized', BAD_LOGIN);
+  }
+  const nowUs = BigInt(deps.now()) * 1000n;
+  if (user.lockedUntilUs > nowUs) {
+    const waitMs = Number((user.lockedUntilUs - nowUs + 999n) / 1000n);
+    return authErrorReply('rate_limited', `account locked after too many failed logins until ${isoFromMicros(user.lockedUntilUs)}`, retryAfter(waitMs));
+  }
+  const ok = await deps.verifyPassword(password, user.passwordHash);
+  await deps.backend.recordLogin(user.userId, ok, deps.loginPolicy);
+  if (!ok) return authErrorReply('unauthorized', BAD_LOGIN);
+  deps.logger.info('login', { user: user.userId, address: ctx.remoteAddress });
+  return tokensReply(deps, user);
+}
+
+async function refresh(deps: AuthRouteDeps, ctx: RequestContext): Promise<Reply> {
+  const bearer = bearerToken(header(ctx, 'authorization'));
+  const token = bearer.kind === 'bearer' ? bearer.token : parseCookies(header(ctx, 'cookie')).get(REFRESH_COOKIE);
+  if (token === undefined || token === '') return authErrorReply('unauthorized', bearer.kind === 'malformed' ? bearer.message : 'missing refresh token');
+  const verified = deps.jwt.verify(token, 'refresh');
+  if (!verified.ok) return authErrorReply('unauthorized', verified.code === 'TOKEN_EXPIRED' ? 'refresh token expired' : 'invalid refresh token');
+  const user = await deps.backend.getUser(verified.claims.sub);
+  if (user === undefined) return authErrorReply('unauthorized', 'user no longer exists', { 'set-cookie': refreshCookie(deps, '', 0) });
+  return tokensReply(deps, user);
+}
+
+async function me(deps: AuthRouteDeps, ctx: RequestContext): Promise<Reply> {
+  const user = await currentUser(deps, ctx);
+  if (isReply(user)) return user;
+  return jsonReply(200, { user: userJson(user), admin_ui_access: adminUiAccess(user) }, { 'cache-control': 'no-store' });
+}
+
+/** The user of the access token in the Authorization header, re-read from storage. */
+async function currentUser(deps: AuthRouteDeps, ctx: RequestContext): Promise<UserRecord | Reply> {
+  const bearer = bearerToken(header(ctx, 'authorization'));
+  if (bearer.kind === 'none') return authErrorReply('unauthorized', 'missing Authorization: Bearer <access token> header');
+  if (bearer.kind === 'malformed') return authErrorReply('unauthorized', bearer.message);
+  const verified = deps.jwt.verify(bearer.token, 'access');
+  if (!verified.ok) return authErrorReply('unauthorized', verified.message);
+  const user = await deps.backend.getUser(verified.claims.sub);
+  return user ?? authErrorReply('unauthorized', 'user no longer exists');
+}
+
+function isReply(value: UserRecord | Reply): value is Reply {
+  return 'status' in value && 'body' in value;
+}
+
+function loopbackOnly(ctx: RequestContext, what: string): Reply | undefined {
+  return isLoopback(ctx.remoteAddress) ? undefined : authErrorReply('forbidden', `${what} is only available from localhost`);
+}
+
+async function setup(deps: AuthRouteDeps, ctx: RequestContext): Promise<Reply> {
+  const refused = loopbackOnly(ctx, 'setup') ?? limited(deps, ctx, 'setup');
+  if (refused !== undefined) return refused;
+  const body = bodyText(await ctx.readBody());
+  if (!body.ok) return body.reply;
+  const parsed = parseSetupBody(body.text);
+  if (!parsed.ok) return authErrorReply('invalid_input', parsed.message);
+  const { username, password, email } = parsed.value;
+  if (!USER_ID_PATTERN.test(username) || username.startsWith('_')) {
+    return authErrorReply('invalid_input', 'username must be 1 to 63 letters, digits, _ or -, not starting with _');
+  }
+  let user: UserRecord;
+  try {
+    user = await deps.backend.setup({ userId: username, passwordHash: await deps.hashPassword(password), email });
+  } catch (err) {
+    if ((err as { code?: unknown }).code === 'PERMISSION_DENIED') return authErrorReply('already_configured', 'setup is already done: a DBA exists');
+    throw err;
+  }
+  deps.logger.info('first-run setup: DBA created', { user: user.userId, address: ctx.remoteAddress });
+  return jsonReply(200, { user: userJson(user), message: `setup complete: DBA user '${user.userId}' created; log in to continue` });
+}
+
+async function status(deps: AuthRouteDeps, ctx: RequestContext): Promise<Reply> {
+  const refused = loopbackOnly(ctx, 'setup status');
+  if (refused !== undefined) return refused;
+  const needsSetup = await deps.backend.needsSetup();
+  const message = needsSetup ? 'no DBA exists yet: POST /v1/api/auth/setup with username, password and optional email' : 'setup is done';
+  return jsonReply(200, { needs_setup: needsSetup, message });
+}

@@ -1,0 +1,78 @@
+// POST /v1/api/sql (PROTOCOL.md §2). The checks run cheapest first, so a request that will be
+// refused costs as little as possible: the Bearer access token (before reading the body), the
+// caller's rate limit, the Idempotency-Key header, then the body (size limit, JSON, shape),
+// then dispatch (sql/dispatch.ts). Every refusal is the SQL API's error body with the status
+// of its code; an internal failure is logged with its cause and answered 'internal error'.
+import type { ProtocolError } from '@seqline/protocol';
+import type { Logger } from '@seqline/runtime';
+import type { Backend, Caller } from '../backend.js';
+import type { JwtCodec } from '../jwt.js';
+import type { RateLimiter } from '../rate-limit.js';
+import { runBatch, successBody, type SqlParser } from '../sql/dispatch.js';
+import { header, type Handler } from './context.js';
+import { bearerToken } from './credentials.js';
+import { retryAfter, sqlErrorReply, tookMs, type Reply, type WireError } from './reply.js';
+import { parseSqlBody } from './shapes.js';
+
+export interface SqlRouteDeps {
+  readonly backend: Backend;
+  readonly parser: SqlParser;
+  readonly jwt: JwtCodec;
+  /** Per-user request rate. */
+  readonly limiter: RateLimiter;
+  readonly maxSqlBytes: number;
+  readonly logger: Logger;
+  /** Monotonic ms, for `took`. */
+  readonly monotonic: () => number;
+}
+
+/** Visible ASCII, at most 255 characters (it becomes part of an op id). */
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
+
+export function sqlRoute(deps: SqlRouteDeps): Handler {
+  return async (ctx) => {
+    const took = (): number => deps.monotonic() - ctx.startedAt;
+    const fail = (error: WireError, extra?: Partial<Pick<Reply, 'headers' | 'close'>>): Reply => {
+      const reply = sqlErrorReply(error, took(), extra?.headers);
+      return extra?.close === true ? { ...reply, close: true } : reply;
+    };
+
+    const caller = authenticate(deps, header(ctx, 'authorization'));
+    if (!caller.ok) return fail(caller.error);
+    const rate = deps.limiter.take(caller.value.userId);
+    if (!rate.ok) return fail({ code: 'RATE_LIMIT_EXCEEDED', message: `too many requests; retry in ${Math.ceil(rate.retryAfterMs / 1000)} s` }, { headers: retryAfter(rate.retryAfterMs) });
+    const key = header(ctx, 'idempotency-key');
+    if (key !== undefined && !IDEMPOTENCY_KEY.test(key)) return fail({ code: 'INVALID_INPUT', message: 'Idempotency-Key must be 1 to 255 visible ASCII characters' });
+
+    const body = await ctx.readBody();
+    if (body.kind === 'aborted') return fail({ code: 'INVALID_INPUT', message: 'request body incomplete' }, { close: true });
+    if (body.kind === 'error') return fail(body, { close: body.close });
+    const parsed = parseSqlBody(body.text, deps.maxSqlBytes);
+    if (!parsed.ok) return fail(parsed);
+
+    const outcome = await runBatch(deps, caller.value, { ...parsed.value, idempotencyKey: key });
+    if (!outcome.ok) {
+      logFailure(deps.logger, outcome.error, caller.value, outcome.index);
+      return fail(outcome.error);
+    }
+    return { status: 200, headers: { 'content-type': 'application/json; charset=utf-8' }, body: successBody(outcome.results, tookMs(took())) };
+  };
+}
+
+type AuthOutcome = { readonly ok: true; readonly value: Caller } | { readonly ok: false; readonly error: WireError };
+
+/** The caller of an access token in `Authorization: Bearer …`. */
+export function authenticate(deps: Pick<SqlRouteDeps, 'jwt'>, authorization: string | undefined): AuthOutcome {
+  const bearer = bearerToken(authorization);
+  if (bearer.kind === 'none') return { ok: false, error: { code: 'MISSING_AUTHORIZATION', message: 'missing Authorization: Bearer <access token> header' } };
+  if (bearer.kind === 'malformed') return { ok: false, error: { code: 'INVALID_CREDENTIALS', message: bearer.message } };
+  const verified = deps.jwt.verify(bearer.token, 'access');
+  if (!verified.ok) return { ok: false, error: verified };
+  return { ok: true, value: { userId: verified.claims.sub, role: verified.claims.role } };
+}
+
+function logFailure(logger: Logger, error: ProtocolError, caller: Caller, index: number | undefined): void {
+  const fields = { user: caller.userId, statement: index, code: error.code };
+  if (error.code === 'INTERNAL_ERROR') logger.error('SQL request failed', { ...fields, err: error.cause ?? error });
+  else if (error.code === 'UNAVAILABLE') logger.warn('SQL request: a service is unavailable', { ...fields, err: error.cause ?? error });
+}

@@ -1,0 +1,128 @@
+// Applying one op inside the shard's transaction (DESIGN.md §3): the statement is re-parsed and
+// planned against the catalog; old images come from SELECT … FOR UPDATE, new images from
+// … RETURNING; every new row version gets a fresh `_seq` from the id pool, above the shard's
+// highest `_seq` so far. The caller runs this in a savepoint: a failing op rolls back alone.
+import { randomBytes } from 'node:crypto';
+import type { busPb } from '@seqline/proto';
+import { dmlMessage, encodeCell, ProtocolError, schemaEntry, columnFlags, type Cell, type SchemaEntry } from '@seqline/protocol';
+import { parseStatements, planDml, SHARED_OWNER, type TableDef } from '@seqline/sql';
+import type { TransactionSql } from 'postgres';
+import type { CatalogCache } from '../catalog.js';
+import type { IdPool } from '../ids.js';
+import { parseParams } from '../query.js';
+
+type Row = Record<string, unknown>;
+
+export interface RowImageChange {
+  readonly kind: 'insert' | 'update' | 'delete';
+  readonly seq: bigint;
+  readonly old?: Readonly<Record<string, Cell>>;
+  readonly new?: Readonly<Record<string, Cell>>;
+}
+
+export interface AppliedOp {
+  readonly rowCount: number;
+  readonly message: string;
+  readonly changes: readonly RowImageChange[];
+  readonly returning?: { readonly schema: readonly SchemaEntry[]; readonly rows: readonly (readonly Cell[])[] };
+}
+
+export interface ApplyDeps {
+  readonly catalog: CatalogCache;
+  readonly ids: IdPool;
+  /** The shard's highest `_seq` so far; ids are taken above it and it is advanced. */
+  readonly seqFloor: { value: bigint };
+}
+
+export async function applyOp(tx: TransactionSql, op: busPb.Op, deps: ApplyDeps): Promise<AppliedOp> {
+  const [stmt, ...extra] = parseStatements(op.statement, { defaultNamespace: op.namespace });
+  if (stmt === undefined || extra.length > 0 || (stmt.kind !== 'insert' && stmt.kind !== 'update' && stmt.kind !== 'delete')) {
+    throw new ProtocolError('INVALID_SQL', 'an op must hold exactly one INSERT, UPDATE or DELETE');
+  }
+  const table = deps.catalog.table(stmt.table.namespace, stmt.table.name);
+  if (table === undefined) throw new ProtocolError('TABLE_NOT_FOUND', `table ${stmt.table.namespace}.${stmt.table.name} does not exist`);
+  const plan = planDml(stmt, table, parseParams(op.paramsJson), {
+    owner: op.owner,
+    currentUser: op.owner === SHARED_OWNER ? op.actor : op.owner,
+    nowMicros: op.issuedAtUs,
+  });
+  const take = async (n: number): Promise<bigint[]> => {
+    const ids = await deps.ids.take(n, deps.seqFloor.value);
+    return ids;
+  };
+  if (plan.kind === 'insert') {
+    const snowflakeColumns = table.columns.filter((c) => c.default?.kind === 'snowflake_id').length;
+    const extraIds = await take(plan.rowCount * snowflakeColumns);
+    const seqs = await take(plan.rowCount);
+    let nextId = 0;
+    const query = plan.build({ seqs, nextSnowflakeId: () => extraIds[nextId++] ?? fail('snowflake ids exhausted'), nextUuidV7: uuidV7 });
+    const rows = await tx.unsafe<Row[]>(query.text, query.params as never[]);
+    if (rows.length < plan.rowCount) {
+      const n = plan.rowCount - rows.length;
+      throw new ProtocolError('SQL_EXECUTION_ERROR', `duplicate primary key: ${n} of ${plan.rowCount} row(s) already exist in ${table.namespace}.${table.name} (${table.primaryKey})`);
+    }
+    advance(deps, seqs);
+    const changes = rows.map((r) => ({ kind: 'insert' as const, seq: BigInt(r['_seq'] as string), new: image(table, r) }));
+    return finish('insert', table, changes, plan.returning, rows);
+  }
+  const selected = plan.selectForUpdate();
+  const old = await tx.unsafe<Row[]>(selected.text, selected.params as never[]);
+  if (old.length === 0) return finish(plan.kind, table, [], plan.returning, []);
+  const seqs = await take(old.length);
+  const applied = plan.apply({ keys: old.map((r) => r[table.primaryKey]), seqs });
+  const rows = await tx.unsafe<Row[]>(applied.text, applied.params as never[]);
+  advance(deps, seqs);
+  const oldByKey = new Map(old.map((r) => [String(r[table.primaryKey]), r]));
+  const changes = rows
+    .map((r) => {
+      const before = oldByKey.get(String(r[table.primaryKey]));
+      const seq = BigInt(r['_seq'] as string);
+      return plan.kind === 'update'
+        ? { kind: 'update' as const, seq, old: image(table, before ?? {}), new: image(table, r) }
+        : { kind: 'delete' as const, seq, old: image(table, before ?? {}) };
+    })
+    .sort((a, b) => (a.seq < b.seq ? -1 : 1));
+  return finish(plan.kind, table, changes, plan.returning, plan.kind === 'delete' ? old : rows);
+}
+
+function finish(kind: 'insert' | 'update' | 'delete', table: TableDef, changes: RowImageChange[], returning: readonly string[] | null, rows: readonly Row[]): AppliedOp {
+  const base = { rowCount: changes.length, message: dmlMessage(kind, changes.length), changes };
+  if (returning === null) return base;
+  const columns = returning.map((name) => table.columns.find((c) => c.name === name) ?? fail(`unknown RETURNING column ${name}`));
+  return {
+    ...base,
+    returning: {
+      schema: columns.map((c, i) => schemaEntry(c.name, c.dataType, i, columnFlags(c))),
+      rows: rows.map((r) => columns.map((c) => encodeCell(r[c.name], c.dataType))),
+    },
+  };
+}
+
+/** A row as protocol cells keyed by column, with `_seq`. */
+export function image(table: TableDef, row: Row): Record<string, Cell> {
+  const out: Record<string, Cell> = {};
+  for (const c of table.columns) out[c.name] = encodeCell(row[c.name], c.dataType);
+  const seq = row['_seq'];
+  if (typeof seq === 'string' || typeof seq === 'bigint') out['_seq'] = String(seq);
+  return out;
+}
+
+function advance(deps: ApplyDeps, seqs: readonly bigint[]): void {
+  const last = seqs.at(-1);
+  if (last !== undefined && last > deps.seqFloor.value) deps.seqFloor.value = last;
+}
+
+function fail(message: string): never {
+  throw new Error(message);
+}
+
+/** A UUID version 7 (RFC 9562): 48-bit ms timestamp, version, random bits. */
+export function uuidV7(): string {
+  const b = randomBytes(16);
+  const ms = BigInt(Date.now());
+  for (let i = 0; i < 6; i++) b[i] = Number((ms >> BigInt(8 * (5 - i))) & 0xffn);
+  b[6] = (b[6]! & 0x0f) | 0x70;
+  b[8] = (b[8]! & 0x3f) | 0x80;
+  const h = b.toString('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}

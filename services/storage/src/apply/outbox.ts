@@ -1,0 +1,52 @@
+// Publishing committed changes to their change subjects. Each message carries its `_seq` in a
+// header and uses `<subject>:<seq>` as Nats-Msg-Id, so a re-publish after a crash inside the
+// duplicate window is dropped by JetStream; leftovers found at start-up are also checked
+// against the subject's last message, which covers a restart after the window. Publishing is
+// retried until it succeeds: a later batch must not overtake an earlier one on a subject.
+import { headers, type NatsConnection } from '@nats-io/transport-node';
+import { jetstreamManager, type JetStreamClient } from '@nats-io/jetstream';
+import type { RunningState } from '@seqline/runtime';
+import type { Sql } from 'postgres';
+
+export interface OutboxRow {
+  readonly id: string;
+  readonly subject: string;
+  readonly seq: string;
+  readonly payload: Buffer;
+}
+
+export const SEQ_HEADER = 'Seqline-Seq';
+
+export async function publishOutbox(js: JetStreamClient, sql: Sql, rows: readonly OutboxRow[], state: RunningState, leftovers?: { skipPublished: true; nc: NatsConnection; stream: string }): Promise<void> {
+  if (rows.length === 0) return;
+  const lastPublished = leftovers ? await lastSeqs(leftovers.nc, leftovers.stream, rows) : new Map<string, bigint>();
+  for (;;) {
+    try {
+      await Promise.all(
+        rows
+          .filter((r) => BigInt(r.seq) > (lastPublished.get(r.subject) ?? -1n))
+          .map((r) => {
+            const h = headers();
+            h.set(SEQ_HEADER, r.seq);
+            return js.publish(r.subject, r.payload, { msgID: `${r.subject}:${r.seq}`, headers: h });
+          }),
+      );
+      break;
+    } catch (err) {
+      if (!(await state.backoff())) throw err;
+    }
+  }
+  state.resetBackoff();
+  await sql`DELETE FROM seqline.outbox WHERE id = ANY(${rows.map((r) => r.id)})`;
+}
+
+async function lastSeqs(nc: NatsConnection, stream: string, rows: readonly OutboxRow[]): Promise<Map<string, bigint>> {
+  const jsm = await jetstreamManager(nc);
+  const out = new Map<string, bigint>();
+  for (const subject of new Set(rows.map((r) => r.subject))) {
+    const last = await jsm.streams.getMessage(stream, { last_by_subj: subject }).catch(() => null);
+    const seq = last?.header?.get(SEQ_HEADER);
+    if (seq) out.set(subject, BigInt(seq));
+  }
+  return out;
+}

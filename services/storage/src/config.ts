@@ -1,0 +1,27 @@
+// The storage service's configuration, declared once; `--help` and the README print it.
+import { type ConfigOf, int, LOG_LEVELS, oneOf, optionalStr, port, str, urls } from '@seqline/runtime';
+
+export const storageConfigSchema = {
+  postgresUrl: str({ env: 'SEQLINE_POSTGRES_URL', description: 'PostgreSQL connection URL (the local stack sets it)', secret: true }),
+  natsUrls: urls({ env: 'SEQLINE_NATS_URL', default: ['nats://127.0.0.1:14222'], protocols: ['nats', 'tls'], description: 'NATS server URL(s), comma-separated' }),
+  host: str({ env: 'SEQLINE_STORAGE_HOST', default: '127.0.0.1', description: 'address the gRPC server binds' }),
+  port: port({ env: 'SEQLINE_STORAGE_PORT', default: 50052, description: 'gRPC port (0 = any free port)' }),
+  sequencerAddr: str({ env: 'SEQLINE_SEQUENCER_ADDR', default: '127.0.0.1:50051', description: 'sequencer gRPC address' }),
+  busPrefix: str({ env: 'SEQLINE_BUS_PREFIX', default: 'seqline', pattern: /^[A-Za-z0-9_-]+$/, description: 'prefix of NATS subjects and streams' }),
+  shards: int({ env: 'SEQLINE_SHARDS', default: 16, min: 1, max: 4096, description: 'number of op-log shards (the same in every service; never change it on live data)' }),
+  replica: int({ env: 'SEQLINE_STORAGE_REPLICA', default: 0, min: 0, description: 'this replica i of M applies the shards s with s mod M = i' }),
+  replicas: int({ env: 'SEQLINE_STORAGE_REPLICAS', default: 1, min: 1, description: 'M: number of storage replicas applying shards' }),
+  applyBatch: int({ env: 'SEQLINE_APPLY_BATCH', default: 200, min: 1, max: 10_000, description: 'most ops applied in one PostgreSQL transaction' }),
+  ackWaitMs: int({ env: 'SEQLINE_APPLY_ACK_WAIT_MS', default: 5000, min: 1000, max: 600_000, description: 'ops pulled but not acknowledged within this time are redelivered (after a crash, the new owner waits this long)' }),
+  hashPartitions: int({ env: 'SEQLINE_HASH_PARTITIONS', default: 8, min: 1, max: 1024, description: 'hash partitions of each new USER table' }),
+  queryDefaultLimit: int({ env: 'SEQLINE_QUERY_DEFAULT_LIMIT', default: 1000, min: 1, description: 'rows a SELECT without LIMIT returns at most' }),
+  queryMaxRows: int({ env: 'SEQLINE_QUERY_MAX_ROWS', default: 10_000, min: 1, description: 'rows any SELECT returns at most' }),
+  queryTimeoutMs: int({ env: 'SEQLINE_QUERY_TIMEOUT_MS', default: 10_000, min: 100, description: 'statement timeout of a SELECT' }),
+  idBlock: int({ env: 'SEQLINE_ID_BLOCK', default: 1000, min: 1, max: 65_536, description: 'ids fetched from the sequencer per call' }),
+  purgeIntervalMs: int({ env: 'SEQLINE_PURGE_INTERVAL_MS', default: 60_000, min: 1000, description: 'how often tombstones past their retention and old op results are purged' }),
+  opResultRetentionHours: int({ env: 'SEQLINE_OP_RESULT_RETENTION_HOURS', default: 24, min: 1, description: 'how long op results are kept for idempotent retries' }),
+  instanceId: optionalStr({ env: 'SEQLINE_INSTANCE_ID', description: 'name of this process in logs and shard ownership (default host:pid)' }),
+  logLevel: oneOf({ env: 'SEQLINE_LOG_LEVEL', values: LOG_LEVELS, default: 'info', description: 'log level' }),
+} as const;
+
+export type StorageConfig = ConfigOf<typeof storageConfigSchema>;

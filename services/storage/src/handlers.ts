@@ -1,0 +1,94 @@
+// gRPC handlers of the Storage service: each parses its request once, runs, and answers either
+// a result or a protocol error (code in metadata; never a stack trace).
+import type { sendUnaryData, ServerUnaryCall } from '@grpc/grpc-js';
+import { busPb, type storagePb } from '@seqline/proto';
+import { ProtocolError, toProtocolError } from '@seqline/protocol';
+import type { Logger } from '@seqline/runtime';
+import { checkExecuteAs, classify, parseStatements, ROLES, type Actor, type Role } from '@seqline/sql';
+import type { Sql } from 'postgres';
+import { runAdmin, type AdminContext } from './admin.js';
+import type { CatalogCache } from './catalog.js';
+import { parseParams, runQuery, type QueryContext } from './query.js';
+import { getUser, needsSetup, recordLogin, setup } from './users.js';
+
+export interface HandlerDeps {
+  readonly sql: Sql;
+  readonly catalog: CatalogCache;
+  readonly logger: Logger;
+  readonly query: QueryContext;
+  readonly admin: AdminContext;
+  /** Called after DDL committed, to tell other services the catalog moved. */
+  readonly catalogChanged: (version: bigint) => void;
+}
+
+type Handler<Req, Res> = (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => void;
+
+function unary<Req, Res>(logger: Logger, name: string, fn: (req: Req) => Promise<Res>): Handler<Req, Res> {
+  return (call, callback) => {
+    fn(call.request).then(
+      (res) => callback(null, res),
+      (err: unknown) => {
+        const e = toProtocolError(err);
+        if (e.code === 'INTERNAL_ERROR') logger.error(`${name} failed`, { err });
+        callback(e.toGrpc());
+      },
+    );
+  };
+}
+
+export function actorOf(caller: storagePb.Caller | undefined): Actor {
+  const role = ROLES.find((r) => r === caller?.role);
+  if (caller === undefined || caller.userId === '' || role === undefined) throw new ProtocolError('MISSING_AUTHORIZATION', 'the request has no authenticated caller');
+  return { userId: caller.userId, role: role satisfies Role };
+}
+
+/** EXECUTE AS USER for a read: the target must exist and the caller's role may act as it. */
+async function impersonate(sql: Sql, caller: Actor, userId: string): Promise<Actor> {
+  const target = await getUser(sql, userId);
+  const role = ROLES.find((r) => r === target.role);
+  if (!target.found || role === undefined) throw new ProtocolError('PERMISSION_DENIED', `cannot act as user ${userId}: no such user`);
+  if (caller.role === 'user' && userId !== caller.userId) throw new ProtocolError('PERMISSION_DENIED', `permission denied: a user may only act as itself, not as ${userId}`);
+  checkExecuteAs(caller.role, role);
+  return { userId, role };
+}
+
+export function storageHandlers(deps: HandlerDeps): storagePb.StorageServer {
+  const { logger } = deps;
+  return {
+    query: unary(logger, 'Query', async (req: storagePb.QueryRequest) => {
+      const actor = req.asUser === '' ? actorOf(req.caller) : await impersonate(deps.sql, actorOf(req.caller), req.asUser);
+      const namespace = req.namespace || 'default';
+      const [stmt, ...rest] = parseStatements(req.sql, { defaultNamespace: namespace });
+      if (stmt === undefined || rest.length > 0 || stmt.kind !== 'select') throw new ProtocolError('INVALID_SQL', 'Query takes exactly one SELECT');
+      const result = await runQuery(deps.query, stmt, actor, parseParams(req.paramsJson), namespace);
+      return { resultJson: JSON.stringify(result) };
+    }),
+    admin: unary(logger, 'Admin', async (req: storagePb.AdminRequest) => {
+      const actor = actorOf(req.caller);
+      const [stmt, ...rest] = parseStatements(req.sql, { defaultNamespace: req.namespace || 'default' });
+      if (stmt === undefined || rest.length > 0) throw new ProtocolError('INVALID_SQL', 'Admin takes exactly one statement');
+      const cls = classify(stmt);
+      if ((cls !== 'ddl' && cls !== 'user') || stmt.kind === 'execute_as') throw new ProtocolError('INVALID_SQL', 'Admin takes DDL or user management only');
+      const result = await runAdmin(deps.admin, stmt as Parameters<typeof runAdmin>[1], actor);
+      if (cls === 'ddl') deps.catalogChanged(deps.catalog.version);
+      return { resultJson: JSON.stringify(result), catalogVersion: deps.catalog.version };
+    }),
+    getCatalog: unary(logger, 'GetCatalog', async () => {
+      await deps.catalog.reload();
+      return { version: deps.catalog.version, namespaces: deps.catalog.namespaces(), tablesJson: JSON.stringify(deps.catalog.tables()) };
+    }),
+    getUser: unary(logger, 'GetUser', (req: storagePb.GetUserRequest) => getUser(deps.sql, req.userId)),
+    recordLogin: unary(logger, 'RecordLogin', (req: storagePb.RecordLoginRequest) => recordLogin(deps.sql, req)),
+    setup: unary(logger, 'Setup', (req: storagePb.SetupRequest) => setup(deps.sql, req)),
+    setupStatus: unary(logger, 'SetupStatus', async () => ({ needsSetup: await needsSetup(deps.sql) })),
+    getOpResult: unary(logger, 'GetOpResult', async (req: storagePb.GetOpResultRequest) => {
+      const deadline = Date.now() + Math.min(req.waitMs, 30_000);
+      for (;;) {
+        const [row] = await deps.sql<{ result: Buffer }[]>`SELECT result FROM seqline.op_results WHERE op_id = ${req.opId}`;
+        if (row !== undefined) return busPb.OpResult.decode(row.result);
+        if (Date.now() >= deadline) throw new ProtocolError('NOT_FOUND', `no result for op ${req.opId} yet`);
+        await new Promise((r) => setTimeout(r, 25));
+      }
+    }),
+  };
+}

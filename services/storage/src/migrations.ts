@@ -1,0 +1,64 @@
+// Versioned migrations of the `seqline` meta schema, run at start-up under an advisory lock so
+// concurrent storage replicas apply each version exactly once. A migration is a list of
+// statements run in one transaction with its version row.
+import type { Sql } from 'postgres';
+
+const MIGRATIONS: readonly (readonly string[])[] = [
+  [
+    `CREATE TABLE seqline.namespaces (name text PRIMARY KEY, created_at timestamptz NOT NULL DEFAULT now())`,
+    `INSERT INTO seqline.namespaces (name) VALUES ('default')`,
+    `CREATE SCHEMA IF NOT EXISTS "default"`,
+    `CREATE TABLE seqline.tables (
+       namespace text NOT NULL REFERENCES seqline.namespaces (name),
+       name text NOT NULL,
+       def jsonb NOT NULL,
+       created_at timestamptz NOT NULL DEFAULT now(),
+       purged_through_seq bigint NOT NULL DEFAULT 0,
+       PRIMARY KEY (namespace, name))`,
+    `CREATE TABLE seqline.catalog_version (id int PRIMARY KEY CHECK (id = 1), version bigint NOT NULL)`,
+    `INSERT INTO seqline.catalog_version VALUES (1, 1)`,
+    `CREATE TABLE seqline.users (
+       user_id text PRIMARY KEY,
+       password_hash text NOT NULL,
+       role text NOT NULL CHECK (role IN ('user', 'service', 'dba', 'system')),
+       email text,
+       created_at timestamptz NOT NULL DEFAULT now(),
+       updated_at timestamptz NOT NULL DEFAULT now(),
+       failed_logins int NOT NULL DEFAULT 0,
+       locked_until timestamptz)`,
+    // Per shard: the fencing epoch of its current owner, the last applied op (stream
+    // sequence) and the highest _seq written.
+    `CREATE TABLE seqline.shards (shard int PRIMARY KEY, epoch bigint NOT NULL DEFAULT 0, owner text, watermark bigint NOT NULL DEFAULT 0, max_seq bigint NOT NULL DEFAULT 0)`,
+    // Per change subject: the _seq of its last change (the next change's prev_seq).
+    `CREATE TABLE seqline.heads (subject text PRIMARY KEY, seq bigint NOT NULL)`,
+    `CREATE TABLE seqline.outbox (id bigserial PRIMARY KEY, shard int NOT NULL, subject text NOT NULL, seq bigint NOT NULL, payload bytea NOT NULL)`,
+    `CREATE TABLE seqline.op_results (op_id text PRIMARY KEY, shard int NOT NULL, stream_seq bigint NOT NULL, result bytea NOT NULL, created_at timestamptz NOT NULL DEFAULT now())`,
+    `CREATE INDEX op_results_created ON seqline.op_results (created_at)`,
+    // Isolation layer 2: user queries run as this role, which only reads through RLS policies.
+    `DO $$ BEGIN CREATE ROLE seqline_reader NOLOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$`,
+    `GRANT seqline_reader TO CURRENT_USER`,
+    `GRANT USAGE ON SCHEMA "default" TO seqline_reader`,
+    `REVOKE ALL ON SCHEMA seqline FROM PUBLIC`,
+    // A user query must not be able to change the settings RLS reads.
+    `REVOKE EXECUTE ON FUNCTION pg_catalog.set_config(text, text, boolean) FROM PUBLIC`,
+    `GRANT EXECUTE ON FUNCTION pg_catalog.set_config(text, text, boolean) TO CURRENT_USER`,
+  ],
+];
+
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+/** Applies every migration not yet applied. Safe to run from several replicas at once. */
+export async function migrate(sql: Sql): Promise<{ from: number; to: number }> {
+  return sql.begin(async (tx) => {
+    await tx`SELECT pg_advisory_xact_lock(hashtext('seqline.migrations'))`;
+    await tx`CREATE SCHEMA IF NOT EXISTS seqline`;
+    await tx`CREATE TABLE IF NOT EXISTS seqline.migrations (version int PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`;
+    const [row] = await tx<{ v: number }[]>`SELECT coalesce(max(version), 0)::int AS v FROM seqline.migrations`;
+    const from = row?.v ?? 0;
+    for (let version = from + 1; version <= MIGRATIONS.length; version++) {
+      for (const statement of MIGRATIONS[version - 1] ?? []) await tx.unsafe(statement);
+      await tx`INSERT INTO seqline.migrations (version) VALUES (${version})`;
+    }
+    return { from, to: MIGRATIONS.length };
+  });
+}

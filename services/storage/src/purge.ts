@@ -1,0 +1,24 @@
+// Retention: tombstones older than their table's DELETED_RETENTION_HOURS are deleted, and the
+// table records up to which `_seq` it purged (a resume from before that point cannot be told
+// about those deletes and gets a fresh snapshot instead); op results older than their
+// retention are deleted too.
+import { seqIdFloorForTime } from '@seqline/seq';
+import { quoteIdent } from '@seqline/sql';
+import type { Sql } from 'postgres';
+import type { CatalogCache } from './catalog.js';
+
+export async function purgeOnce(sql: Sql, catalog: CatalogCache, nowMs: number, opResultRetentionHours: number): Promise<{ tombstones: number; opResults: number }> {
+  let tombstones = 0;
+  for (const t of catalog.tables()) {
+    const cutoff = seqIdFloorForTime(nowMs - t.deletedRetentionHours * 3_600_000);
+    const table = `${quoteIdent(t.namespace)}.${quoteIdent(t.name)}`;
+    const deleted = await sql.begin(async (tx) => {
+      const rows = await tx.unsafe(`DELETE FROM ${table} WHERE "_deleted" AND "_seq" < $1`, [String(cutoff)]);
+      await tx`UPDATE seqline.tables SET purged_through_seq = greatest(purged_through_seq, ${String(cutoff)}) WHERE namespace = ${t.namespace} AND name = ${t.name}`;
+      return rows.count;
+    });
+    tombstones += deleted;
+  }
+  const results = await sql`DELETE FROM seqline.op_results WHERE created_at < now() - make_interval(hours => ${opResultRetentionHours})`;
+  return { tombstones, opResults: results.count };
+}

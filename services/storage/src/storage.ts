@@ -1,0 +1,185 @@
+// The storage service (DESIGN.md §1, §3): the only component that talks to PostgreSQL.
+//
+// Start-up: PostgreSQL → migrations → catalog; NATS (retried with backoff) → streams; sequencer
+// client; gRPC (Query, Admin, users, op results); then each shard this replica owns is taken
+// (advisory lock + epoch) and applied by its own ShardApplier. Shards held by another live
+// replica are retried until it goes away. A fenced applier (another replica took its shard)
+// fails the service so the process restarts clean. Drain: stop taking ops, finish the batch in
+// flight, stop gRPC, release the shard locks, close NATS and PostgreSQL.
+import { hostname } from 'node:os';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { busNames, connectNats, ensureStreams, type BusNames } from '@seqline/bus';
+import { storagePb } from '@seqline/proto';
+import { RunningState, startGrpcServer, type GrpcServer, type Logger, type Service } from '@seqline/runtime';
+import { createSequencerClient, type SequencerClient } from '@seqline/sequencer';
+import { initSql } from '@seqline/sql';
+import type { Sql } from 'postgres';
+import { ShardApplier } from './apply/shard-applier.js';
+import { CatalogCache } from './catalog.js';
+import type { StorageConfig } from './config.js';
+import { connectPostgres } from './db.js';
+import { storageHandlers } from './handlers.js';
+import { IdPool } from './ids.js';
+import { migrate } from './migrations.js';
+import { ownedShards, ShardLocks } from './ownership.js';
+import { purgeOnce } from './purge.js';
+
+export interface StorageDeps {
+  readonly logger: Logger;
+}
+
+export class StorageService implements Service {
+  readonly id = 'storage';
+  readonly ready: Promise<{ port: number }>;
+  readonly #config: StorageConfig;
+  readonly #logger: Logger;
+  readonly #state = new RunningState('storage', { backoff: { initialMs: 100, maxMs: 5000 } });
+  readonly #instance: string;
+  #resolveReady!: (v: { port: number }) => void;
+  #rejectReady!: (err: unknown) => void;
+  #running: Promise<void> | undefined;
+  #stopping: Promise<void> | undefined;
+  #failure: unknown;
+  #sql: Sql | undefined;
+  #nc: NatsConnection | undefined;
+  #grpc: GrpcServer | undefined;
+  #sequencer: SequencerClient | undefined;
+  #locks: ShardLocks | undefined;
+  readonly #appliers: Promise<void>[] = [];
+
+  constructor(config: StorageConfig, deps: StorageDeps) {
+    this.#config = config;
+    this.#logger = deps.logger;
+    this.#instance = config.instanceId ?? `${hostname()}:${process.pid}`;
+    this.ready = new Promise((resolve, reject) => {
+      this.#resolveReady = resolve;
+      this.#rejectReady = reject;
+    });
+    this.ready.catch(() => {});
+  }
+
+  run(): Promise<void> {
+    this.#running ??= this.#main();
+    return this.#running;
+  }
+
+  drain(): Promise<void> {
+    return this.stop();
+  }
+
+  stop(): Promise<void> {
+    this.#stopping ??= this.#shutdown();
+    return this.#stopping;
+  }
+
+  async #main(): Promise<void> {
+    try {
+      await this.#startUp();
+    } catch (err) {
+      this.#rejectReady(err);
+      await this.stop();
+      throw err;
+    }
+    await new Promise<void>((resolve) => this.#state.signal.addEventListener('abort', () => resolve(), { once: true }));
+    await this.stop();
+    if (this.#failure !== undefined) throw this.#failure instanceof Error ? this.#failure : new Error('storage failed', { cause: this.#failure });
+  }
+
+  async #startUp(): Promise<void> {
+    const config = this.#config;
+    await initSql();
+    const sql = connectPostgres(config.postgresUrl, { max: 10 + Math.ceil(config.shards / config.replicas) });
+    this.#sql = sql;
+    const migrated = await migrate(sql);
+    if (migrated.from !== migrated.to) this.#logger.info('migrated the meta schema', migrated);
+    const catalog = new CatalogCache(sql);
+    await catalog.reload();
+    const nc = await connectNats({ servers: config.natsUrls, name: `storage ${this.#instance}`, logger: this.#logger, state: this.#state });
+    if (nc === undefined) throw new Error('stopped before NATS was reached');
+    this.#nc = nc;
+    const names = busNames(config.busPrefix);
+    await ensureStreams(nc, names);
+    this.#watchCatalog(nc, names, catalog);
+    this.#sequencer = createSequencerClient(config.sequencerAddr);
+    const ids = new IdPool(this.#sequencer, config.idBlock);
+    const query = { sql, catalog, defaultLimit: config.queryDefaultLimit, maxRows: config.queryMaxRows, timeoutMs: config.queryTimeoutMs };
+    const handlers = storageHandlers({
+      sql,
+      catalog,
+      logger: this.#logger,
+      query,
+      admin: { sql, catalog, hashPartitions: config.hashPartitions },
+      catalogChanged: (version) => nc.publish(names.catalogSubject, String(version)),
+    });
+    this.#grpc = await startGrpcServer({ host: config.host, port: config.port, services: [{ name: 'seqline.v1.Storage', definition: storagePb.StorageService, implementation: handlers }] });
+    this.#locks = new ShardLocks(sql);
+    void this.#ownShards({ sql, nc, names, catalog, ids });
+    if (config.replica === 0) this.#purgeLoop(sql, catalog);
+    this.#logger.info('storage serving', { port: this.#grpc.port, shards: ownedShards(config.shards, config.replica, config.replicas) });
+    this.#resolveReady({ port: this.#grpc.port });
+  }
+
+  #watchCatalog(nc: NatsConnection, names: BusNames, catalog: CatalogCache): void {
+    const sub = nc.subscribe(names.catalogSubject);
+    void (async () => {
+      for await (const m of sub) {
+        if (BigInt(m.string() || '0') > catalog.version) await catalog.reload().catch((err: unknown) => this.#logger.warn('catalog reload failed', { err }));
+      }
+    })();
+  }
+
+  async #ownShards(deps: { sql: Sql; nc: NatsConnection; names: BusNames; catalog: CatalogCache; ids: IdPool }): Promise<void> {
+    const waiting = new Set(ownedShards(this.#config.shards, this.#config.replica, this.#config.replicas));
+    while (waiting.size > 0 && this.#state.shouldRun()) {
+      for (const shard of [...waiting]) {
+        const epoch = await this.#locks!.tryTake(shard, this.#instance).catch((err: unknown) => {
+          this.#logger.warn('cannot take shard', { shard, err });
+          return undefined;
+        });
+        if (epoch === undefined) continue;
+        waiting.delete(shard);
+        const applier = new ShardApplier(shard, epoch, { ...deps, logger: this.#logger, state: this.#state, batch: this.#config.applyBatch, ackWaitMs: this.#config.ackWaitMs });
+        this.#appliers.push(
+          applier.run().catch((err: unknown) => {
+            if (!this.#state.shouldRun()) return;
+            this.#logger.error('shard applier stopped', { shard, err });
+            this.#failure = err;
+            this.#state.stop(err);
+          }),
+        );
+      }
+      if (waiting.size > 0) {
+        this.#logger.info('shards held by another storage replica; waiting', { shards: [...waiting] });
+        await this.#state.sleep(2000);
+      }
+    }
+  }
+
+  #purgeLoop(sql: Sql, catalog: CatalogCache): void {
+    const tick = (): void => {
+      purgeOnce(sql, catalog, Date.now(), this.#config.opResultRetentionHours)
+        .then((n) => n.tombstones + n.opResults > 0 && this.#logger.info('purged', n))
+        .catch((err: unknown) => this.#logger.warn('purge failed', { err }))
+        .finally(() => this.#state.setTimeout(tick, this.#config.purgeIntervalMs));
+    };
+    this.#state.setTimeout(tick, this.#config.purgeIntervalMs);
+  }
+
+  async #shutdown(): Promise<void> {
+    this.#state.stop();
+    await this.#grpc?.shutdown(10_000);
+    await Promise.allSettled(this.#appliers);
+    this.#locks?.release();
+    this.#sequencer?.close();
+    await this.#nc?.drain().catch(() => this.#nc?.close());
+    await this.#sql?.end({ timeout: 5 }).catch(() => {});
+    this.#rejectReady(new Error('stopped'));
+  }
+}
+
+export async function startStorage(config: StorageConfig, deps: StorageDeps): Promise<StorageService> {
+  const service = new StorageService(config, deps);
+  service.run().catch(() => {});
+  await service.ready;
+  return service;
+}

@@ -1,0 +1,16 @@
+// The write service's configuration, declared once; `--help` and the README print it.
+import { type ConfigOf, int, LOG_LEVELS, oneOf, optionalStr, port, str, urls } from '@seqline/runtime';
+
+export const writeConfigSchema = {
+  natsUrls: urls({ env: 'SEQLINE_NATS_URL', default: ['nats://127.0.0.1:14222'], protocols: ['nats', 'tls'], description: 'NATS server URL(s), comma-separated' }),
+  host: str({ env: 'SEQLINE_WRITE_HOST', default: '127.0.0.1', description: 'address the gRPC server binds' }),
+  port: port({ env: 'SEQLINE_WRITE_PORT', default: 50053, description: 'gRPC port (0 = any free port)' }),
+  storageAddr: str({ env: 'SEQLINE_STORAGE_ADDR', default: '127.0.0.1:50052', description: 'storage gRPC address' }),
+  busPrefix: str({ env: 'SEQLINE_BUS_PREFIX', default: 'seqline', pattern: /^[A-Za-z0-9_-]+$/, description: 'prefix of NATS subjects and streams' }),
+  shards: int({ env: 'SEQLINE_SHARDS', default: 16, min: 1, max: 4096, description: 'number of op-log shards (the same in every service; never change it on live data)' }),
+  resultTimeoutMs: int({ env: 'SEQLINE_WRITE_TIMEOUT_MS', default: 10_000, min: 100, description: 'how long a write waits for its op to be applied' }),
+  instanceId: optionalStr({ env: 'SEQLINE_INSTANCE_ID', description: 'name of this process in subjects and logs (default host-pid)' }),
+  logLevel: oneOf({ env: 'SEQLINE_LOG_LEVEL', values: LOG_LEVELS, default: 'info', description: 'log level' }),
+} as const;
+
+export type WriteConfig = ConfigOf<typeof writeConfigSchema>;

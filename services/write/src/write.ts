@@ -1,0 +1,240 @@
+// The write service (DESIGN.md §3): validates a mutation against the catalog, resolves what is
+// non-deterministic (the time, the acting user), appends it as an op to its shard's subject
+// (Nats-Msg-Id = op id: a retry with the same Idempotency-Key is applied once) and waits for
+// the op's result. DDL and user management go to storage directly (they are not per-owner).
+import { createHash, randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import { credentials } from '@grpc/grpc-js';
+import { jetstream, type JetStreamClient } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { busNames, connectNats, ensureStreams, shardOf, type BusNames } from '@seqline/bus';
+import { busPb, storagePb, writePb } from '@seqline/proto';
+import { isErrorCode, ProtocolError, toProtocolError, type DmlResult } from '@seqline/protocol';
+import { RunningState, startGrpcServer, type GrpcServer, type Logger, type Service } from '@seqline/runtime';
+import { checkExecuteAs, classify, initSql, parseStatements, resolveOwner, ROLES, SHARED_OWNER, validateWrite, type Actor, type Statement } from '@seqline/sql';
+import { RemoteCatalog } from './catalog-client.js';
+import type { WriteConfig } from './config.js';
+import { unaryCall } from './grpc-unary.js';
+import { ResultInbox } from './results.js';
+
+type Dml = Extract<Statement, { kind: 'insert' | 'update' | 'delete' }>;
+
+export class WriteService implements Service {
+  readonly id = 'write';
+  readonly ready: Promise<{ port: number }>;
+  readonly #config: WriteConfig;
+  readonly #logger: Logger;
+  readonly #state = new RunningState('write', { backoff: { initialMs: 100, maxMs: 5000 } });
+  readonly #instance: string;
+  #resolveReady!: (v: { port: number }) => void;
+  #rejectReady!: (err: unknown) => void;
+  #running: Promise<void> | undefined;
+  #stopping: Promise<void> | undefined;
+  #nc: NatsConnection | undefined;
+  #js: JetStreamClient | undefined;
+  #grpc: GrpcServer | undefined;
+  #storage: storagePb.StorageClient | undefined;
+  #inbox: ResultInbox | undefined;
+  #names: BusNames;
+  #catalog: RemoteCatalog | undefined;
+
+  constructor(config: WriteConfig, deps: { logger: Logger }) {
+    this.#config = config;
+    this.#logger = deps.logger;
+    this.#names = busNames(config.busPrefix);
+    this.#instance = (config.instanceId ?? `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`).replace(/[^A-Za-z0-9_-]/g, '_');
+    this.ready = new Promise((resolve, reject) => {
+      this.#resolveReady = resolve;
+      this.#rejectReady = reject;
+    });
+    this.ready.catch(() => {});
+  }
+
+  run(): Promise<void> {
+    this.#running ??= this.#main();
+    return this.#running;
+  }
+
+  drain(): Promise<void> {
+    return this.stop();
+  }
+
+  stop(): Promise<void> {
+    this.#stopping ??= this.#shutdown();
+    return this.#stopping;
+  }
+
+  async #main(): Promise<void> {
+    try {
+      await this.#startUp();
+    } catch (err) {
+      this.#rejectReady(err);
+      await this.stop();
+      throw err;
+    }
+    await new Promise<void>((resolve) => this.#state.signal.addEventListener('abort', () => resolve(), { once: true }));
+    await this.stop();
+  }
+
+  async #startUp(): Promise<void> {
+    await initSql();
+    const nc = await connectNats({ servers: this.#config.natsUrls, name: `write ${this.#instance}`, logger: this.#logger, state: this.#state });
+    if (nc === undefined) throw new Error('stopped before NATS was reached');
+    this.#nc = nc;
+    await ensureStreams(nc, this.#names);
+    this.#js = jetstream(nc);
+    this.#inbox = new ResultInbox(nc, this.#names.results(this.#instance));
+    const storage = new storagePb.StorageClient(this.#config.storageAddr, credentials.createInsecure());
+    this.#storage = storage;
+    this.#catalog = new RemoteCatalog(() => unaryCall(storage.getCatalog.bind(storage), {}, 5000));
+    const notices = nc.subscribe(this.#names.catalogSubject);
+    void (async () => {
+      for await (const m of notices) await this.#catalog?.refresh(BigInt(m.string() || '0')).catch(() => {});
+    })();
+    this.#grpc = await startGrpcServer({
+      host: this.#config.host,
+      port: this.#config.port,
+      services: [{ name: 'seqline.v1.Write', definition: writePb.WriteService, implementation: this.#handlers() }],
+    });
+    this.#logger.info('write serving', { port: this.#grpc.port, instance: this.#instance });
+    this.#resolveReady({ port: this.#grpc.port });
+  }
+
+  #handlers(): writePb.WriteServer {
+    return {
+      execute: (call, callback) => {
+        this.#execute(call.request).then(
+          (resultJson) => callback(null, { resultJson }),
+          (err: unknown) => {
+            const e = toProtocolError(err);
+            if (e.code === 'INTERNAL_ERROR') this.#logger.error('Execute failed', { err });
+            callback(e.toGrpc());
+          },
+        );
+      },
+    };
+  }
+
+  async #execute(req: writePb.ExecuteRequest): Promise<string> {
+    const role = ROLES.find((r) => r === req.caller?.role);
+    if (req.caller === undefined || req.caller.userId === '' || role === undefined) throw new ProtocolError('MISSING_AUTHORIZATION', 'the request has no authenticated caller');
+    const actor: Actor = { userId: req.caller.userId, role };
+    const namespace = req.namespace || 'default';
+    const [stmt, ...rest] = parseStatements(req.sql, { defaultNamespace: namespace });
+    if (stmt === undefined || rest.length > 0) throw new ProtocolError('INVALID_SQL', 'Execute takes exactly one statement');
+    const storage = this.#storage!;
+    switch (classify(stmt)) {
+      case 'read': {
+        const res = await unaryCall(storage.query.bind(storage), { caller: req.caller, sql: req.sql, paramsJson: req.paramsJson, namespace, asUser: '' }, this.#config.resultTimeoutMs);
+        return res.resultJson;
+      }
+      case 'ddl':
+      case 'user': {
+        const res = await unaryCall(storage.admin.bind(storage), { caller: req.caller, sql: req.sql, namespace }, this.#config.resultTimeoutMs);
+        await this.#catalog?.refresh(res.catalogVersion).catch(() => {});
+        return res.resultJson;
+      }
+      case 'write':
+        return JSON.stringify(await this.#write(stmt, actor, req));
+    }
+  }
+
+  async #write(stmt: Statement, actor: Actor, req: writePb.ExecuteRequest): Promise<DmlResult> {
+    let dml = stmt;
+    let actingAs = actor;
+    if (stmt.kind === 'execute_as') {
+      actingAs = await this.#impersonate(actor, stmt.user);
+      dml = stmt.inner;
+    }
+    if (dml.kind !== 'insert' && dml.kind !== 'update' && dml.kind !== 'delete') throw new ProtocolError('INVALID_SQL', 'expected INSERT, UPDATE or DELETE');
+    const table = await this.#validate(dml, actingAs);
+    if (stmt.kind === 'execute_as' && table.tableType === 'SHARED') throw new ProtocolError('INVALID_SQL', 'EXECUTE AS USER applies to USER tables, not SHARED ones');
+    const owner = resolveOwner(table, actingAs, stmt.kind === 'execute_as' ? stmt.user : undefined);
+    const opId = req.idempotencyKey === '' ? randomUUID().replace(/-/g, '') : createHash('sha256').update(`${actor.userId}\0${req.idempotencyKey}`).digest('hex').slice(0, 32);
+    const op: busPb.Op = {
+      opId,
+      actor: actor.userId,
+      actorRole: actor.role,
+      owner,
+      namespace: table.namespace,
+      table: table.name,
+      statement: dml.text,
+      paramsJson: req.paramsJson === '' ? '[]' : req.paramsJson,
+      issuedAtUs: BigInt(Date.now()) * 1000n,
+      replyTo: this.#inbox!.replyTo(opId),
+      traceparent: '',
+    };
+    const result = await this.#submit(op, shardOf(owner, this.#config.shards));
+    if (!result.ok) throw new ProtocolError(isErrorCode(result.errorCode) ? result.errorCode : 'SQL_EXECUTION_ERROR', result.errorMessage);
+    const returning = result.returningJson === '' ? {} : (JSON.parse(result.returningJson) as Pick<DmlResult, 'schema' | 'rows'>);
+    return {
+      row_count: Number(result.rowCount),
+      message: result.message,
+      as_user: owner === SHARED_OWNER ? actor.userId : owner,
+      ...(result.seq > 0n ? { seq: String(result.seq) } : {}),
+      ...returning,
+    };
+  }
+
+  async #impersonate(actor: Actor, userId: string): Promise<Actor> {
+    const storage = this.#storage!;
+    const target = await unaryCall(storage.getUser.bind(storage), { userId }, 5000);
+    const role = ROLES.find((r) => r === target.role);
+    if (!target.found || role === undefined) throw new ProtocolError('PERMISSION_DENIED', `cannot act as user ${userId}: no such user`);
+    if (actor.role === 'user' && userId !== actor.userId) throw new ProtocolError('PERMISSION_DENIED', `permission denied: a user may only act as itself, not as ${userId}`);
+    checkExecuteAs(actor.role, role);
+    return { userId, role };
+  }
+
+  async #validate(dml: Dml, actor: Actor) {
+    const catalog = this.#catalog!;
+    if (!catalog.loaded) await catalog.refresh();
+    try {
+      return validateWrite(dml, catalog, actor);
+    } catch (err) {
+      if ((err as { code?: unknown }).code !== 'TABLE_NOT_FOUND') throw err;
+      await catalog.refresh();
+      return validateWrite(dml, catalog, actor);
+    }
+  }
+
+  /** Publishes the op durably and waits for its result (or the stored one, for a deduplicated retry). */
+  async #submit(op: busPb.Op, shard: number): Promise<busPb.OpResult> {
+    const timeoutMs = this.#config.resultTimeoutMs;
+    const waiter = this.#inbox!.wait(op.opId, timeoutMs);
+    let ack;
+    try {
+      ack = await this.#js!.publish(this.#names.ops(shard), busPb.Op.encode(op).finish(), { msgID: op.opId, timeout: Math.min(timeoutMs, 5000) });
+    } catch (err) {
+      waiter.cancel();
+      throw new ProtocolError('UNAVAILABLE', 'the write could not be logged (NATS unavailable); it was not applied, retry', { cause: err });
+    }
+    const storage = this.#storage!;
+    const stored = (waitMs: number) => unaryCall(storage.getOpResult.bind(storage), { opId: op.opId, waitMs }, waitMs + 5000).catch(() => undefined);
+    if (ack.duplicate) {
+      waiter.cancel();
+      const result = await stored(timeoutMs);
+      if (result !== undefined) return result;
+    } else {
+      const result = (await waiter.promise) ?? (await stored(0));
+      if (result !== undefined) return result;
+    }
+    throw new ProtocolError('UNAVAILABLE', `the write was logged but not confirmed within ${timeoutMs} ms; retry with the same Idempotency-Key to learn its result`);
+  }
+
+  async #shutdown(): Promise<void> {
+    this.#state.stop();
+    await this.#grpc?.shutdown(10_000);
+    this.#inbox?.close();
+    this.#storage?.close();
+    await this.#nc?.drain().catch(() => this.#nc?.close());
+    this.#rejectReady(new Error('stopped'));
+  }
+}
+
+export async function startWrite(config: WriteConfig, deps: { logger: Logger }): Promise<WriteService> {
+  const service = new WriteService(config, deps);
+  service.run().catch(() => {});
+  await service.ready;
+  return service;
+}
