@@ -1,9 +1,11 @@
 // `npm run bench -- <name> [--smoke]`: runs one benchmark. Each prints its figures next to the
 // baseline it is compared with, measured in the same run; bench/README.md records them.
 import { runSequencerBench } from './sequencer/bench.ts';
+import { runWriteBench } from './write/bench.ts';
 
 const BENCHES: Record<string, (opts: { smoke: boolean }) => Promise<unknown>> = {
   sequencer: runSequencerBench,
+  write: runWriteBench,
 };
 
 const [name, ...rest] = process.argv.slice(2);

@@ -55,7 +55,7 @@ function workspaceManifests() {
       if (existsSync(p)) manifests.push(p);
     }
   }
-  for (const extra of ['infra/local', 'bench']) {
+  for (const extra of ['infra/local', 'bench', 'e2e']) {
     const p = join(root, extra, 'package.json');
     if (existsSync(p)) manifests.push(p);
   }

@@ -13,6 +13,11 @@ export const localStackSchema = {
     description: 'embedded = PostgreSQL binaries from npm; system = the machine\'s /usr/lib/postgresql',
   }),
   sequencerPort: port({ env: 'SEQLINE_SEQUENCER_PORT', default: 50051, description: 'sequencer gRPC port' }),
+  storagePort: port({ env: 'SEQLINE_STORAGE_PORT', default: 50052, description: 'storage gRPC port' }),
+  writePort: port({ env: 'SEQLINE_WRITE_PORT', default: 50053, description: 'write gRPC port' }),
+  gatewayPort: port({ env: 'SEQLINE_GATEWAY_PORT', default: 8080, description: 'gateway HTTP and WebSocket port' }),
+  adminUser: str({ env: 'SEQLINE_ADMIN_USER', default: 'admin', description: 'the first DBA, created at start if no DBA exists' }),
+  adminPassword: optionalStr({ env: 'SEQLINE_ADMIN_PASSWORD', description: 'its password (generated into <data dir>/secrets.json when unset)', secret: true }),
 } as const;
 
 export type LocalStackConfig = ConfigOf<typeof localStackSchema>;

@@ -8,7 +8,7 @@ import { startNats, startPostgres, type NatsServer, type PostgresServer } from '
 import postgres from 'postgres';
 import { localStackSchema } from './config.js';
 import { loadOrCreateSecrets } from './secrets.js';
-import { spawnService, waitForGrpcHealth, type ServiceProcess } from './services.js';
+import { spawnService, waitForGrpcHealth, waitForHttpHealth, type ServiceProcess } from './services.js';
 
 const root = resolve(import.meta.dirname, '../../..');
 
@@ -77,14 +77,41 @@ try {
   await sql.end();
   line('PostgreSQL', postgresUrl.replace(/:[^:@/]*@/, ':***@'), 'healthy');
 
-  const env = { ...process.env, SEQLINE_NATS_URL: nats.url, SEQLINE_POSTGRES_URL: postgresUrl };
-  const sequencer = spawnService(root, 'sequencer', 'services/sequencer/src/main.ts', { ...env, SEQLINE_SEQUENCER_PORT: String(config.sequencerPort) }, logDir);
-  services.push(sequencer);
-  await waitForGrpcHealth(`127.0.0.1:${config.sequencerPort}`, sequencer);
-  line('sequencer', `127.0.0.1:${config.sequencerPort} (gRPC)`, 'healthy');
+  const adminPassword = config.adminPassword ?? secrets.adminPassword;
+  const env = {
+    ...process.env,
+    SEQLINE_NATS_URL: nats.url,
+    SEQLINE_POSTGRES_URL: postgresUrl,
+    SEQLINE_SEQUENCER_PORT: String(config.sequencerPort),
+    SEQLINE_STORAGE_PORT: String(config.storagePort),
+    SEQLINE_WRITE_PORT: String(config.writePort),
+    SEQLINE_GATEWAY_PORT: String(config.gatewayPort),
+    SEQLINE_SEQUENCER_ADDR: `127.0.0.1:${config.sequencerPort}`,
+    SEQLINE_STORAGE_ADDR: `127.0.0.1:${config.storagePort}`,
+    SEQLINE_WRITE_ADDR: `127.0.0.1:${config.writePort}`,
+    SEQLINE_JWT_SECRET: process.env['SEQLINE_JWT_SECRET'] ?? secrets.jwtSecret,
+    SEQLINE_ADMIN_USER: config.adminUser,
+    SEQLINE_ADMIN_PASSWORD: adminPassword,
+  };
+  for (const [name, port] of [
+    ['sequencer', config.sequencerPort],
+    ['storage', config.storagePort],
+    ['write', config.writePort],
+  ] as const) {
+    const service = spawnService(root, name, `services/${name}/src/main.ts`, env, logDir);
+    services.push(service);
+    await waitForGrpcHealth(`127.0.0.1:${port}`, service);
+    line(name, `127.0.0.1:${port} (gRPC)`, 'healthy');
+  }
+  const gateway = spawnService(root, 'gateway', 'services/gateway/src/main.ts', env, logDir);
+  services.push(gateway);
+  const url = `http://127.0.0.1:${config.gatewayPort}`;
+  await waitForHttpHealth(`${url}/health`, gateway);
+  line('gateway', `${url} (HTTP, WebSocket)`, 'healthy');
 
-  console.log(`\nSeqline ready: NATS ${nats.url}, PostgreSQL superuser password in ${join(dataDir, 'secrets.json')}, logs in ${logDir}`);
-  console.log('The HTTP gateway (http://127.0.0.1:8080) arrives with the write path; Ctrl-C stops the stack.');
+  console.log(`\nSeqline ready at ${url}`);
+  console.log(`  user: ${config.adminUser}   password: ${adminPassword}${config.adminPassword === undefined ? ` (generated, kept in ${join(dataDir, 'secrets.json')})` : ''}`);
+  console.log(`  logs: ${logDir}; Ctrl-C stops the stack.`);
   for (const s of services) {
     void s.exited.then((code) => {
       if (stopping) return;

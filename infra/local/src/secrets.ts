@@ -6,6 +6,8 @@ import { join } from 'node:path';
 
 export interface LocalSecrets {
   readonly postgresPassword: string;
+  readonly jwtSecret: string;
+  readonly adminPassword: string;
 }
 
 export function loadOrCreateSecrets(dataDir: string): LocalSecrets {
@@ -13,6 +15,8 @@ export function loadOrCreateSecrets(dataDir: string): LocalSecrets {
   const existing: Partial<LocalSecrets> = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Partial<LocalSecrets>) : {};
   const secrets: LocalSecrets = {
     postgresPassword: existing.postgresPassword ?? randomBytes(18).toString('base64url'),
+    jwtSecret: existing.jwtSecret ?? randomBytes(32).toString('hex'),
+    adminPassword: existing.adminPassword ?? randomBytes(12).toString('base64url'),
   };
   writeFileSync(file, `${JSON.stringify(secrets, null, 2)}\n`, { mode: 0o600 });
   return secrets;

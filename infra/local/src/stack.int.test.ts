@@ -15,7 +15,16 @@ afterAll(async () => {
   for (const d of dirs) await rm(d, { recursive: true, force: true });
 });
 
-async function runStack(dataDir: string, ports: { nats: number; pg: number; seq: number }) {
+interface Ports {
+  readonly nats: number;
+  readonly pg: number;
+  readonly seq: number;
+  readonly storage: number;
+  readonly write: number;
+  readonly gateway: number;
+}
+
+async function runStack(dataDir: string, ports: Ports) {
   const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'infra/local/src/main.ts')], {
     cwd: root,
     detached: true, // its own process group, like a terminal job
@@ -25,6 +34,9 @@ async function runStack(dataDir: string, ports: { nats: number; pg: number; seq:
       SEQLINE_LOCAL_NATS_PORT: String(ports.nats),
       SEQLINE_LOCAL_POSTGRES_PORT: String(ports.pg),
       SEQLINE_SEQUENCER_PORT: String(ports.seq),
+      SEQLINE_STORAGE_PORT: String(ports.storage),
+      SEQLINE_WRITE_PORT: String(ports.write),
+      SEQLINE_GATEWAY_PORT: String(ports.gateway),
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -36,7 +48,7 @@ async function runStack(dataDir: string, ports: { nats: number; pg: number; seq:
   await vi.waitFor(
     () => {
       if (exitCode !== undefined) throw new Error(`start command exited with ${exitCode}:\n${out}`);
-      expect(out).toContain('Seqline ready');
+      expect(out).toMatch(/password: \S+/);
     },
     { timeout: 90_000, interval: 100 },
   );
@@ -61,13 +73,27 @@ describe('npm start (infra/local)', () => {
     const dataDir = await mkdtemp(join(tmpdir(), 'seqline-stack-'));
     dirs.push(dataDir);
     await chmod(dataDir, 0o755); // like a checkout: PostgreSQL runs as another OS user when we are root
-    const ports = { nats: await freePort(), pg: await freePort(), seq: await freePort() };
+    const ports: Ports = { nats: await freePort(), pg: await freePort(), seq: await freePort(), storage: await freePort(), write: await freePort(), gateway: await freePort() };
 
     const first = await runStack(dataDir, ports);
     const text = first.output();
     expect(text).toMatch(new RegExp(`NATS\\s+nats://127\\.0\\.0\\.1:${ports.nats}\\s+healthy`));
     expect(text).toMatch(new RegExp(`PostgreSQL\\s+postgres://postgres:\\*\\*\\*@127\\.0\\.0\\.1:${ports.pg}/postgres\\s+healthy`));
     expect(text).toMatch(new RegExp(`sequencer\\s+127\\.0\\.0\\.1:${ports.seq} \\(gRPC\\)\\s+healthy`));
+    expect(text).toMatch(new RegExp(`storage\\s+127\\.0\\.0\\.1:${ports.storage} \\(gRPC\\)\\s+healthy`));
+    expect(text).toMatch(new RegExp(`write\\s+127\\.0\\.0\\.1:${ports.write} \\(gRPC\\)\\s+healthy`));
+    expect(text).toContain(`Seqline ready at http://127.0.0.1:${ports.gateway}\n`);
+    const [, user, password] = /user: (\S+)\s+password: (\S+)/.exec(text) ?? [];
+    expect(user).toBe('admin');
+    const login = await fetch(`http://127.0.0.1:${ports.gateway}/v1/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: user, password }) });
+    expect(login.status).toBe(200);
+    const { access_token: token } = (await login.json()) as { access_token: string };
+    const created = await fetch(`http://127.0.0.1:${ports.gateway}/v1/api/sql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify({ sql: "CREATE NAMESPACE demo; CREATE TABLE demo.notes (id INT PRIMARY KEY, body TEXT) WITH (TYPE='USER'); INSERT INTO demo.notes (id, body) VALUES (1, 'kept')" }),
+    });
+    expect(created.status).toBe(200);
     const secrets = JSON.parse(await readFile(join(dataDir, 'secrets.json'), 'utf8')) as { postgresPassword: string };
     expect(secrets.postgresPassword).toMatch(/^[A-Za-z0-9_-]{24}$/);
 
@@ -86,6 +112,14 @@ describe('npm start (infra/local)', () => {
     expect(alive(Number(pids))).toBe(false);
 
     const second = await runStack(dataDir, ports);
+    const relogin = await fetch(`http://127.0.0.1:${ports.gateway}/v1/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: user, password }) });
+    const { access_token: token2 } = (await relogin.json()) as { access_token: string };
+    const read = await fetch(`http://127.0.0.1:${ports.gateway}/v1/api/sql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token2}` },
+      body: JSON.stringify({ sql: 'SELECT id, body FROM demo.notes' }),
+    });
+    expect(((await read.json()) as { results: { rows: unknown[] }[] }).results[0]?.rows).toEqual([[1, 'kept']]);
     const again = postgres(`postgres://postgres:${secrets.postgresPassword}@127.0.0.1:${ports.pg}/postgres`, { max: 1 });
     expect(await again`select v from kept`).toEqual([{ v: 42 }]);
     await again.end();
@@ -98,7 +132,7 @@ describe('npm start (infra/local)', () => {
     child.stdout.on('data', (b: Buffer) => (out += b.toString()));
     const code = await new Promise<number | null>((done) => child.once('exit', done));
     expect(code).toBe(0);
-    for (const name of ['SEQLINE_DATA_DIR', 'SEQLINE_LOCAL_NATS_PORT', 'SEQLINE_LOCAL_POSTGRES_PORT', 'SEQLINE_POSTGRES_URL', 'SEQLINE_SEQUENCER_PORT']) {
+    for (const name of ['SEQLINE_DATA_DIR', 'SEQLINE_LOCAL_NATS_PORT', 'SEQLINE_LOCAL_POSTGRES_PORT', 'SEQLINE_POSTGRES_URL', 'SEQLINE_SEQUENCER_PORT', 'SEQLINE_GATEWAY_PORT', 'SEQLINE_ADMIN_USER']) {
       expect(out).toContain(name);
     }
   });

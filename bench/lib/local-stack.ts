@@ -1,0 +1,64 @@
+// Runs the real local stack (`npm start`'s infra/local) with a throwaway data directory and
+// free ports, for benchmarks: the same processes users run, each service its own process.
+import { spawn } from 'node:child_process';
+import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { freePort } from '@seqline/testkit';
+
+const root = resolve(import.meta.dirname, '../..');
+
+export interface LocalStack extends AsyncDisposable {
+  readonly url: string;
+  readonly user: string;
+  readonly password: string;
+  readonly postgresUrl: string;
+}
+
+export async function runLocalStack(): Promise<LocalStack> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'seqline-bench-'));
+  await chmod(dataDir, 0o755);
+  const ports = { nats: await freePort(), pg: await freePort(), seq: await freePort(), storage: await freePort(), write: await freePort(), gateway: await freePort() };
+  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'infra/local/src/main.ts')], {
+    cwd: root,
+    detached: true,
+    env: {
+      ...process.env,
+      SEQLINE_DATA_DIR: dataDir,
+      SEQLINE_LOCAL_NATS_PORT: String(ports.nats),
+      SEQLINE_LOCAL_POSTGRES_PORT: String(ports.pg),
+      SEQLINE_SEQUENCER_PORT: String(ports.seq),
+      SEQLINE_STORAGE_PORT: String(ports.storage),
+      SEQLINE_WRITE_PORT: String(ports.write),
+      SEQLINE_GATEWAY_PORT: String(ports.gateway),
+      SEQLINE_QUERY_RATE: '1000000',
+      SEQLINE_LOG_LEVEL: 'warn',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  const exited = new Promise<number | null>((done) => child.once('exit', done));
+  await new Promise<void>((ready, fail) => {
+    const onData = (b: Buffer): void => {
+      out += b.toString();
+      if (/password: \S+/.test(out)) ready();
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    void exited.then((code) => fail(new Error(`local stack exited with ${code}:\n${out}`)));
+  });
+  const url = /Seqline ready at (\S+)/.exec(out)?.[1] ?? '';
+  const [, user = '', password = ''] = /user: (\S+)\s+password: (\S+)/.exec(out) ?? [];
+  const secrets = JSON.parse(await readFile(join(dataDir, 'secrets.json'), 'utf8')) as { postgresPassword: string };
+  return {
+    url,
+    user,
+    password,
+    postgresUrl: `postgres://postgres:${encodeURIComponent(secrets.postgresPassword)}@127.0.0.1:${ports.pg}/postgres`,
+    async [Symbol.asyncDispose]() {
+      process.kill(-child.pid!, 'SIGINT');
+      await exited;
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,75 @@
+// Write benchmark (issue 3): single-row INSERTs through POST /v1/api/sql from 50 concurrent
+// clients across 100 users, against the real local stack (every service its own process, NATS
+// and a durable PostgreSQL on this machine). Baseline, in the same run: postgres.js inserting
+// the same rows straight into the same PostgreSQL, 50 at a time. Then an open-loop run at
+// 1,000 writes/s for the latency target.
+import postgres from 'postgres';
+import { runLocalStack } from '../lib/local-stack.ts';
+import { closedLoop, openLoop, type LoadResult } from '../lib/stats.ts';
+
+const USERS = 100;
+const CLIENTS = 50;
+
+export interface WriteBenchResult {
+  readonly http: LoadResult;
+  readonly direct: LoadResult;
+  readonly paced: LoadResult;
+}
+
+async function post(url: string, token: string, body: unknown): Promise<Response> {
+  return fetch(`${url}/v1/api/sql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify(body) });
+}
+
+export async function runWriteBench({ smoke }: { smoke: boolean }): Promise<WriteBenchResult> {
+  const ms = smoke ? 1500 : 10_000;
+  const users = smoke ? 4 : USERS;
+  await using stack = await runLocalStack();
+  const login = async (user: string, password: string): Promise<string> => {
+    const r = await fetch(`${stack.url}/v1/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: user, password }) });
+    return ((await r.json()) as { access_token: string }).access_token;
+  };
+  const admin = await login(stack.user, stack.password);
+  const setup = [
+    'CREATE NAMESPACE bench',
+    "CREATE TABLE bench.messages (id BIGINT PRIMARY KEY DEFAULT SNOWFLAKE_ID(), body TEXT NOT NULL, n INT) WITH (TYPE='USER')",
+    ...Array.from({ length: users }, (_, i) => `CREATE USER user${i} WITH PASSWORD 'password-${i}' ROLE user`),
+  ];
+  for (const s of setup) await post(stack.url, admin, { sql: s });
+  const tokens = await Promise.all(Array.from({ length: users }, (_, i) => login(`user${i}`, `password-${i}`)));
+
+  const insert = async (i: number): Promise<boolean> => {
+    const r = await post(stack.url, tokens[i % users]!, { sql: 'INSERT INTO bench.messages (body, n) VALUES ($1, $2)', params: [`message ${i}`, i] });
+    await r.arrayBuffer();
+    return r.status === 200;
+  };
+  await closedLoop(insert, CLIENTS, Math.min(2000, ms / 4)); // warm-up
+  const http = await closedLoop(insert, CLIENTS, ms);
+
+  const db = postgres(stack.postgresUrl, { max: CLIENTS, onnotice: () => {} });
+  await db`CREATE TABLE public.bench_direct (_user_id text NOT NULL, id bigint NOT NULL, body text NOT NULL, n int, PRIMARY KEY (_user_id, id))`;
+  let id = 0n;
+  const direct = await closedLoop(async (i) => {
+    await db`INSERT INTO public.bench_direct (_user_id, id, body, n) VALUES (${`user${i % users}`}, ${String(++id)}, ${`message ${i}`}, ${i})`;
+    return true;
+  }, CLIENTS, ms);
+  await db.end();
+
+  const paced = await openLoop(insert, smoke ? 100 : 1000, ms);
+  report({ http, direct, paced }, smoke);
+  return { http, direct, paced };
+}
+
+function report(r: WriteBenchResult, smoke: boolean): void {
+  const rate = (x: LoadResult): number => x.ok / x.seconds;
+  const f = (n: number): string => Math.round(n).toLocaleString('en-US');
+  const ms = (n: number): string => `${n.toFixed(1)} ms`;
+  console.log(`\nwrite benchmark${smoke ? ' (smoke run)' : ''}: single-row INSERT, ${CLIENTS} concurrent clients, ${r.http.seconds.toFixed(0)} s per case\n`);
+  console.log(`${'case'.padEnd(44)}${'writes/s'.padStart(10)}${'p50'.padStart(10)}${'p99'.padStart(10)}${'failed'.padStart(8)}`);
+  const row = (name: string, x: LoadResult): void => console.log(`${name.padEnd(44)}${f(rate(x)).padStart(10)}${ms(x.p50).padStart(10)}${ms(x.p99).padStart(10)}${String(x.failed).padStart(8)}`);
+  row('POST /v1/api/sql (acknowledged)', r.http);
+  row('postgres.js direct INSERT (baseline)', r.direct);
+  row(`POST /v1/api/sql paced at ${smoke ? 100 : 1000}/s`, r.paced);
+  console.log(`\nratio acknowledged / direct: ${((rate(r.http) / rate(r.direct)) * 100).toFixed(0)}%`);
+  console.log(`target: >= 2,000 acknowledged writes/s: ${f(rate(r.http))} ${rate(r.http) >= 2000 ? 'MET' : 'MISSED'}`);
+  console.log(`target: p99 < 50 ms at 1,000 writes/s: ${ms(r.paced.p99)} ${r.paced.p99 < 50 ? 'MET' : 'MISSED'}`);
+}

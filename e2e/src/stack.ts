@@ -1,0 +1,150 @@
+// The whole Seqline stack for end-to-end tests: sequencer, storage, write and gateway in this
+// process (or as child processes where a test kills one), against the run's real NATS and a
+// fresh PostgreSQL database, isolated by a unique bus/KV prefix. Tests talk to it only through
+// its public interfaces: HTTP, and JetStream for the change subjects.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { busNames, type BusNames } from '@seqline/bus';
+import { gatewayConfigSchema, startGateway } from '@seqline/gateway';
+import { createLogger, parseConfig, type LogLevel, type Service } from '@seqline/runtime';
+import { sequencerConfigSchema, startSequencer } from '@seqline/sequencer';
+import { startStorage, storageConfigSchema } from '@seqline/storage';
+import { createTestDatabase, deleteStreamsWithPrefix, freePort, natsConnection, testEnv, uniqueName } from '@seqline/testkit';
+import { startWrite, writeConfigSchema } from '@seqline/write';
+
+const root = resolve(import.meta.dirname, '../..');
+const logLevel = (process.env['SEQLINE_TEST_LOG_LEVEL'] ?? 'error') as LogLevel;
+
+export interface StackOptions {
+  readonly shards?: number;
+  /** Services to run as child processes (so a test can SIGKILL them). */
+  readonly processes?: readonly ('storage' | 'write')[];
+  readonly env?: Readonly<Record<string, string>>;
+  /** A NATS of the test's own (e.g. one it restarts); default: the run's shared one. */
+  readonly natsUrl?: string;
+}
+
+export interface Stack extends AsyncDisposable {
+  readonly url: string;
+  readonly names: BusNames;
+  readonly prefix: string;
+  readonly postgresUrl: string;
+  readonly natsUrl: string;
+  readonly admin: { readonly user: string; readonly password: string };
+  /** The gateway's JWT secret, for tests that forge or expire tokens. */
+  readonly jwtSecret: string;
+  readonly env: Readonly<Record<string, string>>;
+  /** Child processes by name (when started with `processes`). */
+  readonly children: Map<string, ChildService>;
+  /** Starts (again) a service as a child process, resolving once it serves. */
+  spawn(name: 'storage' | 'write'): Promise<ChildService>;
+}
+
+export interface ChildService {
+  readonly process: ChildProcess;
+  readonly exited: Promise<number | null>;
+  kill(signal?: NodeJS.Signals): Promise<void>;
+}
+
+export async function startStack(options: StackOptions = {}): Promise<Stack> {
+  const env = { ...testEnv(), ...(options.natsUrl === undefined ? {} : { natsUrl: options.natsUrl }) };
+  const db = await createTestDatabase();
+  const prefix = uniqueName('e2e');
+  const logger = (service: string) => createLogger({ service, level: logLevel });
+  const admin = { user: 'admin', password: randomBytes(12).toString('base64url') };
+  const jwtSecret = randomBytes(32).toString('hex');
+  const services: Service[] = [];
+  const children = new Map<string, ChildService>();
+  const sequencer = await startSequencer(parseConfig(sequencerConfigSchema, { SEQLINE_NATS_URL: env.natsUrl, SEQLINE_SEQUENCER_PORT: '0', SEQLINE_KV_PREFIX: prefix }), { logger: logger('sequencer') });
+  services.push(sequencer);
+  const seqPort = (await sequencer.ready).port;
+  const ports = { storage: await freePort(), write: await freePort() };
+  const common: Record<string, string> = {
+    SEQLINE_NATS_URL: env.natsUrl,
+    SEQLINE_BUS_PREFIX: prefix,
+    SEQLINE_SHARDS: String(options.shards ?? 4),
+    SEQLINE_POSTGRES_URL: db.url,
+    SEQLINE_SEQUENCER_ADDR: `127.0.0.1:${seqPort}`,
+    SEQLINE_STORAGE_ADDR: `127.0.0.1:${ports.storage}`,
+    SEQLINE_STORAGE_PORT: String(ports.storage),
+    SEQLINE_WRITE_PORT: String(ports.write),
+    SEQLINE_LOG_LEVEL: logLevel,
+    ...options.env,
+  };
+  const spawnChild = async (name: 'storage' | 'write'): Promise<ChildService> => {
+    const child = await spawnService(name, common);
+    children.set(name, child);
+    return child;
+  };
+  if (options.processes?.includes('storage')) await spawnChild('storage');
+  else services.push(await startStorage(parseConfig(storageConfigSchema, common), { logger: logger('storage') }));
+  if (options.processes?.includes('write')) await spawnChild('write');
+  else services.push(await startWrite(parseConfig(writeConfigSchema, common), { logger: logger('write') }));
+  const gateway = await startGateway(
+    parseConfig(gatewayConfigSchema, {
+      SEQLINE_GATEWAY_PORT: '0',
+      SEQLINE_STORAGE_ADDR: `127.0.0.1:${ports.storage}`,
+      SEQLINE_WRITE_ADDR: `127.0.0.1:${ports.write}`,
+      SEQLINE_JWT_SECRET: jwtSecret,
+      SEQLINE_ADMIN_USER: admin.user,
+      SEQLINE_ADMIN_PASSWORD: admin.password,
+      SEQLINE_QUERY_RATE: '100000',
+      SEQLINE_LOGIN_RATE: '100000',
+      SEQLINE_LOG_LEVEL: logLevel,
+      ...options.env,
+    }),
+    { logger: logger('gateway') },
+  );
+  services.push(gateway);
+  const { port } = await gateway.ready;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    names: busNames(prefix),
+    prefix,
+    postgresUrl: db.url,
+    natsUrl: env.natsUrl,
+    admin,
+    jwtSecret,
+    env: common,
+    children,
+    spawn: spawnChild,
+    async [Symbol.asyncDispose]() {
+      for (const s of services.reverse()) await s.stop();
+      for (const c of children.values()) await c.kill('SIGKILL');
+      await using nc = await natsConnection(env.natsUrl);
+      await deleteStreamsWithPrefix(nc, prefix.toUpperCase());
+      await deleteStreamsWithPrefix(nc, `KV_${prefix}`);
+      await db[Symbol.asyncDispose]();
+    },
+  };
+}
+
+/** Runs services/<name>/src/main.ts as a child process; resolves once it logs that it serves. */
+async function spawnService(name: 'storage' | 'write', env: Readonly<Record<string, string>>): Promise<ChildService> {
+  const child = spawn(process.execPath, ['--import', 'tsx', resolve(root, `services/${name}/src/main.ts`)], {
+    env: { ...process.env, ...env, SEQLINE_LOG_LEVEL: 'info' },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
+  let log = '';
+  const logDir = process.env['SEQLINE_TEST_LOG_DIR'];
+  const logFile = logDir === undefined ? undefined : createWriteStream(join(logDir, `${env['SEQLINE_BUS_PREFIX']}-${name}-${child.pid}.log`));
+  await new Promise<void>((ready, fail) => {
+    child.stderr.on('data', (b: Buffer) => {
+      logFile?.write(b);
+      log = (log + b.toString()).slice(-20_000);
+      if (log.includes(`"${name} serving"`)) ready();
+    });
+    void exited.then((code) => fail(new Error(`${name} exited with ${code}:\n${log}`)));
+  });
+  return {
+    process: child,
+    exited,
+    async kill(signal = 'SIGTERM') {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      await exited;
+    },
+  };
+}
