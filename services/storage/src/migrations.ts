@@ -35,7 +35,8 @@ const MIGRATIONS: readonly (readonly string[])[] = [
     `CREATE TABLE seqline.op_results (op_id text PRIMARY KEY, shard int NOT NULL, stream_seq bigint NOT NULL, result bytea NOT NULL, created_at timestamptz NOT NULL DEFAULT now())`,
     `CREATE INDEX op_results_created ON seqline.op_results (created_at)`,
     // Isolation layer 2: user queries run as this role, which only reads through RLS policies.
-    `DO $$ BEGIN CREATE ROLE seqline_reader NOLOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$`,
+    // Roles are cluster-wide: two databases migrating at once race here (unique_violation).
+    `DO $$ BEGIN CREATE ROLE seqline_reader NOLOGIN; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$`,
     `GRANT seqline_reader TO CURRENT_USER`,
     `GRANT USAGE ON SCHEMA "default" TO seqline_reader`,
     `REVOKE ALL ON SCHEMA seqline FROM PUBLIC`,
@@ -47,8 +48,24 @@ const MIGRATIONS: readonly (readonly string[])[] = [
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
-/** Applies every migration not yet applied. Safe to run from several replicas at once. */
+/**
+ * Applies every migration not yet applied. Safe to run from several replicas at once: the
+ * advisory lock serializes one database; roles are cluster-wide, so databases of one cluster
+ * migrating at the same moment can still collide there, and that transaction is retried.
+ */
 export async function migrate(sql: Sql): Promise<{ from: number; to: number }> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await migrateOnce(sql);
+    } catch (err) {
+      const e = err as { code?: string; message?: string };
+      const collision = e.code === '23505' || /tuple concurrently updated/.test(e.message ?? '');
+      if (!collision || attempt >= 5) throw err;
+    }
+  }
+}
+
+async function migrateOnce(sql: Sql): Promise<{ from: number; to: number }> {
   return sql.begin(async (tx) => {
     await tx`SELECT pg_advisory_xact_lock(hashtext('seqline.migrations'))`;
     await tx`CREATE SCHEMA IF NOT EXISTS seqline`;
