@@ -1,7 +1,7 @@
 // Runs the real local stack (`npm start`'s infra/local) with a throwaway data directory and
 // free ports, for benchmarks: the same processes users run, each service its own process.
 import { spawn } from 'node:child_process';
-import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { chmod, cp, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { freePort } from '@seqline/testkit';
@@ -32,6 +32,7 @@ export async function runLocalStack(): Promise<LocalStack> {
       SEQLINE_WRITE_PORT: String(ports.write),
       SEQLINE_GATEWAY_PORT: String(ports.gateway),
       SEQLINE_QUERY_RATE: '1000000',
+      SEQLINE_LOGIN_RATE: '100000',
       SEQLINE_LOG_LEVEL: 'warn',
     },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -58,6 +59,8 @@ export async function runLocalStack(): Promise<LocalStack> {
     async [Symbol.asyncDispose]() {
       process.kill(-child.pid!, 'SIGINT');
       await exited;
+      const keep = process.env['SEQLINE_BENCH_LOG_DIR'];
+      if (keep !== undefined) await cp(join(dataDir, 'logs'), keep, { recursive: true });
       await rm(dataDir, { recursive: true, force: true });
     },
   };

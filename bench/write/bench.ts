@@ -36,10 +36,17 @@ export async function runWriteBench({ smoke }: { smoke: boolean }): Promise<Writ
   ];
   for (const s of setup) await post(stack.url, admin, { sql: s });
   const tokens = await Promise.all(Array.from({ length: users }, (_, i) => login(`user${i}`, `password-${i}`)));
+  if (tokens.some((t) => typeof t !== 'string')) throw new Error('a bench user could not log in');
 
+  let firstFailure: string | undefined;
   const insert = async (i: number): Promise<boolean> => {
-    const r = await post(stack.url, tokens[i % users]!, { sql: 'INSERT INTO bench.messages (body, n) VALUES ($1, $2)', params: [`message ${i}`, i] });
-    await r.arrayBuffer();
+    const r = await post(stack.url, tokens[i % users]!, { sql: 'INSERT INTO bench.messages (body, n) VALUES ($1, $2)', params: [`message ${i}`, i] }).catch((err: unknown) => err as Error);
+    if (r instanceof Error) {
+      firstFailure ??= `${r.message} (${String((r.cause as Error | undefined)?.message ?? '')})`;
+      return false;
+    }
+    const body = await r.text();
+    if (r.status !== 200) firstFailure ??= `${r.status} ${body.slice(0, 300)}`;
     return r.status === 200;
   };
   await closedLoop(insert, CLIENTS, Math.min(2000, ms / 4)); // warm-up
@@ -56,6 +63,7 @@ export async function runWriteBench({ smoke }: { smoke: boolean }): Promise<Writ
 
   const paced = await openLoop(insert, smoke ? 100 : 1000, ms);
   report({ http, direct, paced }, smoke);
+  if (firstFailure !== undefined) console.log(`first failed request: ${firstFailure}`);
   return { http, direct, paced };
 }
 

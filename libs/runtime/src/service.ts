@@ -4,6 +4,7 @@
 // look like a crash loop.
 import { ConfigError } from './errors.js';
 import type { Logger } from './log.js';
+import { startCpuProfile } from './profile.js';
 
 /** Every long-running piece implements this contract. */
 export interface Service {
@@ -30,6 +31,8 @@ export interface RunOptions {
   readonly signals?: SignalSource;
   /** Longest a drain may take before stop is forced (default 30 s). */
   readonly drainTimeoutMs?: number;
+  /** Record a CPU profile into this directory until the service stops (SEQLINE_CPU_PROFILE_DIR). */
+  readonly cpuProfileDir?: string | undefined;
 }
 
 export async function runService(start: () => Promise<Service>, options: RunOptions): Promise<ExitCode> {
@@ -46,6 +49,7 @@ export async function runService(start: () => Promise<Service>, options: RunOpti
     logger.error('failed to start', { err });
     return EXIT.failure;
   }
+  const stopProfile = options.cpuProfileDir ? await startCpuProfile(options.cpuProfileDir, service.id) : undefined;
   let signalled = 0;
   const onSignal = (): void => {
     signalled++;
@@ -70,6 +74,7 @@ export async function runService(start: () => Promise<Service>, options: RunOpti
   } finally {
     signals.off('SIGTERM', onSignal);
     signals.off('SIGINT', onSignal);
+    if (stopProfile) logger.info('cpu profile written', { file: await stopProfile() });
   }
 }
 

@@ -27,7 +27,29 @@ export interface ParseOptions {
   readonly defaultNamespace?: string | undefined;
 }
 
+// Parsed statements are immutable (readonly types; the rewrite and the planners clone before
+// changing anything), so repeated texts, which is what parameterized writes are, are parsed
+// once per process. Bounded: least recently used entries go first.
+const CACHE_ENTRIES = 2048;
+const CACHE_MAX_SQL = 8192;
+const cache = new Map<string, readonly Statement[]>();
+
 export function parseStatements(sql: string, options: ParseOptions = {}): Statement[] {
+  if (sql.length > CACHE_MAX_SQL) return parseUncached(sql, options);
+  const key = `${options.defaultNamespace ?? ''}\0${sql}`;
+  const hit = cache.get(key);
+  if (hit !== undefined) {
+    cache.delete(key);
+    cache.set(key, hit);
+    return [...hit];
+  }
+  const parsed = parseUncached(sql, options);
+  cache.set(key, parsed);
+  if (cache.size > CACHE_ENTRIES) cache.delete(cache.keys().next().value!);
+  return [...parsed];
+}
+
+function parseUncached(sql: string, options: ParseOptions): Statement[] {
   assertSqlReady('parseStatements');
   // The parser reads a C string: whatever follows a NUL would silently vanish.
   if (sql.includes('\0')) throw new SqlError('INVALID_SQL', 'SQL must not contain NUL characters');

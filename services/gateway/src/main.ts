@@ -17,5 +17,5 @@ const logger = createLogger({ service: 'gateway' });
 const code = await runService(async () => {
   const config = parseConfig(gatewayConfigSchema, process.env);
   return new GatewayService(config, { logger: createLogger({ service: 'gateway', level: config.logLevel }) });
-}, { logger });
+}, { logger, cpuProfileDir: process.env['SEQLINE_CPU_PROFILE_DIR'] });
 process.exit(code);

@@ -18,5 +18,5 @@ const code = await runService(async () => {
   const config = parseConfig(sequencerConfigSchema, process.env);
   const service = new SequencerService(config, { logger: createLogger({ service: 'sequencer', level: config.logLevel }) });
   return service;
-}, { logger });
+}, { logger, cpuProfileDir: process.env['SEQLINE_CPU_PROFILE_DIR'] });
 process.exit(code);

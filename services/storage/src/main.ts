@@ -17,5 +17,5 @@ const logger = createLogger({ service: 'storage' });
 const code = await runService(async () => {
   const config = parseConfig(storageConfigSchema, process.env);
   return new StorageService(config, { logger: createLogger({ service: 'storage', level: config.logLevel }) });
-}, { logger });
+}, { logger, cpuProfileDir: process.env['SEQLINE_CPU_PROFILE_DIR'] });
 process.exit(code);

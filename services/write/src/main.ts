@@ -17,5 +17,5 @@ const logger = createLogger({ service: 'write' });
 const code = await runService(async () => {
   const config = parseConfig(writeConfigSchema, process.env);
   return new WriteService(config, { logger: createLogger({ service: 'write', level: config.logLevel }) });
-}, { logger });
+}, { logger, cpuProfileDir: process.env['SEQLINE_CPU_PROFILE_DIR'] });
 process.exit(code);

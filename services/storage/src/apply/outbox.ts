@@ -3,10 +3,12 @@
 // duplicate window is dropped by JetStream; leftovers found at start-up are also checked
 // against the subject's last message, which covers a restart after the window. Publishing is
 // retried until it succeeds: a later batch must not overtake an earlier one on a subject.
+// Published rows are deleted by the caller later (in the next apply transaction, saving a
+// commit per batch); a row left behind by a crash is re-checked and skipped at start-up.
 import { headers, type NatsConnection } from '@nats-io/transport-node';
 import { jetstreamManager, type JetStreamClient } from '@nats-io/jetstream';
 import type { RunningState } from '@seqline/runtime';
-import type { Sql } from 'postgres';
+import type { Sql, TransactionSql } from 'postgres';
 
 export interface OutboxRow {
   readonly id: string;
@@ -37,7 +39,11 @@ export async function publishOutbox(js: JetStreamClient, sql: Sql, rows: readonl
     }
   }
   state.resetBackoff();
-  await sql`DELETE FROM seqline.outbox WHERE id = ANY(${rows.map((r) => r.id)})`;
+}
+
+/** Deletes published outbox rows (the apply loop does it inside its next transaction). */
+export async function deleteOutbox(sql: Sql | TransactionSql, ids: readonly string[]): Promise<void> {
+  if (ids.length > 0) await sql`DELETE FROM seqline.outbox WHERE id = ANY(${ids as string[]})`;
 }
 
 async function lastSeqs(nc: NatsConnection, stream: string, rows: readonly OutboxRow[]): Promise<Map<string, bigint>> {

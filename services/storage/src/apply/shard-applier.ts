@@ -17,7 +17,7 @@ import type { CatalogCache } from '../catalog.js';
 import type { IdPool } from '../ids.js';
 import { pgToProtocolError } from '../pg-errors.js';
 import { applyOp } from './apply-op.js';
-import { publishOutbox, type OutboxRow } from './outbox.js';
+import { deleteOutbox, publishOutbox, type OutboxRow } from './outbox.js';
 
 export class FencedError extends Error {
   override readonly name = 'FencedError';
@@ -46,6 +46,8 @@ export class ShardApplier {
   readonly #epoch: bigint;
   readonly #js: JetStreamClient;
   readonly #queue: JsMsg[] = [];
+  /** Outbox rows published after the last commit, deleted by the next transaction. */
+  #published: string[] = [];
   #wake: (() => void) | undefined;
 
   constructor(shard: number, epoch: bigint, deps: ShardDeps) {
@@ -74,6 +76,7 @@ export class ShardApplier {
     logger.info('applying shard', { shard: this.shard, epoch: this.#epoch });
     while (state.shouldRun()) {
       if (this.#queue.length === 0) {
+        await this.#flushPublished();
         await new Promise<void>((resolve) => {
           const onAbort = (): void => resolve();
           this.#wake = () => {
@@ -110,23 +113,30 @@ export class ShardApplier {
     // A long batch tells JetStream it is still working, so its ops are not redelivered meanwhile.
     const heartbeat = setInterval(() => msgs.forEach((m) => m.working()), Math.max(500, this.#deps.ackWaitMs / 3));
     let committed: { outbox: OutboxRow[]; results: { op: busPb.Op; result: busPb.OpResult }[] };
+    const published = this.#published;
+    this.#published = [];
     try {
-      committed = await this.#deps.sql.begin((tx) => this.#transaction(tx, pending));
+      committed = await this.#deps.sql.begin((tx) => this.#transaction(tx, pending, published));
+    } catch (err) {
+      this.#published = [...published, ...this.#published];
+      throw err;
     } finally {
       clearInterval(heartbeat);
     }
     const { outbox, results } = committed;
     await publishOutbox(this.#js, this.#deps.sql, outbox, this.#deps.state);
+    this.#published.push(...outbox.map((r) => r.id));
     for (const { op, result } of results) {
       if (op.replyTo !== '') this.#deps.nc.publish(op.replyTo, busPb.OpResult.encode(result).finish());
     }
-    for (const p of pending) p.msg.ack();
+    pending.at(-1)?.msg.ack();
   }
 
-  async #transaction(tx: TransactionSql, pending: Pending[]): Promise<{ outbox: OutboxRow[]; results: { op: busPb.Op; result: busPb.OpResult }[] }> {
+  async #transaction(tx: TransactionSql, pending: Pending[], published: readonly string[]): Promise<{ outbox: OutboxRow[]; results: { op: busPb.Op; result: busPb.OpResult }[] }> {
     const [row] = await tx<{ epoch: string; watermark: string; max_seq: string }[]>`SELECT epoch, watermark, max_seq FROM seqline.shards WHERE shard = ${this.shard} FOR UPDATE`;
     if (row === undefined || BigInt(row.epoch) !== this.#epoch) throw new FencedError(`shard ${this.shard} is now owned by another storage replica`);
     const watermark = BigInt(row.watermark);
+    await deleteOutbox(tx, published);
     const seqFloor = { value: BigInt(row.max_seq) };
     const fresh = pending.filter((p) => BigInt(p.msg.seq) > watermark);
     const stale = pending.filter((p) => BigInt(p.msg.seq) <= watermark);
@@ -233,11 +243,22 @@ export class ShardApplier {
     await jsm.consumers.add(this.#deps.names.opsStream, {
       durable_name: name,
       filter_subject: this.#deps.names.ops(this.shard),
-      ack_policy: AckPolicy.Explicit,
+      // Ops are applied strictly in order, so acknowledging the last op of a batch
+      // acknowledges the batch: one message instead of one per op.
+      ack_policy: AckPolicy.All,
       deliver_policy: DeliverPolicy.StartSequence,
       opt_start_seq: Number(start),
       ack_wait: this.#deps.ackWaitMs * 1_000_000,
       max_ack_pending: 20_000,
+    });
+  }
+
+  async #flushPublished(): Promise<void> {
+    const ids = this.#published;
+    this.#published = [];
+    await deleteOutbox(this.#deps.sql, ids).catch((err: unknown) => {
+      this.#published.push(...ids);
+      this.#deps.logger.warn('cannot delete published outbox rows; will retry', { shard: this.shard, err });
     });
   }
 
@@ -247,6 +268,7 @@ export class ShardApplier {
     if (rows.length === 0) return;
     this.#deps.logger.info('publishing changes left from before a restart', { shard: this.shard, count: rows.length });
     await publishOutbox(this.#js, this.#deps.sql, rows, this.#deps.state, { skipPublished: true, nc: this.#deps.nc, stream: this.#deps.names.changesStream });
+    await deleteOutbox(this.#deps.sql, rows.map((r) => r.id));
   }
 }
 
