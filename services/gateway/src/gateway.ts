@@ -10,7 +10,7 @@
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { toProtocolError } from '@seqline/protocol';
-import { hashPassword, RunningState, verifyPassword, type Logger, type Service } from '@seqline/runtime';
+import { hashPassword, RunningState, ServiceHost, verifyPassword, type Logger } from '@seqline/runtime';
 import { initSql } from '@seqline/sql';
 import pkg from '../package.json' with { type: 'json' };
 import type { Backend } from './backend.js';
@@ -42,29 +42,19 @@ export interface GatewayInfo {
   readonly port: number;
 }
 
-export class GatewayService implements Service {
+export class GatewayService extends ServiceHost<GatewayInfo> {
   readonly id = 'gateway';
-  readonly ready: Promise<GatewayInfo>;
   readonly #config: GatewayConfig;
   readonly #deps: GatewayDeps;
   readonly #logger: Logger;
-  readonly #state = new RunningState('gateway', { backoff: { initialMs: 200, maxMs: 5000 } });
-  #resolveReady!: (info: GatewayInfo) => void;
-  #rejectReady!: (err: unknown) => void;
-  #running: Promise<void> | undefined;
-  #stopping: Promise<void> | undefined;
   #backend: Backend | undefined;
   #http: HttpServer | undefined;
 
   constructor(config: GatewayConfig, deps: GatewayDeps) {
+    super(new RunningState('gateway', { backoff: { initialMs: 200, maxMs: 5000 } }));
     this.#config = config;
     this.#deps = deps;
     this.#logger = deps.logger;
-    this.ready = new Promise((resolve, reject) => {
-      this.#resolveReady = resolve;
-      this.#rejectReady = reject;
-    });
-    this.ready.catch(() => {}); // observed through run() as well
   }
 
   /** The bound HTTP port; throws before `ready`. */
@@ -78,14 +68,8 @@ export class GatewayService implements Service {
     return this.#http;
   }
 
-  /** Starts (once) and resolves when stopped; rejects if start-up failed. */
-  run(): Promise<void> {
-    this.#running ??= this.#main();
-    return this.#running;
-  }
-
   /** Stops taking requests, lets those in flight finish, then stops. */
-  async drain(): Promise<void> {
+  override async drain(): Promise<void> {
     if (this.#http !== undefined) {
       this.#logger.info('draining: answering requests in flight');
       await this.#http.drain();
@@ -93,30 +77,13 @@ export class GatewayService implements Service {
     await this.stop();
   }
 
-  stop(): Promise<void> {
-    this.#stopping ??= this.#shutdown();
-    return this.#stopping;
-  }
-
-  async #main(): Promise<void> {
-    try {
-      await this.#startUp();
-    } catch (err) {
-      this.#rejectReady(err);
-      await this.stop();
-      throw err;
-    }
-    await new Promise<void>((resolve) => this.#state.signal.addEventListener('abort', () => resolve(), { once: true }));
-    await this.stop();
-  }
-
-  async #startUp(): Promise<void> {
+  protected async startUp(): Promise<GatewayInfo> {
     const config = this.#config;
     await initSql();
     const backend = this.#deps.backend ?? createGrpcBackend({ storageAddr: config.storageAddr, writeAddr: config.writeAddr, timeoutMs: config.requestTimeoutMs });
     this.#backend = backend;
     if (config.adminPassword !== undefined) await this.#ensureAdmin(backend, config.adminUser, config.adminPassword);
-    if (!this.#state.shouldRun()) throw new Error('gateway stopped during start-up');
+    if (!this.state.shouldRun()) throw new Error('gateway stopped during start-up');
     const http = await HttpServer.listen({
       host: config.host,
       port: config.port,
@@ -128,7 +95,7 @@ export class GatewayService implements Service {
     });
     this.#http = http;
     this.#logger.info('gateway serving', { url: `http://${config.host}:${http.port}`, storage: config.storageAddr, write: config.writeAddr });
-    this.#resolveReady({ port: http.port });
+    return { port: http.port };
   }
 
   get #monotonic(): () => number {
@@ -180,17 +147,15 @@ export class GatewayService implements Service {
         const error = toProtocolError(err);
         if (error.code === 'PERMISSION_DENIED') return;
         if (error.code !== 'UNAVAILABLE') throw error;
-        this.#logger.warn('storage unavailable; retrying the first-DBA set-up', { delayMs: this.#state.nextBackoffMs() });
-        if (!(await this.#state.backoff())) throw new Error('gateway stopped before the first DBA could be set up', { cause: err });
+        this.#logger.warn('storage unavailable; retrying the first-DBA set-up', { delayMs: this.state.nextBackoffMs() });
+        if (!(await this.state.backoff())) throw new Error('gateway stopped before the first DBA could be set up', { cause: err });
       }
     }
   }
 
-  async #shutdown(): Promise<void> {
-    this.#state.stop();
+  protected async shutdown(): Promise<void> {
     await this.#http?.destroy();
     if (this.#deps.backend === undefined) this.#backend?.close();
-    this.#rejectReady(new Error('gateway stopped'));
   }
 }
 

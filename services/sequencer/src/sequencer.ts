@@ -13,7 +13,7 @@ import { Kvm } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { connectNats } from '@seqline/bus';
 import { sequencerPb } from '@seqline/proto';
-import { RunningState, startGrpcServer, type GrpcServer, type Logger, type Service } from '@seqline/runtime';
+import { RunningState, ServiceHost, startGrpcServer, type GrpcServer, type Logger } from '@seqline/runtime';
 import { SeqIdGenerator, systemClock, type Clock } from '@seqline/seq';
 import { MAX_ALLOCATE, type SequencerConfig } from './config.js';
 import { HighWaterMark } from './high-water.js';
@@ -30,64 +30,25 @@ export interface SequencerInfo {
   readonly workerId: number;
 }
 
-export class SequencerService implements Service {
+export class SequencerService extends ServiceHost<SequencerInfo> {
   readonly id = 'sequencer';
-  readonly ready: Promise<SequencerInfo>;
   readonly #config: SequencerConfig;
   readonly #logger: Logger;
   readonly #clock: Clock;
-  readonly #state = new RunningState('sequencer', { backoff: { initialMs: 200, maxMs: 5000 } });
-  #resolveReady!: (info: SequencerInfo) => void;
-  #rejectReady!: (err: unknown) => void;
-  #running: Promise<void> | undefined;
   #nc: NatsConnection | undefined;
   #lease: WorkerLease | undefined;
   #grpc: GrpcServer | undefined;
-  #stopping: Promise<void> | undefined;
-  #failure: Error | undefined;
 
   constructor(config: SequencerConfig, deps: SequencerDeps) {
+    super(new RunningState('sequencer', { backoff: { initialMs: 200, maxMs: 5000 } }));
     this.#config = config;
     this.#logger = deps.logger;
     this.#clock = deps.clock ?? systemClock;
-    this.ready = new Promise((resolve, reject) => {
-      this.#resolveReady = resolve;
-      this.#rejectReady = reject;
-    });
-    this.ready.catch(() => {}); // observed through run() as well
   }
 
-  /** Starts (once) and resolves when stopped; rejects if start-up failed or the lease was lost. */
-  run(): Promise<void> {
-    this.#running ??= this.#main();
-    return this.#running;
-  }
-
-  async drain(): Promise<void> {
-    await this.stop();
-  }
-
-  stop(): Promise<void> {
-    this.#stopping ??= this.#shutdown();
-    return this.#stopping;
-  }
-
-  async #main(): Promise<void> {
-    try {
-      await this.#startUp();
-    } catch (err) {
-      this.#rejectReady(err);
-      await this.stop();
-      throw err;
-    }
-    await new Promise<void>((resolve) => this.#state.signal.addEventListener('abort', () => resolve(), { once: true }));
-    await this.stop();
-    if (this.#failure) throw this.#failure;
-  }
-
-  async #startUp(): Promise<void> {
+  protected async startUp(): Promise<SequencerInfo> {
     const instance = this.#config.instanceId ?? `${hostname()}:${process.pid}`;
-    const nc = await connectNats({ servers: this.#config.natsUrls, name: `sequencer ${instance}`, logger: this.#logger, state: this.#state });
+    const nc = await connectNats({ servers: this.#config.natsUrls, name: `sequencer ${instance}`, logger: this.#logger, state: this.state });
     if (nc === undefined) throw new Error('stopped before NATS was reached');
     this.#nc = nc;
     const kvm = new Kvm(nc);
@@ -109,7 +70,7 @@ export class SequencerService implements Service {
       services: [{ name: 'seqline.v1.Sequencer', definition: sequencerPb.SequencerService, implementation: this.#handlers(generator, hwm, lease) }],
     });
     this.#logger.info('sequencer serving', { port: this.#grpc.port, workerId: lease.workerId, floor, ceilingMs: hwm.ceilingMs });
-    this.#resolveReady({ port: this.#grpc.port, workerId: lease.workerId });
+    return { port: this.#grpc.port, workerId: lease.workerId };
   }
 
   #handlers(generator: SeqIdGenerator, hwm: HighWaterMark, lease: WorkerLease): sequencerPb.SequencerServer {
@@ -140,29 +101,26 @@ export class SequencerService implements Service {
     const every = Math.floor(this.#config.leaseTtlMs / 3);
     const tick = (): void => {
       lease.renew().then(
-        () => this.#state.setTimeout(tick, every),
+        () => this.state.setTimeout(tick, every),
         (err: unknown) => {
           if (lease.lost) {
             this.#logger.error('worker-id lease lost; stopping', { workerId: lease.workerId, err });
-            this.#failure = lease.lost;
             this.#grpc?.health.setAll(false);
-            this.#state.stop(lease.lost);
+            this.fail(lease.lost);
             return;
           }
           this.#logger.warn('cannot renew worker-id lease; retrying', { workerId: lease.workerId, reason: err instanceof Error ? err.message : String(err) });
-          this.#state.setTimeout(tick, Math.min(every, 1000));
+          this.state.setTimeout(tick, Math.min(every, 1000));
         },
       );
     };
-    this.#state.setTimeout(tick, every);
+    this.state.setTimeout(tick, every);
   }
 
-  async #shutdown(): Promise<void> {
-    this.#state.stop();
+  protected async shutdown(): Promise<void> {
     await this.#grpc?.shutdown(10_000);
     await this.#lease?.release().catch((err: unknown) => this.#logger.warn('cannot release worker-id lease', { err }));
     await this.#nc?.drain().catch(() => this.#nc?.close());
-    this.#rejectReady(new Error('stopped'));
   }
 }
 

@@ -10,7 +10,7 @@ import { hostname } from 'node:os';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { busNames, connectNats, ensureStreams, type BusNames } from '@seqline/bus';
 import { storagePb } from '@seqline/proto';
-import { RunningState, startGrpcServer, type GrpcServer, type Logger, type Service } from '@seqline/runtime';
+import { RunningState, ServiceHost, startGrpcServer, type GrpcServer, type Logger } from '@seqline/runtime';
 import { createSequencerClient, type SequencerClient } from '@seqline/sequencer';
 import { initSql } from '@seqline/sql';
 import type { Sql } from 'postgres';
@@ -28,18 +28,11 @@ export interface StorageDeps {
   readonly logger: Logger;
 }
 
-export class StorageService implements Service {
+export class StorageService extends ServiceHost<{ port: number }> {
   readonly id = 'storage';
-  readonly ready: Promise<{ port: number }>;
   readonly #config: StorageConfig;
   readonly #logger: Logger;
-  readonly #state = new RunningState('storage', { backoff: { initialMs: 100, maxMs: 5000 } });
   readonly #instance: string;
-  #resolveReady!: (v: { port: number }) => void;
-  #rejectReady!: (err: unknown) => void;
-  #running: Promise<void> | undefined;
-  #stopping: Promise<void> | undefined;
-  #failure: unknown;
   #sql: Sql | undefined;
   #nc: NatsConnection | undefined;
   #grpc: GrpcServer | undefined;
@@ -48,44 +41,13 @@ export class StorageService implements Service {
   readonly #appliers: Promise<void>[] = [];
 
   constructor(config: StorageConfig, deps: StorageDeps) {
+    super(new RunningState('storage', { backoff: { initialMs: 100, maxMs: 5000 } }));
     this.#config = config;
     this.#logger = deps.logger;
     this.#instance = config.instanceId ?? `${hostname()}:${process.pid}`;
-    this.ready = new Promise((resolve, reject) => {
-      this.#resolveReady = resolve;
-      this.#rejectReady = reject;
-    });
-    this.ready.catch(() => {});
   }
 
-  run(): Promise<void> {
-    this.#running ??= this.#main();
-    return this.#running;
-  }
-
-  drain(): Promise<void> {
-    return this.stop();
-  }
-
-  stop(): Promise<void> {
-    this.#stopping ??= this.#shutdown();
-    return this.#stopping;
-  }
-
-  async #main(): Promise<void> {
-    try {
-      await this.#startUp();
-    } catch (err) {
-      this.#rejectReady(err);
-      await this.stop();
-      throw err;
-    }
-    await new Promise<void>((resolve) => this.#state.signal.addEventListener('abort', () => resolve(), { once: true }));
-    await this.stop();
-    if (this.#failure !== undefined) throw this.#failure instanceof Error ? this.#failure : new Error('storage failed', { cause: this.#failure });
-  }
-
-  async #startUp(): Promise<void> {
+  protected async startUp(): Promise<{ port: number }> {
     const config = this.#config;
     await initSql();
     const sql = connectPostgres(config.postgresUrl, { max: 10 + Math.ceil(config.shards / config.replicas) });
@@ -94,7 +56,7 @@ export class StorageService implements Service {
     if (migrated.from !== migrated.to) this.#logger.info('migrated the meta schema', migrated);
     const catalog = new CatalogCache(sql);
     await catalog.reload();
-    const nc = await connectNats({ servers: config.natsUrls, name: `storage ${this.#instance}`, logger: this.#logger, state: this.#state });
+    const nc = await connectNats({ servers: config.natsUrls, name: `storage ${this.#instance}`, logger: this.#logger, state: this.state });
     if (nc === undefined) throw new Error('stopped before NATS was reached');
     this.#nc = nc;
     const names = busNames(config.busPrefix);
@@ -116,7 +78,7 @@ export class StorageService implements Service {
     void this.#ownShards({ sql, nc, names, catalog, ids });
     if (config.replica === 0) this.#purgeLoop(sql, catalog);
     this.#logger.info('storage serving', { port: this.#grpc.port, shards: ownedShards(config.shards, config.replica, config.replicas) });
-    this.#resolveReady({ port: this.#grpc.port });
+    return { port: this.#grpc.port };
   }
 
   #watchCatalog(nc: NatsConnection, names: BusNames, catalog: CatalogCache): void {
@@ -130,7 +92,7 @@ export class StorageService implements Service {
 
   async #ownShards(deps: { sql: Sql; nc: NatsConnection; names: BusNames; catalog: CatalogCache; ids: IdPool }): Promise<void> {
     const waiting = new Set(ownedShards(this.#config.shards, this.#config.replica, this.#config.replicas));
-    while (waiting.size > 0 && this.#state.shouldRun()) {
+    while (waiting.size > 0 && this.state.shouldRun()) {
       for (const shard of [...waiting]) {
         const epoch = await this.#locks!.tryTake(shard, this.#instance).catch((err: unknown) => {
           this.#logger.warn('cannot take shard', { shard, err });
@@ -138,19 +100,18 @@ export class StorageService implements Service {
         });
         if (epoch === undefined) continue;
         waiting.delete(shard);
-        const applier = new ShardApplier(shard, epoch, { ...deps, logger: this.#logger, state: this.#state, batch: this.#config.applyBatch, ackWaitMs: this.#config.ackWaitMs });
+        const applier = new ShardApplier(shard, epoch, { ...deps, logger: this.#logger, state: this.state, batch: this.#config.applyBatch, ackWaitMs: this.#config.ackWaitMs });
         this.#appliers.push(
           applier.run().catch((err: unknown) => {
-            if (!this.#state.shouldRun()) return;
+            if (!this.state.shouldRun()) return;
             this.#logger.error('shard applier stopped', { shard, err });
-            this.#failure = err;
-            this.#state.stop(err);
+            this.fail(err);
           }),
         );
       }
       if (waiting.size > 0) {
         this.#logger.info('shards held by another storage replica; waiting', { shards: [...waiting] });
-        await this.#state.sleep(2000);
+        await this.state.sleep(2000);
       }
     }
   }
@@ -160,20 +121,18 @@ export class StorageService implements Service {
       purgeOnce(sql, catalog, Date.now(), this.#config.opResultRetentionHours)
         .then((n) => n.tombstones + n.opResults > 0 && this.#logger.info('purged', n))
         .catch((err: unknown) => this.#logger.warn('purge failed', { err }))
-        .finally(() => this.#state.setTimeout(tick, this.#config.purgeIntervalMs));
+        .finally(() => this.state.setTimeout(tick, this.#config.purgeIntervalMs));
     };
-    this.#state.setTimeout(tick, this.#config.purgeIntervalMs);
+    this.state.setTimeout(tick, this.#config.purgeIntervalMs);
   }
 
-  async #shutdown(): Promise<void> {
-    this.#state.stop();
+  protected async shutdown(): Promise<void> {
     await this.#grpc?.shutdown(10_000);
     await Promise.allSettled(this.#appliers);
     this.#locks?.release();
     this.#sequencer?.close();
     await this.#nc?.drain().catch(() => this.#nc?.close());
     await this.#sql?.end({ timeout: 5 }).catch(() => {});
-    this.#rejectReady(new Error('stopped'));
   }
 }
 

@@ -10,7 +10,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { busNames, connectNats, ensureStreams, shardOf, type BusNames } from '@seqline/bus';
 import { busPb, storagePb, writePb } from '@seqline/proto';
 import { isErrorCode, ProtocolError, toProtocolError, type DmlResult } from '@seqline/protocol';
-import { RunningState, startGrpcServer, type GrpcServer, type Logger, type Service } from '@seqline/runtime';
+import { RunningState, ServiceHost, startGrpcServer, type GrpcServer, type Logger } from '@seqline/runtime';
 import { checkExecuteAs, classify, initSql, parseStatements, resolveOwner, ROLES, SHARED_OWNER, validateWrite, type Actor, type Statement } from '@seqline/sql';
 import { RemoteCatalog } from './catalog-client.js';
 import type { WriteConfig } from './config.js';
@@ -19,17 +19,11 @@ import { ResultInbox } from './results.js';
 
 type Dml = Extract<Statement, { kind: 'insert' | 'update' | 'delete' }>;
 
-export class WriteService implements Service {
+export class WriteService extends ServiceHost<{ port: number }> {
   readonly id = 'write';
-  readonly ready: Promise<{ port: number }>;
   readonly #config: WriteConfig;
   readonly #logger: Logger;
-  readonly #state = new RunningState('write', { backoff: { initialMs: 100, maxMs: 5000 } });
   readonly #instance: string;
-  #resolveReady!: (v: { port: number }) => void;
-  #rejectReady!: (err: unknown) => void;
-  #running: Promise<void> | undefined;
-  #stopping: Promise<void> | undefined;
   #nc: NatsConnection | undefined;
   #js: JetStreamClient | undefined;
   #grpc: GrpcServer | undefined;
@@ -39,46 +33,16 @@ export class WriteService implements Service {
   #catalog: RemoteCatalog | undefined;
 
   constructor(config: WriteConfig, deps: { logger: Logger }) {
+    super(new RunningState('write', { backoff: { initialMs: 100, maxMs: 5000 } }));
     this.#config = config;
     this.#logger = deps.logger;
     this.#names = busNames(config.busPrefix);
     this.#instance = (config.instanceId ?? `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`).replace(/[^A-Za-z0-9_-]/g, '_');
-    this.ready = new Promise((resolve, reject) => {
-      this.#resolveReady = resolve;
-      this.#rejectReady = reject;
-    });
-    this.ready.catch(() => {});
   }
 
-  run(): Promise<void> {
-    this.#running ??= this.#main();
-    return this.#running;
-  }
-
-  drain(): Promise<void> {
-    return this.stop();
-  }
-
-  stop(): Promise<void> {
-    this.#stopping ??= this.#shutdown();
-    return this.#stopping;
-  }
-
-  async #main(): Promise<void> {
-    try {
-      await this.#startUp();
-    } catch (err) {
-      this.#rejectReady(err);
-      await this.stop();
-      throw err;
-    }
-    await new Promise<void>((resolve) => this.#state.signal.addEventListener('abort', () => resolve(), { once: true }));
-    await this.stop();
-  }
-
-  async #startUp(): Promise<void> {
+  protected async startUp(): Promise<{ port: number }> {
     await initSql();
-    const nc = await connectNats({ servers: this.#config.natsUrls, name: `write ${this.#instance}`, logger: this.#logger, state: this.#state });
+    const nc = await connectNats({ servers: this.#config.natsUrls, name: `write ${this.#instance}`, logger: this.#logger, state: this.state });
     if (nc === undefined) throw new Error('stopped before NATS was reached');
     this.#nc = nc;
     await ensureStreams(nc, this.#names);
@@ -97,7 +61,7 @@ export class WriteService implements Service {
       services: [{ name: 'seqline.v1.Write', definition: writePb.WriteService, implementation: this.#handlers() }],
     });
     this.#logger.info('write serving', { port: this.#grpc.port, instance: this.#instance });
-    this.#resolveReady({ port: this.#grpc.port });
+    return { port: this.#grpc.port };
   }
 
   #handlers(): writePb.WriteServer {
@@ -222,13 +186,11 @@ export class WriteService implements Service {
     throw new ProtocolError('UNAVAILABLE', `the write was logged but not confirmed within ${timeoutMs} ms; retry with the same Idempotency-Key to learn its result`);
   }
 
-  async #shutdown(): Promise<void> {
-    this.#state.stop();
+  protected async shutdown(): Promise<void> {
     await this.#grpc?.shutdown(10_000);
     this.#inbox?.close();
     this.#storage?.close();
     await this.#nc?.drain().catch(() => this.#nc?.close());
-    this.#rejectReady(new Error('stopped'));
   }
 }
 
