@@ -40,6 +40,31 @@ interface Pending {
   readonly op: busPb.Op;
 }
 
+/**
+ * Which ops of a batch to apply: those above the watermark, once each. JetStream redelivers an
+ * op whose ack deadline passed while it waited in the queue, so a batch can hold two copies of
+ * one op; a running high-water mark applies the first and ignores the rest. Ops at or below
+ * the committed watermark were applied by an earlier batch: their stored results are re-sent.
+ */
+export function splitByWatermark<T extends { readonly msg: { readonly seq: number } }>(pending: readonly T[], watermark: bigint): { fresh: T[]; stale: T[] } {
+  const fresh: T[] = [];
+  const stale: T[] = [];
+  const inBatch = new Set<number>();
+  let high = watermark;
+  for (const p of pending) {
+    if (inBatch.has(p.msg.seq)) continue;
+    inBatch.add(p.msg.seq);
+    const seq = BigInt(p.msg.seq);
+    if (seq > high) {
+      fresh.push(p);
+      high = seq;
+    } else if (seq <= watermark) {
+      stale.push(p);
+    }
+  }
+  return { fresh, stale };
+}
+
 export class ShardApplier {
   readonly shard: number;
   readonly #deps: ShardDeps;
@@ -138,8 +163,7 @@ export class ShardApplier {
     const watermark = BigInt(row.watermark);
     await deleteOutbox(tx, published);
     const seqFloor = { value: BigInt(row.max_seq) };
-    const fresh = pending.filter((p) => BigInt(p.msg.seq) > watermark);
-    const stale = pending.filter((p) => BigInt(p.msg.seq) <= watermark);
+    const { fresh, stale } = splitByWatermark(pending, watermark);
     const results: { op: busPb.Op; result: busPb.OpResult }[] = await this.#storedResults(tx, stale);
     const subjects = [...new Set(fresh.map((p) => this.#subject(p.op)))];
     const heads = new Map((await tx<{ subject: string; seq: string }[]>`SELECT subject, seq FROM seqline.heads WHERE subject = ANY(${subjects})`).map((h) => [h.subject, BigInt(h.seq)]));
