@@ -1,4 +1,6 @@
 // @seqline/protocol: the client contract shared by every service (PROTOCOL.md).
+export { unaryCall } from './grpc.js';
+export type { UnaryMethod } from './grpc.js';
 export { ERRORS, ERROR_CODE_METADATA, isErrorCode, ProtocolError, toProtocolError } from './errors.js';
 export type { ErrorCode } from './errors.js';
 export { dataTypeForOid, dateDays, encodeCell, microsToTimestampText, RAW_TEXT_OIDS, timeMicros, timestampMicros } from './cells.js';

@@ -11,7 +11,7 @@ export { DEFAULT_DECIMAL, dataTypeName, parseDataType, pgType } from './types-ma
 export { DEFAULT_HASH_PARTITIONS, ddlSql, OWNER_POLICY, partitionName, quoteIdent, quoteLiteral, seqIndexName } from './ddl.js';
 export type { DdlOptions, DdlStatement } from './ddl.js';
 export { ALLOWED_FUNCTIONS, assertFunctionAllowed } from './functions.js';
-export { checkExecuteAs, checkReadAccess, checkWriteAccess, resolveOwner, validateWrite } from './validate.js';
+export { actAs, checkExecuteAs, checkReadAccess, checkWriteAccess, resolveOwner, validateWrite } from './validate.js';
 export { rewriteSelect } from './rewrite.js';
 export type { RewriteContext, RewrittenSelect } from './rewrite.js';
 export { planDml } from './dml.js';

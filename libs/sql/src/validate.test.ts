@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { SqlError } from './errors.js';
 import { initSql } from './init.js';
 import { ACCESS_LEVELS, ROLES, SHARED_OWNER, TABLE_TYPES, type AccessLevel, type Actor, type Catalog, type Role, type Statement, type TableDef, type TableType } from './types.js';
-import { checkExecuteAs, checkReadAccess, checkWriteAccess, resolveOwner, validateWrite } from './validate.js';
+import { actAs, checkExecuteAs, checkReadAccess, checkWriteAccess, resolveOwner, validateWrite } from './validate.js';
 
 function table(name: string, tableType: TableType, accessLevel: AccessLevel = 'PUBLIC'): TableDef {
   return {
@@ -203,5 +203,18 @@ describe('validateWrite', () => {
     const before = structuredClone(stmt.ast);
     validateWrite(stmt, catalog, ALICE);
     expect(stmt.ast).toEqual(before);
+  });
+});
+
+describe('actAs', () => {
+  it('acts as an existing user the caller may act as, with that user’s role', () => {
+    expect(actAs({ userId: 'svc', role: 'service' }, 'alice', 'user')).toEqual({ userId: 'alice', role: 'user' });
+    expect(actAs({ userId: 'alice', role: 'user' }, 'alice', 'user')).toEqual({ userId: 'alice', role: 'user' });
+  });
+
+  it('refuses unknown users, users acting as others, and roles above the caller’s', () => {
+    expect(() => actAs({ userId: 'svc', role: 'service' }, 'ghost', undefined)).toThrow(/no such user/);
+    expect(() => actAs({ userId: 'bob', role: 'user' }, 'alice', 'user')).toThrow(expect.objectContaining({ code: 'PERMISSION_DENIED' }) as Error);
+    expect(() => actAs({ userId: 'svc', role: 'service' }, 'root', 'dba')).toThrow(expect.objectContaining({ code: 'PERMISSION_DENIED' }) as Error);
   });
 });

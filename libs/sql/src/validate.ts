@@ -12,7 +12,7 @@
 // - resolveOwner ignores the EXECUTE AS target for SHARED tables: they have one partition.
 import { SqlError } from './errors.js';
 import { checkDml } from './dml-check.js';
-import { SHARED_OWNER, type Actor, type Catalog, type Role, type Statement, type TableDef } from './types.js';
+import { ROLES, SHARED_OWNER, type Actor, type Catalog, type Role, type Statement, type TableDef } from './types.js';
 
 type DmlStatement = Extract<Statement, { kind: 'insert' | 'update' | 'delete' }>;
 
@@ -75,4 +75,16 @@ export function validateWrite(stmt: DmlStatement, catalog: Catalog, actor: Actor
   checkWriteAccess(table, actor);
   checkDml(stmt, table);
   return table;
+}
+
+/**
+ * The actor an `EXECUTE AS USER 'x'` runs as: x with its own role, if x exists (`targetRole`
+ * undefined = no such user) and the caller may act as it (checkExecuteAs with both ids, so a
+ * plain user may only act as itself).
+ */
+export function actAs(caller: Actor, userId: string, targetRole: string | undefined): Actor {
+  const role = ROLES.find((r) => r === targetRole);
+  if (role === undefined) throw new SqlError('PERMISSION_DENIED', `cannot act as user ${userId}: no such user`);
+  checkExecuteAs(caller.role, role, { actor: caller.userId, target: userId });
+  return { userId, role };
 }

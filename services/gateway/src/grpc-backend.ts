@@ -4,9 +4,9 @@
 // ProtocolError.fromGrpc, so a client sees exactly the code the service behind decided, or
 // UNAVAILABLE when it could not be reached in time. User records are parsed here, at the
 // boundary: a role storage sends that we do not know is an internal error, not a guess.
-import { credentials, Metadata, type CallOptions, type ClientUnaryCall, type ServiceError } from '@grpc/grpc-js';
+import { credentials } from '@grpc/grpc-js';
 import { storagePb, writePb } from '@seqline/proto';
-import { ProtocolError } from '@seqline/protocol';
+import { ProtocolError, unaryCall, type UnaryMethod } from '@seqline/protocol';
 import { ROLES } from '@seqline/sql';
 import type { Backend, ExecuteCall, LoginPolicy, QueryCall, UserRecord } from './backend.js';
 
@@ -22,17 +22,13 @@ export interface GrpcBackendOptions {
 /** Query results can be large; storage sends up to 16 MiB (libs/runtime startGrpcServer). */
 const MAX_RECEIVE_BYTES = 16 * 1024 * 1024 + 64 * 1024;
 
-type Method<Req, Res> = (req: Req, metadata: Metadata, options: Partial<CallOptions>, callback: (err: ServiceError | null, res: Res) => void) => ClientUnaryCall;
 
 export function createGrpcBackend(options: GrpcBackendOptions): Backend {
   const channelOptions = { 'grpc.max_receive_message_length': MAX_RECEIVE_BYTES };
   const storage = new storagePb.StorageClient(options.storageAddr, credentials.createInsecure(), channelOptions);
   const write = new writePb.WriteClient(options.writeAddr, credentials.createInsecure(), channelOptions);
   const now = options.now ?? Date.now;
-  const call = <Req, Res>(method: Method<Req, Res>, req: Req): Promise<Res> =>
-    new Promise((resolve, reject) => {
-      method(req, new Metadata(), { deadline: now() + options.timeoutMs }, (err, res) => (err ? reject(ProtocolError.fromGrpc(err)) : resolve(res)));
-    });
+  const call = <Req, Res>(method: UnaryMethod<Req, Res>, req: Req): Promise<Res> => unaryCall(method, req, options.timeoutMs, now);
   let closed = false;
 
   return {

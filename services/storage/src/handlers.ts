@@ -4,7 +4,7 @@ import type { sendUnaryData, ServerUnaryCall } from '@grpc/grpc-js';
 import { busPb, type storagePb } from '@seqline/proto';
 import { ProtocolError, toProtocolError } from '@seqline/protocol';
 import type { Logger } from '@seqline/runtime';
-import { checkExecuteAs, classify, parseStatements, ROLES, type Actor, type Role } from '@seqline/sql';
+import { actAs, classify, parseStatements, ROLES, type Actor, type Role } from '@seqline/sql';
 import type { Sql } from 'postgres';
 import { runAdmin, type AdminContext } from './admin.js';
 import type { CatalogCache } from './catalog.js';
@@ -45,11 +45,7 @@ export function actorOf(caller: storagePb.Caller | undefined): Actor {
 /** EXECUTE AS USER for a read: the target must exist and the caller's role may act as it. */
 async function impersonate(sql: Sql, caller: Actor, userId: string): Promise<Actor> {
   const target = await getUser(sql, userId);
-  const role = ROLES.find((r) => r === target.role);
-  if (!target.found || role === undefined) throw new ProtocolError('PERMISSION_DENIED', `cannot act as user ${userId}: no such user`);
-  if (caller.role === 'user' && userId !== caller.userId) throw new ProtocolError('PERMISSION_DENIED', `permission denied: a user may only act as itself, not as ${userId}`);
-  checkExecuteAs(caller.role, role);
-  return { userId, role };
+  return actAs(caller, userId, target.found ? target.role : undefined);
 }
 
 export function storageHandlers(deps: HandlerDeps): storagePb.StorageServer {

@@ -9,12 +9,11 @@ import { jetstream, type JetStreamClient } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { busNames, connectNats, ensureStreams, shardOf, type BusNames } from '@seqline/bus';
 import { busPb, storagePb, writePb } from '@seqline/proto';
-import { isErrorCode, ProtocolError, toProtocolError, type DmlResult } from '@seqline/protocol';
+import { isErrorCode, ProtocolError, toProtocolError, unaryCall, type DmlResult } from '@seqline/protocol';
 import { RunningState, ServiceHost, startGrpcServer, type GrpcServer, type Logger } from '@seqline/runtime';
-import { checkExecuteAs, classify, initSql, parseStatements, resolveOwner, ROLES, SHARED_OWNER, validateWrite, type Actor, type Statement } from '@seqline/sql';
+import { actAs, classify, initSql, parseStatements, resolveOwner, ROLES, SHARED_OWNER, validateWrite, type Actor, type Statement } from '@seqline/sql';
 import { RemoteCatalog } from './catalog-client.js';
 import type { WriteConfig } from './config.js';
-import { unaryCall } from './grpc-unary.js';
 import { ResultInbox } from './results.js';
 
 type Dml = Extract<Statement, { kind: 'insert' | 'update' | 'delete' }>;
@@ -143,11 +142,7 @@ export class WriteService extends ServiceHost<{ port: number }> {
   async #impersonate(actor: Actor, userId: string): Promise<Actor> {
     const storage = this.#storage!;
     const target = await unaryCall(storage.getUser.bind(storage), { userId }, 5000);
-    const role = ROLES.find((r) => r === target.role);
-    if (!target.found || role === undefined) throw new ProtocolError('PERMISSION_DENIED', `cannot act as user ${userId}: no such user`);
-    if (actor.role === 'user' && userId !== actor.userId) throw new ProtocolError('PERMISSION_DENIED', `permission denied: a user may only act as itself, not as ${userId}`);
-    checkExecuteAs(actor.role, role);
-    return { userId, role };
+    return actAs(actor, userId, target.found ? target.role : undefined);
   }
 
   async #validate(dml: Dml, actor: Actor) {

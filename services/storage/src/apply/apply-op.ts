@@ -46,10 +46,7 @@ export async function applyOp(tx: TransactionSql, op: busPb.Op, deps: ApplyDeps)
     currentUser: op.owner === SHARED_OWNER ? op.actor : op.owner,
     nowMicros: op.issuedAtUs,
   });
-  const take = async (n: number): Promise<bigint[]> => {
-    const ids = await deps.ids.take(n, deps.seqFloor.value);
-    return ids;
-  };
+  const take = (n: number): Promise<bigint[]> => deps.ids.take(n, deps.seqFloor.value);
   if (plan.kind === 'insert') {
     const snowflakeColumns = table.columns.filter((c) => c.default?.kind === 'snowflake_id').length;
     const extraIds = await take(plan.rowCount * snowflakeColumns);
