@@ -13,6 +13,8 @@ export interface LocalStack extends AsyncDisposable {
   readonly user: string;
   readonly password: string;
   readonly postgresUrl: string;
+  /** The stack's root process: its tree holds every service, NATS and PostgreSQL. */
+  readonly pid: number;
 }
 
 export async function runLocalStack(): Promise<LocalStack> {
@@ -53,6 +55,7 @@ export async function runLocalStack(): Promise<LocalStack> {
   const secrets = JSON.parse(await readFile(join(dataDir, 'secrets.json'), 'utf8')) as { postgresPassword: string };
   return {
     url,
+    pid: child.pid!,
     user,
     password,
     postgresUrl: `postgres://postgres:${encodeURIComponent(secrets.postgresPassword)}@127.0.0.1:${ports.pg}/postgres`,

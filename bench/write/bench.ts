@@ -4,6 +4,7 @@
 // the same rows straight into the same PostgreSQL, 50 at a time. Then an open-loop run at
 // 1,000 writes/s for the latency target.
 import postgres from 'postgres';
+import { cpuDelta, cpuOfTree } from '../lib/cpu.ts';
 import { runLocalStack } from '../lib/local-stack.ts';
 import { closedLoop, openLoop, type LoadResult } from '../lib/stats.ts';
 
@@ -14,6 +15,8 @@ export interface WriteBenchResult {
   readonly http: LoadResult;
   readonly direct: LoadResult;
   readonly paced: LoadResult;
+  /** CPU ms per acknowledged write during the closed loop, by process (the bench client included). */
+  readonly cpuPerWrite: Map<string, number>;
 }
 
 async function post(url: string, token: string, body: unknown): Promise<Response> {
@@ -50,7 +53,13 @@ export async function runWriteBench({ smoke }: { smoke: boolean }): Promise<Writ
     return r.status === 200;
   };
   await closedLoop(insert, CLIENTS, Math.min(2000, ms / 4)); // warm-up
+  const cpuBefore = await cpuOfTree(stack.pid);
+  const clientBefore = process.cpuUsage();
   const http = await closedLoop(insert, CLIENTS, ms);
+  const clientCpu = process.cpuUsage(clientBefore);
+  const cpu = cpuDelta(cpuBefore, await cpuOfTree(stack.pid));
+  cpu.set('bench client', (clientCpu.user + clientCpu.system) / 1000);
+  const cpuPerWrite = new Map([...cpu].filter(([, v]) => v > 0).map(([k, v]) => [k, v / Math.max(1, http.ok)]));
 
   const db = postgres(stack.postgresUrl, { max: CLIENTS, onnotice: () => {} });
   await db`CREATE TABLE public.bench_direct (_user_id text NOT NULL, id bigint NOT NULL, body text NOT NULL, n int, PRIMARY KEY (_user_id, id))`;
@@ -62,9 +71,9 @@ export async function runWriteBench({ smoke }: { smoke: boolean }): Promise<Writ
   await db.end();
 
   const paced = await openLoop(insert, smoke ? 100 : 1000, ms);
-  report({ http, direct, paced }, smoke);
+  report({ http, direct, paced, cpuPerWrite }, smoke);
   if (firstFailure !== undefined) console.log(`first failed request: ${firstFailure}`);
-  return { http, direct, paced };
+  return { http, direct, paced, cpuPerWrite };
 }
 
 function report(r: WriteBenchResult, smoke: boolean): void {
@@ -77,7 +86,10 @@ function report(r: WriteBenchResult, smoke: boolean): void {
   row('POST /v1/api/sql (acknowledged)', r.http);
   row('postgres.js direct INSERT (baseline)', r.direct);
   row(`POST /v1/api/sql paced at ${smoke ? 100 : 1000}/s`, r.paced);
-  console.log(`\nratio acknowledged / direct: ${((rate(r.http) / rate(r.direct)) * 100).toFixed(0)}%`);
+  const cpuRows = [...r.cpuPerWrite].sort((a, b) => b[1] - a[1]);
+  const total = cpuRows.reduce((sum, [, v]) => sum + v, 0);
+  console.log(`\nCPU per acknowledged write (closed loop): ${total.toFixed(2)} ms in all; ${cpuRows.map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ')}`);
+  console.log(`ratio acknowledged / direct: ${((rate(r.http) / rate(r.direct)) * 100).toFixed(0)}%`);
   console.log(`target: >= 2,000 acknowledged writes/s: ${f(rate(r.http))} ${rate(r.http) >= 2000 ? 'MET' : 'MISSED'}`);
   console.log(`target: p99 < 50 ms at 1,000 writes/s: ${ms(r.paced.p99)} ${r.paced.p99 < 50 ? 'MET' : 'MISSED'}`);
 }

@@ -1,0 +1,56 @@
+// CPU time per process of a process tree, from /proc (Linux): which part of the stack a
+// benchmark's CPU goes to. Node services are named by their entry file, other programs by
+// their command; processes of one name are summed (PostgreSQL's backends, say).
+import { readdir, readFile } from 'node:fs/promises';
+
+const TICKS_PER_SECOND = 100; // USER_HZ on Linux
+
+interface Proc {
+  readonly pid: number;
+  readonly ppid: number;
+  readonly cpuMs: number;
+  readonly name: string;
+}
+
+async function readProc(pid: number): Promise<Proc | undefined> {
+  try {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+    const close = stat.lastIndexOf(')');
+    const comm = stat.slice(stat.indexOf('(') + 1, close);
+    const fields = stat.slice(close + 2).split(' ');
+    const ppid = Number(fields[1]);
+    const ticks = Number(fields[11]) + Number(fields[12]); // utime + stime
+    const cmdline = (await readFile(`/proc/${pid}/cmdline`, 'utf8')).split('\0');
+    const entry = cmdline.find((a) => /\/(services|infra)\/[^/]+\/src\/main\.ts$/.test(a));
+    const name = entry ? (/\/(?:services|infra)\/([^/]+)\//.exec(entry)?.[1] ?? comm) : comm;
+    return { pid, ppid, cpuMs: (ticks * 1000) / TICKS_PER_SECOND, name };
+  } catch {
+    return undefined; // exited while we looked
+  }
+}
+
+/** CPU milliseconds used so far by `root` and its descendants, summed by process name. */
+export async function cpuOfTree(root: number): Promise<Map<string, number>> {
+  const pids = (await readdir('/proc')).filter((d) => /^\d+$/.test(d)).map(Number);
+  const procs = (await Promise.all(pids.map(readProc))).filter((p): p is Proc => p !== undefined);
+  const children = new Map<number, Proc[]>();
+  for (const p of procs) children.set(p.ppid, [...(children.get(p.ppid) ?? []), p]);
+  const out = new Map<string, number>();
+  const visit = (pid: number): void => {
+    for (const c of children.get(pid) ?? []) {
+      out.set(c.name, (out.get(c.name) ?? 0) + c.cpuMs);
+      visit(c.pid);
+    }
+  };
+  const self = procs.find((p) => p.pid === root);
+  if (self) out.set(self.name, self.cpuMs);
+  visit(root);
+  return out;
+}
+
+/** The CPU each process name used between two readings (exited processes count as zero). */
+export function cpuDelta(before: Map<string, number>, after: Map<string, number>): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const [name, ms] of after) out.set(name, ms - (before.get(name) ?? 0));
+  return out;
+}
