@@ -13,7 +13,9 @@ export {
   createTestDatabase,
   deleteStreamsWithPrefix,
   natsConnection,
+  readSubject,
   testEnv,
+  type StoredMessage,
   type TestDatabase,
   type TestEnv,
 } from './test-env.js';

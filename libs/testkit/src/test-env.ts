@@ -2,7 +2,7 @@
 // the whole run (testEnv), a database of its own (createTestDatabase), a NATS connection that
 // disposes itself (natsConnection) and cleanup of the streams it made (deleteStreamsWithPrefix).
 // Every helper returns an AsyncDisposable, meant for `await using`.
-import { jetstreamManager } from '@nats-io/jetstream';
+import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection, type NodeConnectionOptions } from '@nats-io/transport-node';
 import postgres from 'postgres';
 import { inject } from 'vitest';
@@ -118,4 +118,36 @@ export async function deleteStreamsWithPrefix(nc: NatsConnection, prefix: string
     if (name.startsWith(prefix) || name.startsWith(`KV_${prefix}`) || name.startsWith(`OBJ_${prefix}`)) doomed.push(name);
   }
   await Promise.all(doomed.map((name) => jsm.streams.delete(name)));
+}
+
+/** A message read back from a stream: its payload and headers. */
+export interface StoredMessage {
+  readonly data: Uint8Array;
+  readonly header: (name: string) => string | undefined;
+}
+
+/**
+ * Everything on one subject of a stream, from the start: what a resuming reader would see.
+ * The subject's message count comes from the stream first, so the read knows when it is done
+ * (no waiting for a quiet period). nats-server 2.9 has no multi-filter consumers, so this uses
+ * an ephemeral pull consumer with one filter subject.
+ */
+export async function readSubject(stream: string, subject: string, natsUrl?: string): Promise<StoredMessage[]> {
+  await using nc = await natsConnection(natsUrl);
+  const jsm = await jetstreamManager(nc);
+  const info = await jsm.streams.info(stream, { subjects_filter: subject });
+  const expected = info.state.subjects?.[subject] ?? 0;
+  if (expected === 0) return [];
+  const ci = await jsm.consumers.add(stream, { filter_subject: subject, ack_policy: AckPolicy.None, deliver_policy: DeliverPolicy.All, inactive_threshold: 30_000_000_000 });
+  try {
+    const consumer = await jetstream(nc).consumers.get(stream, ci.name);
+    const out: StoredMessage[] = [];
+    while (out.length < expected) {
+      const batch = await consumer.fetch({ max_messages: expected - out.length, expires: 5000 });
+      for await (const m of batch) out.push({ data: m.data, header: (name) => m.headers?.get(name) || undefined });
+    }
+    return out;
+  } finally {
+    await jsm.consumers.delete(stream, ci.name).catch(() => {});
+  }
 }
