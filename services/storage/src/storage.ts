@@ -2,9 +2,10 @@
 //
 // Start-up: PostgreSQL → migrations → catalog; NATS (retried with backoff) → streams; sequencer
 // client; gRPC (Query, Admin, users, op results); then each shard this replica owns is taken
-// (advisory lock + epoch) and applied by its own ShardApplier. Shards held by another live
-// replica are retried until it goes away. A fenced applier (another replica took its shard)
-// fails the service so the process restarts clean. Drain: stop taking ops, finish the batch in
+// (advisory lock + epoch) and joins the replica's Applier, which applies the ops of all its
+// shards in shared batches. Shards held by another live replica are retried until it goes
+// away. A fenced applier (another replica took one of its shards) fails the service so the
+// process restarts clean. Drain: stop taking ops, finish the batch in
 // flight, stop gRPC, release the shard locks, close NATS and PostgreSQL.
 import { hostname } from 'node:os';
 import type { NatsConnection } from '@nats-io/transport-node';
@@ -14,7 +15,7 @@ import { RunningState, ServiceHost, startGrpcServer, type GrpcServer, type Logge
 import { createSequencerClient, type SequencerClient } from '@seqline/sequencer';
 import { initSql } from '@seqline/sql';
 import type { Sql } from 'postgres';
-import { ShardApplier } from './apply/shard-applier.js';
+import { Applier } from './apply/applier.js';
 import { CatalogCache } from './catalog.js';
 import type { StorageConfig } from './config.js';
 import { connectPostgres } from './db.js';
@@ -38,7 +39,8 @@ export class StorageService extends ServiceHost<{ port: number }> {
   #grpc: GrpcServer | undefined;
   #sequencer: SequencerClient | undefined;
   #locks: ShardLocks | undefined;
-  readonly #appliers: Promise<void>[] = [];
+  #applying: Promise<void> | undefined;
+  #applier: Applier | undefined;
 
   constructor(config: StorageConfig, deps: StorageDeps) {
     super(new RunningState('storage', { backoff: { initialMs: 100, maxMs: 5000 } }));
@@ -50,7 +52,7 @@ export class StorageService extends ServiceHost<{ port: number }> {
   protected async startUp(): Promise<{ port: number }> {
     const config = this.#config;
     await initSql();
-    const sql = connectPostgres(config.postgresUrl, { max: 10 + Math.ceil(config.shards / config.replicas) });
+    const sql = connectPostgres(config.postgresUrl, { max: 12 });
     this.#sql = sql;
     const migrated = await migrate(sql);
     if (migrated.from !== migrated.to) this.#logger.info('migrated the meta schema', migrated);
@@ -81,6 +83,11 @@ export class StorageService extends ServiceHost<{ port: number }> {
     return { port: this.#grpc.port };
   }
 
+  /** Ops received from the ops log and waiting to be applied. */
+  queuedOps(): number {
+    return this.#applier?.queued ?? 0;
+  }
+
   #watchCatalog(nc: NatsConnection, names: BusNames, catalog: CatalogCache): void {
     const sub = nc.subscribe(names.catalogSubject);
     void (async () => {
@@ -92,6 +99,13 @@ export class StorageService extends ServiceHost<{ port: number }> {
 
   async #ownShards(deps: { sql: Sql; nc: NatsConnection; names: BusNames; catalog: CatalogCache; ids: IdPool }): Promise<void> {
     const waiting = new Set(ownedShards(this.#config.shards, this.#config.replica, this.#config.replicas));
+    const applier = new Applier({ ...deps, logger: this.#logger, state: this.state, batch: this.#config.applyBatch, ackWaitMs: this.#config.ackWaitMs });
+    this.#applier = applier;
+    this.#applying = applier.run().catch((err: unknown) => {
+      if (!this.state.shouldRun()) return;
+      this.#logger.error('applier stopped', { err });
+      this.fail(err);
+    });
     while (waiting.size > 0 && this.state.shouldRun()) {
       for (const shard of [...waiting]) {
         const epoch = await this.#locks!.tryTake(shard, this.#instance).catch((err: unknown) => {
@@ -100,14 +114,14 @@ export class StorageService extends ServiceHost<{ port: number }> {
         });
         if (epoch === undefined) continue;
         waiting.delete(shard);
-        const applier = new ShardApplier(shard, epoch, { ...deps, logger: this.#logger, state: this.state, batch: this.#config.applyBatch, ackWaitMs: this.#config.ackWaitMs });
-        this.#appliers.push(
-          applier.run().catch((err: unknown) => {
-            if (!this.state.shouldRun()) return;
-            this.#logger.error('shard applier stopped', { shard, err });
-            this.fail(err);
-          }),
+        const added = await applier.addShard(shard, epoch).then(
+          () => true,
+          (err: unknown) => {
+            if (this.state.shouldRun()) this.fail(err);
+            return false;
+          },
         );
+        if (!added) return;
       }
       if (waiting.size > 0) {
         this.#logger.info('shards held by another storage replica; waiting', { shards: [...waiting] });
@@ -128,7 +142,7 @@ export class StorageService extends ServiceHost<{ port: number }> {
 
   protected async shutdown(): Promise<void> {
     await this.#grpc?.shutdown(10_000);
-    await Promise.allSettled(this.#appliers);
+    await this.#applying;
     this.#locks?.release();
     this.#sequencer?.close();
     await this.#nc?.drain().catch(() => this.#nc?.close());

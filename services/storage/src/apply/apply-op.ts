@@ -1,7 +1,8 @@
-// Applying one op inside the shard's transaction (DESIGN.md §3): the statement is re-parsed and
+// Applying one op inside the apply transaction (DESIGN.md §3): the statement is re-parsed and
 // planned against the catalog; old images come from SELECT … FOR UPDATE, new images from
 // … RETURNING; every new row version gets a fresh `_seq` from the id pool, above the shard's
-// highest `_seq` so far. The caller runs this in a savepoint: a failing op rolls back alone.
+// highest `_seq` so far (ids are taken when planned, so an op that fails never gives its ids
+// to another). The caller decides about savepoints.
 import { randomBytes } from 'node:crypto';
 import type { busPb } from '@seqline/proto';
 import { dmlMessage, encodeCell, ProtocolError, schemaEntry, columnFlags, type Cell, type SchemaEntry } from '@seqline/protocol';
@@ -34,7 +35,16 @@ export interface ApplyDeps {
   readonly seqFloor: { value: bigint };
 }
 
-export async function applyOp(tx: TransactionSql, op: busPb.Op, deps: ApplyDeps): Promise<AppliedOp> {
+/**
+ * An op ready to run. An insert is one statement whose text and ids are known before it runs,
+ * so the caller may send several in a row without waiting (pipelining: PostgreSQL still runs
+ * them one after another, in order); an update or delete reads its old images first.
+ */
+export type PreparedOp =
+  | { readonly kind: 'statement'; readonly text: string; readonly params: readonly unknown[]; readonly finish: (rows: readonly Row[]) => AppliedOp }
+  | { readonly kind: 'steps'; readonly run: (tx: TransactionSql) => Promise<AppliedOp> };
+
+export async function prepareOp(op: busPb.Op, deps: ApplyDeps): Promise<PreparedOp> {
   const [stmt, ...extra] = parseStatements(op.statement, { defaultNamespace: op.namespace });
   if (stmt === undefined || extra.length > 0 || (stmt.kind !== 'insert' && stmt.kind !== 'update' && stmt.kind !== 'delete')) {
     throw new ProtocolError('INVALID_SQL', 'an op must hold exactly one INSERT, UPDATE or DELETE');
@@ -46,40 +56,54 @@ export async function applyOp(tx: TransactionSql, op: busPb.Op, deps: ApplyDeps)
     currentUser: op.owner === SHARED_OWNER ? op.actor : op.owner,
     nowMicros: op.issuedAtUs,
   });
-  const take = (n: number): Promise<bigint[]> => deps.ids.take(n, deps.seqFloor.value);
+  const take = async (n: number): Promise<bigint[]> => {
+    const ids = await deps.ids.take(n, deps.seqFloor.value);
+    advance(deps, ids);
+    return ids;
+  };
   if (plan.kind === 'insert') {
     const snowflakeColumns = table.columns.filter((c) => c.default?.kind === 'snowflake_id').length;
     const extraIds = await take(plan.rowCount * snowflakeColumns);
     const seqs = await take(plan.rowCount);
     let nextId = 0;
     const query = plan.build({ seqs, nextSnowflakeId: () => extraIds[nextId++] ?? fail('snowflake ids exhausted'), nextUuidV7: uuidV7 });
-    const rows = await tx.unsafe<Row[]>(query.text, query.params as never[]);
-    if (rows.length < plan.rowCount) {
-      const n = plan.rowCount - rows.length;
-      throw new ProtocolError('SQL_EXECUTION_ERROR', `duplicate primary key: ${n} of ${plan.rowCount} row(s) already exist in ${table.namespace}.${table.name} (${table.primaryKey})`);
-    }
-    advance(deps, seqs);
-    const changes = rows.map((r) => ({ kind: 'insert' as const, seq: BigInt(r['_seq'] as string), new: image(table, r) }));
-    return finish('insert', table, changes, plan.returning, rows);
+    const finishInsert = (rows: readonly Row[]): AppliedOp => {
+      if (rows.length < plan.rowCount) {
+        const n = plan.rowCount - rows.length;
+        throw new ProtocolError('SQL_EXECUTION_ERROR', `duplicate primary key: ${n} of ${plan.rowCount} row(s) already exist in ${table.namespace}.${table.name} (${table.primaryKey})`);
+      }
+      const changes = rows.map((r) => ({ kind: 'insert' as const, seq: BigInt(r['_seq'] as string), new: image(table, r) }));
+      return finish('insert', table, changes, plan.returning, rows);
+    };
+    return { kind: 'statement', text: query.text, params: query.params, finish: finishInsert };
   }
-  const selected = plan.selectForUpdate();
-  const old = await tx.unsafe<Row[]>(selected.text, selected.params as never[]);
-  if (old.length === 0) return finish(plan.kind, table, [], plan.returning, []);
-  const seqs = await take(old.length);
-  const applied = plan.apply({ keys: old.map((r) => r[table.primaryKey]), seqs });
-  const rows = await tx.unsafe<Row[]>(applied.text, applied.params as never[]);
-  advance(deps, seqs);
-  const oldByKey = new Map(old.map((r) => [String(r[table.primaryKey]), r]));
-  const changes = rows
-    .map((r) => {
-      const before = oldByKey.get(String(r[table.primaryKey]));
-      const seq = BigInt(r['_seq'] as string);
-      return plan.kind === 'update'
-        ? { kind: 'update' as const, seq, old: image(table, before ?? {}), new: image(table, r) }
-        : { kind: 'delete' as const, seq, old: image(table, before ?? {}) };
-    })
-    .sort((a, b) => (a.seq < b.seq ? -1 : 1));
-  return finish(plan.kind, table, changes, plan.returning, plan.kind === 'delete' ? old : rows);
+  const run = async (tx: TransactionSql): Promise<AppliedOp> => {
+    const selected = plan.selectForUpdate();
+    const old = await tx.unsafe<Row[]>(selected.text, selected.params as never[]);
+    if (old.length === 0) return finish(plan.kind, table, [], plan.returning, []);
+    const seqs = await take(old.length);
+    const applied = plan.apply({ keys: old.map((r) => r[table.primaryKey]), seqs });
+    const rows = await tx.unsafe<Row[]>(applied.text, applied.params as never[]);
+    const oldByKey = new Map(old.map((r) => [String(r[table.primaryKey]), r]));
+    const changes = rows
+      .map((r) => {
+        const before = oldByKey.get(String(r[table.primaryKey]));
+        const seq = BigInt(r['_seq'] as string);
+        return plan.kind === 'update'
+          ? { kind: 'update' as const, seq, old: image(table, before ?? {}), new: image(table, r) }
+          : { kind: 'delete' as const, seq, old: image(table, before ?? {}) };
+      })
+      .sort((a, b) => (a.seq < b.seq ? -1 : 1));
+    return finish(plan.kind, table, changes, plan.returning, plan.kind === 'delete' ? old : rows);
+  };
+  return { kind: 'steps', run };
+}
+
+/** Prepares and runs one op. */
+export async function applyOp(tx: TransactionSql, op: busPb.Op, deps: ApplyDeps): Promise<AppliedOp> {
+  const prepared = await prepareOp(op, deps);
+  if (prepared.kind === 'steps') return prepared.run(tx);
+  return prepared.finish(await tx.unsafe<Row[]>(prepared.text, prepared.params as never[]));
 }
 
 function finish(kind: 'insert' | 'update' | 'delete', table: TableDef, changes: RowImageChange[], returning: readonly string[] | null, rows: readonly Row[]): AppliedOp {

@@ -1,0 +1,425 @@
+// The apply loop of one storage replica (DESIGN.md §3). Each shard the replica owns has a
+// durable pull consumer delivering its ops in log order; the loop takes whatever has arrived,
+// from every shard at once, and applies it as one batch in one PostgreSQL transaction, so a
+// batch grows with the total load rather than with the load of one shard. Per batch: the
+// owned shards' rows are locked and their epochs checked (fencing), published outbox rows of
+// the previous batch are deleted, ops are applied in each shard's log order, and the change
+// records (outbox), op results, per-subject heads (prev_seq) and shard watermarks are written.
+// After commit: publish the outbox, send the op results, ack each shard's last op. Ops at or
+// below their shard's watermark (redelivered after a crash) are not applied again; their
+// stored results are re-sent.
+//
+// Ops run without savepoints first. When one fails (a duplicate key, a NOT NULL violation)
+// the transaction is rolled back and the batch is applied again with a savepoint per op, so a
+// failing op commits only its error result and never stops its shard.
+import type { NatsConnection } from '@nats-io/transport-node';
+import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, type JetStreamClient, type JsMsg } from '@nats-io/jetstream';
+import type { BusNames } from '@seqline/bus';
+import { busPb } from '@seqline/proto';
+import { ProtocolError, toProtocolError } from '@seqline/protocol';
+import type { Logger, RunningState } from '@seqline/runtime';
+import { SqlError } from '@seqline/sql';
+import type { Sql, TransactionSql } from 'postgres';
+import type { CatalogCache } from '../catalog.js';
+import type { IdPool } from '../ids.js';
+import { pgToProtocolError } from '../pg-errors.js';
+import { applyOp, prepareOp, type AppliedOp, type PreparedOp } from './apply-op.js';
+import { deleteOutbox, publishOutbox, type OutboxRow } from './outbox.js';
+
+export class FencedError extends Error {
+  override readonly name = 'FencedError';
+}
+
+export interface ApplierDeps {
+  readonly sql: Sql;
+  readonly nc: NatsConnection;
+  readonly names: BusNames;
+  readonly catalog: CatalogCache;
+  readonly ids: IdPool;
+  readonly logger: Logger;
+  readonly state: RunningState;
+  /** Most ops in one transaction. */
+  readonly batch: number;
+  readonly ackWaitMs: number;
+}
+
+interface Pending {
+  readonly shard: number;
+  readonly msg: JsMsg;
+  readonly op: busPb.Op;
+}
+
+interface Feed {
+  readonly shard: number;
+  readonly epoch: bigint;
+  readonly queue: JsMsg[];
+}
+
+interface ChangeRecord {
+  readonly shard: number;
+  readonly subject: string;
+  readonly seq: bigint;
+  readonly payload: Uint8Array;
+}
+
+interface Committed {
+  readonly outbox: OutboxRow[];
+  readonly results: { op: busPb.Op; result: busPb.OpResult }[];
+}
+
+/** What applying an op came to: its effect, or the error it gets as its result. */
+type Outcome = AppliedOp | ProtocolError;
+type Settled = { readonly applied: AppliedOp } | { readonly err: unknown };
+
+/** Thrown inside an optimistic transaction when an op fails: the batch is redone with savepoints. */
+class RedoWithSavepoints extends Error {}
+/**
+ * Which ops of a batch to apply: those above the watermark, once each. JetStream redelivers an
+ * op whose ack deadline passed while it waited in the queue, so a batch can hold two copies of
+ * one op; a running high-water mark applies the first and ignores the rest. Ops at or below
+ * the committed watermark were applied by an earlier batch: their stored results are re-sent.
+ */
+export function splitByWatermark<T extends { readonly msg: { readonly seq: number } }>(pending: readonly T[], watermark: bigint): { fresh: T[]; stale: T[] } {
+  const fresh: T[] = [];
+  const stale: T[] = [];
+  const inBatch = new Set<number>();
+  let high = watermark;
+  for (const p of pending) {
+    if (inBatch.has(p.msg.seq)) continue;
+    inBatch.add(p.msg.seq);
+    const seq = BigInt(p.msg.seq);
+    if (seq > high) {
+      fresh.push(p);
+      high = seq;
+    } else if (seq <= watermark) {
+      stale.push(p);
+    }
+  }
+  return { fresh, stale };
+}
+
+export class Applier {
+  readonly #deps: ApplierDeps;
+  readonly #js: JetStreamClient;
+  readonly #feeds = new Map<number, Feed>();
+  /** Outbox rows published after the last commit, deleted by the next transaction. */
+  #published: string[] = [];
+  #wake: (() => void) | undefined;
+  #nextFeed = 0;
+
+  constructor(deps: ApplierDeps) {
+    this.#deps = deps;
+    this.#js = jetstream(deps.nc);
+  }
+
+  /** Ops delivered by the consumers and waiting for a batch. */
+  get queued(): number {
+    let n = 0;
+    for (const feed of this.#feeds.values()) n += feed.queue.length;
+    return n;
+  }
+
+  /**
+   * Starts applying `shard`, just taken with `epoch`: changes it committed but never published
+   * go out first, then its consumer is recreated at the watermark and its ops join the batches.
+   */
+  async addShard(shard: number, epoch: bigint): Promise<void> {
+    const { state, logger } = this.#deps;
+    await this.#publishLeftovers(shard);
+    const consumerName = `storage_shard_${shard}`;
+    await this.#resetConsumer(shard, consumerName);
+    const consumer = await this.#js.consumers.get(this.#deps.names.opsStream, consumerName);
+    const messages = await consumer.consume({ max_messages: Math.max(100, this.#deps.batch * 2) });
+    state.signal.addEventListener('abort', () => void messages.close(), { once: true });
+    const feed: Feed = { shard, epoch, queue: [] };
+    this.#feeds.set(shard, feed);
+    void (async () => {
+      for await (const m of messages) {
+        feed.queue.push(m);
+        this.#wake?.();
+      }
+      this.#wake?.();
+    })();
+    logger.info('applying shard', { shard, epoch });
+  }
+
+  /** Applies until the state stops; rejects with FencedError if another replica took a shard. */
+  async run(): Promise<void> {
+    const { state } = this.#deps;
+    while (state.shouldRun()) {
+      const batch = this.#take();
+      if (batch.length === 0) {
+        await this.#flushPublished();
+        await new Promise<void>((resolve) => {
+          const onAbort = (): void => resolve();
+          this.#wake = () => {
+            state.signal.removeEventListener('abort', onAbort);
+            resolve();
+          };
+          state.signal.addEventListener('abort', onAbort, { once: true });
+        });
+        this.#wake = undefined;
+        continue;
+      }
+      await this.#applyWithRetry(batch);
+    }
+  }
+
+  /** Up to `batch` queued ops, each shard's in log order, starting from a rotating shard. */
+  #take(): Pending[] {
+    const feeds = [...this.#feeds.values()];
+    const out: { shard: number; msg: JsMsg }[] = [];
+    for (let i = 0; i < feeds.length && out.length < this.#deps.batch; i++) {
+      const feed = feeds[(this.#nextFeed + i) % feeds.length]!;
+      for (const msg of feed.queue.splice(0, this.#deps.batch - out.length)) out.push({ shard: feed.shard, msg });
+    }
+    this.#nextFeed++;
+    return out.map(({ shard, msg }) => ({ shard, msg, op: busPb.Op.decode(msg.data) }));
+  }
+
+  async #applyWithRetry(pending: Pending[]): Promise<void> {
+    const { state, logger } = this.#deps;
+    while (state.shouldRun()) {
+      try {
+        await this.#applyBatch(pending);
+        state.resetBackoff();
+        return;
+      } catch (err) {
+        if (err instanceof FencedError) throw err;
+        logger.warn('apply batch failed; retrying', { ops: pending.length, err });
+        if (!(await state.backoff())) return;
+      }
+    }
+  }
+
+  async #applyBatch(pending: Pending[]): Promise<void> {
+    // A long batch tells JetStream it is still working, so its ops are not redelivered meanwhile.
+    const heartbeat = setInterval(() => pending.forEach((p) => p.msg.working()), Math.max(500, this.#deps.ackWaitMs / 3));
+    let committed: Committed;
+    const published = this.#published;
+    this.#published = [];
+    try {
+      committed = await this.#deps.sql
+        .begin((tx) => this.#transaction(tx, pending, published, false))
+        .catch((err: unknown) => {
+          if (!(err instanceof RedoWithSavepoints)) throw err;
+          this.#deps.logger.debug('an op failed; applying the batch again with a savepoint per op', { ops: pending.length, shards: new Set(pending.map((p) => p.shard)).size });
+          return this.#deps.sql.begin((tx) => this.#transaction(tx, pending, published, true));
+        });
+    } catch (err) {
+      this.#published = [...published, ...this.#published];
+      throw err;
+    } finally {
+      clearInterval(heartbeat);
+    }
+    const { outbox, results } = committed;
+    await publishOutbox(this.#js, this.#deps.sql, outbox, this.#deps.state);
+    this.#published.push(...outbox.map((r) => r.id));
+    for (const { op, result } of results) {
+      if (op.replyTo !== '') this.#deps.nc.publish(op.replyTo, busPb.OpResult.encode(result).finish());
+    }
+    // Acknowledging a shard's last delivered op acknowledges all before it (AckPolicy.All).
+    const last = new Map<number, JsMsg>();
+    for (const p of pending) last.set(p.shard, p.msg);
+    for (const msg of last.values()) msg.ack();
+  }
+
+  async #transaction(tx: TransactionSql, pending: Pending[], published: readonly string[], savepoints: boolean): Promise<Committed> {
+    const shards = [...new Set(pending.map((p) => p.shard))].sort((a, b) => a - b);
+    const [rows] = await Promise.all([
+      tx<{ shard: number; epoch: string; watermark: string; max_seq: string }[]>`SELECT shard, epoch, watermark, max_seq FROM seqline.shards WHERE shard = ANY(${shards}) ORDER BY shard FOR UPDATE`,
+      deleteOutbox(tx, published),
+    ]);
+    const floors = new Map<number, { value: bigint }>();
+    const fresh: Pending[] = [];
+    const stale: Pending[] = [];
+    for (const shard of shards) {
+      const row = rows.find((r) => r.shard === shard);
+      if (row === undefined || BigInt(row.epoch) !== this.#feeds.get(shard)?.epoch) throw new FencedError(`shard ${shard} is now owned by another storage replica`);
+      floors.set(shard, { value: BigInt(row.max_seq) });
+      const split = splitByWatermark(
+        pending.filter((p) => p.shard === shard),
+        BigInt(row.watermark),
+      );
+      fresh.push(...split.fresh);
+      stale.push(...split.stale);
+    }
+    const subjects = [...new Set(fresh.map((p) => this.#subject(p.op)))];
+    const [results, headRows] = await Promise.all([this.#storedResults(tx, stale), subjects.length === 0 ? [] : tx<{ subject: string; seq: string }[]>`SELECT subject, seq FROM seqline.heads WHERE subject = ANY(${subjects})`]);
+    const heads = new Map(headRows.map((h) => [h.subject, BigInt(h.seq)]));
+    const changed = new Set<string>();
+    const changes: ChangeRecord[] = [];
+    const committedAtUs = BigInt(Date.now()) * 1000n;
+    const watermarks = new Map<number, number>();
+    const outcomes = savepoints ? await this.#applyEach(tx, fresh, floors) : await this.#applyPipelined(tx, fresh, floors);
+    fresh.forEach((p, i) => {
+      results.push({ op: p.op, result: this.#record(p, outcomes[i]!, heads, changes, committedAtUs) });
+      watermarks.set(p.shard, p.msg.seq);
+    });
+    for (const c of changes) changed.add(c.subject);
+    const newResults = results.slice(results.length - fresh.length);
+    const payloads = new Map(changes.map((c) => [`${c.subject}:${c.seq}`, Buffer.from(c.payload)]));
+    const [outbox] = await Promise.all([
+      changes.length === 0 ? [] : tx<{ id: string; subject: string; seq: string }[]>`INSERT INTO seqline.outbox ${tx(changes.map((c) => ({ shard: c.shard, subject: c.subject, seq: String(c.seq), payload: payloads.get(`${c.subject}:${c.seq}`)! })))} RETURNING id, subject, seq`,
+      newResults.length === 0 ? [] : tx`INSERT INTO seqline.op_results ${tx(newResults.map(({ op, result }) => ({ op_id: op.opId, shard: Number(result.shard), stream_seq: String(result.streamSeq), result: Buffer.from(busPb.OpResult.encode(result).finish()) })))} ON CONFLICT (op_id) DO NOTHING`,
+      changed.size === 0 ? [] : tx`INSERT INTO seqline.heads ${tx([...changed].map((subject) => ({ subject, seq: String(heads.get(subject)) })))} ON CONFLICT (subject) DO UPDATE SET seq = EXCLUDED.seq`,
+      watermarks.size === 0
+        ? []
+        : tx`UPDATE seqline.shards AS s SET watermark = u.watermark, max_seq = u.max_seq
+             FROM jsonb_to_recordset(${JSON.stringify([...watermarks].map(([shard, watermark]) => ({ shard, watermark, max_seq: String(floors.get(shard)!.value), epoch: String(this.#feeds.get(shard)!.epoch) })))}::jsonb)
+               AS u(shard int, watermark bigint, max_seq bigint, epoch bigint)
+             WHERE s.shard = u.shard AND s.epoch = u.epoch`,
+    ]);
+    const rowsOut: OutboxRow[] = outbox.map((r) => ({ ...r, payload: payloads.get(`${r.subject}:${r.seq}`)! }));
+    return { outbox: rowsOut.sort((a, b) => Number(BigInt(a.id) - BigInt(b.id))), results };
+  }
+
+  /** Each op in its own savepoint: a failing op rolls back alone and gets its error. */
+  async #applyEach(tx: TransactionSql, fresh: readonly Pending[], floors: ReadonlyMap<number, { value: bigint }>): Promise<Outcome[]> {
+    const out: Outcome[] = [];
+    for (const p of fresh) {
+      const deps = { catalog: this.#deps.catalog, ids: this.#deps.ids, seqFloor: floors.get(p.shard)! };
+      try {
+        out.push(await tx.savepoint((sp) => applyOp(sp, p.op, deps)));
+      } catch (err) {
+        const failure = this.#opFailure(err);
+        if (failure.code === 'INTERNAL_ERROR') this.#deps.logger.error('op failed with an internal error', { shard: p.shard, opId: p.op.opId, err });
+        out.push(failure);
+      }
+    }
+    return out;
+  }
+
+  /**
+   * The ops without savepoints; runs of inserts go to PostgreSQL without waiting for each
+   * other's answers. Any failing op throws RedoWithSavepoints (a lost connection throws as is).
+   */
+  async #applyPipelined(tx: TransactionSql, fresh: readonly Pending[], floors: ReadonlyMap<number, { value: bigint }>): Promise<AppliedOp[]> {
+    const inflight: Promise<Settled>[] = [];
+    const settle = (promise: Promise<AppliedOp>): Promise<Settled> => promise.then((applied) => ({ applied }), (err: unknown) => ({ err }));
+    const drain = async (): Promise<AppliedOp[]> => {
+      const settled = await Promise.all(inflight.splice(0));
+      for (const s of settled) if ('err' in s) throw new RedoWithSavepoints(this.#opFailure(s.err).message);
+      return settled.map((s) => (s as { applied: AppliedOp }).applied);
+    };
+    const out: AppliedOp[] = [];
+    for (const p of fresh) {
+      const deps = { catalog: this.#deps.catalog, ids: this.#deps.ids, seqFloor: floors.get(p.shard)! };
+      let op: PreparedOp;
+      try {
+        op = await prepareOp(p.op, deps);
+      } catch (err) {
+        await drain();
+        throw new RedoWithSavepoints(this.#opFailure(err).message);
+      }
+      if (op.kind === 'statement') {
+        inflight.push(settle(tx.unsafe<Record<string, unknown>[]>(op.text, op.params as never[]).then((rows) => op.finish(rows))));
+      } else {
+        out.push(...(await drain()));
+        inflight.push(settle(op.run(tx)));
+        out.push(...(await drain()));
+      }
+    }
+    out.push(...(await drain()));
+    return out;
+  }
+
+  /** The op's result, and its change record (chained to the subject's head) if it changed rows. */
+  #record(p: Pending, outcome: Outcome, heads: Map<string, bigint>, changes: ChangeRecord[], committedAtUs: bigint): busPb.OpResult {
+    const base = { opId: p.op.opId, streamSeq: BigInt(p.msg.seq), shard: p.shard };
+    if (outcome instanceof ProtocolError) {
+      return { ...base, ok: false, rowCount: 0n, message: '', errorCode: outcome.code, errorMessage: outcome.message, seq: 0n, returningJson: '' };
+    }
+    let seq = 0n;
+    if (outcome.changes.length > 0) {
+      const subject = this.#subject(p.op);
+      seq = outcome.changes.reduce((m, c) => (c.seq > m ? c.seq : m), 0n);
+      const change = busPb.Change.encode({
+        owner: p.op.owner,
+        namespace: p.op.namespace,
+        table: p.op.table,
+        seq,
+        prevSeq: heads.get(subject) ?? 0n,
+        opId: p.op.opId,
+        committedAtUs,
+        rows: outcome.changes.map((c) => ({ kind: c.kind, seq: c.seq, oldJson: c.old ? JSON.stringify(c.old) : '', newJson: c.new ? JSON.stringify(c.new) : '' })),
+      }).finish();
+      heads.set(subject, seq);
+      changes.push({ shard: p.shard, subject, seq, payload: change });
+    }
+    return { ...base, ok: true, rowCount: BigInt(outcome.rowCount), message: outcome.message, errorCode: '', errorMessage: '', seq, returningJson: outcome.returning ? JSON.stringify(outcome.returning) : '' };
+  }
+
+  /** A failure that belongs to the op (bad input, constraint) becomes its result; a broken connection aborts the batch. */
+  #opFailure(err: unknown): ProtocolError {
+    const code = (err as { code?: unknown } | null)?.code;
+    if (typeof code === 'string' && /^CONNECTION_|^ECONN|^EPIPE/.test(code)) throw err;
+    if (err instanceof FencedError) throw err;
+    if (err instanceof SqlError) return new ProtocolError(err.code, err.message);
+    const pg = pgToProtocolError(err);
+    if (pg !== undefined) return pg;
+    return toProtocolError(err);
+  }
+
+  async #storedResults(tx: TransactionSql, stale: Pending[]): Promise<{ op: busPb.Op; result: busPb.OpResult }[]> {
+    if (stale.length === 0) return [];
+    const rows = await tx<{ op_id: string; result: Buffer }[]>`SELECT op_id, result FROM seqline.op_results WHERE op_id = ANY(${stale.map((p) => p.op.opId)})`;
+    const byId = new Map(rows.map((r) => [r.op_id, busPb.OpResult.decode(r.result)]));
+    return stale.flatMap((p) => {
+      const result = byId.get(p.op.opId);
+      if (result === undefined) {
+        // Only possible if the log was delivered out of order, which #resetConsumer prevents.
+        this.#deps.logger.error('op at or below the watermark has no stored result; not applied', { shard: p.shard, opId: p.op.opId, streamSeq: p.msg.seq });
+        return [];
+      }
+      return [{ op: p.op, result }];
+    });
+  }
+
+  #subject(op: busPb.Op): string {
+    return this.#deps.names.changes(op.owner, op.namespace, op.table);
+  }
+
+  /**
+   * The consumer's position is derived from PostgreSQL, not trusted from JetStream: ops a
+   * previous owner pulled but never committed would otherwise wait for their ack deadline
+   * while newer ops were applied, and then fall at or below the watermark and be skipped as
+   * if applied. Recreating the consumer at watermark + 1 delivers them first, in log order.
+   */
+  async #resetConsumer(shard: number, name: string): Promise<void> {
+    const [row] = await this.#deps.sql<{ watermark: string }[]>`SELECT watermark FROM seqline.shards WHERE shard = ${shard}`;
+    const start = BigInt(row?.watermark ?? '0') + 1n;
+    const jsm = await jetstreamManager(this.#deps.nc);
+    await jsm.consumers.delete(this.#deps.names.opsStream, name).catch(() => false);
+    await jsm.consumers.add(this.#deps.names.opsStream, {
+      durable_name: name,
+      filter_subject: this.#deps.names.ops(shard),
+      // Ops are applied strictly in order, so acknowledging the last op of a batch
+      // acknowledges the batch: one message instead of one per op.
+      ack_policy: AckPolicy.All,
+      deliver_policy: DeliverPolicy.StartSequence,
+      opt_start_seq: Number(start),
+      ack_wait: this.#deps.ackWaitMs * 1_000_000,
+      max_ack_pending: 20_000,
+    });
+  }
+
+  async #flushPublished(): Promise<void> {
+    const ids = this.#published;
+    this.#published = [];
+    await deleteOutbox(this.#deps.sql, ids).catch((err: unknown) => {
+      this.#published.push(...ids);
+      this.#deps.logger.warn('cannot delete published outbox rows; will retry', { err });
+    });
+  }
+
+  /** Changes committed but not published before a crash go out first, once each. */
+  async #publishLeftovers(shard: number): Promise<void> {
+    const rows = await this.#deps.sql<OutboxRow[]>`SELECT id, subject, seq, payload FROM seqline.outbox WHERE shard = ${shard} ORDER BY id`;
+    if (rows.length === 0) return;
+    this.#deps.logger.info('publishing changes left from before a restart', { shard, count: rows.length });
+    await publishOutbox(this.#js, this.#deps.sql, rows, this.#deps.state, { skipPublished: true, nc: this.#deps.nc, stream: this.#deps.names.changesStream });
+    await deleteOutbox(this.#deps.sql, rows.map((r) => r.id));
+  }
+}
+
