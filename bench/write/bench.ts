@@ -3,6 +3,7 @@
 // and a durable PostgreSQL on this machine). Baseline, in the same run: postgres.js inserting
 // the same rows straight into the same PostgreSQL, 50 at a time. Then an open-loop run at
 // 1,000 writes/s for the latency target.
+import { Agent, request } from 'node:http';
 import postgres from 'postgres';
 import { cpuDelta, cpuOfTree } from '../lib/cpu.ts';
 import { runLocalStack } from '../lib/local-stack.ts';
@@ -19,8 +20,23 @@ export interface WriteBenchResult {
   readonly cpuPerWrite: Map<string, number>;
 }
 
-async function post(url: string, token: string, body: unknown): Promise<Response> {
-  return fetch(`${url}/v1/api/sql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify(body) });
+// node:http with a keep-alive agent rather than fetch: the load generator shares the two cores
+// with the stack, and undici's fetch costs about twice the CPU per request.
+const agent = new Agent({ keepAlive: true, maxSockets: CLIENTS * 2 });
+
+function post(url: string, token: string, body: unknown): Promise<{ status: number; text: string }> {
+  const payload = JSON.stringify(body);
+  return new Promise((resolve, reject) => {
+    const req = request(`${url}/v1/api/sql`, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload), authorization: `Bearer ${token}` } }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (text += chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(payload);
+  });
 }
 
 export async function runWriteBench({ smoke }: { smoke: boolean }): Promise<WriteBenchResult> {
@@ -37,7 +53,10 @@ export async function runWriteBench({ smoke }: { smoke: boolean }): Promise<Writ
     "CREATE TABLE bench.messages (id BIGINT PRIMARY KEY DEFAULT SNOWFLAKE_ID(), body TEXT NOT NULL, n INT) WITH (TYPE='USER')",
     ...Array.from({ length: users }, (_, i) => `CREATE USER user${i} WITH PASSWORD 'password-${i}' ROLE user`),
   ];
-  for (const s of setup) await post(stack.url, admin, { sql: s });
+  for (const s of setup) {
+    const r = await post(stack.url, admin, { sql: s });
+    if (r.status !== 200) throw new Error(`bench setup failed: ${s}: ${r.status} ${r.text}`);
+  }
   const tokens = await Promise.all(Array.from({ length: users }, (_, i) => login(`user${i}`, `password-${i}`)));
   if (tokens.some((t) => typeof t !== 'string')) throw new Error('a bench user could not log in');
 
@@ -48,8 +67,7 @@ export async function runWriteBench({ smoke }: { smoke: boolean }): Promise<Writ
       firstFailure ??= `${r.message} (${String((r.cause as Error | undefined)?.message ?? '')})`;
       return false;
     }
-    const body = await r.text();
-    if (r.status !== 200) firstFailure ??= `${r.status} ${body.slice(0, 300)}`;
+    if (r.status !== 200) firstFailure ??= `${r.status} ${r.text.slice(0, 300)}`;
     return r.status === 200;
   };
   await closedLoop(insert, CLIENTS, Math.min(2000, ms / 4)); // warm-up
