@@ -5,7 +5,8 @@
 // owned shards' rows are locked and their epochs checked (fencing), published outbox rows of
 // the previous batch are deleted, ops are applied in each shard's log order, and the change
 // records (outbox), op results, per-subject heads (prev_seq) and shard watermarks are written.
-// After commit: publish the outbox, send the op results, ack each shard's last op. Ops at or
+// After commit: send the op results, ack each shard's last op, and publish the outbox while the
+// next batch is applied. Ops at or
 // below their shard's watermark (redelivered after a crash) are not applied again; their
 // stored results are re-sent.
 //
@@ -49,11 +50,22 @@ interface Pending {
   readonly op: busPb.Op;
 }
 
+/**
+ * A shard being applied. Its watermark, highest `_seq` and heads are kept in memory: only the
+ * owner of the shard's epoch writes them, and every transaction checks that epoch.
+ */
 interface Feed {
   readonly shard: number;
   readonly epoch: bigint;
   readonly queue: JsMsg[];
+  /** Last applied stream sequence, as committed. */
+  watermark: bigint;
+  /** Highest `_seq` handed out for the shard (ids are taken above it). */
+  readonly floor: { value: bigint };
 }
+
+/** Heads kept in memory at most; the least recently written are dropped and re-read when needed. */
+const HEAD_CACHE = 100_000;
 
 interface ChangeRecord {
   readonly shard: number;
@@ -65,6 +77,8 @@ interface ChangeRecord {
 interface Committed {
   readonly outbox: OutboxRow[];
   readonly results: { op: busPb.Op; result: busPb.OpResult }[];
+  /** Updates the in-memory watermarks and heads once the transaction has committed. */
+  readonly commit: () => void;
 }
 
 /** What applying an op came to: its effect, or the error it gets as its result. */
@@ -106,6 +120,10 @@ export class Applier {
   #published: string[] = [];
   #wake: (() => void) | undefined;
   #nextFeed = 0;
+  /** Last `_seq` per change subject of the owned shards (see HEAD_CACHE). */
+  readonly #heads = new Map<string, bigint>();
+  /** The last committed batch's changes being published. */
+  #publishing: Promise<void> = Promise.resolve();
 
   constructor(deps: ApplierDeps) {
     this.#deps = deps;
@@ -126,12 +144,14 @@ export class Applier {
   async addShard(shard: number, epoch: bigint): Promise<void> {
     const { state, logger } = this.#deps;
     await this.#publishLeftovers(shard);
+    const [row] = await this.#deps.sql<{ watermark: string; max_seq: string }[]>`SELECT watermark, max_seq FROM seqline.shards WHERE shard = ${shard}`;
+    const watermark = BigInt(row?.watermark ?? '0');
     const consumerName = `storage_shard_${shard}`;
-    await this.#resetConsumer(shard, consumerName);
+    await this.#resetConsumer(shard, consumerName, watermark + 1n);
     const consumer = await this.#js.consumers.get(this.#deps.names.opsStream, consumerName);
     const messages = await consumer.consume({ max_messages: Math.max(100, this.#deps.batch * 2) });
     state.signal.addEventListener('abort', () => void messages.close(), { once: true });
-    const feed: Feed = { shard, epoch, queue: [] };
+    const feed: Feed = { shard, epoch, queue: [], watermark, floor: { value: BigInt(row?.max_seq ?? '0') } };
     this.#feeds.set(shard, feed);
     void (async () => {
       for await (const m of messages) {
@@ -149,7 +169,10 @@ export class Applier {
     while (state.shouldRun()) {
       const batch = this.#take();
       if (batch.length === 0) {
+        await this.#publishing;
         await this.#flushPublished();
+        // Ops that arrived during those awaits found no waiter to wake: look again first.
+        if (this.queued > 0) continue;
         await new Promise<void>((resolve) => {
           const onAbort = (): void => resolve();
           this.#wake = () => {
@@ -163,6 +186,7 @@ export class Applier {
       }
       await this.#applyWithRetry(batch);
     }
+    await this.#publishing;
   }
 
   /** Up to `batch` queued ops, each shard's in log order, starting from a rotating shard. */
@@ -212,9 +236,10 @@ export class Applier {
     } finally {
       clearInterval(heartbeat);
     }
+    // Committed: the ops, their results and their changes are durable in PostgreSQL (a crash
+    // from here on leaves the changes in the outbox, published at the next start).
     const { outbox, results } = committed;
-    await publishOutbox(this.#js, this.#deps.sql, outbox, this.#deps.state);
-    this.#published.push(...outbox.map((r) => r.id));
+    committed.commit();
     for (const { op, result } of results) {
       if (op.replyTo !== '') this.#deps.nc.publish(op.replyTo, busPb.OpResult.encode(result).finish());
     }
@@ -222,41 +247,67 @@ export class Applier {
     const last = new Map<number, JsMsg>();
     for (const p of pending) last.set(p.shard, p.msg);
     for (const msg of last.values()) msg.ack();
+    // The changes go out while the next batch is applied; at most one batch's publishing is
+    // outstanding, and batches are published in commit order (a subject's order).
+    await this.#publishing;
+    this.#publishing = this.#publish(outbox);
   }
 
+  async #publish(outbox: readonly OutboxRow[]): Promise<void> {
+    try {
+      await publishOutbox(this.#js, this.#deps.sql, outbox, this.#deps.state);
+      this.#published.push(...outbox.map((r) => r.id));
+    } catch (err) {
+      // Only when stopping: the rows stay in the outbox and are published at the next start.
+      this.#deps.logger.warn('changes not published before stopping; they will be at the next start', { changes: outbox.length, err });
+    }
+  }
+
+  /**
+   * One batch in one transaction, in two round trips of pipelined statements: first the shard
+   * locks, the previous batch's outbox deletion, any heads not in memory, stored results of
+   * redelivered ops and the ops themselves; then the outbox, op results, heads and watermarks.
+   */
   async #transaction(tx: TransactionSql, pending: Pending[], published: readonly string[], savepoints: boolean): Promise<Committed> {
     const shards = [...new Set(pending.map((p) => p.shard))].sort((a, b) => a - b);
-    const [rows] = await Promise.all([
-      tx<{ shard: number; epoch: string; watermark: string; max_seq: string }[]>`SELECT shard, epoch, watermark, max_seq FROM seqline.shards WHERE shard = ANY(${shards}) ORDER BY shard FOR UPDATE`,
-      deleteOutbox(tx, published),
-    ]);
-    const floors = new Map<number, { value: bigint }>();
+    const feeds = shards.map((shard) => this.#feeds.get(shard)!);
     const fresh: Pending[] = [];
     const stale: Pending[] = [];
-    for (const shard of shards) {
-      const row = rows.find((r) => r.shard === shard);
-      if (row === undefined || BigInt(row.epoch) !== this.#feeds.get(shard)?.epoch) throw new FencedError(`shard ${shard} is now owned by another storage replica`);
-      floors.set(shard, { value: BigInt(row.max_seq) });
+    for (const feed of feeds) {
       const split = splitByWatermark(
-        pending.filter((p) => p.shard === shard),
-        BigInt(row.watermark),
+        pending.filter((p) => p.shard === feed.shard),
+        feed.watermark,
       );
       fresh.push(...split.fresh);
       stale.push(...split.stale);
     }
     const subjects = [...new Set(fresh.map((p) => this.#subject(p.op)))];
-    const [results, headRows] = await Promise.all([this.#storedResults(tx, stale), subjects.length === 0 ? [] : tx<{ subject: string; seq: string }[]>`SELECT subject, seq FROM seqline.heads WHERE subject = ANY(${subjects})`]);
-    const heads = new Map(headRows.map((h) => [h.subject, BigInt(h.seq)]));
-    const changed = new Set<string>();
+    const missing = subjects.filter((s) => !this.#heads.has(s));
+    const first = Promise.all([
+      tx<{ shard: number; epoch: string }[]>`SELECT shard, epoch FROM seqline.shards WHERE shard = ANY(${shards}) ORDER BY shard FOR UPDATE`,
+      deleteOutbox(tx, published),
+      missing.length === 0 ? [] : tx<{ subject: string; seq: string }[]>`SELECT subject, seq FROM seqline.heads WHERE subject = ANY(${missing})`,
+      this.#storedResults(tx, stale),
+    ]);
+    first.catch(() => {}); // awaited below, after the ops are sent
+    // Ids are taken above the in-memory floors; a rolled-back batch leaves them higher, never lower.
+    const floors = new Map(feeds.map((f) => [f.shard, f.floor]));
+    const outcomes = savepoints ? await this.#applyEach(tx, fresh, floors) : await this.#applyPipelined(tx, fresh, floors);
+    const [locked, , headRows, results] = await first;
+    for (const feed of feeds) {
+      const row = locked.find((r) => r.shard === feed.shard);
+      if (row === undefined || BigInt(row.epoch) !== feed.epoch) throw new FencedError(`shard ${feed.shard} is now owned by another storage replica`);
+    }
+    const heads = new Map(subjects.map((s) => [s, this.#heads.get(s) ?? 0n]));
+    for (const h of headRows) heads.set(h.subject, BigInt(h.seq));
     const changes: ChangeRecord[] = [];
     const committedAtUs = BigInt(Date.now()) * 1000n;
-    const watermarks = new Map<number, number>();
-    const outcomes = savepoints ? await this.#applyEach(tx, fresh, floors) : await this.#applyPipelined(tx, fresh, floors);
+    const watermarks = new Map<number, bigint>();
     fresh.forEach((p, i) => {
       results.push({ op: p.op, result: this.#record(p, outcomes[i]!, heads, changes, committedAtUs) });
-      watermarks.set(p.shard, p.msg.seq);
+      watermarks.set(p.shard, BigInt(p.msg.seq));
     });
-    for (const c of changes) changed.add(c.subject);
+    const changed = new Set(changes.map((c) => c.subject));
     const newResults = results.slice(results.length - fresh.length);
     const payloads = new Map(changes.map((c) => [`${c.subject}:${c.seq}`, Buffer.from(c.payload)]));
     const [outbox] = await Promise.all([
@@ -266,12 +317,23 @@ export class Applier {
       watermarks.size === 0
         ? []
         : tx`UPDATE seqline.shards AS s SET watermark = u.watermark, max_seq = u.max_seq
-             FROM jsonb_to_recordset(${JSON.stringify([...watermarks].map(([shard, watermark]) => ({ shard, watermark, max_seq: String(floors.get(shard)!.value), epoch: String(this.#feeds.get(shard)!.epoch) })))}::jsonb)
+             FROM jsonb_to_recordset(${JSON.stringify([...watermarks].map(([shard, watermark]) => ({ shard, watermark: String(watermark), max_seq: String(floors.get(shard)!.value), epoch: String(this.#feeds.get(shard)!.epoch) })))}::jsonb)
                AS u(shard int, watermark bigint, max_seq bigint, epoch bigint)
              WHERE s.shard = u.shard AND s.epoch = u.epoch`,
     ]);
     const rowsOut: OutboxRow[] = outbox.map((r) => ({ ...r, payload: payloads.get(`${r.subject}:${r.seq}`)! }));
-    return { outbox: rowsOut.sort((a, b) => Number(BigInt(a.id) - BigInt(b.id))), results };
+    const commit = (): void => {
+      for (const [shard, watermark] of watermarks) this.#feeds.get(shard)!.watermark = watermark;
+      for (const subject of changed) {
+        this.#heads.delete(subject); // re-inserted last: the map's order is least recently written first
+        this.#heads.set(subject, heads.get(subject)!);
+      }
+      for (const subject of this.#heads.keys()) {
+        if (this.#heads.size <= HEAD_CACHE) break;
+        this.#heads.delete(subject);
+      }
+    };
+    return { outbox: rowsOut.sort((a, b) => Number(BigInt(a.id) - BigInt(b.id))), results, commit };
   }
 
   /** Each op in its own savepoint: a failing op rolls back alone and gets its error. */
@@ -386,9 +448,7 @@ export class Applier {
    * while newer ops were applied, and then fall at or below the watermark and be skipped as
    * if applied. Recreating the consumer at watermark + 1 delivers them first, in log order.
    */
-  async #resetConsumer(shard: number, name: string): Promise<void> {
-    const [row] = await this.#deps.sql<{ watermark: string }[]>`SELECT watermark FROM seqline.shards WHERE shard = ${shard}`;
-    const start = BigInt(row?.watermark ?? '0') + 1n;
+  async #resetConsumer(shard: number, name: string, start: bigint): Promise<void> {
     const jsm = await jetstreamManager(this.#deps.nc);
     await jsm.consumers.delete(this.#deps.names.opsStream, name).catch(() => false);
     await jsm.consumers.add(this.#deps.names.opsStream, {
