@@ -1,6 +1,6 @@
 // The Backend over gRPC: one storage client and one write client, created once per gateway
 // (grpc-js multiplexes every call over one HTTP/2 connection per address and reconnects by
-// itself). Each call has a deadline; failures become ProtocolErrors through
+// itself). Mutations go over Write.ExecuteStream, one long-lived stream (see ExecuteMux). Each call has a deadline; failures become ProtocolErrors through
 // ProtocolError.fromGrpc, so a client sees exactly the code the service behind decided, or
 // UNAVAILABLE when it could not be reached in time. User records are parsed here, at the
 // boundary: a role storage sends that we do not know is an internal error, not a guess.
@@ -9,6 +9,7 @@ import { storagePb, writePb } from '@seqline/proto';
 import { ProtocolError, unaryCall, type UnaryMethod } from '@seqline/protocol';
 import { ROLES } from '@seqline/sql';
 import type { Backend, ExecuteCall, LoginPolicy, QueryCall, UserRecord } from './backend.js';
+import { ExecuteMux } from './execute-mux.js';
 
 export interface GrpcBackendOptions {
   readonly storageAddr: string;
@@ -27,6 +28,7 @@ export function createGrpcBackend(options: GrpcBackendOptions): Backend {
   const channelOptions = { 'grpc.max_receive_message_length': MAX_RECEIVE_BYTES };
   const storage = new storagePb.StorageClient(options.storageAddr, credentials.createInsecure(), channelOptions);
   const write = new writePb.WriteClient(options.writeAddr, credentials.createInsecure(), channelOptions);
+  const executes = new ExecuteMux(write, options.timeoutMs);
   const now = options.now ?? Date.now;
   const call = <Req, Res>(method: UnaryMethod<Req, Res>, req: Req): Promise<Res> => unaryCall(method, req, options.timeoutMs, now);
   let closed = false;
@@ -36,11 +38,7 @@ export function createGrpcBackend(options: GrpcBackendOptions): Backend {
       const res = await call(storage.query.bind(storage), { caller: q.caller, sql: q.sql, paramsJson: q.paramsJson, namespace: q.namespace, asUser: q.asUser });
       return res.resultJson;
     },
-    execute: async (e: ExecuteCall) => {
-      const req = { caller: e.caller, sql: e.sql, paramsJson: e.paramsJson, namespace: e.namespace, idempotencyKey: e.idempotencyKey };
-      const res = await call(write.execute.bind(write), req);
-      return res.resultJson;
-    },
+    execute: (e: ExecuteCall) => executes.execute({ caller: e.caller, sql: e.sql, paramsJson: e.paramsJson, namespace: e.namespace, idempotencyKey: e.idempotencyKey }),
     getUser: async (userId: string) => {
       const rec = await call(storage.getUser.bind(storage), { userId });
       return rec.found ? toUserRecord(rec) : undefined;
@@ -58,6 +56,7 @@ export function createGrpcBackend(options: GrpcBackendOptions): Backend {
       if (closed) return;
       closed = true;
       storage.close();
+      executes.close();
       write.close();
     },
   };

@@ -14,6 +14,7 @@ import { RunningState, ServiceHost, startGrpcServer, type GrpcServer, type Logge
 import { actAs, classify, initSql, parseStatements, resolveOwner, ROLES, SHARED_OWNER, validateWrite, type Actor, type Statement } from '@seqline/sql';
 import { RemoteCatalog } from './catalog-client.js';
 import type { WriteConfig } from './config.js';
+import { ExecuteStreams } from './execute-streams.js';
 import { ResultInbox } from './results.js';
 
 type Dml = Extract<Statement, { kind: 'insert' | 'update' | 'delete' }>;
@@ -30,6 +31,10 @@ export class WriteService extends ServiceHost<{ port: number }> {
   #inbox: ResultInbox | undefined;
   #names: BusNames;
   #catalog: RemoteCatalog | undefined;
+  readonly #streams = new ExecuteStreams(
+    (req) => this.#execute(req),
+    (err) => this.#failure(err),
+  );
 
   constructor(config: WriteConfig, deps: { logger: Logger }) {
     super(new RunningState('write', { backoff: { initialMs: 100, maxMs: 5000 } }));
@@ -63,18 +68,21 @@ export class WriteService extends ServiceHost<{ port: number }> {
     return { port: this.#grpc.port };
   }
 
+  #failure(err: unknown): ProtocolError {
+    const e = toProtocolError(err);
+    if (e.code === 'INTERNAL_ERROR') this.#logger.error('Execute failed', { err });
+    return e;
+  }
+
   #handlers(): writePb.WriteServer {
     return {
       execute: (call, callback) => {
         this.#execute(call.request).then(
           (resultJson) => callback(null, { resultJson }),
-          (err: unknown) => {
-            const e = toProtocolError(err);
-            if (e.code === 'INTERNAL_ERROR') this.#logger.error('Execute failed', { err });
-            callback(e.toGrpc());
-          },
+          (err: unknown) => callback(this.#failure(err).toGrpc()),
         );
       },
+      executeStream: this.#streams.handle,
     };
   }
 
@@ -182,7 +190,7 @@ export class WriteService extends ServiceHost<{ port: number }> {
   }
 
   protected async shutdown(): Promise<void> {
-    await this.#grpc?.shutdown(10_000);
+    await Promise.all([this.#streams.drain(), this.#grpc?.shutdown(10_000)]);
     this.#inbox?.close();
     this.#storage?.close();
     await this.#nc?.drain().catch(() => this.#nc?.close());

@@ -10,8 +10,10 @@ import {
   type CallOptions,
   type ChannelCredentials,
   Client,
+  type ClientDuplexStream,
   type ClientOptions,
   type ClientUnaryCall,
+  type handleBidiStreamingCall,
   type handleUnaryCall,
   makeGenericClientConstructor,
   type Metadata,
@@ -41,6 +43,20 @@ export interface ExecuteRequest {
 export interface ExecuteResponse {
   /** one PROTOCOL.md result object */
   resultJson: string;
+}
+
+export interface ExecuteStreamRequest {
+  id: bigint;
+  request: ExecuteRequest | undefined;
+}
+
+export interface ExecuteStreamResponse {
+  id: bigint;
+  /** set on success */
+  resultJson: string;
+  /** set on failure: a PROTOCOL.md error code */
+  errorCode: string;
+  errorMessage: string;
 }
 
 function createBaseExecuteRequest(): ExecuteRequest {
@@ -259,6 +275,228 @@ export const ExecuteResponse: MessageFns<ExecuteResponse> = {
   },
 };
 
+function createBaseExecuteStreamRequest(): ExecuteStreamRequest {
+  return { id: 0n, request: undefined };
+}
+
+export const ExecuteStreamRequest: MessageFns<ExecuteStreamRequest> = {
+  encode(message: ExecuteStreamRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== 0n) {
+      if (BigInt.asUintN(64, message.id) !== message.id) {
+        throw new globalThis.Error("value provided for field message.id of type uint64 too large");
+      }
+      writer.uint32(8).uint64(message.id);
+    }
+    if (message.request !== undefined) {
+      ExecuteRequest.encode(message.request, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ExecuteStreamRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseExecuteStreamRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.id = reader.uint64() as bigint;
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.request = ExecuteRequest.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ExecuteStreamRequest {
+    return {
+      id: isSet(object.id) ? BigInt(object.id) : 0n,
+      request: isSet(object.request) ? ExecuteRequest.fromJSON(object.request) : undefined,
+    };
+  },
+
+  toJSON(message: ExecuteStreamRequest): unknown {
+    const obj: any = {};
+    if (message.id !== 0n) {
+      obj.id = message.id.toString();
+    }
+    if (message.request !== undefined) {
+      obj.request = ExecuteRequest.toJSON(message.request);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ExecuteStreamRequest>): ExecuteStreamRequest {
+    return ExecuteStreamRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ExecuteStreamRequest>): ExecuteStreamRequest {
+    const message = createBaseExecuteStreamRequest();
+    message.id = (object.id !== undefined && object.id !== null) ? BigInt(object.id) : 0n;
+    message.request = (object.request !== undefined && object.request !== null)
+      ? ExecuteRequest.fromPartial(object.request)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseExecuteStreamResponse(): ExecuteStreamResponse {
+  return { id: 0n, resultJson: "", errorCode: "", errorMessage: "" };
+}
+
+export const ExecuteStreamResponse: MessageFns<ExecuteStreamResponse> = {
+  encode(message: ExecuteStreamResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== 0n) {
+      if (BigInt.asUintN(64, message.id) !== message.id) {
+        throw new globalThis.Error("value provided for field message.id of type uint64 too large");
+      }
+      writer.uint32(8).uint64(message.id);
+    }
+    if (message.resultJson !== "") {
+      writer.uint32(18).string(message.resultJson);
+    }
+    if (message.errorCode !== "") {
+      writer.uint32(26).string(message.errorCode);
+    }
+    if (message.errorMessage !== "") {
+      writer.uint32(34).string(message.errorMessage);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ExecuteStreamResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseExecuteStreamResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.id = reader.uint64() as bigint;
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.resultJson = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.errorCode = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.errorMessage = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ExecuteStreamResponse {
+    return {
+      id: isSet(object.id) ? BigInt(object.id) : 0n,
+      resultJson: isSet(object.resultJson)
+        ? globalThis.String(object.resultJson)
+        : isSet(object.result_json)
+        ? globalThis.String(object.result_json)
+        : "",
+      errorCode: isSet(object.errorCode)
+        ? globalThis.String(object.errorCode)
+        : isSet(object.error_code)
+        ? globalThis.String(object.error_code)
+        : "",
+      errorMessage: isSet(object.errorMessage)
+        ? globalThis.String(object.errorMessage)
+        : isSet(object.error_message)
+        ? globalThis.String(object.error_message)
+        : "",
+    };
+  },
+
+  toJSON(message: ExecuteStreamResponse): unknown {
+    const obj: any = {};
+    if (message.id !== 0n) {
+      obj.id = message.id.toString();
+    }
+    if (message.resultJson !== "") {
+      obj.resultJson = message.resultJson;
+    }
+    if (message.errorCode !== "") {
+      obj.errorCode = message.errorCode;
+    }
+    if (message.errorMessage !== "") {
+      obj.errorMessage = message.errorMessage;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ExecuteStreamResponse>): ExecuteStreamResponse {
+    return ExecuteStreamResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ExecuteStreamResponse>): ExecuteStreamResponse {
+    const message = createBaseExecuteStreamResponse();
+    message.id = (object.id !== undefined && object.id !== null) ? BigInt(object.id) : 0n;
+    message.resultJson = object.resultJson ?? "";
+    message.errorCode = object.errorCode ?? "";
+    message.errorMessage = object.errorMessage ?? "";
+    return message;
+  },
+};
+
 export type WriteService = typeof WriteService;
 export const WriteService = {
   execute: {
@@ -270,10 +508,31 @@ export const WriteService = {
     responseSerialize: (value: ExecuteResponse): Buffer => Buffer.from(ExecuteResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ExecuteResponse => ExecuteResponse.decode(value),
   },
+  /**
+   * The same calls multiplexed over one long-lived stream (the gateway's path): each request
+   * carries an id its response repeats; responses come in any order. Cheaper per call than a
+   * unary call, which opens an HTTP/2 stream each time.
+   */
+  executeStream: {
+    path: "/seqline.v1.Write/ExecuteStream" as const,
+    requestStream: true as const,
+    responseStream: true as const,
+    requestSerialize: (value: ExecuteStreamRequest): Buffer => Buffer.from(ExecuteStreamRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ExecuteStreamRequest => ExecuteStreamRequest.decode(value),
+    responseSerialize: (value: ExecuteStreamResponse): Buffer =>
+      Buffer.from(ExecuteStreamResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ExecuteStreamResponse => ExecuteStreamResponse.decode(value),
+  },
 } as const;
 
 export interface WriteServer extends UntypedServiceImplementation {
   execute: handleUnaryCall<ExecuteRequest, ExecuteResponse>;
+  /**
+   * The same calls multiplexed over one long-lived stream (the gateway's path): each request
+   * carries an id its response repeats; responses come in any order. Cheaper per call than a
+   * unary call, which opens an HTTP/2 stream each time.
+   */
+  executeStream: handleBidiStreamingCall<ExecuteStreamRequest, ExecuteStreamResponse>;
 }
 
 export interface WriteClient extends Client {
@@ -292,6 +551,17 @@ export interface WriteClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ExecuteResponse) => void,
   ): ClientUnaryCall;
+  /**
+   * The same calls multiplexed over one long-lived stream (the gateway's path): each request
+   * carries an id its response repeats; responses come in any order. Cheaper per call than a
+   * unary call, which opens an HTTP/2 stream each time.
+   */
+  executeStream(): ClientDuplexStream<ExecuteStreamRequest, ExecuteStreamResponse>;
+  executeStream(options: Partial<CallOptions>): ClientDuplexStream<ExecuteStreamRequest, ExecuteStreamResponse>;
+  executeStream(
+    metadata: Metadata,
+    options?: Partial<CallOptions>,
+  ): ClientDuplexStream<ExecuteStreamRequest, ExecuteStreamResponse>;
 }
 
 export const WriteClient = makeGenericClientConstructor(WriteService, "seqline.v1.Write") as unknown as {

@@ -1,0 +1,86 @@
+// Client side of Write.ExecuteStream: the gateway's Execute calls multiplexed over one
+// long-lived gRPC stream, opened on first use and again after it breaks. Each call has a
+// deadline; a call whose stream breaks, or that gets no answer in time, fails UNAVAILABLE
+// (it may or may not have been applied, as with a unary call: Idempotency-Key makes a retry
+// safe).
+import { Metadata, type ClientDuplexStream } from '@grpc/grpc-js';
+import { ProtocolError, isErrorCode } from '@seqline/protocol';
+import { type writePb } from '@seqline/proto';
+
+type Stream = ClientDuplexStream<writePb.ExecuteStreamRequest, writePb.ExecuteStreamResponse>;
+
+interface Waiter {
+  readonly resolve: (resultJson: string) => void;
+  readonly reject: (err: ProtocolError) => void;
+  readonly timer: NodeJS.Timeout;
+}
+
+const unavailable = (cause?: unknown): ProtocolError => new ProtocolError('UNAVAILABLE', 'a Seqline service is unavailable; retry', { cause });
+
+interface Open {
+  readonly stream: Stream;
+  /** Calls sent on this stream and not answered yet, by id. */
+  readonly waiters: Map<bigint, Waiter>;
+}
+
+export class ExecuteMux {
+  readonly #client: writePb.WriteClient;
+  readonly #timeoutMs: number;
+  #current: Open | undefined;
+  #nextId = 1n;
+  #closed = false;
+
+  constructor(client: writePb.WriteClient, timeoutMs: number) {
+    this.#client = client;
+    this.#timeoutMs = timeoutMs;
+  }
+
+  execute(request: writePb.ExecuteRequest): Promise<string> {
+    if (this.#closed) return Promise.reject(unavailable());
+    const { stream, waiters } = (this.#current ??= this.#open());
+    const id = this.#nextId++;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        waiters.delete(id);
+        reject(unavailable(new Error(`no answer from the write service within ${this.#timeoutMs} ms`)));
+      }, this.#timeoutMs);
+      waiters.set(id, { resolve, reject, timer });
+      stream.write({ id, request });
+    });
+  }
+
+  /** Ends the stream; calls still waiting fail UNAVAILABLE. */
+  close(): void {
+    this.#closed = true;
+    const current = this.#current;
+    if (current === undefined) return;
+    current.stream.end();
+    this.#broken(current, undefined);
+  }
+
+  #open(): Open {
+    const open: Open = { stream: this.#client.executeStream(new Metadata()), waiters: new Map() };
+    open.stream.on('data', (res: writePb.ExecuteStreamResponse) => {
+      const waiter = open.waiters.get(res.id);
+      if (waiter === undefined) return; // timed out already
+      open.waiters.delete(res.id);
+      clearTimeout(waiter.timer);
+      if (res.errorCode === '') waiter.resolve(res.resultJson);
+      else if (isErrorCode(res.errorCode)) waiter.reject(new ProtocolError(res.errorCode, res.errorMessage));
+      else waiter.reject(new ProtocolError('INTERNAL_ERROR', 'internal error', { cause: new Error(`write answered an unknown error code ${res.errorCode}`) }));
+    });
+    open.stream.on('error', (err) => this.#broken(open, err));
+    open.stream.on('end', () => this.#broken(open, undefined));
+    return open;
+  }
+
+  /** A stream is gone: its waiting calls fail, and the next call opens a new stream. */
+  #broken(open: Open, err: unknown): void {
+    if (this.#current === open) this.#current = undefined;
+    for (const w of open.waiters.values()) {
+      clearTimeout(w.timer);
+      w.reject(unavailable(err));
+    }
+    open.waiters.clear();
+  }
+}

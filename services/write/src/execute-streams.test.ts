@@ -1,0 +1,46 @@
+// ExecuteStreams over a real grpc-js server and client: calls are answered by id, and a drain
+// answers new calls UNAVAILABLE, lets the call in flight finish, then ends the stream.
+import { credentials, Metadata } from '@grpc/grpc-js';
+import { writePb } from '@seqline/proto';
+import { ProtocolError } from '@seqline/protocol';
+import { startGrpcServer } from '@seqline/runtime';
+import { describe, expect, it } from 'vitest';
+import { ExecuteStreams } from './execute-streams.js';
+
+describe('ExecuteStreams', () => {
+  it('drains: new calls get UNAVAILABLE, the call in flight is answered, then the stream ends', async () => {
+    const held = new Map<string, (result: string) => void>();
+    const streams = new ExecuteStreams((req) => {
+      if (req.sql === 'bad') return Promise.reject(new ProtocolError('INVALID_SQL', 'no'));
+      return new Promise((resolve) => held.set(req.sql, resolve));
+    });
+    const implementation: writePb.WriteServer = { execute: (_c, cb) => cb(null, { resultJson: '' }), executeStream: streams.handle };
+    const server = await startGrpcServer({ host: '127.0.0.1', port: 0, services: [{ name: 'seqline.v1.Write', definition: writePb.WriteService, implementation }] });
+    const client = new writePb.WriteClient(`127.0.0.1:${server.port}`, credentials.createInsecure());
+    try {
+      const call = client.executeStream(new Metadata());
+      const answers: writePb.ExecuteStreamResponse[] = [];
+      const ended = new Promise<void>((resolve) => call.on('end', resolve));
+      call.on('data', (r: writePb.ExecuteStreamResponse) => answers.push(r));
+      const send = (id: bigint, sql: string): void => void call.write({ id, request: writePb.ExecuteRequest.create({ sql }) });
+      send(1n, 'bad');
+      send(2n, 'held');
+      await expect.poll(() => answers.length).toBe(1);
+      await expect.poll(() => held.size).toBe(1);
+      const drained = streams.drain();
+      send(3n, 'after drain');
+      await expect.poll(() => answers.length).toBe(2);
+      held.get('held')!('"done"');
+      await Promise.all([ended, drained]);
+      expect(answers.map((a) => [a.id, a.resultJson, a.errorCode])).toEqual([
+        [1n, '', 'INVALID_SQL'],
+        [3n, '', 'UNAVAILABLE'],
+        [2n, '"done"', ''],
+      ]);
+      expect(held.size).toBe(1); // the call sent after the drain never ran
+    } finally {
+      client.close();
+      await server.shutdown(100);
+    }
+  });
+});
