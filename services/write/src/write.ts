@@ -5,9 +5,8 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { credentials } from '@grpc/grpc-js';
-import { jetstream, type JetStreamClient } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { busNames, connectNats, ensureStreams, shardOf, type BusNames } from '@seqline/bus';
+import { busNames, connectNats, ensureStreams, JsPublisher, shardOf, type BusNames } from '@seqline/bus';
 import { busPb, storagePb, writePb } from '@seqline/proto';
 import { isErrorCode, ProtocolError, toProtocolError, unaryCall, type DmlResult } from '@seqline/protocol';
 import { RunningState, ServiceHost, startGrpcServer, type GrpcServer, type Logger } from '@seqline/runtime';
@@ -25,7 +24,7 @@ export class WriteService extends ServiceHost<{ port: number }> {
   readonly #logger: Logger;
   readonly #instance: string;
   #nc: NatsConnection | undefined;
-  #js: JetStreamClient | undefined;
+  #publisher: JsPublisher | undefined;
   #grpc: GrpcServer | undefined;
   #storage: storagePb.StorageClient | undefined;
   #inbox: ResultInbox | undefined;
@@ -50,7 +49,7 @@ export class WriteService extends ServiceHost<{ port: number }> {
     if (nc === undefined) throw new Error('stopped before NATS was reached');
     this.#nc = nc;
     await ensureStreams(nc, this.#names);
-    this.#js = jetstream(nc);
+    this.#publisher = new JsPublisher(nc, { timeoutMs: Math.min(this.#config.resultTimeoutMs, 5000) });
     this.#inbox = new ResultInbox(nc, this.#names.results(this.#instance));
     const storage = new storagePb.StorageClient(this.#config.storageAddr, credentials.createInsecure());
     this.#storage = storage;
@@ -171,7 +170,7 @@ export class WriteService extends ServiceHost<{ port: number }> {
     const waiter = this.#inbox!.wait(op.opId, timeoutMs);
     let ack;
     try {
-      ack = await this.#js!.publish(this.#names.ops(shard), busPb.Op.encode(op).finish(), { msgID: op.opId, timeout: Math.min(timeoutMs, 5000) });
+      ack = await this.#publisher!.publish(this.#names.ops(shard), busPb.Op.encode(op).finish(), { msgID: op.opId });
     } catch (err) {
       waiter.cancel();
       throw new ProtocolError('UNAVAILABLE', 'the write could not be logged (NATS unavailable); it was not applied, retry', { cause: err });
@@ -191,6 +190,7 @@ export class WriteService extends ServiceHost<{ port: number }> {
 
   protected async shutdown(): Promise<void> {
     await Promise.all([this.#streams.drain(), this.#grpc?.shutdown(10_000)]);
+    this.#publisher?.close();
     this.#inbox?.close();
     this.#storage?.close();
     await this.#nc?.drain().catch(() => this.#nc?.close());

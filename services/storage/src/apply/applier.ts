@@ -15,7 +15,7 @@
 // failing op commits only its error result and never stops its shard.
 import type { NatsConnection } from '@nats-io/transport-node';
 import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, type JetStreamClient, type JsMsg } from '@nats-io/jetstream';
-import type { BusNames } from '@seqline/bus';
+import { JsPublisher, type BusNames } from '@seqline/bus';
 import { busPb } from '@seqline/proto';
 import { ProtocolError, toProtocolError } from '@seqline/protocol';
 import type { Logger, RunningState } from '@seqline/runtime';
@@ -115,6 +115,7 @@ export function splitByWatermark<T extends { readonly msg: { readonly seq: numbe
 export class Applier {
   readonly #deps: ApplierDeps;
   readonly #js: JetStreamClient;
+  readonly #publisher: JsPublisher;
   readonly #feeds = new Map<number, Feed>();
   /** Outbox rows published after the last commit, deleted by the next transaction. */
   #published: string[] = [];
@@ -128,6 +129,7 @@ export class Applier {
   constructor(deps: ApplierDeps) {
     this.#deps = deps;
     this.#js = jetstream(deps.nc);
+    this.#publisher = new JsPublisher(deps.nc, { timeoutMs: 5000 });
   }
 
   /** Ops delivered by the consumers and waiting for a batch. */
@@ -187,6 +189,7 @@ export class Applier {
       await this.#applyWithRetry(batch);
     }
     await this.#publishing;
+    this.#publisher.close();
   }
 
   /** Up to `batch` queued ops, each shard's in log order, starting from a rotating shard. */
@@ -255,7 +258,7 @@ export class Applier {
 
   async #publish(outbox: readonly OutboxRow[]): Promise<void> {
     try {
-      await publishOutbox(this.#js, this.#deps.sql, outbox, this.#deps.state);
+      await publishOutbox(this.#publisher, outbox, this.#deps.state);
       this.#published.push(...outbox.map((r) => r.id));
     } catch (err) {
       // Only when stopping: the rows stay in the outbox and are published at the next start.
@@ -478,7 +481,7 @@ export class Applier {
     const rows = await this.#deps.sql<OutboxRow[]>`SELECT id, subject, seq, payload FROM seqline.outbox WHERE shard = ${shard} ORDER BY id`;
     if (rows.length === 0) return;
     this.#deps.logger.info('publishing changes left from before a restart', { shard, count: rows.length });
-    await publishOutbox(this.#js, this.#deps.sql, rows, this.#deps.state, { skipPublished: true, nc: this.#deps.nc, stream: this.#deps.names.changesStream });
+    await publishOutbox(this.#publisher, rows, this.#deps.state, { skipPublished: true, nc: this.#deps.nc, stream: this.#deps.names.changesStream });
     await deleteOutbox(this.#deps.sql, rows.map((r) => r.id));
   }
 }

@@ -5,8 +5,9 @@
 // retried until it succeeds: a later batch must not overtake an earlier one on a subject.
 // Published rows are deleted by the caller later (in the next apply transaction, saving a
 // commit per batch); a row left behind by a crash is re-checked and skipped at start-up.
-import { headers, type NatsConnection } from '@nats-io/transport-node';
-import { jetstreamManager, type JetStreamClient } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { jetstreamManager } from '@nats-io/jetstream';
+import type { JsPublisher } from '@seqline/bus';
 import type { RunningState } from '@seqline/runtime';
 import type { Sql, TransactionSql } from 'postgres';
 
@@ -19,7 +20,7 @@ export interface OutboxRow {
 
 export const SEQ_HEADER = 'Seqline-Seq';
 
-export async function publishOutbox(js: JetStreamClient, sql: Sql, rows: readonly OutboxRow[], state: RunningState, leftovers?: { skipPublished: true; nc: NatsConnection; stream: string }): Promise<void> {
+export async function publishOutbox(publisher: JsPublisher, rows: readonly OutboxRow[], state: RunningState, leftovers?: { skipPublished: true; nc: NatsConnection; stream: string }): Promise<void> {
   if (rows.length === 0) return;
   const lastPublished = leftovers ? await lastSeqs(leftovers.nc, leftovers.stream, rows) : new Map<string, bigint>();
   for (;;) {
@@ -27,11 +28,7 @@ export async function publishOutbox(js: JetStreamClient, sql: Sql, rows: readonl
       await Promise.all(
         rows
           .filter((r) => BigInt(r.seq) > (lastPublished.get(r.subject) ?? -1n))
-          .map((r) => {
-            const h = headers();
-            h.set(SEQ_HEADER, r.seq);
-            return js.publish(r.subject, r.payload, { msgID: `${r.subject}:${r.seq}`, headers: h });
-          }),
+          .map((r) => publisher.publish(r.subject, r.payload, { msgID: `${r.subject}:${r.seq}`, headers: { [SEQ_HEADER]: r.seq } })),
       );
       break;
     } catch (err) {
