@@ -25,7 +25,7 @@ const T = table('t', 'USER');
 const S = table('s', 'SHARED');
 // 2026-11-24 01:02:03.456789 UTC
 const CTX: DmlContext = { owner: 'alice', currentUser: 'alice', nowMicros: 1795482123456789n };
-const NOW = "'2026-11-24 01:02:03.456789+00'::timestamptz";
+const NOW_TEXT = '2026-11-24 01:02:03.456789+00';
 const UUID = '0190a0b0-0000-7000-8000-00000000000a';
 
 type Dml = Extract<Statement, { kind: 'insert' | 'update' | 'delete' }>;
@@ -76,16 +76,15 @@ describe('planDml: INSERT', () => {
     const plan = insert('INSERT INTO app.t (title, note) VALUES ($2, $1), (upper($2), DEFAULT) RETURNING *', ['9.5', 'hello']);
     expect({ rowCount: plan.rowCount, returning: plan.returning }).toEqual({ rowCount: 2, returning: ['id', 'title', 'n', 'at', 'by', 'ref', 'note'] });
     const built = plan.build({ seqs: [10n, 11n], ...ids(100n) });
-    const defaults = (id: string) =>
-      `CAST(${id}::bigint AS bigint), ${'$$'}, CAST((0) AS integer), CAST(${NOW} AS timestamptz), CAST('alice' AS text), CAST('${UUID}'::uuid AS uuid)`;
-    const row1 = defaults('100').replace('$$', 'CAST(($1) AS text)') + ', CAST(($2) AS numeric(10,2))';
-    const row2 = defaults('101').replace('$$', 'CAST((upper($1)) AS text)') + ', CAST(NULL AS numeric(10,2))';
+    // Generated values (ids, NOW(), CURRENT_USER, UUIDs, _seq) are parameters: one text per shape.
+    const row1 = 'CAST($1::bigint AS bigint), CAST(($2) AS text), CAST((0) AS integer), CAST($3::timestamptz AS timestamptz), CAST($4::text AS text), CAST($5::uuid AS uuid), CAST(($6) AS numeric(10,2))';
+    const row2 = 'CAST($7::bigint AS bigint), CAST((upper($2)) AS text), CAST((0) AS integer), CAST($8::timestamptz AS timestamptz), CAST($9::text AS text), CAST($10::uuid AS uuid), CAST(NULL AS numeric(10,2))';
     expect(built).toEqual({
       text:
         'INSERT INTO "app"."t" AS "t" ("_user_id", "id", "title", "n", "at", "by", "ref", "note", "_seq", "_deleted") ' +
-        `VALUES ($3, ${row1}, 10, false), ($3, ${row2}, 11, false) ` +
+        `VALUES ($11, ${row1}, $12::bigint, false), ($11, ${row2}, $13::bigint, false) ` +
         `ON CONFLICT ("_user_id", "id") DO UPDATE SET ${REVIVE} WHERE "t"."_deleted" RETURNING ${IMAGE}`,
-      params: ['hello', '9.5', 'alice'],
+      params: ['100', 'hello', NOW_TEXT, 'alice', UUID, '9.5', '101', NOW_TEXT, 'alice', UUID, 'alice', '10', '11'],
     });
     expect(statementType(built.text)).toBe('InsertStmt');
   });
@@ -94,16 +93,16 @@ describe('planDml: INSERT', () => {
     const plan = insert("INSERT INTO app.t VALUES (1, CURRENT_USER, 2, now(), CURRENT_TIMESTAMP(3)::text, DEFAULT, extract(epoch FROM LOCALTIMESTAMP))");
     const text = plan.build({ seqs: [5n], ...ids(1n) }).text;
     expect(text).toContain(
-      "VALUES ($1, CAST((1) AS bigint), CAST(('alice'::text) AS text), CAST((2) AS integer), CAST(('2026-11-24 01:02:03.456789+00'::timestamptz) AS timestamptz), " +
-        "CAST((CAST(CAST('2026-11-24 01:02:03.456789+00' AS timestamptz(3)) AS text)) AS text), CAST('" + UUID + "'::uuid AS uuid), " +
-        "CAST((EXTRACT(EPOCH FROM '2026-11-24 01:02:03.456789'::timestamp)) AS numeric(10,2)), 5, false)",
+      "VALUES ($2, CAST((1) AS bigint), CAST(('alice'::text) AS text), CAST((2) AS integer), CAST(('2026-11-24 01:02:03.456789+00'::timestamptz) AS timestamptz), " +
+        "CAST((CAST(CAST('2026-11-24 01:02:03.456789+00' AS timestamptz(3)) AS text)) AS text), CAST($1::uuid AS uuid), " +
+        "CAST((EXTRACT(EPOCH FROM '2026-11-24 01:02:03.456789'::timestamp)) AS numeric(10,2)), $3::bigint, false)",
     );
     const clock = insert('INSERT INTO app.t (title, by, note) VALUES (CURRENT_DATE::text, CURRENT_TIME::text, extract(hour FROM LOCALTIME))');
     expect(clock.build({ seqs: [5n], ...ids(1n) }).text).toBe(
-      'INSERT INTO "app"."t" AS "t" ("_user_id", "id", "title", "n", "at", "by", "ref", "note", "_seq", "_deleted") VALUES ($1, CAST(1::bigint AS bigint), ' +
-        "CAST((CAST('2026-11-24'::date AS text)) AS text), CAST((0) AS integer), CAST(" + NOW + " AS timestamptz), " +
-        "CAST((CAST('01:02:03.456789+00'::timetz AS text)) AS text), CAST('" + UUID + "'::uuid AS uuid), " +
-        "CAST((EXTRACT(HOUR FROM '01:02:03.456789'::time)) AS numeric(10,2)), 5, false) " +
+      'INSERT INTO "app"."t" AS "t" ("_user_id", "id", "title", "n", "at", "by", "ref", "note", "_seq", "_deleted") VALUES ($4, CAST($1::bigint AS bigint), ' +
+        "CAST((CAST('2026-11-24'::date AS text)) AS text), CAST((0) AS integer), CAST($2::timestamptz AS timestamptz), " +
+        "CAST((CAST('01:02:03.456789+00'::timetz AS text)) AS text), CAST($3::uuid AS uuid), " +
+        "CAST((EXTRACT(HOUR FROM '01:02:03.456789'::time)) AS numeric(10,2)), $5::bigint, false) " +
         `ON CONFLICT ("_user_id", "id") DO UPDATE SET ${REVIVE} WHERE "t"."_deleted" RETURNING ${IMAGE}`,
     );
   });
@@ -117,9 +116,9 @@ describe('planDml: INSERT', () => {
     expect(plan.returning).toEqual(['v', 'k']);
     expect(plan.build({ seqs: [7n], ...ids(1n) })).toEqual({
       text:
-        `INSERT INTO "app"."s" AS "s" ("k", "v", "_seq", "_deleted") VALUES (CAST('${UUID}'::uuid AS uuid), CAST(NULL AS jsonb), 7, false) ` +
+        'INSERT INTO "app"."s" AS "s" ("k", "v", "_seq", "_deleted") VALUES (CAST($1::uuid AS uuid), CAST(NULL AS jsonb), $2::bigint, false) ' +
         'ON CONFLICT ("k") DO UPDATE SET "k" = EXCLUDED."k", "v" = EXCLUDED."v", "_seq" = EXCLUDED."_seq", "_deleted" = false WHERE "s"."_deleted" RETURNING "s"."k", "s"."v", "s"."_seq"',
-      params: [],
+      params: [UUID, '7'],
     });
   });
 
@@ -127,7 +126,7 @@ describe('planDml: INSERT', () => {
     const t: TableDef = { ...table('Order', 'USER', [{ name: 'select', dataType: 'Int', notNull: true, primaryKey: true }, { name: 'Name', dataType: 'Text', notNull: false, primaryKey: false }], 'select'), namespace: 'My' };
     const built = insert('INSERT INTO "My"."Order" ("select", "Name") VALUES (1, $1)', ['x'], t).build({ seqs: [1n], ...ids(1n) });
     expect(built.text).toBe(
-      'INSERT INTO "My"."Order" AS "Order" ("_user_id", "select", "Name", "_seq", "_deleted") VALUES ($2, CAST((1) AS integer), CAST(($1) AS text), 1, false) ' +
+      'INSERT INTO "My"."Order" AS "Order" ("_user_id", "select", "Name", "_seq", "_deleted") VALUES ($2, CAST((1) AS integer), CAST(($1) AS text), $3::bigint, false) ' +
         'ON CONFLICT ("_user_id", "select") DO UPDATE SET "select" = EXCLUDED."select", "Name" = EXCLUDED."Name", "_seq" = EXCLUDED."_seq", "_deleted" = false ' +
         'WHERE "Order"."_deleted" RETURNING "Order"."select", "Order"."Name", "Order"."_seq"',
     );
@@ -153,7 +152,7 @@ describe('planDml: UPDATE and DELETE', () => {
     const applied = plan.apply({ keys: ['1', 2n], seqs: [20n, 21n] });
     expect(applied).toEqual({
       text:
-        `UPDATE "app"."t" AS "t" SET "n" = (t.n + $1), "at" = (${NOW}), "by" = ('alice'::text), "note" = NULL, "_seq" = "_k"."seq" ` +
+        `UPDATE "app"."t" AS "t" SET "n" = (t.n + $1), "at" = ('2026-11-24 01:02:03.456789+00'::timestamptz), "by" = ('alice'::text), "note" = NULL, "_seq" = "_k"."seq" ` +
         'FROM unnest($3::bigint[], $4::bigint[]) AS "_k"("pk", "seq") ' +
         `WHERE "t"."_user_id" = $2 AND "t"."id" = "_k"."pk" AND NOT "t"."_deleted" RETURNING ${IMAGE}`,
       params: [5, 'alice', ['1', '2'], ['20', '21']],

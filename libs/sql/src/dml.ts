@@ -14,7 +14,7 @@
 // not use: PostgreSQL could not type it); the owner, keys and seqs follow. The owner is always
 // a parameter, never text. SHARED tables have no `_user_id`: no owner predicate or column.
 import { cloneAst, isBody, printExpression, type AstNode } from './ast.js';
-import { quoteIdent, quoteLiteral } from './ddl.js';
+import { quoteIdent } from './ddl.js';
 import { checkDml, timestampParts, type DeleteShape, type InsertShape, type UpdateShape, type ValueItem } from './dml-check.js';
 import { SqlError } from './errors.js';
 import { assertSqlReady } from './init.js';
@@ -162,7 +162,7 @@ function insertPlan(shape: InsertShape, t: Physical, user: readonly unknown[], c
       }),
     );
     const owner = t.shared ? [] : [p.add(ctx.owner)];
-    const values = cells.map((row, i) => `(${[...owner, ...row, String(seqs[i]), 'false'].join(', ')})`);
+    const values = cells.map((row, i) => `(${[...owner, ...row, `${p.add(String(seqs[i]))}::bigint`, 'false'].join(', ')})`);
     const system = t.shared ? [] : [quoteIdent(SYSTEM_COLUMNS.userId)];
     const names = [...system, ...table.columns.map((c) => quoteIdent(c.name)), quoteIdent(SYSTEM_COLUMNS.seq), quoteIdent(SYSTEM_COLUMNS.deleted)];
     const conflict = [...system, quoteIdent(table.primaryKey)].join(', ');
@@ -188,20 +188,22 @@ function valueSql(item: ValueItem | undefined, column: ColumnDef, p: Params, ctx
       return 'NULL';
     case 'literal':
       return `(${d.sql})`;
+    // Generated values are parameters, so statements of one shape have one text (the storage
+    // service prepares texts it sees repeatedly).
     case 'now':
-      return timestamptzLiteral(ctx.nowMicros);
+      return `${p.add(timestamptzText(ctx.nowMicros))}::timestamptz`;
     case 'current_user':
-      return quoteLiteral(ctx.currentUser);
+      return `${p.add(ctx.currentUser)}::text`;
     case 'snowflake_id':
-      return `${bigintOf(ids?.nextSnowflakeId())}::bigint`;
+      return `${p.add(bigintOf(ids?.nextSnowflakeId()))}::bigint`;
     case 'uuid_v7':
-      return `${quoteLiteral(uuidOf(ids?.nextUuidV7()))}::uuid`;
+      return `${p.add(uuidOf(ids?.nextUuidV7()))}::uuid`;
   }
 }
 
-function timestamptzLiteral(micros: bigint): string {
+function timestamptzText(micros: bigint): string {
   const { date, time } = timestampParts(micros);
-  return `'${date} ${time}+00'::timestamptz`;
+  return `${date} ${time}+00`;
 }
 
 function bigintOf(value: bigint | undefined): string {
