@@ -12,6 +12,7 @@ export const storageConfigSchema = {
   replica: int({ env: 'SEQLINE_STORAGE_REPLICA', default: 0, min: 0, description: 'this replica i of M applies the shards s with s mod M = i' }),
   replicas: int({ env: 'SEQLINE_STORAGE_REPLICAS', default: 1, min: 1, description: 'M: number of storage replicas applying shards' }),
   applyBatch: int({ env: 'SEQLINE_APPLY_BATCH', default: 200, min: 1, max: 10_000, description: 'most ops applied in one PostgreSQL transaction' }),
+  applyPreparedStatements: int({ env: 'SEQLINE_APPLY_PREPARED_STATEMENTS', default: 500, min: 0, max: 100_000, description: 'distinct write statements kept prepared on the apply connection (more are run unprepared)' }),
   ackWaitMs: int({ env: 'SEQLINE_APPLY_ACK_WAIT_MS', default: 5000, min: 1000, max: 600_000, description: 'ops pulled but not acknowledged within this time are redelivered (after a crash, the new owner waits this long)' }),
   hashPartitions: int({ env: 'SEQLINE_HASH_PARTITIONS', default: 8, min: 1, max: 1024, description: 'hash partitions of each new USER table' }),
   queryDefaultLimit: int({ env: 'SEQLINE_QUERY_DEFAULT_LIMIT', default: 1000, min: 1, description: 'rows a SELECT without LIMIT returns at most' }),

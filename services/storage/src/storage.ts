@@ -99,7 +99,7 @@ export class StorageService extends ServiceHost<{ port: number }> {
 
   async #ownShards(deps: { sql: Sql; nc: NatsConnection; names: BusNames; catalog: CatalogCache; ids: IdPool }): Promise<void> {
     const waiting = new Set(ownedShards(this.#config.shards, this.#config.replica, this.#config.replicas));
-    const applier = new Applier({ ...deps, logger: this.#logger, state: this.state, batch: this.#config.applyBatch, ackWaitMs: this.#config.ackWaitMs });
+    const applier = new Applier({ ...deps, logger: this.#logger, state: this.state, batch: this.#config.applyBatch, preparedStatements: this.#config.applyPreparedStatements, ackWaitMs: this.#config.ackWaitMs });
     this.#applier = applier;
     this.#applying = applier.run().catch((err: unknown) => {
       if (!this.state.shouldRun()) return;

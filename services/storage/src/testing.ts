@@ -25,7 +25,7 @@ export interface StorageHarness extends AsyncDisposable {
   /** Runs DDL through a storage replica's Admin call, as a DBA. */
   admin(storage: StorageService, statements: readonly string[]): Promise<void>;
   /** Publishes an op for `owner` to its shard (of `shards`), answered on the test's result subject. */
-  publish(op: { opId: string; owner: string; table: string; statement: string }, shards: number): Promise<void>;
+  publish(op: { opId: string; owner: string; table: string; statement: string; params?: readonly unknown[] }, shards: number): Promise<void>;
 }
 
 export async function storageHarness(name: string): Promise<StorageHarness> {
@@ -72,8 +72,8 @@ export async function storageHarness(name: string): Promise<StorageHarness> {
         client.close();
       }
     },
-    async publish({ opId, owner, table, statement }, shards) {
-      const op: busPb.Op = { opId, actor: owner, actorRole: 'user', owner, namespace: 'app', table, statement, paramsJson: '[]', issuedAtUs: BigInt(Date.now()) * 1000n, replyTo: `${prefix}.results.t.${opId}`, traceparent: '' };
+    async publish({ opId, owner, table, statement, params = [] }, shards) {
+      const op: busPb.Op = { opId, actor: owner, actorRole: 'user', owner, namespace: 'app', table, statement, paramsJson: JSON.stringify(params), issuedAtUs: BigInt(Date.now()) * 1000n, replyTo: `${prefix}.results.t.${opId}`, traceparent: '' };
       await js.publish(names.ops(shardOf(owner, shards)), busPb.Op.encode(op).finish(), { msgID: opId });
     },
     async [Symbol.asyncDispose]() {

@@ -20,11 +20,11 @@ import { busPb } from '@seqline/proto';
 import { ProtocolError, toProtocolError } from '@seqline/protocol';
 import type { Logger, RunningState } from '@seqline/runtime';
 import { SqlError } from '@seqline/sql';
-import type { Sql, TransactionSql } from 'postgres';
+import type { ReservedSql, Sql } from 'postgres';
 import type { CatalogCache } from '../catalog.js';
 import type { IdPool } from '../ids.js';
 import { pgToProtocolError } from '../pg-errors.js';
-import { applyOp, prepareOp, type AppliedOp, type PreparedOp } from './apply-op.js';
+import { applyOp, prepareOp, type AppliedOp, type Exec, type PreparedOp } from './apply-op.js';
 import { deleteOutbox, publishOutbox, type OutboxRow } from './outbox.js';
 
 export class FencedError extends Error {
@@ -41,6 +41,8 @@ export interface ApplierDeps {
   readonly state: RunningState;
   /** Most ops in one transaction. */
   readonly batch: number;
+  /** Distinct op statement texts kept prepared on the apply connection. */
+  readonly preparedStatements: number;
   readonly ackWaitMs: number;
 }
 
@@ -80,6 +82,26 @@ interface Committed {
   /** Updates the in-memory watermarks and heads once the transaction has committed. */
   readonly commit: () => void;
 }
+
+interface ApplyConnection {
+  readonly sql: ReservedSql;
+  /** Texts prepared on this connection. */
+  readonly prepared: Set<string>;
+}
+
+/** An open transaction: its connection, its BEGIN (awaited with the first statements) and COMMIT. */
+interface Tx {
+  readonly sql: Sql;
+  /** Runs an op's statement (prepared or not, see Applier.#prepare). */
+  readonly exec: Exec;
+  readonly begun: Promise<unknown>;
+  readonly commit: () => Promise<void>;
+}
+
+/** Op statement texts remembered as seen once, to prepare those that come again. */
+const SEEN_TEXTS = 2000;
+
+const json = (rows: readonly object[]): string => JSON.stringify(rows);
 
 /** What applying an op came to: its effect, or the error it gets as its result. */
 type Outcome = AppliedOp | ProtocolError;
@@ -125,6 +147,10 @@ export class Applier {
   readonly #heads = new Map<string, bigint>();
   /** The last committed batch's changes being published. */
   #publishing: Promise<void> = Promise.resolve();
+  /** Op statement texts seen once (see #prepare), oldest first. */
+  readonly #seen = new Map<string, true>();
+  /** The connection batches are applied on, kept while it works. */
+  #conn: ApplyConnection | undefined;
 
   constructor(deps: ApplierDeps) {
     this.#deps = deps;
@@ -190,6 +216,7 @@ export class Applier {
     }
     await this.#publishing;
     this.#publisher.close();
+    this.#conn?.sql.release();
   }
 
   /** Up to `batch` queued ops, each shard's in log order, starting from a rotating shard. */
@@ -226,13 +253,11 @@ export class Applier {
     const published = this.#published;
     this.#published = [];
     try {
-      committed = await this.#deps.sql
-        .begin((tx) => this.#transaction(tx, pending, published, false))
-        .catch((err: unknown) => {
-          if (!(err instanceof RedoWithSavepoints)) throw err;
-          this.#deps.logger.debug('an op failed; applying the batch again with a savepoint per op', { ops: pending.length, shards: new Set(pending.map((p) => p.shard)).size });
-          return this.#deps.sql.begin((tx) => this.#transaction(tx, pending, published, true));
-        });
+      committed = await this.#inTransaction((tx) => this.#transaction(tx, pending, published, false)).catch((err: unknown) => {
+        if (!(err instanceof RedoWithSavepoints)) throw err;
+        this.#deps.logger.debug('an op failed; applying the batch again with a savepoint per op', { ops: pending.length, shards: new Set(pending.map((p) => p.shard)).size });
+        return this.#inTransaction((tx) => this.#transaction(tx, pending, published, true));
+      });
     } catch (err) {
       this.#published = [...published, ...this.#published];
       throw err;
@@ -267,11 +292,56 @@ export class Applier {
   }
 
   /**
+   * Runs `fn` in a transaction on a connection of its own. BEGIN is not waited for: it goes
+   * out with `fn`'s first statements, and `fn` sends COMMIT with its last ones (postgres.js
+   * pipelines the statements of one connection). Any failure rolls back.
+   */
+  async #inTransaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    const conn = (this.#conn ??= { sql: await this.#deps.sql.reserve(), prepared: new Set() });
+    const { sql } = conn;
+    const begun = sql.unsafe('BEGIN');
+    begun.catch(() => {}); // a failed BEGIN fails the statements after it, which fn awaits
+    const exec: Exec = (text, params) => sql.unsafe<Record<string, unknown>[]>(text, params as never[], { prepare: this.#prepare(conn, text) });
+    try {
+      return await fn({ sql, exec, begun, commit: () => sql.unsafe('COMMIT').then(() => undefined) });
+    } catch (err) {
+      const rolledBack = await sql.unsafe('ROLLBACK').then(
+        () => true,
+        () => false,
+      );
+      if (!rolledBack) {
+        // The connection is broken: the next batch takes a new one.
+        this.#conn = undefined;
+        sql.release();
+      }
+      throw err;
+    }
+  }
+
+  /**
+   * Whether to run an op's statement as a prepared statement: parsed and planned once per
+   * connection, then only bound and executed. Statements of one shape share a text (values
+   * are parameters), but literals written in the SQL make texts that never repeat; so a text
+   * is prepared the second time it is seen, and at most `preparedStatements` of them.
+   */
+  #prepare(conn: ApplyConnection, text: string): boolean {
+    if (conn.prepared.has(text)) return true;
+    if (!this.#seen.delete(text)) {
+      this.#seen.set(text, true);
+      if (this.#seen.size > SEEN_TEXTS) this.#seen.delete(this.#seen.keys().next().value!);
+      return false;
+    }
+    if (conn.prepared.size >= this.#deps.preparedStatements) return false;
+    conn.prepared.add(text);
+    return true;
+  }
+
+  /**
    * One batch in one transaction, in two round trips of pipelined statements: first the shard
    * locks, the previous batch's outbox deletion, any heads not in memory, stored results of
    * redelivered ops and the ops themselves; then the outbox, op results, heads and watermarks.
    */
-  async #transaction(tx: TransactionSql, pending: Pending[], published: readonly string[], savepoints: boolean): Promise<Committed> {
+  async #transaction({ sql: tx, exec, begun, commit: sendCommit }: Tx, pending: Pending[], published: readonly string[], savepoints: boolean): Promise<Committed> {
     const shards = [...new Set(pending.map((p) => p.shard))].sort((a, b) => a - b);
     const feeds = shards.map((shard) => this.#feeds.get(shard)!);
     const fresh: Pending[] = [];
@@ -287,6 +357,7 @@ export class Applier {
     const subjects = [...new Set(fresh.map((p) => this.#subject(p.op)))];
     const missing = subjects.filter((s) => !this.#heads.has(s));
     const first = Promise.all([
+      begun,
       tx<{ shard: number; epoch: string }[]>`SELECT shard, epoch FROM seqline.shards WHERE shard = ANY(${shards}) ORDER BY shard FOR UPDATE`,
       deleteOutbox(tx, published),
       missing.length === 0 ? [] : tx<{ subject: string; seq: string }[]>`SELECT subject, seq FROM seqline.heads WHERE subject = ANY(${missing})`,
@@ -295,8 +366,8 @@ export class Applier {
     first.catch(() => {}); // awaited below, after the ops are sent
     // Ids are taken above the in-memory floors; a rolled-back batch leaves them higher, never lower.
     const floors = new Map(feeds.map((f) => [f.shard, f.floor]));
-    const outcomes = savepoints ? await this.#applyEach(tx, fresh, floors) : await this.#applyPipelined(tx, fresh, floors);
-    const [locked, , headRows, results] = await first;
+    const outcomes = savepoints ? await this.#applyEach(tx, exec, fresh, floors) : await this.#applyPipelined(exec, fresh, floors);
+    const [, locked, , headRows, results] = await first;
     for (const feed of feeds) {
       const row = locked.find((r) => r.shard === feed.shard);
       if (row === undefined || BigInt(row.epoch) !== feed.epoch) throw new FencedError(`shard ${feed.shard} is now owned by another storage replica`);
@@ -314,15 +385,36 @@ export class Applier {
     const newResults = results.slice(results.length - fresh.length);
     const payloads = new Map(changes.map((c) => [`${c.subject}:${c.seq}`, Buffer.from(c.payload)]));
     const [outbox] = await Promise.all([
-      changes.length === 0 ? [] : tx<{ id: string; subject: string; seq: string }[]>`INSERT INTO seqline.outbox ${tx(changes.map((c) => ({ shard: c.shard, subject: c.subject, seq: String(c.seq), payload: payloads.get(`${c.subject}:${c.seq}`)! })))} RETURNING id, subject, seq`,
-      newResults.length === 0 ? [] : tx`INSERT INTO seqline.op_results ${tx(newResults.map(({ op, result }) => ({ op_id: op.opId, shard: Number(result.shard), stream_seq: String(result.streamSeq), result: Buffer.from(busPb.OpResult.encode(result).finish()) })))} ON CONFLICT (op_id) DO NOTHING`,
-      changed.size === 0 ? [] : tx`INSERT INTO seqline.heads ${tx([...changed].map((subject) => ({ subject, seq: String(heads.get(subject)) })))} ON CONFLICT (subject) DO UPDATE SET seq = EXCLUDED.seq`,
+      // Rows travel as one JSON parameter, so each statement's text is fixed (and prepared once).
+      changes.length === 0
+        ? []
+        : tx<{ id: string; subject: string; seq: string }[]>`
+            INSERT INTO seqline.outbox (shard, subject, seq, payload)
+            SELECT x.shard, x.subject, x.seq, decode(x.payload, 'base64')
+            FROM ROWS FROM (jsonb_to_recordset(${json(changes.map((c) => ({ shard: c.shard, subject: c.subject, seq: String(c.seq), payload: Buffer.from(c.payload).toString('base64') })))}::jsonb) AS (shard int, subject text, seq bigint, payload text))
+              WITH ORDINALITY AS x(shard, subject, seq, payload, n)
+            ORDER BY x.n
+            RETURNING id, subject, seq`,
+      newResults.length === 0
+        ? []
+        : tx`
+            INSERT INTO seqline.op_results (op_id, shard, stream_seq, result)
+            SELECT x.op_id, x.shard, x.stream_seq, decode(x.result, 'base64')
+            FROM jsonb_to_recordset(${json(newResults.map(({ op, result }) => ({ op_id: op.opId, shard: Number(result.shard), stream_seq: String(result.streamSeq), result: Buffer.from(busPb.OpResult.encode(result).finish()).toString('base64') })))}::jsonb) AS x(op_id text, shard int, stream_seq bigint, result text)
+            ON CONFLICT (op_id) DO NOTHING`,
+      changed.size === 0
+        ? []
+        : tx`
+            INSERT INTO seqline.heads (subject, seq)
+            SELECT x.subject, x.seq FROM jsonb_to_recordset(${json([...changed].map((subject) => ({ subject, seq: String(heads.get(subject)) })))}::jsonb) AS x(subject text, seq bigint)
+            ON CONFLICT (subject) DO UPDATE SET seq = EXCLUDED.seq`,
       watermarks.size === 0
         ? []
         : tx`UPDATE seqline.shards AS s SET watermark = u.watermark, max_seq = u.max_seq
-             FROM jsonb_to_recordset(${JSON.stringify([...watermarks].map(([shard, watermark]) => ({ shard, watermark: String(watermark), max_seq: String(floors.get(shard)!.value), epoch: String(this.#feeds.get(shard)!.epoch) })))}::jsonb)
+             FROM jsonb_to_recordset(${json([...watermarks].map(([shard, watermark]) => ({ shard, watermark: String(watermark), max_seq: String(floors.get(shard)!.value), epoch: String(this.#feeds.get(shard)!.epoch) })))}::jsonb)
                AS u(shard int, watermark bigint, max_seq bigint, epoch bigint)
              WHERE s.shard = u.shard AND s.epoch = u.epoch`,
+      sendCommit(),
     ]);
     const rowsOut: OutboxRow[] = outbox.map((r) => ({ ...r, payload: payloads.get(`${r.subject}:${r.seq}`)! }));
     const commit = (): void => {
@@ -340,13 +432,16 @@ export class Applier {
   }
 
   /** Each op in its own savepoint: a failing op rolls back alone and gets its error. */
-  async #applyEach(tx: TransactionSql, fresh: readonly Pending[], floors: ReadonlyMap<number, { value: bigint }>): Promise<Outcome[]> {
+  async #applyEach(tx: Sql, exec: Exec, fresh: readonly Pending[], floors: ReadonlyMap<number, { value: bigint }>): Promise<Outcome[]> {
     const out: Outcome[] = [];
     for (const p of fresh) {
       const deps = { catalog: this.#deps.catalog, ids: this.#deps.ids, seqFloor: floors.get(p.shard)! };
       try {
-        out.push(await tx.savepoint((sp) => applyOp(sp, p.op, deps)));
+        await tx.unsafe('SAVEPOINT op');
+        out.push(await applyOp(exec, p.op, deps));
+        await tx.unsafe('RELEASE SAVEPOINT op');
       } catch (err) {
+        await tx.unsafe('ROLLBACK TO SAVEPOINT op');
         const failure = this.#opFailure(err);
         if (failure.code === 'INTERNAL_ERROR') this.#deps.logger.error('op failed with an internal error', { shard: p.shard, opId: p.op.opId, err });
         out.push(failure);
@@ -359,7 +454,7 @@ export class Applier {
    * The ops without savepoints; runs of inserts go to PostgreSQL without waiting for each
    * other's answers. Any failing op throws RedoWithSavepoints (a lost connection throws as is).
    */
-  async #applyPipelined(tx: TransactionSql, fresh: readonly Pending[], floors: ReadonlyMap<number, { value: bigint }>): Promise<AppliedOp[]> {
+  async #applyPipelined(exec: Exec, fresh: readonly Pending[], floors: ReadonlyMap<number, { value: bigint }>): Promise<AppliedOp[]> {
     const inflight: Promise<Settled>[] = [];
     const settle = (promise: Promise<AppliedOp>): Promise<Settled> => promise.then((applied) => ({ applied }), (err: unknown) => ({ err }));
     const drain = async (): Promise<AppliedOp[]> => {
@@ -378,10 +473,10 @@ export class Applier {
         throw new RedoWithSavepoints(this.#opFailure(err).message);
       }
       if (op.kind === 'statement') {
-        inflight.push(settle(tx.unsafe<Record<string, unknown>[]>(op.text, op.params as never[]).then((rows) => op.finish(rows))));
+        inflight.push(settle(exec(op.text, op.params).then((rows) => op.finish(rows))));
       } else {
         out.push(...(await drain()));
-        inflight.push(settle(op.run(tx)));
+        inflight.push(settle(op.run(exec)));
         out.push(...(await drain()));
       }
     }
@@ -426,7 +521,7 @@ export class Applier {
     return toProtocolError(err);
   }
 
-  async #storedResults(tx: TransactionSql, stale: Pending[]): Promise<{ op: busPb.Op; result: busPb.OpResult }[]> {
+  async #storedResults(tx: Sql, stale: Pending[]): Promise<{ op: busPb.Op; result: busPb.OpResult }[]> {
     if (stale.length === 0) return [];
     const rows = await tx<{ op_id: string; result: Buffer }[]>`SELECT op_id, result FROM seqline.op_results WHERE op_id = ANY(${stale.map((p) => p.op.opId)})`;
     const byId = new Map(rows.map((r) => [r.op_id, busPb.OpResult.decode(r.result)]));

@@ -7,12 +7,14 @@ import { randomBytes } from 'node:crypto';
 import type { busPb } from '@seqline/proto';
 import { dmlMessage, encodeCell, ProtocolError, schemaEntry, columnFlags, type Cell, type SchemaEntry } from '@seqline/protocol';
 import { parseStatements, planDml, SHARED_OWNER, type TableDef } from '@seqline/sql';
-import type { TransactionSql } from 'postgres';
 import type { CatalogCache } from '../catalog.js';
 import type { IdPool } from '../ids.js';
 import { parseParams } from '../query.js';
 
 type Row = Record<string, unknown>;
+
+/** Runs one statement of the apply transaction and returns its rows. */
+export type Exec = (text: string, params: readonly unknown[]) => Promise<Row[]>;
 
 export interface RowImageChange {
   readonly kind: 'insert' | 'update' | 'delete';
@@ -42,7 +44,7 @@ export interface ApplyDeps {
  */
 export type PreparedOp =
   | { readonly kind: 'statement'; readonly text: string; readonly params: readonly unknown[]; readonly finish: (rows: readonly Row[]) => AppliedOp }
-  | { readonly kind: 'steps'; readonly run: (tx: TransactionSql) => Promise<AppliedOp> };
+  | { readonly kind: 'steps'; readonly run: (exec: Exec) => Promise<AppliedOp> };
 
 export async function prepareOp(op: busPb.Op, deps: ApplyDeps): Promise<PreparedOp> {
   const [stmt, ...extra] = parseStatements(op.statement, { defaultNamespace: op.namespace });
@@ -77,13 +79,13 @@ export async function prepareOp(op: busPb.Op, deps: ApplyDeps): Promise<Prepared
     };
     return { kind: 'statement', text: query.text, params: query.params, finish: finishInsert };
   }
-  const run = async (tx: TransactionSql): Promise<AppliedOp> => {
+  const run = async (exec: Exec): Promise<AppliedOp> => {
     const selected = plan.selectForUpdate();
-    const old = await tx.unsafe<Row[]>(selected.text, selected.params as never[]);
+    const old = await exec(selected.text, selected.params);
     if (old.length === 0) return finish(plan.kind, table, [], plan.returning, []);
     const seqs = await take(old.length);
     const applied = plan.apply({ keys: old.map((r) => r[table.primaryKey]), seqs });
-    const rows = await tx.unsafe<Row[]>(applied.text, applied.params as never[]);
+    const rows = await exec(applied.text, applied.params);
     const oldByKey = new Map(old.map((r) => [String(r[table.primaryKey]), r]));
     const changes = rows
       .map((r) => {
@@ -100,10 +102,10 @@ export async function prepareOp(op: busPb.Op, deps: ApplyDeps): Promise<Prepared
 }
 
 /** Prepares and runs one op. */
-export async function applyOp(tx: TransactionSql, op: busPb.Op, deps: ApplyDeps): Promise<AppliedOp> {
+export async function applyOp(exec: Exec, op: busPb.Op, deps: ApplyDeps): Promise<AppliedOp> {
   const prepared = await prepareOp(op, deps);
-  if (prepared.kind === 'steps') return prepared.run(tx);
-  return prepared.finish(await tx.unsafe<Row[]>(prepared.text, prepared.params as never[]));
+  if (prepared.kind === 'steps') return prepared.run(exec);
+  return prepared.finish(await exec(prepared.text, prepared.params));
 }
 
 function finish(kind: 'insert' | 'update' | 'delete', table: TableDef, changes: RowImageChange[], returning: readonly string[] | null, rows: readonly Row[]): AppliedOp {
