@@ -28,3 +28,16 @@ export function pgError(err: unknown): { code: string; message: string; detail?:
   if (e?.name !== 'PostgresError' || typeof e.code !== 'string') return undefined;
   return { code: e.code, message: String(e.message), ...(typeof e.detail === 'string' ? { detail: e.detail } : {}) };
 }
+
+/**
+ * Whether `err` means the session is gone (a network error, the server closing the
+ * connection, or a FATAL error such as an administrator terminating the backend): nothing
+ * more may be sent on that connection, and whether its last COMMIT took effect is unknown.
+ */
+export function isConnectionLost(err: unknown): boolean {
+  const e = err as { code?: unknown; severity?: unknown } | null;
+  const code = typeof e?.code === 'string' ? e.code : '';
+  if (/^CONNECTION_|^CONNECT_TIMEOUT$|^ECONN|^EPIPE$|^ETIMEDOUT$/.test(code)) return true;
+  const pg = pgError(err);
+  return pg !== undefined && (pg.code.startsWith('08') || pg.code.startsWith('57P') || e?.severity === 'FATAL' || e?.severity === 'PANIC');
+}

@@ -41,6 +41,7 @@ export class StorageService extends ServiceHost<{ port: number }> {
   #locks: ShardLocks | undefined;
   #applying: Promise<void> | undefined;
   #applier: Applier | undefined;
+  #applySql: Sql | undefined;
 
   constructor(config: StorageConfig, deps: StorageDeps) {
     super(new RunningState('storage', { backoff: { initialMs: 100, maxMs: 5000 } }));
@@ -99,7 +100,9 @@ export class StorageService extends ServiceHost<{ port: number }> {
 
   async #ownShards(deps: { sql: Sql; nc: NatsConnection; names: BusNames; catalog: CatalogCache; ids: IdPool }): Promise<void> {
     const waiting = new Set(ownedShards(this.#config.shards, this.#config.replica, this.#config.replicas));
-    const applier = new Applier({ ...deps, logger: this.#logger, state: this.state, batch: this.#config.applyBatch, preparedStatements: this.#config.applyPreparedStatements, ackWaitMs: this.#config.ackWaitMs });
+    const applySql = connectPostgres(this.#config.postgresUrl, { max: 1 });
+    this.#applySql = applySql;
+    const applier = new Applier({ ...deps, applySql, logger: this.#logger, state: this.state, batch: this.#config.applyBatch, preparedStatements: this.#config.applyPreparedStatements, ackWaitMs: this.#config.ackWaitMs });
     this.#applier = applier;
     this.#applying = applier.run().catch((err: unknown) => {
       if (!this.state.shouldRun()) return;
@@ -143,6 +146,7 @@ export class StorageService extends ServiceHost<{ port: number }> {
   protected async shutdown(): Promise<void> {
     await this.#grpc?.shutdown(10_000);
     await this.#applying;
+    await this.#applySql?.end({ timeout: 5 }).catch(() => {});
     this.#locks?.release();
     this.#sequencer?.close();
     await this.#nc?.drain().catch(() => this.#nc?.close());

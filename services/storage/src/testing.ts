@@ -28,10 +28,10 @@ export interface StorageHarness extends AsyncDisposable {
   publish(op: { opId: string; owner: string; table: string; statement: string; params?: readonly unknown[] }, shards: number): Promise<void>;
 }
 
-export async function storageHarness(name: string): Promise<StorageHarness> {
+export async function storageHarness(name: string, options: { readonly postgresUrl?: string } = {}): Promise<StorageHarness> {
   const prefix = uniqueName(name);
   const names = busNames(prefix);
-  const db = await createTestDatabase();
+  const db = await createTestDatabase(options.postgresUrl === undefined ? testEnv() : { ...testEnv(), postgresUrl: options.postgresUrl });
   const nc = await natsConnection();
   const sequencer: SequencerService = await startSequencer(parseConfig(sequencerConfigSchema, { SEQLINE_NATS_URL: testEnv().natsUrl, SEQLINE_SEQUENCER_PORT: '0', SEQLINE_KV_PREFIX: prefix }), { logger: memoryLogger() });
   const sequencerPort = (await sequencer.ready).port;

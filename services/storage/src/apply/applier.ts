@@ -20,9 +20,10 @@ import { busPb } from '@seqline/proto';
 import { ProtocolError, toProtocolError } from '@seqline/protocol';
 import type { Logger, RunningState } from '@seqline/runtime';
 import { SqlError } from '@seqline/sql';
-import type { ReservedSql, Sql } from 'postgres';
+import type { Sql } from 'postgres';
 import type { CatalogCache } from '../catalog.js';
 import type { IdPool } from '../ids.js';
+import { isConnectionLost } from '../db.js';
 import { pgToProtocolError } from '../pg-errors.js';
 import { applyOp, prepareOp, type AppliedOp, type Exec, type PreparedOp } from './apply-op.js';
 import { deleteOutbox, publishOutbox, type OutboxRow } from './outbox.js';
@@ -32,7 +33,14 @@ export class FencedError extends Error {
 }
 
 export interface ApplierDeps {
+  /** The pool, for work outside the apply transactions. */
   readonly sql: Sql;
+  /**
+   * A client with one connection (max: 1) for the apply transactions: statements are
+   * pipelined on it, BEGIN and COMMIT included, and it connects again by itself when its
+   * connection is lost.
+   */
+  readonly applySql: Sql;
   readonly nc: NatsConnection;
   readonly names: BusNames;
   readonly catalog: CatalogCache;
@@ -83,12 +91,6 @@ interface Committed {
   readonly commit: () => void;
 }
 
-interface ApplyConnection {
-  readonly sql: ReservedSql;
-  /** Texts prepared on this connection. */
-  readonly prepared: Set<string>;
-}
-
 /** An open transaction: its connection, its BEGIN (awaited with the first statements) and COMMIT. */
 interface Tx {
   readonly sql: Sql;
@@ -106,6 +108,9 @@ const json = (rows: readonly object[]): string => JSON.stringify(rows);
 /** What applying an op came to: its effect, or the error it gets as its result. */
 type Outcome = AppliedOp | ProtocolError;
 type Settled = { readonly applied: AppliedOp } | { readonly err: unknown };
+
+/** The in-memory watermark differs from the locked shard row: state is re-read and the batch retried. */
+class StaleStateError extends Error {}
 
 /** Thrown inside an optimistic transaction when an op fails: the batch is redone with savepoints. */
 class RedoWithSavepoints extends Error {}
@@ -147,10 +152,12 @@ export class Applier {
   readonly #heads = new Map<string, bigint>();
   /** The last committed batch's changes being published. */
   #publishing: Promise<void> = Promise.resolve();
+  /** Set when a batch failed: the in-memory state may be behind PostgreSQL (see #reload). */
+  #mustReload = false;
   /** Op statement texts seen once (see #prepare), oldest first. */
   readonly #seen = new Map<string, true>();
-  /** The connection batches are applied on, kept while it works. */
-  #conn: ApplyConnection | undefined;
+  /** Texts prepared on the apply connection. */
+  readonly #prepared = new Set<string>();
 
   constructor(deps: ApplierDeps) {
     this.#deps = deps;
@@ -216,7 +223,6 @@ export class Applier {
     }
     await this.#publishing;
     this.#publisher.close();
-    this.#conn?.sql.release();
   }
 
   /** Up to `batch` queued ops, each shard's in log order, starting from a rotating shard. */
@@ -235,15 +241,38 @@ export class Applier {
     const { state, logger } = this.#deps;
     while (state.shouldRun()) {
       try {
+        if (this.#mustReload) await this.#reload();
         await this.#applyBatch(pending);
         state.resetBackoff();
         return;
       } catch (err) {
         if (err instanceof FencedError) throw err;
+        // The transaction may have committed even so (the connection broke during COMMIT):
+        // what is in memory is re-read from PostgreSQL before the batch is tried again.
+        this.#mustReload = true;
         logger.warn('apply batch failed; retrying', { ops: pending.length, err });
         if (!(await state.backoff())) return;
       }
     }
+  }
+
+  /**
+   * Re-reads the owned shards' watermarks and highest `_seq`, forgets the cached heads, and
+   * publishes what the outbox holds: the state after a batch whose outcome is unknown.
+   */
+  async #reload(): Promise<void> {
+    const rows = await this.#deps.sql<{ shard: number; watermark: string; max_seq: string }[]>`SELECT shard, watermark, max_seq FROM seqline.shards WHERE shard = ANY(${[...this.#feeds.keys()]})`;
+    for (const row of rows) {
+      const feed = this.#feeds.get(row.shard)!;
+      feed.watermark = BigInt(row.watermark);
+      const maxSeq = BigInt(row.max_seq);
+      if (maxSeq > feed.floor.value) feed.floor.value = maxSeq;
+    }
+    this.#heads.clear();
+    // Changes of a batch that committed unbeknown to us are still in the outbox: publish them.
+    await this.#publishing;
+    for (const shard of this.#feeds.keys()) await this.#publishLeftovers(shard);
+    this.#mustReload = false;
   }
 
   async #applyBatch(pending: Pending[]): Promise<void> {
@@ -297,23 +326,16 @@ export class Applier {
    * pipelines the statements of one connection). Any failure rolls back.
    */
   async #inTransaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
-    const conn = (this.#conn ??= { sql: await this.#deps.sql.reserve(), prepared: new Set() });
-    const { sql } = conn;
+    const { applySql: sql } = this.#deps;
     const begun = sql.unsafe('BEGIN');
     begun.catch(() => {}); // a failed BEGIN fails the statements after it, which fn awaits
-    const exec: Exec = (text, params) => sql.unsafe<Record<string, unknown>[]>(text, params as never[], { prepare: this.#prepare(conn, text) });
+    const exec: Exec = (text, params) => sql.unsafe<Record<string, unknown>[]>(text, params as never[], { prepare: this.#prepare(text) });
     try {
       return await fn({ sql, exec, begun, commit: () => sql.unsafe('COMMIT').then(() => undefined) });
     } catch (err) {
-      const rolledBack = await sql.unsafe('ROLLBACK').then(
-        () => true,
-        () => false,
-      );
-      if (!rolledBack) {
-        // The connection is broken: the next batch takes a new one.
-        this.#conn = undefined;
-        sql.release();
-      }
+      // After a lost connection the client connects again for the next batch.
+      if (isConnectionLost(err)) this.#prepared.clear();
+      else await sql.unsafe('ROLLBACK').catch(() => {});
       throw err;
     }
   }
@@ -324,15 +346,15 @@ export class Applier {
    * are parameters), but literals written in the SQL make texts that never repeat; so a text
    * is prepared the second time it is seen, and at most `preparedStatements` of them.
    */
-  #prepare(conn: ApplyConnection, text: string): boolean {
-    if (conn.prepared.has(text)) return true;
+  #prepare(text: string): boolean {
+    if (this.#prepared.has(text)) return true;
     if (!this.#seen.delete(text)) {
       this.#seen.set(text, true);
       if (this.#seen.size > SEEN_TEXTS) this.#seen.delete(this.#seen.keys().next().value!);
       return false;
     }
-    if (conn.prepared.size >= this.#deps.preparedStatements) return false;
-    conn.prepared.add(text);
+    if (this.#prepared.size >= this.#deps.preparedStatements) return false;
+    this.#prepared.add(text);
     return true;
   }
 
@@ -358,7 +380,7 @@ export class Applier {
     const missing = subjects.filter((s) => !this.#heads.has(s));
     const first = Promise.all([
       begun,
-      tx<{ shard: number; epoch: string }[]>`SELECT shard, epoch FROM seqline.shards WHERE shard = ANY(${shards}) ORDER BY shard FOR UPDATE`,
+      tx<{ shard: number; epoch: string; watermark: string }[]>`SELECT shard, epoch, watermark FROM seqline.shards WHERE shard = ANY(${shards}) ORDER BY shard FOR UPDATE`,
       deleteOutbox(tx, published),
       missing.length === 0 ? [] : tx<{ subject: string; seq: string }[]>`SELECT subject, seq FROM seqline.heads WHERE subject = ANY(${missing})`,
       this.#storedResults(tx, stale),
@@ -371,6 +393,9 @@ export class Applier {
     for (const feed of feeds) {
       const row = locked.find((r) => r.shard === feed.shard);
       if (row === undefined || BigInt(row.epoch) !== feed.epoch) throw new FencedError(`shard ${feed.shard} is now owned by another storage replica`);
+      // Memory is behind: an earlier batch committed although its COMMIT seemed to fail (and
+      // was not yet visible when memory was re-read). Roll back and start again from the rows.
+      if (BigInt(row.watermark) !== feed.watermark) throw new StaleStateError(`shard ${feed.shard} is at ${row.watermark} in PostgreSQL, ${feed.watermark} in memory`);
     }
     const heads = new Map(subjects.map((s) => [s, this.#heads.get(s) ?? 0n]));
     for (const h of headRows) heads.set(h.subject, BigInt(h.seq));
@@ -384,38 +409,42 @@ export class Applier {
     const changed = new Set(changes.map((c) => c.subject));
     const newResults = results.slice(results.length - fresh.length);
     const payloads = new Map(changes.map((c) => [`${c.subject}:${c.seq}`, Buffer.from(c.payload)]));
-    const [outbox] = await Promise.all([
-      // Rows travel as one JSON parameter, so each statement's text is fixed (and prepared once).
+    // postgres.js runs a query when it is first awaited or executed: each statement is executed
+    // here, in order, and COMMIT is sent after them on the same connection. Rows travel as one
+    // JSON parameter, so each statement's text is fixed (and prepared once).
+    const outboxRows =
       changes.length === 0
-        ? []
+        ? undefined
         : tx<{ id: string; subject: string; seq: string }[]>`
             INSERT INTO seqline.outbox (shard, subject, seq, payload)
             SELECT x.shard, x.subject, x.seq, decode(x.payload, 'base64')
             FROM ROWS FROM (jsonb_to_recordset(${json(changes.map((c) => ({ shard: c.shard, subject: c.subject, seq: String(c.seq), payload: Buffer.from(c.payload).toString('base64') })))}::jsonb) AS (shard int, subject text, seq bigint, payload text))
               WITH ORDINALITY AS x(shard, subject, seq, payload, n)
             ORDER BY x.n
-            RETURNING id, subject, seq`,
+            RETURNING id, subject, seq`.execute();
+    const resultRows =
       newResults.length === 0
-        ? []
+        ? undefined
         : tx`
             INSERT INTO seqline.op_results (op_id, shard, stream_seq, result)
             SELECT x.op_id, x.shard, x.stream_seq, decode(x.result, 'base64')
             FROM jsonb_to_recordset(${json(newResults.map(({ op, result }) => ({ op_id: op.opId, shard: Number(result.shard), stream_seq: String(result.streamSeq), result: Buffer.from(busPb.OpResult.encode(result).finish()).toString('base64') })))}::jsonb) AS x(op_id text, shard int, stream_seq bigint, result text)
-            ON CONFLICT (op_id) DO NOTHING`,
+            ON CONFLICT (op_id) DO NOTHING`.execute();
+    const headRowsWritten =
       changed.size === 0
-        ? []
+        ? undefined
         : tx`
             INSERT INTO seqline.heads (subject, seq)
             SELECT x.subject, x.seq FROM jsonb_to_recordset(${json([...changed].map((subject) => ({ subject, seq: String(heads.get(subject)) })))}::jsonb) AS x(subject text, seq bigint)
-            ON CONFLICT (subject) DO UPDATE SET seq = EXCLUDED.seq`,
+            ON CONFLICT (subject) DO UPDATE SET seq = EXCLUDED.seq`.execute();
+    const shardRows =
       watermarks.size === 0
-        ? []
+        ? undefined
         : tx`UPDATE seqline.shards AS s SET watermark = u.watermark, max_seq = u.max_seq
              FROM jsonb_to_recordset(${json([...watermarks].map(([shard, watermark]) => ({ shard, watermark: String(watermark), max_seq: String(floors.get(shard)!.value), epoch: String(this.#feeds.get(shard)!.epoch) })))}::jsonb)
                AS u(shard int, watermark bigint, max_seq bigint, epoch bigint)
-             WHERE s.shard = u.shard AND s.epoch = u.epoch`,
-      sendCommit(),
-    ]);
+             WHERE s.shard = u.shard AND s.epoch = u.epoch`.execute();
+    const [outbox = []] = await Promise.all([outboxRows, resultRows, headRowsWritten, shardRows, sendCommit()]);
     const rowsOut: OutboxRow[] = outbox.map((r) => ({ ...r, payload: payloads.get(`${r.subject}:${r.seq}`)! }));
     const commit = (): void => {
       for (const [shard, watermark] of watermarks) this.#feeds.get(shard)!.watermark = watermark;
@@ -512,8 +541,7 @@ export class Applier {
 
   /** A failure that belongs to the op (bad input, constraint) becomes its result; a broken connection aborts the batch. */
   #opFailure(err: unknown): ProtocolError {
-    const code = (err as { code?: unknown } | null)?.code;
-    if (typeof code === 'string' && /^CONNECTION_|^ECONN|^EPIPE/.test(code)) throw err;
+    if (isConnectionLost(err)) throw err;
     if (err instanceof FencedError) throw err;
     if (err instanceof SqlError) return new ProtocolError(err.code, err.message);
     const pg = pgToProtocolError(err);
@@ -575,7 +603,7 @@ export class Applier {
   async #publishLeftovers(shard: number): Promise<void> {
     const rows = await this.#deps.sql<OutboxRow[]>`SELECT id, subject, seq, payload FROM seqline.outbox WHERE shard = ${shard} ORDER BY id`;
     if (rows.length === 0) return;
-    this.#deps.logger.info('publishing changes left from before a restart', { shard, count: rows.length });
+    this.#deps.logger.info('publishing changes left in the outbox', { shard, count: rows.length });
     await publishOutbox(this.#publisher, rows, this.#deps.state, { skipPublished: true, nc: this.#deps.nc, stream: this.#deps.names.changesStream });
     await deleteOutbox(this.#deps.sql, rows.map((r) => r.id));
   }
