@@ -206,9 +206,10 @@ export class Applier {
       if (batch.length === 0) {
         await this.#publishing;
         await this.#flushPublished();
-        // Ops that arrived during those awaits found no waiter to wake: look again first.
-        if (this.queued > 0) continue;
+        // Ops that arrived, or a stop that came, during those awaits found no waiter to wake.
+        if (this.queued > 0 || !state.shouldRun()) continue;
         await new Promise<void>((resolve) => {
+          if (state.signal.aborted) return resolve();
           const onAbort = (): void => resolve();
           this.#wake = () => {
             state.signal.removeEventListener('abort', onAbort);
