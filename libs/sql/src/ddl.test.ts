@@ -16,7 +16,7 @@ function createTable(tableType: TableType, accessLevel: AccessLevel = 'PUBLIC', 
 }
 
 const USER_LAYOUT = [
-  'CREATE TABLE "app"."msgs" ("_user_id" text NOT NULL, "id" bigint NOT NULL, "body" text NOT NULL, "price" numeric(10,2), "at" timestamptz, "_seq" bigint NOT NULL, "_deleted" boolean NOT NULL DEFAULT false, PRIMARY KEY ("_user_id", "id")) PARTITION BY HASH ("_user_id")',
+  'CREATE TABLE "app"."msgs" ("_user_id" text NOT NULL, "id" bigint NOT NULL, "body" text COLLATE "C" NOT NULL, "price" numeric(10,2), "at" timestamptz, "_seq" bigint NOT NULL, "_deleted" boolean NOT NULL DEFAULT false, PRIMARY KEY ("_user_id", "id")) PARTITION BY HASH ("_user_id")',
   'CREATE TABLE "app"."msgs__p0" PARTITION OF "app"."msgs" FOR VALUES WITH (MODULUS 2, REMAINDER 0)',
   'CREATE TABLE "app"."msgs__p1" PARTITION OF "app"."msgs" FOR VALUES WITH (MODULUS 2, REMAINDER 1)',
   'CREATE INDEX "msgs__seq" ON "app"."msgs" ("_user_id", "_seq")',
@@ -28,7 +28,7 @@ const USER_LAYOUT = [
 
 function sharedLayout(using: string): string[] {
   return [
-    'CREATE TABLE "app"."msgs" ("id" bigint NOT NULL, "body" text NOT NULL, "price" numeric(10,2), "at" timestamptz, "_seq" bigint NOT NULL, "_deleted" boolean NOT NULL DEFAULT false, PRIMARY KEY ("id"))',
+    'CREATE TABLE "app"."msgs" ("id" bigint NOT NULL, "body" text COLLATE "C" NOT NULL, "price" numeric(10,2), "at" timestamptz, "_seq" bigint NOT NULL, "_deleted" boolean NOT NULL DEFAULT false, PRIMARY KEY ("id"))',
     'CREATE INDEX "msgs__seq" ON "app"."msgs" ("_seq")',
     'ALTER TABLE "app"."msgs" ENABLE ROW LEVEL SECURITY',
     'ALTER TABLE "app"."msgs" FORCE ROW LEVEL SECURITY',
@@ -77,7 +77,7 @@ describe('ddlSql', () => {
     const n: ColumnDef = { name: 'n', dataType: 'Int', notNull: true, primaryKey: false, default: { kind: 'literal', sql: '0' } };
     expect(ddlSql({ kind: 'alter_table_add_column', table, column: n })).toEqual(['ALTER TABLE "app"."msgs" ADD COLUMN "n" integer NOT NULL DEFAULT 0']);
     const s: ColumnDef = { name: 's', dataType: 'Text', notNull: false, primaryKey: false, default: { kind: 'literal', sql: "'open'" } };
-    expect(ddlSql({ kind: 'alter_table_add_column', table, column: s })).toEqual([`ALTER TABLE "app"."msgs" ADD COLUMN "s" text DEFAULT 'open'`]);
+    expect(ddlSql({ kind: 'alter_table_add_column', table, column: s })).toEqual([`ALTER TABLE "app"."msgs" ADD COLUMN "s" text COLLATE "C" DEFAULT 'open'`]);
     const now: ColumnDef = { name: 'at', dataType: 'Timestamp', notNull: false, primaryKey: false, default: { kind: 'now' } };
     expect(ddlSql({ kind: 'alter_table_add_column', table, column: now })).toEqual(['ALTER TABLE "app"."msgs" ADD COLUMN "at" timestamptz']);
   });

@@ -62,7 +62,7 @@ function createTableSql(t: TableDef, ifNotExists: boolean, partitions: number): 
   const seq = quoteIdent(SYSTEM_COLUMNS.seq);
   const columns = [
     ...(perUser ? [`${userId} text NOT NULL`] : []),
-    ...t.columns.map((c) => `${quoteIdent(c.name)} ${pgType(c.dataType)}${c.notNull || c.primaryKey ? ' NOT NULL' : ''}`),
+    ...t.columns.map((c) => `${quoteIdent(c.name)} ${columnType(c)}${c.notNull || c.primaryKey ? ' NOT NULL' : ''}`),
     `${seq} bigint NOT NULL`,
     `${quoteIdent(SYSTEM_COLUMNS.deleted)} boolean NOT NULL DEFAULT false`,
     `PRIMARY KEY (${perUser ? `${userId}, ` : ''}${quoteIdent(t.primaryKey)})`,
@@ -105,7 +105,16 @@ function addedColumnSql(c: ColumnDef): string {
   if (c.notNull && literal === undefined) {
     throw new SqlError('INVALID_SQL', `ADD COLUMN ${c.name} NOT NULL needs a constant DEFAULT to fill the existing rows`);
   }
-  return `${quoteIdent(c.name)} ${pgType(c.dataType)}${c.notNull ? ' NOT NULL' : ''}${literal === undefined ? '' : ` DEFAULT ${literal}`}`;
+  return `${quoteIdent(c.name)} ${columnType(c)}${c.notNull ? ' NOT NULL' : ''}${literal === undefined ? '' : ` DEFAULT ${literal}`}`;
+}
+
+/**
+ * A column's physical type. TEXT columns use the "C" collation whatever the database's
+ * default: text then orders by code point (KalamDB compares bytes), the same in SELECT and in
+ * the live filters that must agree with it.
+ */
+function columnType(c: ColumnDef): string {
+  return c.dataType === 'Text' ? 'text COLLATE "C"' : pgType(c.dataType);
 }
 
 /** Partition `i` of a USER or STREAM table: `<table>__p<i>`. */
