@@ -16,3 +16,5 @@ export { rewriteSelect } from './rewrite.js';
 export type { RewriteContext, RewrittenSelect } from './rewrite.js';
 export { planDml } from './dml.js';
 export type { DeletePlan, DmlContext, InsertPlan, SqlText, UpdatePlan } from './dml.js';
+export { compileFilter, compileLiveQuery, exactNumber, likeRegex, liveChange } from './live-filter.js';
+export type { FilterContext, LiveCell, LiveFilter, LiveQuery, LiveQueryContext, LiveRow, Truth } from './live-filter.js';

@@ -1,0 +1,84 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { initSql } from './init.js';
+import { compileLiveQuery, liveChange, type LiveRow } from './live-filter.js';
+import type { TableDef } from './types.js';
+
+const TICKETS: TableDef = {
+  namespace: 'app',
+  name: 'tickets',
+  tableType: 'USER',
+  accessLevel: 'PRIVATE',
+  deletedRetentionHours: 168,
+  primaryKey: 'id',
+  columns: [
+    { name: 'id', dataType: 'BigInt', notNull: true, primaryKey: true },
+    { name: 'title', dataType: 'Text', notNull: true, primaryKey: false },
+    { name: 'status', dataType: 'Text', notNull: false, primaryKey: false },
+    { name: 'priority', dataType: 'Int', notNull: false, primaryKey: false },
+    { name: 'meta', dataType: 'Json', notNull: false, primaryKey: false },
+  ],
+};
+const catalog = { hasNamespace: (ns: string) => ns === 'app', table: (ns: string, name: string) => (ns === 'app' && name === 'tickets' ? TICKETS : undefined) };
+const compile = (sql: string, params?: unknown[]) => compileLiveQuery(sql, { catalog, defaultNamespace: 'app', currentUser: 'alice', ...(params ? { params } : {}) });
+const row = (status: string | null, priority: number | null = 1): LiveRow => ({ id: '1', title: 't', status, priority, meta: null, _seq: '10' });
+
+beforeAll(async () => {
+  await initSql();
+});
+
+describe('compileLiveQuery', () => {
+  it('projects the selected columns, then the primary key and _seq', () => {
+    expect(compile('SELECT title, status FROM app.tickets').columns).toEqual(['title', 'status', 'id', '_seq']);
+    expect(compile('SELECT * FROM tickets').columns).toEqual(['id', 'title', 'status', 'priority', 'meta', '_seq']);
+    expect(compile('SELECT t.title FROM app.tickets AS t WHERE t.status = $1', ['open']).columns).toEqual(['title', 'id', '_seq']);
+  });
+
+  it('turns updates that cross the filter into inserts and deletes', () => {
+    const { filter } = compile("SELECT id FROM app.tickets WHERE status = 'open'");
+    expect(liveChange(filter, row('open'), row('open'))).toBe('update');
+    expect(liveChange(filter, row('open'), row('closed'))).toBe('delete');
+    expect(liveChange(filter, row('closed'), row('open'))).toBe('insert');
+    expect(liveChange(filter, row('closed'), row(null))).toBeUndefined();
+    expect(liveChange(filter, undefined, row('open'))).toBe('insert');
+    expect(liveChange(filter, row('open'), undefined)).toBe('delete');
+    expect(liveChange(filter, undefined, row(null))).toBeUndefined();
+  });
+
+  it('uses three-valued logic: unknown is not in, and NOT unknown stays unknown', () => {
+    const notOpen = compile("SELECT id FROM app.tickets WHERE NOT (status = 'open')").filter;
+    expect([notOpen.test(row('closed')), notOpen.test(row('open')), notOpen.test(row(null))]).toEqual([true, false, null]);
+    const orTrue = compile("SELECT id FROM app.tickets WHERE status = 'x' OR priority > 0").filter;
+    expect(orTrue.test(row(null, 1))).toBe(true);
+    const notIn = compile('SELECT id FROM app.tickets WHERE priority NOT IN (1, NULL)').filter;
+    expect([notIn.test(row('a', 1)), notIn.test(row('a', 2))]).toEqual([false, null]);
+    expect(compile('SELECT id FROM app.tickets WHERE title = CURRENT_USER()').filter.test({ ...row('a'), title: 'alice' })).toBe(true);
+  });
+
+  it.each([
+    ['SELECT id FROM app.tickets ORDER BY id', 'UNSUPPORTED', 'ORDER BY (rows arrive in _seq order) is not supported in a live subscription'],
+    ['SELECT id FROM app.tickets LIMIT 5', 'UNSUPPORTED', 'LIMIT (use the last_rows option) is not supported in a live subscription'],
+    ['SELECT status, count(*) FROM app.tickets GROUP BY status', 'UNSUPPORTED', 'GROUP BY is not supported in a live subscription'],
+    ['SELECT lower(title) FROM app.tickets', 'UNSUPPORTED', 'an expression in the select list (the function lower()); select columns is not supported in a live subscription'],
+    ['SELECT a.id FROM app.tickets a JOIN app.tickets b ON a.id = b.id', 'UNSUPPORTED', 'a join or a FROM that is not one table is not supported in a live subscription'],
+    ['SELECT id FROM app.tickets WHERE id IN (SELECT 1)', 'UNSUPPORTED', 'a subquery is not supported in a live subscription'],
+    ['SELECT id FROM app.tickets WHERE lower(title) = $1', 'UNSUPPORTED', 'the function lower() is not supported in a live subscription'],
+    ['SELECT id FROM app.tickets WHERE title IS DISTINCT FROM status', 'UNSUPPORTED', 'IS [NOT] DISTINCT FROM is not supported in a live subscription'],
+    ["SELECT id FROM app.tickets WHERE title SIMILAR TO 'a%'", 'UNSUPPORTED', 'SIMILAR TO is not supported in a live subscription'],
+    ["SELECT id FROM app.tickets WHERE title LIKE 'a!%' ESCAPE '!'", 'UNSUPPORTED', 'LIKE … ESCAPE is not supported in a live subscription'],
+    ["SELECT id FROM app.tickets WHERE meta = '{}'", 'UNSUPPORTED', 'comparing Json column meta is not supported in a live subscription'],
+    ["SELECT id FROM app.tickets WHERE priority LIKE '1%'", 'INVALID_SQL', 'LIKE needs a Text column on its left, not Int column priority'],
+    ["SELECT id FROM app.tickets WHERE priority = 'high'", 'INVALID_SQL', 'invalid Int value "high" compared with column priority'],
+    ['SELECT id FROM app.tickets WHERE status = 3', 'INVALID_SQL', 'cannot compare Text column status with the number 3'],
+    ['SELECT id FROM app.tickets WHERE priority', 'INVALID_SQL', 'argument of WHERE must be a boolean, not Int column priority'],
+    ['SELECT nope FROM app.tickets', 'INVALID_SQL', 'column nope does not exist in app.tickets'],
+    ['SELECT id FROM app.tickets WHERE nope = 1', 'INVALID_SQL', 'column nope does not exist'],
+    ['SELECT id FROM app.other', 'TABLE_NOT_FOUND', 'table app.other does not exist'],
+    ['SELECT id AS x FROM app.tickets', 'UNSUPPORTED', 'a column alias (x) is not supported in a live subscription'],
+    ['SELECT id FROM app.tickets; SELECT 1', 'INVALID_SQL', 'a subscription takes exactly one SELECT statement'],
+    ["DELETE FROM app.tickets WHERE status = 'x'", 'INVALID_SQL', 'a subscription takes a SELECT statement'],
+    ['SELECT id FROM app.tickets WHERE status = $2', 'INVALID_PARAMETER', 'the subscription uses $2 but 0 parameter(s) were given'],
+    ["SELECT id FROM app.tickets WHERE title LIKE 'a\\'", 'INVALID_SQL', 'a LIKE pattern must not end with the escape character \\'],
+  ])('%s → %s', (sql, code, message) => {
+    expect(() => compile(sql)).toThrow(expect.objectContaining({ code, message }));
+  });
+});
