@@ -190,6 +190,10 @@ describe('rewriteSelect: LIMIT', () => {
   it('never adds more than maxRows', () => {
     expect(rewrite('SELECT 1', { defaultLimit: 5000 })).toMatchObject({ sql: 'SELECT 1 LIMIT 1000', limit: 1000, limitAdded: true });
   });
+
+  it('adds no LIMIT when asked for an unlimited rewrite (a snapshot pages by _seq itself)', () => {
+    expect(rewrite('SELECT 1', { unlimited: true })).toEqual({ sql: 'SELECT 1', tables: [], limit: Number.POSITIVE_INFINITY, limitAdded: false, clamped: false });
+  });
 });
 
 describe('rewriteSelect: refusals', () => {

@@ -43,6 +43,11 @@ export interface RewriteContext {
   readonly defaultNamespace: string;
   readonly defaultLimit: number;
   readonly maxRows: number;
+  /**
+   * Add no LIMIT to a statement that has none (a subscription's snapshot, which pages by
+   * `_seq` itself: a LIMIT inside would stop PostgreSQL from using the `_seq` index).
+   */
+  readonly unlimited?: boolean;
 }
 
 export interface RewrittenSelect {
@@ -282,6 +287,7 @@ function applyLimit(select: Body, ctx: RewriteContext): LimitOutcome {
     select['limitOption'] = 'LIMIT_OPTION_COUNT';
   };
   const count = select['limitCount'];
+  if (count === undefined && ctx.unlimited === true) return { limit: Number.POSITIVE_INFINITY, limitAdded: false, clamped: false };
   if (count === undefined) {
     const limit = Math.min(ctx.defaultLimit, max);
     setLimit(limit);
