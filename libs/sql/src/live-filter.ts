@@ -14,11 +14,11 @@
 // point (Seqline's databases use the "C" collation, as KalamDB compares bytes) and ILIKE folds
 // only ASCII letters (the C ctype); UUIDs compare as their 16 bytes; BOOLEAN false < true.
 // JSON and BYTES columns take only IS [NOT] NULL.
-import { bodyOf, nameList, nodeParts, type Body } from './ast.js';
+import { bodyOf, cloneAst, nameList, nodeParts, type Body } from './ast.js';
 import { SqlError } from './errors.js';
 import { dataTypeName } from './types-map.js';
 import { parseStatements } from './parse.js';
-import type { Catalog, ColumnDef, DataType, TableDef } from './types.js';
+import type { Catalog, ColumnDef, DataType, Statement, TableDef } from './types.js';
 
 /** A cell of a row image (PROTOCOL.md §1). */
 export type LiveCell = string | number | boolean | null | readonly number[];
@@ -677,6 +677,8 @@ export interface LiveQuery {
   /** The columns each delivered row carries: those selected, the primary key and `_seq`. */
   readonly columns: readonly string[];
   readonly filter: LiveFilter;
+  /** The subscription as a SELECT of exactly `columns`, for its snapshot (to be rewritten like any query). */
+  readonly select: Extract<Statement, { kind: 'select' }>;
 }
 
 export interface LiveQueryContext {
@@ -716,7 +718,10 @@ export function compileLiveQuery(sql: string, ctx: LiveQueryContext): LiveQuery 
   const columns = [...new Set([...selected, table.primaryKey, '_seq'])];
   checkQualifiers(select['whereClause'], qualifiers);
   const filter = compileFilter(select['whereClause'], { columns: table.columns, currentUser: ctx.currentUser, ...(ctx.params ? { params: ctx.params } : {}) });
-  return { table, columns, filter };
+  const ast = cloneAst(stmt.ast) as Body;
+  const body = bodyOf(ast, 'SelectStmt')!;
+  body['targetList'] = columns.map((name) => ({ ResTarget: { val: { ColumnRef: { fields: [{ String: { sval: name } }] } } } }));
+  return { table, columns, filter, select: { kind: 'select', ast, text: stmt.text } };
 }
 
 const LIVE_REFUSED: readonly (readonly [string, string])[] = [

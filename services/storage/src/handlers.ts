@@ -1,6 +1,6 @@
 // gRPC handlers of the Storage service: each parses its request once, runs, and answers either
 // a result or a protocol error (code in metadata; never a stack trace).
-import type { sendUnaryData, ServerUnaryCall } from '@grpc/grpc-js';
+import type { sendUnaryData, ServerUnaryCall, ServerWritableStream } from '@grpc/grpc-js';
 import { busPb, type storagePb } from '@seqline/proto';
 import { ProtocolError, toProtocolError } from '@seqline/protocol';
 import type { Logger } from '@seqline/runtime';
@@ -9,6 +9,7 @@ import type { Sql } from 'postgres';
 import { runAdmin, type AdminContext } from './admin.js';
 import type { CatalogCache } from './catalog.js';
 import { parseParams, runQuery, type QueryContext } from './query.js';
+import { streamSnapshot, type SnapshotContext } from './snapshot.js';
 import { getUser, needsSetup, recordLogin, setup } from './users.js';
 
 export interface HandlerDeps {
@@ -17,6 +18,7 @@ export interface HandlerDeps {
   readonly logger: Logger;
   readonly query: QueryContext;
   readonly admin: AdminContext;
+  readonly snapshot: SnapshotContext;
   /** Called after DDL committed, to tell other services the catalog moved. */
   readonly catalogChanged: (version: bigint) => void;
 }
@@ -77,6 +79,35 @@ export function storageHandlers(deps: HandlerDeps): storagePb.StorageServer {
     recordLogin: unary(logger, 'RecordLogin', (req: storagePb.RecordLoginRequest) => recordLogin(deps.sql, req)),
     setup: unary(logger, 'Setup', (req: storagePb.SetupRequest) => setup(deps.sql, req)),
     setupStatus: unary(logger, 'SetupStatus', async () => ({ needsSetup: await needsSetup(deps.sql) })),
+    snapshot: (call: ServerWritableStream<storagePb.SnapshotRequest, storagePb.SnapshotBatch>) => {
+      let cancelled = false;
+      call.on('cancelled', () => {
+        cancelled = true;
+      });
+      // Flow control: the next batch is read only once the stream can take this one.
+      const send = (batch: storagePb.SnapshotBatch): Promise<void> =>
+        call.write(batch) || cancelled
+          ? Promise.resolve()
+          : new Promise((resolve) => {
+              const done = (): void => {
+                call.off('drain', done);
+                call.off('cancelled', done);
+                resolve();
+              };
+              call.on('drain', done);
+              call.on('cancelled', done);
+            });
+      Promise.resolve()
+        .then(() => streamSnapshot(deps.snapshot, call.request, actorOf(call.request.caller), send, () => cancelled))
+        .then(
+          () => call.end(),
+          (err: unknown) => {
+            const e = toProtocolError(err);
+            if (e.code === 'INTERNAL_ERROR') logger.error('Snapshot failed', { err });
+            if (!cancelled) call.emit('error', e.toGrpc());
+          },
+        );
+    },
     getOpResult: unary(logger, 'GetOpResult', async (req: storagePb.GetOpResultRequest) => {
       const deadline = Date.now() + Math.min(req.waitMs, 30_000);
       for (;;) {

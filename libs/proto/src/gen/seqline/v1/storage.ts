@@ -11,7 +11,9 @@ import {
   type ChannelCredentials,
   Client,
   type ClientOptions,
+  type ClientReadableStream,
   type ClientUnaryCall,
+  type handleServerStreamingCall,
   type handleUnaryCall,
   makeGenericClientConstructor,
   type Metadata,
@@ -25,6 +27,35 @@ export const protobufPackage = "seqline.v1";
 export const protobufFileName = "seqline/v1/storage.proto";
 
 /** The storage service: the only component that talks to PostgreSQL (DESIGN.md §1). */
+
+export interface SnapshotRequest {
+  caller:
+    | Caller
+    | undefined;
+  /** SELECT <columns|*> FROM ns.table [WHERE …] (PROTOCOL.md §4) */
+  sql: string;
+  paramsJson: string;
+  /** for an unqualified table name ("" = default) */
+  namespace: string;
+  /** rows per batch (0 = the server's default) */
+  batchSize: number;
+  /** only the newest N rows (0 = all) */
+  lastRows: number;
+}
+
+export interface SnapshotBatch {
+  /** the partition head the snapshot was taken at (0 = never written) */
+  boundarySeq: bigint;
+  /** rows in the whole snapshot */
+  totalRows: bigint;
+  /** 0, 1, 2… */
+  batchNum: number;
+  hasMore: boolean;
+  /** _seq of the batch's last row (the boundary when empty) */
+  lastSeq: bigint;
+  /** [{column: cell, …, "_seq": "…"}] ordered by _seq */
+  rowsJson: string;
+}
 
 export interface Caller {
   userId: string;
@@ -115,6 +146,349 @@ export interface GetOpResultRequest {
   /** wait up to this long for the result to appear */
   waitMs: number;
 }
+
+function createBaseSnapshotRequest(): SnapshotRequest {
+  return { caller: undefined, sql: "", paramsJson: "", namespace: "", batchSize: 0, lastRows: 0 };
+}
+
+export const SnapshotRequest: MessageFns<SnapshotRequest> = {
+  encode(message: SnapshotRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.caller !== undefined) {
+      Caller.encode(message.caller, writer.uint32(10).fork()).join();
+    }
+    if (message.sql !== "") {
+      writer.uint32(18).string(message.sql);
+    }
+    if (message.paramsJson !== "") {
+      writer.uint32(26).string(message.paramsJson);
+    }
+    if (message.namespace !== "") {
+      writer.uint32(34).string(message.namespace);
+    }
+    if (message.batchSize !== 0) {
+      writer.uint32(40).uint32(message.batchSize);
+    }
+    if (message.lastRows !== 0) {
+      writer.uint32(48).uint32(message.lastRows);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SnapshotRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSnapshotRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.caller = Caller.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.sql = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.paramsJson = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.namespace = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.batchSize = reader.uint32();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.lastRows = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SnapshotRequest {
+    return {
+      caller: isSet(object.caller) ? Caller.fromJSON(object.caller) : undefined,
+      sql: isSet(object.sql) ? globalThis.String(object.sql) : "",
+      paramsJson: isSet(object.paramsJson)
+        ? globalThis.String(object.paramsJson)
+        : isSet(object.params_json)
+        ? globalThis.String(object.params_json)
+        : "",
+      namespace: isSet(object.namespace) ? globalThis.String(object.namespace) : "",
+      batchSize: isSet(object.batchSize)
+        ? globalThis.Number(object.batchSize)
+        : isSet(object.batch_size)
+        ? globalThis.Number(object.batch_size)
+        : 0,
+      lastRows: isSet(object.lastRows)
+        ? globalThis.Number(object.lastRows)
+        : isSet(object.last_rows)
+        ? globalThis.Number(object.last_rows)
+        : 0,
+    };
+  },
+
+  toJSON(message: SnapshotRequest): unknown {
+    const obj: any = {};
+    if (message.caller !== undefined) {
+      obj.caller = Caller.toJSON(message.caller);
+    }
+    if (message.sql !== "") {
+      obj.sql = message.sql;
+    }
+    if (message.paramsJson !== "") {
+      obj.paramsJson = message.paramsJson;
+    }
+    if (message.namespace !== "") {
+      obj.namespace = message.namespace;
+    }
+    if (message.batchSize !== 0) {
+      obj.batchSize = Math.round(message.batchSize);
+    }
+    if (message.lastRows !== 0) {
+      obj.lastRows = Math.round(message.lastRows);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<SnapshotRequest>): SnapshotRequest {
+    return SnapshotRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<SnapshotRequest>): SnapshotRequest {
+    const message = createBaseSnapshotRequest();
+    message.caller = (object.caller !== undefined && object.caller !== null)
+      ? Caller.fromPartial(object.caller)
+      : undefined;
+    message.sql = object.sql ?? "";
+    message.paramsJson = object.paramsJson ?? "";
+    message.namespace = object.namespace ?? "";
+    message.batchSize = object.batchSize ?? 0;
+    message.lastRows = object.lastRows ?? 0;
+    return message;
+  },
+};
+
+function createBaseSnapshotBatch(): SnapshotBatch {
+  return { boundarySeq: 0n, totalRows: 0n, batchNum: 0, hasMore: false, lastSeq: 0n, rowsJson: "" };
+}
+
+export const SnapshotBatch: MessageFns<SnapshotBatch> = {
+  encode(message: SnapshotBatch, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.boundarySeq !== 0n) {
+      if (BigInt.asUintN(64, message.boundarySeq) !== message.boundarySeq) {
+        throw new globalThis.Error("value provided for field message.boundarySeq of type uint64 too large");
+      }
+      writer.uint32(8).uint64(message.boundarySeq);
+    }
+    if (message.totalRows !== 0n) {
+      if (BigInt.asUintN(64, message.totalRows) !== message.totalRows) {
+        throw new globalThis.Error("value provided for field message.totalRows of type uint64 too large");
+      }
+      writer.uint32(16).uint64(message.totalRows);
+    }
+    if (message.batchNum !== 0) {
+      writer.uint32(24).uint32(message.batchNum);
+    }
+    if (message.hasMore !== false) {
+      writer.uint32(32).bool(message.hasMore);
+    }
+    if (message.lastSeq !== 0n) {
+      if (BigInt.asUintN(64, message.lastSeq) !== message.lastSeq) {
+        throw new globalThis.Error("value provided for field message.lastSeq of type uint64 too large");
+      }
+      writer.uint32(40).uint64(message.lastSeq);
+    }
+    if (message.rowsJson !== "") {
+      writer.uint32(50).string(message.rowsJson);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SnapshotBatch {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSnapshotBatch();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.boundarySeq = reader.uint64() as bigint;
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.totalRows = reader.uint64() as bigint;
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.batchNum = reader.uint32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.hasMore = reader.bool();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.lastSeq = reader.uint64() as bigint;
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.rowsJson = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SnapshotBatch {
+    return {
+      boundarySeq: isSet(object.boundarySeq)
+        ? BigInt(object.boundarySeq)
+        : isSet(object.boundary_seq)
+        ? BigInt(object.boundary_seq)
+        : 0n,
+      totalRows: isSet(object.totalRows)
+        ? BigInt(object.totalRows)
+        : isSet(object.total_rows)
+        ? BigInt(object.total_rows)
+        : 0n,
+      batchNum: isSet(object.batchNum)
+        ? globalThis.Number(object.batchNum)
+        : isSet(object.batch_num)
+        ? globalThis.Number(object.batch_num)
+        : 0,
+      hasMore: isSet(object.hasMore)
+        ? globalThis.Boolean(object.hasMore)
+        : isSet(object.has_more)
+        ? globalThis.Boolean(object.has_more)
+        : false,
+      lastSeq: isSet(object.lastSeq) ? BigInt(object.lastSeq) : isSet(object.last_seq) ? BigInt(object.last_seq) : 0n,
+      rowsJson: isSet(object.rowsJson)
+        ? globalThis.String(object.rowsJson)
+        : isSet(object.rows_json)
+        ? globalThis.String(object.rows_json)
+        : "",
+    };
+  },
+
+  toJSON(message: SnapshotBatch): unknown {
+    const obj: any = {};
+    if (message.boundarySeq !== 0n) {
+      obj.boundarySeq = message.boundarySeq.toString();
+    }
+    if (message.totalRows !== 0n) {
+      obj.totalRows = message.totalRows.toString();
+    }
+    if (message.batchNum !== 0) {
+      obj.batchNum = Math.round(message.batchNum);
+    }
+    if (message.hasMore !== false) {
+      obj.hasMore = message.hasMore;
+    }
+    if (message.lastSeq !== 0n) {
+      obj.lastSeq = message.lastSeq.toString();
+    }
+    if (message.rowsJson !== "") {
+      obj.rowsJson = message.rowsJson;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<SnapshotBatch>): SnapshotBatch {
+    return SnapshotBatch.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<SnapshotBatch>): SnapshotBatch {
+    const message = createBaseSnapshotBatch();
+    message.boundarySeq = (object.boundarySeq !== undefined && object.boundarySeq !== null)
+      ? BigInt(object.boundarySeq)
+      : 0n;
+    message.totalRows = (object.totalRows !== undefined && object.totalRows !== null) ? BigInt(object.totalRows) : 0n;
+    message.batchNum = object.batchNum ?? 0;
+    message.hasMore = object.hasMore ?? false;
+    message.lastSeq = (object.lastSeq !== undefined && object.lastSeq !== null) ? BigInt(object.lastSeq) : 0n;
+    message.rowsJson = object.rowsJson ?? "";
+    return message;
+  },
+};
 
 function createBaseCaller(): Caller {
   return { userId: "", role: "" };
@@ -1641,6 +2015,20 @@ export const StorageService = {
     responseSerialize: (value: OpResult): Buffer => Buffer.from(OpResult.encode(value).finish()),
     responseDeserialize: (value: Buffer): OpResult => OpResult.decode(value),
   },
+  /**
+   * A subscription's snapshot (DESIGN.md §4): one REPEATABLE READ transaction, the partition
+   * head as boundary, the matching rows with _seq <= boundary in _seq order, in batches. The
+   * stream respects flow control: a client that stops reading pauses the snapshot.
+   */
+  snapshot: {
+    path: "/seqline.v1.Storage/Snapshot" as const,
+    requestStream: false as const,
+    responseStream: true as const,
+    requestSerialize: (value: SnapshotRequest): Buffer => Buffer.from(SnapshotRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): SnapshotRequest => SnapshotRequest.decode(value),
+    responseSerialize: (value: SnapshotBatch): Buffer => Buffer.from(SnapshotBatch.encode(value).finish()),
+    responseDeserialize: (value: Buffer): SnapshotBatch => SnapshotBatch.decode(value),
+  },
 } as const;
 
 export interface StorageServer extends UntypedServiceImplementation {
@@ -1660,6 +2048,12 @@ export interface StorageServer extends UntypedServiceImplementation {
   setupStatus: handleUnaryCall<SetupStatusRequest, SetupStatusResponse>;
   /** The stored result of an op, for an idempotent retry whose publish was deduplicated. */
   getOpResult: handleUnaryCall<GetOpResultRequest, OpResult>;
+  /**
+   * A subscription's snapshot (DESIGN.md §4): one REPEATABLE READ transaction, the partition
+   * head as boundary, the matching rows with _seq <= boundary in _seq order, in batches. The
+   * stream respects flow control: a client that stops reading pauses the snapshot.
+   */
+  snapshot: handleServerStreamingCall<SnapshotRequest, SnapshotBatch>;
 }
 
 export interface StorageClient extends Client {
@@ -1788,6 +2182,17 @@ export interface StorageClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: OpResult) => void,
   ): ClientUnaryCall;
+  /**
+   * A subscription's snapshot (DESIGN.md §4): one REPEATABLE READ transaction, the partition
+   * head as boundary, the matching rows with _seq <= boundary in _seq order, in batches. The
+   * stream respects flow control: a client that stops reading pauses the snapshot.
+   */
+  snapshot(request: SnapshotRequest, options?: Partial<CallOptions>): ClientReadableStream<SnapshotBatch>;
+  snapshot(
+    request: SnapshotRequest,
+    metadata?: Metadata,
+    options?: Partial<CallOptions>,
+  ): ClientReadableStream<SnapshotBatch>;
 }
 
 export const StorageClient = makeGenericClientConstructor(StorageService, "seqline.v1.Storage") as unknown as {

@@ -1,0 +1,121 @@
+// Storage.Snapshot against real PostgreSQL, NATS and gRPC: the caller's rows only, in _seq
+// order, in batches that paginate the whole result, the partition head as boundary, the
+// newest N with last_rows, and one consistent view even when rows are written while the
+// consumer has paused the stream.
+import { credentials, Metadata, type ServiceError } from '@grpc/grpc-js';
+import { storagePb } from '@seqline/proto';
+import { ProtocolError } from '@seqline/protocol';
+import { describe, expect, it } from 'vitest';
+import { storageHarness, type StorageHarness } from './testing.js';
+
+interface Batch {
+  readonly batchNum: number;
+  readonly hasMore: boolean;
+  readonly boundary: bigint;
+  readonly total: number;
+  readonly lastSeq: bigint;
+  readonly rows: Record<string, unknown>[];
+}
+
+const toBatch = (b: storagePb.SnapshotBatch): Batch => ({ batchNum: b.batchNum, hasMore: b.hasMore, boundary: b.boundarySeq, total: Number(b.totalRows), lastSeq: b.lastSeq, rows: JSON.parse(b.rowsJson) as Record<string, unknown>[] });
+
+function snapshot(client: storagePb.StorageClient, userId: string, sql: string, options: { batchSize?: number; lastRows?: number; onFirst?: () => Promise<void> } = {}): Promise<Batch[]> {
+  return new Promise((resolve, reject) => {
+    const call = client.snapshot({ caller: { userId, role: 'user' }, sql, paramsJson: '', namespace: 'app', batchSize: options.batchSize ?? 0, lastRows: options.lastRows ?? 0 }, new Metadata());
+    const batches: Batch[] = [];
+    call.on('data', (b: storagePb.SnapshotBatch) => {
+      batches.push(toBatch(b));
+      if (batches.length === 1 && options.onFirst) {
+        call.pause();
+        options.onFirst().then(() => call.resume(), reject);
+      }
+    });
+    call.on('error', (err: ServiceError) => reject(ProtocolError.fromGrpc(err)));
+    call.on('end', () => resolve(batches));
+  });
+}
+
+async function setUp(h: StorageHarness): Promise<storagePb.StorageClient> {
+  const storage = await h.start();
+  await h.admin(storage, ['CREATE NAMESPACE app', "CREATE TABLE app.tickets (id INT PRIMARY KEY, title TEXT, status TEXT) WITH (TYPE='USER')"]);
+  return new storagePb.StorageClient(`127.0.0.1:${(await storage.ready).port}`, credentials.createInsecure());
+}
+
+const insert = async (h: StorageHarness, opId: string, owner: string, id: number, title: string, status: string): Promise<void> =>
+  h.publish({ opId, owner, table: 'tickets', statement: 'INSERT INTO app.tickets (id, title, status) VALUES ($1, $2, $3)', params: [id, title, status] }, 1);
+
+describe('Storage.Snapshot', () => {
+  it('streams the caller’s matching rows in _seq order, in batches, bounded by the partition head', async () => {
+    await using h = await storageHarness('sn');
+    const client = await setUp(h);
+    try {
+      const statuses = ['open', 'closed', 'open', 'open', 'closed'];
+      for (let i = 0; i < 5; i++) await insert(h, `a${i}`, 'alice', i + 1, `alice ${i + 1}`, statuses[i]!);
+      await insert(h, 'b0', 'bob', 1, 'bob 1', 'open');
+      await expect.poll(() => h.results.length, { timeout: 10_000 }).toBe(6);
+      const head = h.results.find((r) => r.opId === 'a4')!.seq;
+      const seqs = ['a0', 'a1', 'a2', 'a3', 'a4'].map((id) => String(h.results.find((r) => r.opId === id)!.seq));
+
+      const all = await snapshot(client, 'alice', 'SELECT title FROM app.tickets', { batchSize: 2 });
+      expect(all.map((b) => [b.batchNum, b.hasMore, b.boundary, b.total, b.rows.length])).toEqual([
+        [0, true, head, 5, 2],
+        [1, true, head, 5, 2],
+        [2, false, head, 5, 1],
+      ]);
+      expect(all.flatMap((b) => b.rows)).toEqual([1, 2, 3, 4, 5].map((id, i) => ({ title: `alice ${id}`, id, _seq: seqs[i] })));
+      expect(all.map((b) => String(b.lastSeq))).toEqual([seqs[1], seqs[3], seqs[4]]);
+
+      const open = await snapshot(client, 'alice', "SELECT id, status FROM app.tickets WHERE status = 'open'");
+      expect(open.map((b) => [b.hasMore, b.total])).toEqual([[false, 3]]);
+      expect(open[0]!.rows.map((r) => r['id'])).toEqual([1, 3, 4]);
+
+      const newest = await snapshot(client, 'alice', 'SELECT id FROM app.tickets', { lastRows: 2, batchSize: 1 });
+      expect(newest.map((b) => [b.hasMore, b.total, b.rows.map((r) => r['id'])])).toEqual([
+        [true, 2, [4]],
+        [false, 2, [5]],
+      ]);
+
+      const nobody = await snapshot(client, 'carol', 'SELECT id FROM app.tickets');
+      expect(nobody).toEqual([{ batchNum: 0, hasMore: false, boundary: 0n, total: 0, lastSeq: 0n, rows: [] }]);
+
+      const refused = await snapshot(client, 'alice', 'SELECT id FROM app.tickets ORDER BY id').catch((e: unknown) => e);
+      expect(refused).toBeInstanceOf(ProtocolError);
+      expect([(refused as ProtocolError).code, (refused as ProtocolError).message]).toEqual(['UNSUPPORTED', 'ORDER BY (rows arrive in _seq order) is not supported in a live subscription']);
+    } finally {
+      client.close();
+    }
+  });
+
+  it('keeps one consistent view while the consumer pauses and rows are written meanwhile', async () => {
+    await using h = await storageHarness('sc');
+    const client = await setUp(h);
+    try {
+      // 120 rows of 2 KB: far more than the stream's flow-control window, so the server must wait.
+      const values = Array.from({ length: 120 }, (_, i) => `(${i + 1}, '${'x'.repeat(2000)}', 'open')`).join(', ');
+      await h.publish({ opId: 'bulk', owner: 'alice', table: 'tickets', statement: `INSERT INTO app.tickets (id, title, status) VALUES ${values}` }, 1);
+      await expect.poll(() => h.results.length, { timeout: 10_000 }).toBe(1);
+      const head = h.results[0]!.seq;
+
+      const batches = await snapshot(client, 'alice', 'SELECT id, title FROM app.tickets', {
+        batchSize: 10,
+        onFirst: async () => {
+          await insert(h, 'late', 'alice', 999, 'written during the snapshot', 'open');
+          await h.publish({ opId: 'late-update', owner: 'alice', table: 'tickets', statement: "UPDATE app.tickets SET title = 'changed' WHERE id = 120" }, 1);
+          await expect.poll(() => h.results.length, { timeout: 10_000 }).toBe(3);
+        },
+      });
+      expect(batches).toHaveLength(12);
+      expect(new Set(batches.map((b) => b.boundary))).toEqual(new Set([head]));
+      const rows = batches.flatMap((b) => b.rows);
+      expect(rows.map((r) => r['id'])).toEqual(Array.from({ length: 120 }, (_, i) => i + 1));
+      expect(rows.every((r) => r['title'] === 'x'.repeat(2000))).toBe(true);
+      expect(h.results.map((r) => [r.opId, r.ok])).toEqual([
+        ['bulk', true],
+        ['late', true],
+        ['late-update', true],
+      ]);
+    } finally {
+      client.close();
+    }
+  });
+});
