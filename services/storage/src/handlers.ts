@@ -9,7 +9,7 @@ import type { Sql } from 'postgres';
 import { runAdmin, type AdminContext } from './admin.js';
 import type { CatalogCache } from './catalog.js';
 import { parseParams, runQuery, type QueryContext } from './query.js';
-import { streamSnapshot, type SnapshotContext } from './snapshot.js';
+import { streamCatchUp, streamSnapshot, type SnapshotContext } from './snapshot.js';
 import { getUser, needsSetup, recordLogin, setup } from './users.js';
 
 export interface HandlerDeps {
@@ -35,6 +35,41 @@ function unary<Req, Res>(logger: Logger, name: string, fn: (req: Req) => Promise
         callback(e.toGrpc());
       },
     );
+  };
+}
+
+/**
+ * A server-streaming handler with flow control: `send` resolves when the stream can take
+ * more, so a client that stops reading pauses the producer; a cancelled call stops it.
+ */
+function serverStream<Req, Res>(logger: Logger, name: string, fn: (req: Req, send: (msg: Res) => Promise<void>, cancelled: () => boolean) => Promise<void>): (call: ServerWritableStream<Req, Res>) => void {
+  return (call) => {
+    let cancelled = false;
+    call.on('cancelled', () => {
+      cancelled = true;
+    });
+    const send = (msg: Res): Promise<void> =>
+      call.write(msg) || cancelled
+        ? Promise.resolve()
+        : new Promise((resolve) => {
+            const done = (): void => {
+              call.off('drain', done);
+              call.off('cancelled', done);
+              resolve();
+            };
+            call.on('drain', done);
+            call.on('cancelled', done);
+          });
+    Promise.resolve()
+      .then(() => fn(call.request, send, () => cancelled))
+      .then(
+        () => call.end(),
+        (err: unknown) => {
+          const e = toProtocolError(err);
+          if (e.code === 'INTERNAL_ERROR') logger.error(`${name} failed`, { err });
+          if (!cancelled) call.emit('error', e.toGrpc());
+        },
+      );
   };
 }
 
@@ -79,35 +114,8 @@ export function storageHandlers(deps: HandlerDeps): storagePb.StorageServer {
     recordLogin: unary(logger, 'RecordLogin', (req: storagePb.RecordLoginRequest) => recordLogin(deps.sql, req)),
     setup: unary(logger, 'Setup', (req: storagePb.SetupRequest) => setup(deps.sql, req)),
     setupStatus: unary(logger, 'SetupStatus', async () => ({ needsSetup: await needsSetup(deps.sql) })),
-    snapshot: (call: ServerWritableStream<storagePb.SnapshotRequest, storagePb.SnapshotBatch>) => {
-      let cancelled = false;
-      call.on('cancelled', () => {
-        cancelled = true;
-      });
-      // Flow control: the next batch is read only once the stream can take this one.
-      const send = (batch: storagePb.SnapshotBatch): Promise<void> =>
-        call.write(batch) || cancelled
-          ? Promise.resolve()
-          : new Promise((resolve) => {
-              const done = (): void => {
-                call.off('drain', done);
-                call.off('cancelled', done);
-                resolve();
-              };
-              call.on('drain', done);
-              call.on('cancelled', done);
-            });
-      Promise.resolve()
-        .then(() => streamSnapshot(deps.snapshot, call.request, actorOf(call.request.caller), send, () => cancelled))
-        .then(
-          () => call.end(),
-          (err: unknown) => {
-            const e = toProtocolError(err);
-            if (e.code === 'INTERNAL_ERROR') logger.error('Snapshot failed', { err });
-            if (!cancelled) call.emit('error', e.toGrpc());
-          },
-        );
-    },
+    snapshot: serverStream(logger, 'Snapshot', (req: storagePb.SnapshotRequest, send, cancelled) => streamSnapshot(deps.snapshot, req, actorOf(req.caller), send, cancelled)),
+    catchUp: serverStream(logger, 'CatchUp', (req: storagePb.CatchUpRequest, send, cancelled) => streamCatchUp(deps.snapshot, req, actorOf(req.caller), send, cancelled)),
     getOpResult: unary(logger, 'GetOpResult', async (req: storagePb.GetOpResultRequest) => {
       const deadline = Date.now() + Math.min(req.waitMs, 30_000);
       for (;;) {

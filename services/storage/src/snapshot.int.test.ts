@@ -119,3 +119,60 @@ describe('Storage.Snapshot', () => {
     }
   });
 });
+
+function catchUp(client: storagePb.StorageClient, userId: string, sql: string, fromSeq: bigint, batchSize = 0): Promise<{ reset: boolean; boundary: bigint; hasMore: boolean; changes: { kind: string; row: Record<string, unknown> }[] }[]> {
+  return new Promise((resolve, reject) => {
+    const call = client.catchUp({ caller: { userId, role: 'user' }, sql, paramsJson: '', namespace: 'app', fromSeq, batchSize }, new Metadata());
+    const out: { reset: boolean; boundary: bigint; hasMore: boolean; changes: { kind: string; row: Record<string, unknown> }[] }[] = [];
+    call.on('data', (b: storagePb.CatchUpBatch) => out.push({ reset: b.reset, boundary: b.boundarySeq, hasMore: b.hasMore, changes: JSON.parse(b.changesJson) as { kind: string; row: Record<string, unknown> }[] }));
+    call.on('error', (err: ServiceError) => reject(ProtocolError.fromGrpc(err)));
+    call.on('end', () => resolve(out));
+  });
+}
+
+describe('Storage.CatchUp', () => {
+  it('sends the versions and tombstones after `from` as upserts and deletes, or reset when tombstones were purged', async () => {
+    await using h = await storageHarness('cu');
+    const client = await setUp(h);
+    try {
+      for (let i = 1; i <= 3; i++) await insert(h, `a${i}`, 'alice', i, `t${i}`, 'open');
+      await insert(h, 'b1', 'bob', 1, 'bob', 'open');
+      await expect.poll(() => h.results.length, { timeout: 10_000 }).toBe(4);
+      const from = h.results.find((r) => r.opId === 'a3')!.seq;
+      const op = (opId: string, statement: string) => h.publish({ opId, owner: 'alice', table: 'tickets', statement }, 1);
+      await op('close1', "UPDATE app.tickets SET status = 'closed' WHERE id = 1");
+      await op('del2', 'DELETE FROM app.tickets WHERE id = 2');
+      await insert(h, 'a4', 'alice', 4, 't4', 'open');
+      await op('retitle3', "UPDATE app.tickets SET title = 'T3' WHERE id = 3");
+      await h.publish({ opId: 'b2', owner: 'bob', table: 'tickets', statement: "UPDATE app.tickets SET title = 'x' WHERE id = 1" }, 1);
+      await expect.poll(() => h.results.length, { timeout: 10_000 }).toBe(9);
+      const seq = (id: string): string => String(h.results.find((r) => r.opId === id)!.seq);
+
+      const batches = await catchUp(client, 'alice', "SELECT title FROM app.tickets WHERE status = 'open'", from, 3);
+      expect(batches.map((b) => [b.reset, b.boundary, b.hasMore])).toEqual([
+        [false, BigInt(seq('retitle3')), true],
+        [false, BigInt(seq('retitle3')), false],
+      ]);
+      expect(batches.flatMap((b) => b.changes)).toEqual([
+        { kind: 'delete', row: { title: 't1', id: 1, _seq: seq('close1') } },
+        { kind: 'delete', row: { title: 't2', id: 2, _seq: seq('del2') } },
+        { kind: 'upsert', row: { title: 't4', id: 4, _seq: seq('a4') } },
+        { kind: 'upsert', row: { title: 'T3', id: 3, _seq: seq('retitle3') } },
+      ]);
+
+      const upToDate = await catchUp(client, 'alice', 'SELECT id FROM app.tickets', BigInt(seq('retitle3')));
+      expect(upToDate.map((b) => [b.reset, b.hasMore, b.changes.length])).toEqual([[false, false, 0]]);
+
+      const { default: postgres } = await import('postgres');
+      const sql = postgres(h.db.url, { max: 1 });
+      await sql`UPDATE seqline.tables SET purged_through_seq = ${String(BigInt(seq('del2')) + 1n)} WHERE name = 'tickets'`;
+      await sql.end();
+      const reset = await catchUp(client, 'alice', 'SELECT id FROM app.tickets', from);
+      expect(reset.map((b) => [b.reset, b.changes.length])).toEqual([[true, 0]]);
+      const afterPurge = await catchUp(client, 'alice', 'SELECT id FROM app.tickets', BigInt(seq('del2')));
+      expect(afterPurge.map((b) => [b.reset, b.changes.map((c) => c.row['id'])])).toEqual([[false, [4, 3]]]);
+    } finally {
+      client.close();
+    }
+  });
+});

@@ -5,12 +5,12 @@
 // (`_seq > last`), so a snapshot of any size is paginated fully and every batch sees the same
 // data. Each batch is handed to `send`, which resolves when the consumer can take more: a
 // consumer that stops reading pauses the snapshot (the transaction stays open, up to the
-// configured timeout).
+// configured timeout). The compacted catch-up of a resume reads the same way.
 import type { BusNames } from '@seqline/bus';
 import { encodeCell, ProtocolError, type Cell } from '@seqline/protocol';
 import type { storagePb } from '@seqline/proto';
-import { checkReadAccess, compileLiveQuery, READER_ROLE, rewriteSelect, SETTING_ROLE, SETTING_USER_ID, SHARED_OWNER, type Actor, type DataType } from '@seqline/sql';
-import type { Sql } from 'postgres';
+import { checkReadAccess, compileLiveQuery, quoteIdent, quoteLiteral, READER_ROLE, rewriteSelect, SETTING_ROLE, SETTING_USER_ID, SHARED_OWNER, type Actor, type DataType, type LiveQuery } from '@seqline/sql';
+import type { Sql, TransactionSql } from 'postgres';
 import type { CatalogCache } from './catalog.js';
 import { pgToProtocolError } from './pg-errors.js';
 import { parseParams } from './query.js';
@@ -25,48 +25,121 @@ export interface SnapshotContext {
   readonly timeoutMs: number;
 }
 
-export async function streamSnapshot(ctx: SnapshotContext, req: storagePb.SnapshotRequest, actor: Actor, send: (batch: storagePb.SnapshotBatch) => Promise<void>, cancelled: () => boolean): Promise<void> {
+interface Prepared {
+  readonly live: LiveQuery;
+  readonly params: unknown[];
+  readonly batchSize: number;
+  readonly subject: string;
+  readonly owner: string;
+  readonly types: ReadonlyMap<string, DataType>;
+}
+
+function prepare(ctx: SnapshotContext, req: { sql: string; paramsJson: string; namespace: string; batchSize: number }, actor: Actor): Prepared {
   const namespace = req.namespace || 'default';
   const params = parseParams(req.paramsJson);
   const live = compileLiveQuery(req.sql, { catalog: ctx.catalog, defaultNamespace: namespace, currentUser: actor.userId, params });
   checkReadAccess(live.table, actor);
   const batchSize = req.batchSize === 0 ? ctx.defaultBatch : req.batchSize;
   if (batchSize > ctx.maxBatch) throw new ProtocolError('INVALID_PARAMETER', `batch_size ${batchSize} is over the limit of ${ctx.maxBatch}`);
-  const rewritten = rewriteSelect(live.select, { catalog: ctx.catalog, actor, defaultNamespace: namespace, defaultLimit: 2_147_483_647, maxRows: 2_147_483_647, unlimited: true });
   const owner = live.table.tableType === 'SHARED' ? SHARED_OWNER : actor.userId;
   const subject = ctx.names.changes(owner, live.table.namespace, live.table.name);
   const types = new Map<string, DataType>([...live.table.columns.map((c) => [c.name, c.dataType] as const), ['_seq', 'BigInt']]);
-  const matching = `(${rewritten.sql}) AS snapshot`;
+  return { live, params, batchSize, subject, owner, types };
+}
+
+/**
+ * Runs `fn` in a REPEATABLE READ, read-only transaction whose first statement reads the
+ * partition head (so the head and every later read agree), then as seqline_reader inside
+ * the caller's partition. `first` runs as storage, before the role changes.
+ */
+async function inSnapshot(ctx: SnapshotContext, p: Prepared, actor: Actor, fn: (tx: TransactionSql, boundary: string) => Promise<void>, first?: (tx: TransactionSql) => Promise<void>): Promise<void> {
   try {
     await ctx.sql.begin('isolation level repeatable read read only', async (tx) => {
-      // The first statement takes the transaction's snapshot: the head and the rows agree.
-      const [head] = await tx<{ seq: string }[]>`SELECT seq FROM seqline.heads WHERE subject = ${subject}`;
-      const boundary = head?.seq ?? '0';
+      const [head] = await tx<{ seq: string }[]>`SELECT seq FROM seqline.heads WHERE subject = ${p.subject}`;
+      await first?.(tx);
       await tx`SELECT set_config(${SETTING_USER_ID}, ${actor.userId}, true), set_config(${SETTING_ROLE}, ${actor.role}, true),
         set_config('idle_in_transaction_session_timeout', ${String(ctx.timeoutMs)}, true), set_config('statement_timeout', ${String(ctx.timeoutMs)}, true),
         set_config('search_path', 'pg_catalog', true)`;
       await tx.unsafe(`SET LOCAL ROLE ${READER_ROLE}`);
-      const run = <T extends readonly object[]>(text: string): Promise<T> => tx.unsafe(text, params as never[]) as unknown as Promise<T>;
-      const [{ total }] = await run<[{ total: string }]>(`SELECT count(*) AS total FROM ${matching} WHERE "_seq" <= ${boundary}`);
-      let last = '0';
-      if (req.lastRows > 0) {
-        const [first] = await run<{ seq: string | null }[]>(`SELECT min("_seq") AS seq FROM (SELECT "_seq" FROM ${matching} WHERE "_seq" <= ${boundary} ORDER BY "_seq" DESC LIMIT ${req.lastRows}) AS newest`);
-        if (first?.seq) last = (BigInt(first.seq) - 1n).toString();
-      }
-      const totalRows = req.lastRows > 0 ? Math.min(Number(total), req.lastRows) : Number(total);
-      let sent = 0;
-      for (let batchNum = 0; ; batchNum++) {
-        if (cancelled()) return;
-        const rows = await run<Record<string, unknown>[]>(`SELECT * FROM ${matching} WHERE "_seq" > ${last} AND "_seq" <= ${boundary} ORDER BY "_seq" LIMIT ${batchSize}`);
-        sent += rows.length;
-        const cells = rows.map((r) => Object.fromEntries(live.columns.map((c) => [c, encodeCell(r[c], types.get(c)!)])) as Record<string, Cell>);
-        if (rows.length > 0) last = String(rows.at(-1)!['_seq']);
-        const hasMore = rows.length === batchSize && sent < totalRows;
-        await send({ boundarySeq: BigInt(boundary), totalRows: BigInt(totalRows), batchNum, hasMore, lastSeq: BigInt(rows.length > 0 ? last : boundary), rowsJson: JSON.stringify(cells) });
-        if (!hasMore) return;
-      }
+      await fn(tx, head?.seq ?? '0');
     });
   } catch (err) {
     throw pgToProtocolError(err) ?? err;
   }
+}
+
+function project(p: Prepared, row: Record<string, unknown>): Record<string, Cell> {
+  return Object.fromEntries(p.live.columns.map((c) => [c, encodeCell(row[c], p.types.get(c)!)]));
+}
+
+export async function streamSnapshot(ctx: SnapshotContext, req: storagePb.SnapshotRequest, actor: Actor, send: (batch: storagePb.SnapshotBatch) => Promise<void>, cancelled: () => boolean): Promise<void> {
+  const p = prepare(ctx, req, actor);
+  const namespace = req.namespace || 'default';
+  const rewritten = rewriteSelect(p.live.select, { catalog: ctx.catalog, actor, defaultNamespace: namespace, defaultLimit: 2_147_483_647, maxRows: 2_147_483_647, unlimited: true });
+  const matching = `(${rewritten.sql}) AS snapshot`;
+  await inSnapshot(ctx, p, actor, async (tx, boundary) => {
+    const run = <T extends readonly object[]>(text: string): Promise<T> => tx.unsafe(text, p.params as never[]) as unknown as Promise<T>;
+    const [{ total }] = await run<[{ total: string }]>(`SELECT count(*) AS total FROM ${matching} WHERE "_seq" <= ${boundary}`);
+    let last = '0';
+    if (req.lastRows > 0) {
+      const [first] = await run<{ seq: string | null }[]>(`SELECT min("_seq") AS seq FROM (SELECT "_seq" FROM ${matching} WHERE "_seq" <= ${boundary} ORDER BY "_seq" DESC LIMIT ${req.lastRows}) AS newest`);
+      if (first?.seq) last = (BigInt(first.seq) - 1n).toString();
+    }
+    const totalRows = req.lastRows > 0 ? Math.min(Number(total), req.lastRows) : Number(total);
+    let sent = 0;
+    for (let batchNum = 0; ; batchNum++) {
+      if (cancelled()) return;
+      const rows = await run<Record<string, unknown>[]>(`SELECT * FROM ${matching} WHERE "_seq" > ${last} AND "_seq" <= ${boundary} ORDER BY "_seq" LIMIT ${p.batchSize}`);
+      sent += rows.length;
+      if (rows.length > 0) last = String(rows.at(-1)!['_seq']);
+      const hasMore = rows.length === p.batchSize && sent < totalRows;
+      await send({ boundarySeq: BigInt(boundary), totalRows: BigInt(totalRows), batchNum, hasMore, lastSeq: BigInt(rows.length > 0 ? last : boundary), rowsJson: JSON.stringify(rows.map((r) => project(p, r))) });
+      if (!hasMore) return;
+    }
+  });
+}
+
+/**
+ * The compacted catch-up: every row version and tombstone of the partition with
+ * `from < _seq <= head`, in `_seq` order; a version that matches the filter is an upsert,
+ * one that does not (the row left the filter) and a tombstone are deletes. The rows are read
+ * by a statement of ours (not the client's SQL), still as seqline_reader under row-level
+ * security, and filtered by the live filter (which agrees with PostgreSQL; see its test).
+ */
+export async function streamCatchUp(ctx: SnapshotContext, req: storagePb.CatchUpRequest, actor: Actor, send: (batch: storagePb.CatchUpBatch) => Promise<void>, cancelled: () => boolean): Promise<void> {
+  const p = prepare(ctx, req, actor);
+  const { table } = p.live;
+  let purged = 0n;
+  const relation = `${quoteIdent(table.namespace)}.${quoteIdent(table.name)}`;
+  const columns = [...new Set([...table.columns.map((c) => c.name), '_seq', '_deleted'])].map(quoteIdent).join(', ');
+  const ownerCheck = table.tableType === 'SHARED' ? 'true' : `"_user_id" = ${quoteLiteral(p.owner)}`;
+  await inSnapshot(
+    ctx,
+    p,
+    actor,
+    async (tx, boundary) => {
+      if (req.fromSeq + 1n < purged) {
+        await send({ reset: true, boundarySeq: BigInt(boundary), hasMore: false, lastSeq: req.fromSeq, changesJson: '[]' });
+        return;
+      }
+      let last = String(req.fromSeq);
+      for (;;) {
+        if (cancelled()) return;
+        const rows = await tx.unsafe<Record<string, unknown>[]>(`SELECT ${columns} FROM ${relation} WHERE ${ownerCheck} AND "_seq" > ${last} AND "_seq" <= ${boundary} ORDER BY "_seq" LIMIT ${p.batchSize}`);
+        if (rows.length > 0) last = String(rows.at(-1)!['_seq']);
+        const changes = rows.map((r) => {
+          const image = Object.fromEntries([...table.columns.map((c) => [c.name, encodeCell(r[c.name], c.dataType)] as const), ['_seq', String(r['_seq'])] as const]);
+          const upsert = r['_deleted'] !== true && p.live.filter.test(image) === true;
+          return { kind: upsert ? 'upsert' : 'delete', row: project(p, r) };
+        });
+        const hasMore = rows.length === p.batchSize;
+        await send({ reset: false, boundarySeq: BigInt(boundary), hasMore, lastSeq: BigInt(last), changesJson: JSON.stringify(changes) });
+        if (!hasMore) return;
+      }
+    },
+    async (tx) => {
+      const [row] = await tx<{ purged: string }[]>`SELECT purged_through_seq AS purged FROM seqline.tables WHERE namespace = ${table.namespace} AND name = ${table.name}`;
+      purged = BigInt(row?.purged ?? '0');
+    },
+  );
 }

@@ -28,6 +28,26 @@ export const protobufFileName = "seqline/v1/storage.proto";
 
 /** The storage service: the only component that talks to PostgreSQL (DESIGN.md §1). */
 
+export interface CatchUpRequest {
+  caller: Caller | undefined;
+  sql: string;
+  paramsJson: string;
+  namespace: string;
+  /** exclusive */
+  fromSeq: bigint;
+  batchSize: number;
+}
+
+export interface CatchUpBatch {
+  reset: boolean;
+  /** the partition head the catch-up was read at */
+  boundarySeq: bigint;
+  hasMore: boolean;
+  lastSeq: bigint;
+  /** [{"kind":"upsert"|"delete","row":{column: cell, …, "_seq": "…"}}] */
+  changesJson: string;
+}
+
 export interface SnapshotRequest {
   caller:
     | Caller
@@ -146,6 +166,321 @@ export interface GetOpResultRequest {
   /** wait up to this long for the result to appear */
   waitMs: number;
 }
+
+function createBaseCatchUpRequest(): CatchUpRequest {
+  return { caller: undefined, sql: "", paramsJson: "", namespace: "", fromSeq: 0n, batchSize: 0 };
+}
+
+export const CatchUpRequest: MessageFns<CatchUpRequest> = {
+  encode(message: CatchUpRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.caller !== undefined) {
+      Caller.encode(message.caller, writer.uint32(10).fork()).join();
+    }
+    if (message.sql !== "") {
+      writer.uint32(18).string(message.sql);
+    }
+    if (message.paramsJson !== "") {
+      writer.uint32(26).string(message.paramsJson);
+    }
+    if (message.namespace !== "") {
+      writer.uint32(34).string(message.namespace);
+    }
+    if (message.fromSeq !== 0n) {
+      if (BigInt.asUintN(64, message.fromSeq) !== message.fromSeq) {
+        throw new globalThis.Error("value provided for field message.fromSeq of type uint64 too large");
+      }
+      writer.uint32(40).uint64(message.fromSeq);
+    }
+    if (message.batchSize !== 0) {
+      writer.uint32(48).uint32(message.batchSize);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CatchUpRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCatchUpRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.caller = Caller.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.sql = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.paramsJson = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.namespace = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.fromSeq = reader.uint64() as bigint;
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.batchSize = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CatchUpRequest {
+    return {
+      caller: isSet(object.caller) ? Caller.fromJSON(object.caller) : undefined,
+      sql: isSet(object.sql) ? globalThis.String(object.sql) : "",
+      paramsJson: isSet(object.paramsJson)
+        ? globalThis.String(object.paramsJson)
+        : isSet(object.params_json)
+        ? globalThis.String(object.params_json)
+        : "",
+      namespace: isSet(object.namespace) ? globalThis.String(object.namespace) : "",
+      fromSeq: isSet(object.fromSeq) ? BigInt(object.fromSeq) : isSet(object.from_seq) ? BigInt(object.from_seq) : 0n,
+      batchSize: isSet(object.batchSize)
+        ? globalThis.Number(object.batchSize)
+        : isSet(object.batch_size)
+        ? globalThis.Number(object.batch_size)
+        : 0,
+    };
+  },
+
+  toJSON(message: CatchUpRequest): unknown {
+    const obj: any = {};
+    if (message.caller !== undefined) {
+      obj.caller = Caller.toJSON(message.caller);
+    }
+    if (message.sql !== "") {
+      obj.sql = message.sql;
+    }
+    if (message.paramsJson !== "") {
+      obj.paramsJson = message.paramsJson;
+    }
+    if (message.namespace !== "") {
+      obj.namespace = message.namespace;
+    }
+    if (message.fromSeq !== 0n) {
+      obj.fromSeq = message.fromSeq.toString();
+    }
+    if (message.batchSize !== 0) {
+      obj.batchSize = Math.round(message.batchSize);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<CatchUpRequest>): CatchUpRequest {
+    return CatchUpRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<CatchUpRequest>): CatchUpRequest {
+    const message = createBaseCatchUpRequest();
+    message.caller = (object.caller !== undefined && object.caller !== null)
+      ? Caller.fromPartial(object.caller)
+      : undefined;
+    message.sql = object.sql ?? "";
+    message.paramsJson = object.paramsJson ?? "";
+    message.namespace = object.namespace ?? "";
+    message.fromSeq = (object.fromSeq !== undefined && object.fromSeq !== null) ? BigInt(object.fromSeq) : 0n;
+    message.batchSize = object.batchSize ?? 0;
+    return message;
+  },
+};
+
+function createBaseCatchUpBatch(): CatchUpBatch {
+  return { reset: false, boundarySeq: 0n, hasMore: false, lastSeq: 0n, changesJson: "" };
+}
+
+export const CatchUpBatch: MessageFns<CatchUpBatch> = {
+  encode(message: CatchUpBatch, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.reset !== false) {
+      writer.uint32(8).bool(message.reset);
+    }
+    if (message.boundarySeq !== 0n) {
+      if (BigInt.asUintN(64, message.boundarySeq) !== message.boundarySeq) {
+        throw new globalThis.Error("value provided for field message.boundarySeq of type uint64 too large");
+      }
+      writer.uint32(16).uint64(message.boundarySeq);
+    }
+    if (message.hasMore !== false) {
+      writer.uint32(24).bool(message.hasMore);
+    }
+    if (message.lastSeq !== 0n) {
+      if (BigInt.asUintN(64, message.lastSeq) !== message.lastSeq) {
+        throw new globalThis.Error("value provided for field message.lastSeq of type uint64 too large");
+      }
+      writer.uint32(32).uint64(message.lastSeq);
+    }
+    if (message.changesJson !== "") {
+      writer.uint32(42).string(message.changesJson);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CatchUpBatch {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCatchUpBatch();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.reset = reader.bool();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.boundarySeq = reader.uint64() as bigint;
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.hasMore = reader.bool();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.lastSeq = reader.uint64() as bigint;
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.changesJson = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CatchUpBatch {
+    return {
+      reset: isSet(object.reset) ? globalThis.Boolean(object.reset) : false,
+      boundarySeq: isSet(object.boundarySeq)
+        ? BigInt(object.boundarySeq)
+        : isSet(object.boundary_seq)
+        ? BigInt(object.boundary_seq)
+        : 0n,
+      hasMore: isSet(object.hasMore)
+        ? globalThis.Boolean(object.hasMore)
+        : isSet(object.has_more)
+        ? globalThis.Boolean(object.has_more)
+        : false,
+      lastSeq: isSet(object.lastSeq) ? BigInt(object.lastSeq) : isSet(object.last_seq) ? BigInt(object.last_seq) : 0n,
+      changesJson: isSet(object.changesJson)
+        ? globalThis.String(object.changesJson)
+        : isSet(object.changes_json)
+        ? globalThis.String(object.changes_json)
+        : "",
+    };
+  },
+
+  toJSON(message: CatchUpBatch): unknown {
+    const obj: any = {};
+    if (message.reset !== false) {
+      obj.reset = message.reset;
+    }
+    if (message.boundarySeq !== 0n) {
+      obj.boundarySeq = message.boundarySeq.toString();
+    }
+    if (message.hasMore !== false) {
+      obj.hasMore = message.hasMore;
+    }
+    if (message.lastSeq !== 0n) {
+      obj.lastSeq = message.lastSeq.toString();
+    }
+    if (message.changesJson !== "") {
+      obj.changesJson = message.changesJson;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<CatchUpBatch>): CatchUpBatch {
+    return CatchUpBatch.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<CatchUpBatch>): CatchUpBatch {
+    const message = createBaseCatchUpBatch();
+    message.reset = object.reset ?? false;
+    message.boundarySeq = (object.boundarySeq !== undefined && object.boundarySeq !== null)
+      ? BigInt(object.boundarySeq)
+      : 0n;
+    message.hasMore = object.hasMore ?? false;
+    message.lastSeq = (object.lastSeq !== undefined && object.lastSeq !== null) ? BigInt(object.lastSeq) : 0n;
+    message.changesJson = object.changesJson ?? "";
+    return message;
+  },
+};
 
 function createBaseSnapshotRequest(): SnapshotRequest {
   return { caller: undefined, sql: "", paramsJson: "", namespace: "", batchSize: 0, lastRows: 0 };
@@ -2029,6 +2364,21 @@ export const StorageService = {
     responseSerialize: (value: SnapshotBatch): Buffer => Buffer.from(SnapshotBatch.encode(value).finish()),
     responseDeserialize: (value: Buffer): SnapshotBatch => SnapshotBatch.decode(value),
   },
+  /**
+   * A compacted catch-up for a resume whose range JetStream no longer holds (DESIGN.md §4
+   * step 5): the partition's row versions and tombstones with _seq > from, in _seq order, each
+   * as an upsert (the current version matches the filter) or a delete. If tombstones after
+   * `from` were purged, the only batch says reset and the client needs a fresh snapshot.
+   */
+  catchUp: {
+    path: "/seqline.v1.Storage/CatchUp" as const,
+    requestStream: false as const,
+    responseStream: true as const,
+    requestSerialize: (value: CatchUpRequest): Buffer => Buffer.from(CatchUpRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): CatchUpRequest => CatchUpRequest.decode(value),
+    responseSerialize: (value: CatchUpBatch): Buffer => Buffer.from(CatchUpBatch.encode(value).finish()),
+    responseDeserialize: (value: Buffer): CatchUpBatch => CatchUpBatch.decode(value),
+  },
 } as const;
 
 export interface StorageServer extends UntypedServiceImplementation {
@@ -2054,6 +2404,13 @@ export interface StorageServer extends UntypedServiceImplementation {
    * stream respects flow control: a client that stops reading pauses the snapshot.
    */
   snapshot: handleServerStreamingCall<SnapshotRequest, SnapshotBatch>;
+  /**
+   * A compacted catch-up for a resume whose range JetStream no longer holds (DESIGN.md §4
+   * step 5): the partition's row versions and tombstones with _seq > from, in _seq order, each
+   * as an upsert (the current version matches the filter) or a delete. If tombstones after
+   * `from` were purged, the only batch says reset and the client needs a fresh snapshot.
+   */
+  catchUp: handleServerStreamingCall<CatchUpRequest, CatchUpBatch>;
 }
 
 export interface StorageClient extends Client {
@@ -2193,6 +2550,18 @@ export interface StorageClient extends Client {
     metadata?: Metadata,
     options?: Partial<CallOptions>,
   ): ClientReadableStream<SnapshotBatch>;
+  /**
+   * A compacted catch-up for a resume whose range JetStream no longer holds (DESIGN.md §4
+   * step 5): the partition's row versions and tombstones with _seq > from, in _seq order, each
+   * as an upsert (the current version matches the filter) or a delete. If tombstones after
+   * `from` were purged, the only batch says reset and the client needs a fresh snapshot.
+   */
+  catchUp(request: CatchUpRequest, options?: Partial<CallOptions>): ClientReadableStream<CatchUpBatch>;
+  catchUp(
+    request: CatchUpRequest,
+    metadata?: Metadata,
+    options?: Partial<CallOptions>,
+  ): ClientReadableStream<CatchUpBatch>;
 }
 
 export const StorageClient = makeGenericClientConstructor(StorageService, "seqline.v1.Storage") as unknown as {
