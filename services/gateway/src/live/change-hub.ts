@@ -1,0 +1,69 @@
+// The live tail of a gateway (DESIGN.md §4 step 1): one core NATS subscription per change
+// subject, shared by every local subscriber of that subject and reference counted, so a
+// thousand subscriptions to one partition cost one NATS subscription, and none is a
+// JetStream consumer. Listeners get each change decoded once, in the order NATS delivers.
+import type { NatsConnection, Subscription } from '@nats-io/transport-node';
+import { busPb } from '@seqline/proto';
+
+export type ChangeListener = (change: busPb.Change) => void;
+
+interface Tail {
+  readonly sub: Subscription;
+  readonly listeners: Set<ChangeListener>;
+}
+
+export class ChangeHub {
+  readonly #nc: NatsConnection;
+  readonly #tails = new Map<string, Tail>();
+  /** Test hook: may drop a delivery before listeners see it (to exercise gap repair). */
+  #dropFilter: ((change: busPb.Change) => boolean) | undefined;
+
+  constructor(nc: NatsConnection) {
+    this.#nc = nc;
+  }
+
+  /** Starts delivering `subject`'s changes to `listener`; returns the function that stops it. */
+  listen(subject: string, listener: ChangeListener): () => void {
+    let tail = this.#tails.get(subject);
+    if (tail === undefined) {
+      const listeners = new Set<ChangeListener>();
+      const sub = this.#nc.subscribe(subject, {
+        callback: (err, msg) => {
+          if (err !== null) return;
+          const change = busPb.Change.decode(msg.data);
+          if (this.#dropFilter?.(change) === true) return;
+          for (const l of listeners) l(change);
+        },
+      });
+      tail = { sub, listeners };
+      this.#tails.set(subject, tail);
+    }
+    tail.listeners.add(listener);
+    const current = tail;
+    return () => {
+      if (!current.listeners.delete(listener) || current.listeners.size > 0) return;
+      current.sub.unsubscribe();
+      if (this.#tails.get(subject) === current) this.#tails.delete(subject);
+    };
+  }
+
+  /** NATS subscriptions held (one per subject with listeners). */
+  get subscriptions(): number {
+    return this.#tails.size;
+  }
+
+  /** Resolves once the server has registered every subscription made so far. */
+  async flush(): Promise<void> {
+    await this.#nc.flush();
+  }
+
+  /** For tests: changes for which `drop` returns true are not delivered. */
+  dropDeliveries(drop: ((change: busPb.Change) => boolean) | undefined): void {
+    this.#dropFilter = drop;
+  }
+
+  close(): void {
+    for (const t of this.#tails.values()) t.sub.unsubscribe();
+    this.#tails.clear();
+  }
+}

@@ -1,0 +1,89 @@
+// The live tail and history reads against a real nats-server with JetStream.
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { busNames, ensureStreams } from '@seqline/bus';
+import { busPb } from '@seqline/proto';
+import { SeqIdGenerator } from '@seqline/seq';
+import { deleteStreamsWithPrefix, natsConnection, uniqueName } from '@seqline/testkit';
+import { describe, expect, it } from 'vitest';
+import { ChangeHub } from './change-hub.js';
+import { readHistory } from './history.js';
+
+const ids = new SeqIdGenerator({ workerId: 7 });
+
+/** A chain of changes on one subject: each with `rows` row versions, chained by prev_seq. */
+function chain(rowsPerChange: readonly number[]): busPb.Change[] {
+  let prev = 0n;
+  return rowsPerChange.map((n, i) => {
+    const rows = Array.from({ length: n }, () => ({ kind: 'insert', seq: ids.next(), oldJson: '', newJson: JSON.stringify({ i }) }));
+    const seq = rows.at(-1)!.seq;
+    const change: busPb.Change = { owner: 'alice', namespace: 'app', table: 't', seq, prevSeq: prev, opId: `op${i}`, committedAtUs: 0n, rows };
+    prev = seq;
+    return change;
+  });
+}
+
+describe('ChangeHub', () => {
+  it('shares one NATS subscription per subject between its listeners, and drops it with the last', async () => {
+    await using nc = await natsConnection();
+    const hub = new ChangeHub(nc);
+    const subject = `${uniqueName('hub')}.changes.alice.app.t`;
+    const a: busPb.Change[] = [];
+    const b: busPb.Change[] = [];
+    const c: busPb.Change[] = [];
+    const stopA = hub.listen(subject, (ch) => a.push(ch));
+    const stopB = hub.listen(subject, (ch) => b.push(ch));
+    const stopC = hub.listen(`${subject}2`, (ch) => c.push(ch));
+    expect(hub.subscriptions).toBe(2);
+    await hub.flush();
+    const changes = chain([1, 2, 1]);
+    for (const ch of changes) nc.publish(subject, busPb.Change.encode(ch).finish());
+    await expect.poll(() => [a.length, b.length]).toEqual([3, 3]);
+    expect(a.map((ch) => ch.seq)).toEqual(changes.map((ch) => ch.seq));
+    expect(c).toEqual([]);
+    stopA();
+    stopA(); // twice is harmless
+    expect(hub.subscriptions).toBe(2);
+    hub.dropDeliveries((ch) => ch.opId === 'dropped');
+    nc.publish(subject, busPb.Change.encode({ ...changes[0]!, opId: 'dropped' }).finish());
+    nc.publish(subject, busPb.Change.encode({ ...changes[0]!, opId: 'kept' }).finish());
+    await expect.poll(() => b.map((ch) => ch.opId)).toEqual(['op0', 'op1', 'op2', 'kept']);
+    expect(a).toHaveLength(3);
+    stopB();
+    stopC();
+    expect(hub.subscriptions).toBe(0);
+    hub.close();
+  });
+});
+
+describe('readHistory', () => {
+  it('reads the changes after a _seq, says whether the stream still covers that range, and trims a split change', async () => {
+    await using nc = await natsConnection();
+    const names = busNames(uniqueName('hist'));
+    await ensureStreams(nc, names);
+    try {
+      const js = jetstream(nc);
+      const subject = names.changes('alice', 'app', 't');
+      const changes = chain([1, 3, 1, 2]);
+      for (const ch of changes) await js.publish(subject, busPb.Change.encode(ch).finish());
+      const read = async (after: bigint) => {
+        const h = await readHistory(nc, names.changesStream, subject, after, { skewMs: 5000, batch: 2 });
+        return { covered: h.covered, changes: h.changes.map((ch) => [ch.opId, ch.rows.length]) };
+      };
+      expect(await read(0n)).toEqual({ covered: true, changes: [['op0', 1], ['op1', 3], ['op2', 1], ['op3', 2]] });
+      expect(await read(changes[1]!.seq)).toEqual({ covered: true, changes: [['op2', 1], ['op3', 2]] });
+      // A client that got the first row of op1 only: the other two rows of op1 come again.
+      expect(await read(changes[1]!.rows[0]!.seq)).toEqual({ covered: true, changes: [['op1', 2], ['op2', 1], ['op3', 2]] });
+      expect(await read(changes[3]!.seq)).toEqual({ covered: true, changes: [] });
+      expect(await readHistory(nc, names.changesStream, names.changes('bob', 'app', 't'), 0n, { skewMs: 5000 })).toEqual({ changes: [], covered: false });
+
+      // The stream's limits dropped the two oldest changes: a read from before them is not covered.
+      const jsm = await jetstreamManager(nc);
+      await jsm.streams.deleteMessage(names.changesStream, 1);
+      await jsm.streams.deleteMessage(names.changesStream, 2);
+      expect(await read(0n)).toEqual({ covered: false, changes: [['op2', 1], ['op3', 2]] });
+      expect(await read(changes[1]!.seq)).toEqual({ covered: true, changes: [['op2', 1], ['op3', 2]] });
+    } finally {
+      await deleteStreamsWithPrefix(nc, names.changesStream.replace(/_CHANGES$/, ''));
+    }
+  });
+});
