@@ -1,0 +1,266 @@
+// One live subscription (DESIGN.md §4), independent of the transport: it produces PROTOCOL.md
+// §4 events, in order, into a sink whose `send` resolves when the event is written (so a slow
+// client slows only its own subscription).
+//
+//   1. The live tail is registered first (ChangeHub) and buffers while the rest happens.
+//   2. Snapshot: storage's Snapshot stream; the ack, then each batch (server-paced: after the
+//      previous one was written; client-paced: on next_batch). Its boundary B is the last
+//      `_seq` delivered.
+//   3. Catch-up: JetStream history after the last `_seq` (storage's compacted CatchUp when
+//      the stream no longer covers it), then the buffer, then live. Every change must chain
+//      (prev_seq = the last change's seq); a gap (a lost core delivery, a full buffer) is
+//      repaired from history, once, in order.
+//   Resume (`from`): no snapshot; catch-up from `from`, and a reset with a fresh snapshot when
+//   even storage no longer knows the deletes after `from`.
+// Each row change is filtered on its old and new image (in→in update, out→in insert, in→out
+// delete) and projected to the selected columns, the primary key and `_seq`.
+import type { busPb, storagePb } from '@seqline/proto';
+import { liveChange, type LiveCell, type LiveQuery, type LiveRow } from '@seqline/sql';
+import type { ChangeHub } from './change-hub.js';
+import type { History } from './history.js';
+
+export type Row = Record<string, LiveCell>;
+
+export type BatchStatus = 'loading' | 'loading_batch' | 'ready';
+
+export interface BatchControl {
+  readonly batch_num: number;
+  readonly has_more: boolean;
+  readonly status: BatchStatus;
+  readonly last_seq_id?: bigint;
+}
+
+export type LiveEvent =
+  | { readonly type: 'subscription_ack'; readonly subscription_id: string; readonly total_rows: number; readonly batch_control: BatchControl; readonly reset?: true }
+  | { readonly type: 'initial_data_batch'; readonly subscription_id: string; readonly rows: readonly Row[]; readonly batch_control: BatchControl }
+  | { readonly type: 'change'; readonly subscription_id: string; readonly change_type: 'insert' | 'update' | 'delete'; readonly rows?: readonly Row[]; readonly old_values?: readonly Row[] }
+  | { readonly type: 'error'; readonly subscription_id: string; readonly code: string; readonly message: string };
+
+export interface SubscriptionOptions {
+  readonly batchSize: number;
+  readonly lastRows: number;
+  /** Resume after this `_seq` (exclusive) instead of a snapshot. */
+  readonly from?: bigint;
+  /** Only live changes from now (no snapshot, no resume). */
+  readonly liveOnly: boolean;
+  /** Batches wait for the client's next_batch. */
+  readonly clientPaced: boolean;
+}
+
+export interface SubscriptionDeps {
+  readonly id: string;
+  readonly query: LiveQuery;
+  readonly subject: string;
+  readonly hub: ChangeHub;
+  readonly history: (after: bigint) => Promise<History>;
+  readonly snapshot: (batchSize: number, lastRows: number) => AsyncIterable<storagePb.SnapshotBatch>;
+  readonly catchUp: (from: bigint) => AsyncIterable<storagePb.CatchUpBatch>;
+  readonly send: (event: LiveEvent) => Promise<void>;
+  /** Changes buffered while catching up; past this the buffer is dropped and history used. */
+  readonly maxBuffer: number;
+}
+
+export class LiveSubscription {
+  readonly #d: SubscriptionDeps;
+  readonly #options: SubscriptionOptions;
+  #stopListening: (() => void) | undefined;
+  #buffer: busPb.Change[] = [];
+  #overflowed = false;
+  /** The last change delivered (or the snapshot boundary); undefined until known (live only). */
+  #lastSeq: bigint | undefined;
+  /** True once the subscription delivers live changes as they come. */
+  #live = false;
+  #stopped = false;
+  #nextBatch: (() => void) | undefined;
+  /** Events are sent one after another, in order. */
+  #sending: Promise<void> = Promise.resolve();
+  /** Gap repairs run one after another. */
+  #repairs: Promise<void> = Promise.resolve();
+
+  constructor(deps: SubscriptionDeps, options: SubscriptionOptions) {
+    this.#d = deps;
+    this.#options = options;
+  }
+
+  /** Runs steps 1–3; resolves when the subscription is live (or stopped). */
+  async start(): Promise<void> {
+    this.#stopListening = this.#d.hub.listen(this.#d.subject, (change) => this.#onLive(change));
+    await this.#d.hub.flush();
+    const { from, liveOnly } = this.#options;
+    if (liveOnly) {
+      await this.#emit({ type: 'subscription_ack', subscription_id: this.#d.id, total_rows: 0, batch_control: { batch_num: 0, has_more: false, status: 'ready' } });
+    } else if (from !== undefined) {
+      await this.#resume(from);
+    } else {
+      await this.#snapshot(false);
+    }
+    await this.#goLive();
+  }
+
+  /** The client asked for the next snapshot batch (client pacing); ignored otherwise. */
+  nextBatch(): void {
+    this.#nextBatch?.();
+  }
+
+  stop(): void {
+    this.#stopped = true;
+    this.#stopListening?.();
+    this.#nextBatch?.();
+  }
+
+  async #snapshot(reset: boolean): Promise<void> {
+    let batchNum = 0;
+    for await (const batch of this.#d.snapshot(this.#options.batchSize, this.#options.lastRows)) {
+      if (this.#stopped) return;
+      const rows = JSON.parse(batch.rowsJson) as Row[];
+      const status: BatchStatus = !batch.hasMore ? 'ready' : batchNum === 0 ? 'loading' : 'loading_batch';
+      const control: BatchControl = { batch_num: batchNum, has_more: batch.hasMore, status, last_seq_id: batch.lastSeq };
+      if (batchNum === 0) {
+        await this.#emit({ type: 'subscription_ack', subscription_id: this.#d.id, total_rows: Number(batch.totalRows), batch_control: { batch_num: 0, has_more: batch.hasMore, status: batch.hasMore ? 'loading' : 'ready', last_seq_id: batch.boundarySeq }, ...(reset ? { reset: true as const } : {}) });
+      }
+      if (batchNum > 0 && this.#options.clientPaced) await new Promise<void>((resolve) => (this.#nextBatch = resolve));
+      if (this.#stopped) return;
+      await this.#emit({ type: 'initial_data_batch', subscription_id: this.#d.id, rows, batch_control: control });
+      this.#lastSeq = batch.boundarySeq;
+      batchNum++;
+    }
+  }
+
+  async #resume(from: bigint): Promise<void> {
+    const history = await this.#d.history(from);
+    if (history.covered) {
+      await this.#ack(from);
+      this.#lastSeq = from;
+      for (const change of history.changes) await this.#deliver(change);
+      return;
+    }
+    let acked = false;
+    for await (const batch of this.#d.catchUp(from)) {
+      if (this.#stopped) return;
+      if (batch.reset) {
+        await this.#snapshot(true);
+        return;
+      }
+      if (!acked) {
+        await this.#ack(from);
+        acked = true;
+      }
+      await this.#compacted(batch);
+    }
+  }
+
+  #ack(from: bigint): Promise<void> {
+    return this.#emit({ type: 'subscription_ack', subscription_id: this.#d.id, total_rows: 0, batch_control: { batch_num: 0, has_more: false, status: 'ready', last_seq_id: from } });
+  }
+
+  /** A batch of storage's compacted catch-up: upserts as inserts (clients upsert by key), deletes. */
+  async #compacted(batch: storagePb.CatchUpBatch): Promise<void> {
+    const id = this.#d.id;
+    for (const c of JSON.parse(batch.changesJson) as { kind: 'upsert' | 'delete'; row: Row }[]) {
+      await this.#emit(c.kind === 'upsert' ? { type: 'change', subscription_id: id, change_type: 'insert', rows: [c.row] } : { type: 'change', subscription_id: id, change_type: 'delete', old_values: [c.row] });
+    }
+    if (this.#lastSeq === undefined || batch.boundarySeq > this.#lastSeq) this.#lastSeq = batch.boundarySeq;
+  }
+
+  /**
+   * Delivers what was buffered, in order, until the buffer is empty; then the subscription is
+   * live. The buffer must chain from the last `_seq`: a gap (or a dropped, overflowed buffer)
+   * is filled from history first.
+   */
+  async #goLive(): Promise<void> {
+    while (!this.#stopped) {
+      const buffered = this.#buffer.filter((c) => this.#lastSeq === undefined || c.seq > this.#lastSeq);
+      this.#buffer = [];
+      const first = buffered[0];
+      const gap = this.#lastSeq !== undefined && (this.#overflowed || (first !== undefined && first.prevSeq !== this.#lastSeq));
+      this.#overflowed = false;
+      if (gap) await this.#fillFromHistory();
+      for (const change of buffered) {
+        if (this.#stopped) return;
+        if (this.#lastSeq !== undefined && change.seq <= this.#lastSeq) continue;
+        if (this.#lastSeq !== undefined && change.prevSeq !== this.#lastSeq) {
+          // Still not chained: keep the rest for the next round, which repairs again.
+          this.#buffer = [...buffered.slice(buffered.indexOf(change)), ...this.#buffer];
+          this.#overflowed = true;
+          break;
+        }
+        await this.#deliver(change);
+      }
+      if (this.#buffer.length === 0 && !this.#overflowed) {
+        this.#live = true;
+        return;
+      }
+    }
+  }
+
+  /** Everything after the last `_seq` from JetStream, or from storage's compacted view when the stream no longer has it. */
+  async #fillFromHistory(): Promise<void> {
+    const after = this.#lastSeq!;
+    const history = await this.#d.history(after);
+    if (history.covered) {
+      for (const change of history.changes) {
+        if (this.#stopped) return;
+        if (change.seq > this.#lastSeq!) await this.#deliver(change);
+      }
+      return;
+    }
+    for await (const batch of this.#d.catchUp(after)) {
+      if (this.#stopped) return;
+      await this.#compacted(batch);
+    }
+  }
+
+  #onLive(change: busPb.Change): void {
+    if (this.#stopped) return;
+    if (!this.#live) {
+      if (this.#buffer.length >= this.#d.maxBuffer) {
+        this.#buffer = [];
+        this.#overflowed = true;
+      } else {
+        this.#buffer.push(change);
+      }
+      return;
+    }
+    if (this.#lastSeq !== undefined && change.seq <= this.#lastSeq) return;
+    if (this.#lastSeq !== undefined && change.prevSeq !== this.#lastSeq) {
+      // A lost delivery: buffer from here and repair from history, in order.
+      this.#live = false;
+      this.#buffer.push(change);
+      this.#repairs = this.#repairs.then(() => this.#goLive());
+      return;
+    }
+    void this.#deliver(change);
+  }
+
+  #deliver(change: busPb.Change): Promise<void> {
+    this.#lastSeq = change.seq;
+    return this.#deliverRows(change);
+  }
+
+  /** A change's row changes as events, filtered and projected. */
+  #deliverRows(change: busPb.Change): Promise<void> {
+    const sends: Promise<void>[] = [];
+    for (const r of change.rows) {
+      const old = r.oldJson === '' ? undefined : (JSON.parse(r.oldJson) as LiveRow);
+      const next = r.newJson === '' ? undefined : (JSON.parse(r.newJson) as LiveRow);
+      const kind = liveChange(this.#d.query.filter, old, next);
+      if (kind === undefined) continue;
+      const id = this.#d.id;
+      if (kind === 'insert') sends.push(this.#emit({ type: 'change', subscription_id: id, change_type: 'insert', rows: [this.#project(next!)] }));
+      else if (kind === 'update') sends.push(this.#emit({ type: 'change', subscription_id: id, change_type: 'update', rows: [this.#project(next!)], old_values: [this.#project(old!)] }));
+      // A delete carries the _seq of the change that removed the row (a resume cursor never goes back).
+      else sends.push(this.#emit({ type: 'change', subscription_id: id, change_type: 'delete', old_values: [{ ...this.#project(old ?? next!), _seq: String(r.seq) }] }));
+    }
+    return Promise.all(sends).then(() => undefined);
+  }
+
+  #project(image: LiveRow): Row {
+    return Object.fromEntries(this.#d.query.columns.map((c) => [c, image[c] ?? null]));
+  }
+
+  #emit(event: LiveEvent): Promise<void> {
+    const sent = this.#sending.then(() => (this.#stopped ? undefined : this.#d.send(event)));
+    this.#sending = sent.catch(() => {});
+    return sent;
+  }
+}
