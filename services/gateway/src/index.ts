@@ -16,4 +16,4 @@ export type { ChangeListener } from './live/change-hub.js';
 export { readHistory } from './live/history.js';
 export type { History, HistoryOptions } from './live/history.js';
 export { LiveSubscription } from './live/subscription.js';
-export type { BatchControl, LiveEvent, Row, SubscriptionDeps, SubscriptionOptions } from './live/subscription.js';
+export type { BatchControl, LiveEvent, LiveTail, Row, SubscriptionDeps, SubscriptionOptions } from './live/subscription.js';

@@ -16,7 +16,7 @@
 // delete) and projected to the selected columns, the primary key and `_seq`.
 import type { busPb, storagePb } from '@seqline/proto';
 import { liveChange, type LiveCell, type LiveQuery, type LiveRow } from '@seqline/sql';
-import type { ChangeHub } from './change-hub.js';
+import type { ChangeListener } from './change-hub.js';
 import type { History } from './history.js';
 
 export type Row = Record<string, LiveCell>;
@@ -47,11 +47,18 @@ export interface SubscriptionOptions {
   readonly clientPaced: boolean;
 }
 
+/** Where live changes come from (ChangeHub). */
+export interface LiveTail {
+  listen(subject: string, listener: ChangeListener): () => void;
+  /** Resolves once every listen so far is registered with the server. */
+  flush(): Promise<void>;
+}
+
 export interface SubscriptionDeps {
   readonly id: string;
   readonly query: LiveQuery;
   readonly subject: string;
-  readonly hub: ChangeHub;
+  readonly hub: LiveTail;
   readonly history: (after: bigint) => Promise<History>;
   readonly snapshot: (batchSize: number, lastRows: number) => AsyncIterable<storagePb.SnapshotBatch>;
   readonly catchUp: (from: bigint) => AsyncIterable<storagePb.CatchUpBatch>;

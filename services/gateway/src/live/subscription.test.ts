@@ -1,0 +1,147 @@
+// LiveSubscription's paths that the end-to-end test cannot force cheaply, with in-memory
+// sources standing in for the live tail, JetStream history and storage's streams: a resume
+// whose history is gone (compacted catch-up, then reset), a buffer that overflows while the
+// snapshot loads, a gap on the live tail repaired without duplicates, and client pacing.
+import type { busPb, storagePb } from '@seqline/proto';
+import { compileLiveQuery, initSql, type TableDef } from '@seqline/sql';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { ChangeListener } from './change-hub.js';
+import type { History } from './history.js';
+import { LiveSubscription, type LiveEvent, type SubscriptionOptions } from './subscription.js';
+
+const TABLE: TableDef = {
+  namespace: 'app',
+  name: 't',
+  tableType: 'USER',
+  accessLevel: 'PRIVATE',
+  deletedRetentionHours: 168,
+  primaryKey: 'id',
+  columns: [
+    { name: 'id', dataType: 'Int', notNull: true, primaryKey: true },
+    { name: 'v', dataType: 'Text', notNull: false, primaryKey: false },
+  ],
+};
+
+beforeAll(async () => {
+  await initSql();
+});
+
+/** A change inserting row `id` with _seq `seq`, chained to `prev`. */
+const insert = (seq: bigint, prev: bigint, id: number): busPb.Change => ({
+  owner: 'alice', namespace: 'app', table: 't', seq, prevSeq: prev, opId: `op${seq}`, committedAtUs: 0n,
+  rows: [{ kind: 'insert', seq, oldJson: '', newJson: JSON.stringify({ id, v: `v${id}`, _seq: String(seq) }) }],
+});
+
+async function* batches<T>(items: readonly T[]): AsyncGenerator<T> {
+  for (const i of items) yield await Promise.resolve(i);
+}
+
+const snap = (rows: number[], boundary: bigint, hasMore = false, batchNum = 0): storagePb.SnapshotBatch => ({
+  boundarySeq: boundary, totalRows: BigInt(rows.length), batchNum, hasMore, lastSeq: boundary,
+  rowsJson: JSON.stringify(rows.map((id) => ({ id, v: `v${id}`, _seq: String(id) }))),
+});
+
+function harness(options: Partial<SubscriptionOptions>, sources: { history?: (after: bigint) => History; snapshot?: storagePb.SnapshotBatch[]; catchUp?: storagePb.CatchUpBatch[]; maxBuffer?: number; onSnapshotBatch?: () => void }) {
+  let listener: ChangeListener | undefined;
+  const events: LiveEvent[] = [];
+  const historyCalls: bigint[] = [];
+  const query = compileLiveQuery('SELECT id, v FROM app.t', { catalog: { hasNamespace: () => true, table: () => TABLE }, defaultNamespace: 'app', currentUser: 'alice' });
+  const sub = new LiveSubscription(
+    {
+      id: 's',
+      query,
+      subject: 'x',
+      hub: {
+        listen: (_subject, l) => {
+          listener = l;
+          return () => (listener = undefined);
+        },
+        flush: () => Promise.resolve(),
+      },
+      history: (after) => {
+        historyCalls.push(after);
+        return Promise.resolve(sources.history?.(after) ?? { changes: [], covered: true });
+      },
+      snapshot: () => {
+        const all = sources.snapshot ?? [snap([], 0n)];
+        return (async function* () {
+          for (const b of all) {
+            yield await Promise.resolve(b);
+            sources.onSnapshotBatch?.();
+          }
+        })();
+      },
+      catchUp: () => batches(sources.catchUp ?? []),
+      send: (e) => {
+        events.push(e);
+        return Promise.resolve();
+      },
+      maxBuffer: sources.maxBuffer ?? 100,
+    },
+    { batchSize: 10, lastRows: 0, liveOnly: false, clientPaced: false, ...options },
+  );
+  const changeSummary = () => events.flatMap((e) => (e.type === 'change' ? [`${e.change_type} ${String((e.rows ?? e.old_values)![0]!['id'])}`] : []));
+  return { sub, events, historyCalls, push: (c: busPb.Change) => listener?.(c), changeSummary };
+}
+
+describe('LiveSubscription', () => {
+  it('resumes through storage’s compacted catch-up when the stream no longer covers the range, then goes live from its boundary', async () => {
+    const h = harness(
+      { from: 5n },
+      {
+        history: () => ({ changes: [], covered: false }),
+        catchUp: [{ reset: false, boundarySeq: 9n, hasMore: false, lastSeq: 9n, changesJson: JSON.stringify([{ kind: 'delete', row: { id: 1, v: 'v1', _seq: '7' } }, { kind: 'upsert', row: { id: 2, v: 'v2', _seq: '9' } }]) }],
+      },
+    );
+    await h.sub.start();
+    h.push(insert(10n, 9n, 3));
+    expect(h.events[0]).toMatchObject({ type: 'subscription_ack', batch_control: { status: 'ready', last_seq_id: 5n } });
+    await expect.poll(() => h.changeSummary()).toEqual(['delete 1', 'insert 2', 'insert 3']);
+  });
+
+  it('sends a reset ack and a fresh snapshot when even storage lost the deletes after `from`', async () => {
+    const h = harness({ from: 5n }, { history: () => ({ changes: [], covered: false }), catchUp: [{ reset: true, boundarySeq: 12n, hasMore: false, lastSeq: 5n, changesJson: '[]' }], snapshot: [snap([11, 12], 12n)] });
+    await h.sub.start();
+    expect(h.events.map((e) => e.type)).toEqual(['subscription_ack', 'initial_data_batch']);
+    expect(h.events[0]).toMatchObject({ reset: true, total_rows: 2, batch_control: { status: 'ready', last_seq_id: 12n } });
+  });
+
+  it('drops an overflowing buffer while the snapshot loads and fills from history, each change once', async () => {
+    let pushes = 0;
+    const pushAll = (h: ReturnType<typeof harness>): void => {
+      if (pushes++ > 0) return;
+      for (const c of [insert(11n, 10n, 21), insert(12n, 11n, 22), insert(13n, 12n, 23)]) h.push(c);
+    };
+    const history = (after: bigint): History => ({ changes: [insert(11n, 10n, 21), insert(12n, 11n, 22), insert(13n, 12n, 23)].filter((c) => c.seq > after), covered: true });
+    const h: ReturnType<typeof harness> = harness({}, { history, maxBuffer: 2, snapshot: [snap([1], 10n, true), snap([2], 10n, false, 1)], onSnapshotBatch: () => pushAll(h) });
+    await h.sub.start();
+    expect(h.historyCalls).toEqual([10n]);
+    expect(h.changeSummary()).toEqual(['insert 21', 'insert 22', 'insert 23']);
+    h.push(insert(13n, 12n, 23)); // a late duplicate of the live tail
+    h.push(insert(14n, 13n, 24));
+    await expect.poll(() => h.changeSummary()).toEqual(['insert 21', 'insert 22', 'insert 23', 'insert 24']);
+  });
+
+  it('repairs a gap on the live tail from history, in order and without repeating what the tail then delivers', async () => {
+    const history = (after: bigint): History => ({ changes: [insert(21n, 20n, 1), insert(22n, 21n, 2)].filter((c) => c.seq > after), covered: true });
+    const h = harness({}, { history, snapshot: [snap([], 20n)] });
+    await h.sub.start();
+    h.push(insert(22n, 21n, 2)); // 21 was lost
+    h.push(insert(23n, 22n, 3));
+    await expect.poll(() => h.changeSummary()).toEqual(['insert 1', 'insert 2', 'insert 3']);
+    expect(h.historyCalls).toEqual([20n]);
+  });
+
+  it('waits for next_batch between batches when the client paces the snapshot', async () => {
+    const h = harness({ clientPaced: true }, { snapshot: [snap([1], 3n, true), snap([2], 3n, true, 1), snap([3], 3n, false, 2)] });
+    const started = h.sub.start();
+    await expect.poll(() => h.events.length).toBe(2);
+    await new Promise((r) => setImmediate(r));
+    expect(h.events).toHaveLength(2);
+    h.sub.nextBatch();
+    await expect.poll(() => h.events.length).toBe(3);
+    h.sub.nextBatch();
+    await started;
+    expect(h.events.map((e) => ('batch_control' in e ? e.batch_control.status : e.type))).toEqual(['loading', 'loading', 'loading_batch', 'ready']);
+  });
+});
