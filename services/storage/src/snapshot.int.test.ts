@@ -176,3 +176,28 @@ describe('Storage.CatchUp', () => {
     }
   });
 });
+
+describe('Storage.Snapshot of a SHARED table', () => {
+  it('reads the single shared partition for any reader its access level admits, and refuses the others', async () => {
+    await using h = await storageHarness('ss');
+    const storage = await h.start();
+    await h.admin(storage, [
+      'CREATE NAMESPACE app',
+      "CREATE TABLE app.news (id INT PRIMARY KEY, title TEXT) WITH (TYPE='SHARED', ACCESS_LEVEL='PUBLIC')",
+      "CREATE TABLE app.ops (id INT PRIMARY KEY, title TEXT) WITH (TYPE='SHARED', ACCESS_LEVEL='DBA')",
+    ]);
+    const client = new storagePb.StorageClient(`127.0.0.1:${(await storage.ready).port}`, credentials.createInsecure());
+    try {
+      for (let i = 1; i <= 3; i++) await h.publish({ opId: `n${i}`, owner: '_shared', table: 'news', statement: 'INSERT INTO app.news (id, title) VALUES ($1, $2)', params: [i, `news ${i}`] }, 1);
+      await expect.poll(() => h.results.length, { timeout: 10_000 }).toBe(3);
+      expect(h.results.every((r) => r.ok)).toBe(true);
+      const batches = await snapshot(client, 'alice', 'SELECT title FROM app.news');
+      expect(batches.map((b) => [b.boundary, b.total])).toEqual([[h.results[2]!.seq, 3]]);
+      expect(batches[0]!.rows.map((r) => r['title'])).toEqual(['news 1', 'news 2', 'news 3']);
+      const refused = await snapshot(client, 'alice', 'SELECT id FROM app.ops').catch((e: unknown) => e);
+      expect([(refused as ProtocolError).code, (refused as ProtocolError).message]).toEqual(['PERMISSION_DENIED', 'permission denied: table app.ops is DBA']);
+    } finally {
+      client.close();
+    }
+  });
+});
