@@ -7,3 +7,5 @@ export { dataTypeForOid, dateDays, encodeCell, microsToTimestampText, RAW_TEXT_O
 export type { Cell } from './cells.js';
 export { columnFlags, dmlMessage, schemaEntry } from './results.js';
 export type { DdlResult, DmlResult, ErrorBody, QueryResult, SchemaEntry, SchemaFlag, StatementResult, SuccessBody } from './results.js';
+export { RemoteCatalog } from './remote-catalog.js';
+export type { CatalogSnapshot } from './remote-catalog.js';

@@ -1,18 +1,24 @@
-// The catalog as the write service sees it: fetched from storage and kept until a notice on the
-// catalog subject says it moved (storage publishes one after each DDL). A table missing from
-// the cached copy is looked up once more before the write is refused, so a write right after
-// CREATE TABLE on another replica still works.
-import type { storagePb } from '@seqline/proto';
+// The catalog as the write service and the gateway see it: fetched from storage and kept until
+// a notice on the catalog subject says it moved (storage publishes one after each DDL). A
+// table missing from the cached copy is looked up once more before a statement is refused, so
+// one right after CREATE TABLE on another replica still works.
 import type { Catalog, TableDef } from '@seqline/sql';
 
+/** What Storage.GetCatalog answers. */
+export interface CatalogSnapshot {
+  readonly version: bigint;
+  readonly namespaces: readonly string[];
+  readonly tablesJson: string;
+}
+
 export class RemoteCatalog implements Catalog {
-  readonly #fetch: () => Promise<storagePb.CatalogSnapshot>;
+  readonly #fetch: () => Promise<CatalogSnapshot>;
   #namespaces = new Set<string>();
   #tables = new Map<string, TableDef>();
   #version = -1n;
   #loading: Promise<void> | undefined;
 
-  constructor(fetch: () => Promise<storagePb.CatalogSnapshot>) {
+  constructor(fetch: () => Promise<CatalogSnapshot>) {
     this.#fetch = fetch;
   }
 

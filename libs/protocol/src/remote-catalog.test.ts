@@ -1,6 +1,5 @@
-import type { storagePb } from '@seqline/proto';
 import { describe, expect, it } from 'vitest';
-import { RemoteCatalog } from './catalog-client.js';
+import { RemoteCatalog, type CatalogSnapshot } from './remote-catalog.js';
 
 const table = { namespace: 'app', name: 't', tableType: 'USER', accessLevel: 'PRIVATE', deletedRetentionHours: 168, columns: [], primaryKey: 'id' };
 
@@ -8,7 +7,7 @@ describe('RemoteCatalog', () => {
   it('loads on demand, ignores notices that are not newer, and fetches once for concurrent refreshes', async () => {
     let fetches = 0;
     let version = 3n;
-    const catalog = new RemoteCatalog(async (): Promise<storagePb.CatalogSnapshot> => {
+    const catalog = new RemoteCatalog(async (): Promise<CatalogSnapshot> => {
       fetches++;
       return { version, namespaces: ['default', 'app'], tablesJson: JSON.stringify([table]) };
     });
