@@ -8,8 +8,9 @@ import { unaryCall } from '@seqline/protocol';
 import { compileLiveQuery, type TableDef } from '@seqline/sql';
 import { natsConnection } from '@seqline/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { login, ok } from './client.js';
+import { ok } from './client.js';
 import { startStack, type Stack } from './stack.js';
+import { ticketsFixture } from './tickets.js';
 
 let stack: Stack;
 let alice: string;
@@ -17,12 +18,7 @@ let bob: string;
 
 beforeAll(async () => {
   stack = await startStack();
-  const admin = await login(stack.url, stack.admin.user, stack.admin.password);
-  await ok(stack.url, admin, 'CREATE NAMESPACE app');
-  await ok(stack.url, admin, "CREATE TABLE app.tickets (id BIGINT PRIMARY KEY DEFAULT SNOWFLAKE_ID(), title TEXT NOT NULL, status TEXT DEFAULT 'open', priority INT) WITH (TYPE='USER')");
-  await ok(stack.url, admin, "CREATE USER alice WITH PASSWORD 'alice-pass-1' ROLE user");
-  await ok(stack.url, admin, "CREATE USER bob WITH PASSWORD 'bob-pass-12' ROLE user");
-  [alice, bob] = await Promise.all([login(stack.url, 'alice', 'alice-pass-1'), login(stack.url, 'bob', 'bob-pass-12')]);
+  ({ alice, bob } = await ticketsFixture(stack));
 });
 
 afterAll(async () => {

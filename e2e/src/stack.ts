@@ -85,6 +85,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const gateway = await startGateway(
     parseConfig(gatewayConfigSchema, {
       SEQLINE_GATEWAY_PORT: '0',
+      SEQLINE_NATS_URL: env.natsUrl,
+      SEQLINE_BUS_PREFIX: prefix,
       SEQLINE_STORAGE_ADDR: `127.0.0.1:${ports.storage}`,
       SEQLINE_WRITE_ADDR: `127.0.0.1:${ports.write}`,
       SEQLINE_JWT_SECRET: jwtSecret,

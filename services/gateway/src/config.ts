@@ -1,7 +1,7 @@
 // The gateway's configuration, declared once; `--help` and the README print this schema.
 // DESIGN.md §7 fixes the defaults scripts rely on: HTTP on 127.0.0.1:8080, storage gRPC on
 // 50052, write gRPC on 50053, the first DBA named by SEQLINE_ADMIN_USER.
-import { type ConfigField, type ConfigOf, bool, int, LOG_LEVELS, oneOf, optionalStr, parseConfig, port, str } from '@seqline/runtime';
+import { type ConfigField, type ConfigOf, bool, int, LOG_LEVELS, oneOf, optionalStr, parseConfig, port, str, urls } from '@seqline/runtime';
 import { USER_ID_PATTERN } from '@seqline/sql';
 
 const HOST_PORT = /^[^\s:]+:\d{1,5}$|^\[[0-9A-Fa-f:.]+\]:\d{1,5}$/;
@@ -63,6 +63,15 @@ export const gatewayConfigSchema = {
   cookieSecure: bool({ env: 'SEQLINE_COOKIE_SECURE', default: false, description: 'mark the refresh cookie Secure (set it when clients reach the gateway over HTTPS)' }),
   adminUser: str({ env: 'SEQLINE_ADMIN_USER', default: 'admin', pattern: USER_ID_PATTERN, description: 'name of the first DBA created at start-up' }),
   adminPassword: optionalStr({ env: 'SEQLINE_ADMIN_PASSWORD', secret: true, description: 'when set, the first DBA is created at start-up if no DBA exists yet' }),
+  natsUrls: urls({ env: 'SEQLINE_NATS_URL', default: ['nats://127.0.0.1:14222'], protocols: ['nats', 'tls'], description: 'NATS server URL(s), comma-separated (the live tail and change history)' }),
+  busPrefix: str({ env: 'SEQLINE_BUS_PREFIX', default: 'seqline', pattern: /^[A-Za-z0-9_-]+$/, description: 'prefix of NATS subjects and streams' }),
+  wsAuthTimeoutMs: int({ env: 'SEQLINE_WS_AUTH_TIMEOUT_MS', default: 3000, min: 100, max: 60_000, description: 'a WebSocket must authenticate within this time, ms' }),
+  wsIdleMs: int({ env: 'SEQLINE_WS_IDLE_MS', default: 10_000, min: 1000, max: 600_000, description: 'a WebSocket silent this long is closed, ms' }),
+  wsMaxFrameBytes: int({ env: 'SEQLINE_WS_MAX_FRAME_BYTES', default: 1_048_576, min: 1024, max: 64 * 1024 * 1024, description: 'largest client WebSocket frame (closed with 1009 above)' }),
+  wsMaxSubscriptions: int({ env: 'SEQLINE_WS_MAX_SUBSCRIPTIONS', default: 100, min: 1, max: 10_000, description: 'subscriptions per WebSocket connection' }),
+  wsMessageRate: int({ env: 'SEQLINE_WS_MESSAGE_RATE', default: 50, min: 1, max: 100_000, description: 'client messages per second per WebSocket (bursts of twice that)' }),
+  wsMaxBufferedBytes: int({ env: 'SEQLINE_WS_MAX_BUFFERED_BYTES', default: 16 * 1024 * 1024, min: 65_536, description: 'unsent bytes a WebSocket may hold before its subscriptions get SLOW_CONSUMER' }),
+  clockSkewMs: int({ env: 'SEQLINE_CLOCK_SKEW_MS', default: 5000, min: 0, max: 600_000, description: 'history reads start this long before the time in a _seq, ms' }),
   requestTimeoutMs: int({ env: 'SEQLINE_REQUEST_TIMEOUT_MS', default: 30_000, min: 100, max: 600_000, description: 'deadline of each call to storage and write, ms' }),
   logLevel: oneOf({ env: 'SEQLINE_LOG_LEVEL', values: LOG_LEVELS, default: 'info', description: 'log level' }),
 } as const;

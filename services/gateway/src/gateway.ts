@@ -1,5 +1,5 @@
 // The gateway service (DESIGN.md §1): the HTTP API of PROTOCOL.md §2 in front of storage and
-// write. Stateless: any number of replicas serve the same users (tokens are self-contained
+// write, and the WebSocket endpoint of §4 (realtime subscriptions; see ws/endpoint.ts). Stateless: any number of replicas serve the same users (tokens are self-contained
 // HS256 JWTs; rate limits are per replica).
 //
 // Lifecycle: load the SQL parser → connect the backend (gRPC clients, created once) → if
@@ -9,7 +9,11 @@
 // close every connection and the gRPC clients.
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { toProtocolError } from '@seqline/protocol';
+import { credentials } from '@grpc/grpc-js';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { busNames, connectNats } from '@seqline/bus';
+import { storagePb } from '@seqline/proto';
+import { RemoteCatalog, toProtocolError, unaryCall } from '@seqline/protocol';
 import { hashPassword, RunningState, ServiceHost, verifyPassword, type Logger } from '@seqline/runtime';
 import { initSql } from '@seqline/sql';
 import pkg from '../package.json' with { type: 'json' };
@@ -21,9 +25,12 @@ import { healthRoute } from './http/health-route.js';
 import { HttpServer } from './http/server.js';
 import { sqlRoute } from './http/sql-route.js';
 import { JwtCodec } from './jwt.js';
+import { ChangeHub } from './live/change-hub.js';
+import { readHistory } from './live/history.js';
 import { RateLimiter } from './rate-limit.js';
 import type { SqlParser } from './sql/dispatch.js';
 import { pgSqlParser } from './sql/parser.js';
+import { WsEndpoint } from './ws/endpoint.js';
 
 export const GATEWAY_VERSION: string = pkg.version;
 
@@ -49,6 +56,10 @@ export class GatewayService extends ServiceHost<GatewayInfo> {
   readonly #logger: Logger;
   #backend: Backend | undefined;
   #http: HttpServer | undefined;
+  #nc: NatsConnection | undefined;
+  #hub: ChangeHub | undefined;
+  #ws: WsEndpoint | undefined;
+  #catalogClient: storagePb.StorageClient | undefined;
 
   constructor(config: GatewayConfig, deps: GatewayDeps) {
     super(new RunningState('gateway', { backoff: { initialMs: 200, maxMs: 5000 } }));
@@ -70,6 +81,7 @@ export class GatewayService extends ServiceHost<GatewayInfo> {
 
   /** Stops taking requests, lets those in flight finish, then stops. */
   override async drain(): Promise<void> {
+    this.#ws?.close();
     if (this.#http !== undefined) {
       this.#logger.info('draining: answering requests in flight');
       await this.#http.drain();
@@ -94,8 +106,53 @@ export class GatewayService extends ServiceHost<GatewayInfo> {
       monotonic: this.#monotonic,
     });
     this.#http = http;
+    if (this.#deps.backend === undefined) await this.#startRealtime(http);
     this.#logger.info('gateway serving', { url: `http://${config.host}:${http.port}`, storage: config.storageAddr, write: config.writeAddr });
     return { port: http.port };
+  }
+
+  /**
+   * The WebSocket endpoint: a NATS connection for the live tail and the change history, the
+   * catalog from storage (refreshed on catalog notices), and `/v1/ws` on the HTTP server.
+   * Only with the real gRPC backend: an embedded gateway with a backend of its own serves HTTP.
+   */
+  async #startRealtime(http: HttpServer): Promise<void> {
+    const config = this.#config;
+    const nc = await connectNats({ servers: config.natsUrls, name: 'gateway', logger: this.#logger, state: this.state });
+    if (nc === undefined) throw new Error('stopped before NATS was reached');
+    this.#nc = nc;
+    const names = busNames(config.busPrefix);
+    const catalogClient = new storagePb.StorageClient(config.storageAddr, credentials.createInsecure());
+    this.#catalogClient = catalogClient;
+    const catalog = new RemoteCatalog(() => unaryCall(catalogClient.getCatalog.bind(catalogClient), {}, config.requestTimeoutMs));
+    const notices = nc.subscribe(names.catalogSubject);
+    void (async () => {
+      for await (const m of notices) await catalog.refresh(BigInt(m.string() || '0')).catch(() => {});
+    })();
+    await catalog.refresh().catch((err: unknown) => this.#logger.warn('catalog not loaded yet; it is fetched on first use', { err }));
+    const hub = new ChangeHub(nc);
+    this.#hub = hub;
+    const ws = new WsEndpoint({
+      jwt: new JwtCodec(config.jwtSecret, this.#deps.now ?? Date.now),
+      hub,
+      catalog,
+      storageAddr: config.storageAddr,
+      subject: (owner, namespace, table) => names.changes(owner, namespace, table),
+      history: (subject, after) => readHistory(nc, names.changesStream, subject, after, { skewMs: config.clockSkewMs }),
+      logger: this.#logger,
+      limits: {
+        authTimeoutMs: config.wsAuthTimeoutMs,
+        idleMs: config.wsIdleMs,
+        maxFrameBytes: config.wsMaxFrameBytes,
+        maxSubscriptions: config.wsMaxSubscriptions,
+        messageRate: config.wsMessageRate,
+        maxBufferedBytes: config.wsMaxBufferedBytes,
+        defaultBatchSize: 1000,
+      },
+      monotonic: this.#monotonic,
+    });
+    ws.attach(http.nodeServer);
+    this.#ws = ws;
   }
 
   get #monotonic(): () => number {
@@ -154,7 +211,11 @@ export class GatewayService extends ServiceHost<GatewayInfo> {
   }
 
   protected async shutdown(): Promise<void> {
+    this.#ws?.close();
     await this.#http?.destroy();
+    this.#hub?.close();
+    this.#catalogClient?.close();
+    await this.#nc?.drain().catch(() => this.#nc?.close());
     if (this.#deps.backend === undefined) this.#backend?.close();
   }
 }

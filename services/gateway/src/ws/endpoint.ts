@@ -1,0 +1,280 @@
+// The WebSocket endpoint `GET /v1/ws` (PROTOCOL.md §4). Per connection: authentication (a
+// Bearer token on the upgrade, or an `authenticate` message within the auth timeout), a
+// silence timeout (any frame, a WebSocket Ping included, counts as activity), a message rate,
+// a frame size limit, a subscription limit, and the subscriptions themselves, each a
+// LiveSubscription whose events are written in order, one after another, so a slow socket
+// slows only itself; past a limit of unsent bytes its subscriptions end with SLOW_CONSUMER
+// (the client resumes from its last `_seq`). Drain closes every socket with 1001.
+import type { IncomingMessage, Server } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { credentials, Metadata } from '@grpc/grpc-js';
+import { storagePb } from '@seqline/proto';
+import { schemaEntry, columnFlags, type RemoteCatalog } from '@seqline/protocol';
+import type { Logger } from '@seqline/runtime';
+import { checkReadAccess, compileLiveQuery, SHARED_OWNER, SqlError, type Actor, type DataType } from '@seqline/sql';
+import { WebSocketServer, type WebSocket } from 'ws';
+import type { JwtCodec } from '../jwt.js';
+import { RateLimiter } from '../rate-limit.js';
+import type { ChangeHub } from '../live/change-hub.js';
+import type { History } from '../live/history.js';
+import { LiveSubscription, type LiveEvent } from '../live/subscription.js';
+import { encodeServerMessage, FrameError, MessageError, parseClientMessage, type SubscribeRequest } from './messages.js';
+
+export interface WsLimits {
+  readonly authTimeoutMs: number;
+  readonly idleMs: number;
+  readonly maxFrameBytes: number;
+  readonly maxSubscriptions: number;
+  readonly messageRate: number;
+  readonly maxBufferedBytes: number;
+  readonly defaultBatchSize: number;
+}
+
+export interface WsDeps {
+  readonly jwt: JwtCodec;
+  readonly hub: ChangeHub;
+  readonly catalog: RemoteCatalog;
+  readonly storageAddr: string;
+  readonly subject: (owner: string, namespace: string, table: string) => string;
+  readonly history: (subject: string, after: bigint) => Promise<History>;
+  readonly logger: Logger;
+  readonly limits: WsLimits;
+  readonly monotonic: () => number;
+}
+
+/** Close codes (RFC 6455). */
+const CLOSE = { normal: 1000, goingAway: 1001, policy: 1008, tooBig: 1009, error: 1011 } as const;
+
+export class WsEndpoint {
+  readonly #d: WsDeps;
+  readonly #wss: WebSocketServer;
+  readonly #storage: storagePb.StorageClient;
+  readonly #connections = new Set<Connection>();
+
+  constructor(deps: WsDeps) {
+    this.#d = deps;
+    this.#wss = new WebSocketServer({ noServer: true, maxPayload: deps.limits.maxFrameBytes });
+    this.#storage = new storagePb.StorageClient(deps.storageAddr, credentials.createInsecure());
+  }
+
+  /** Serves `/v1/ws` upgrades of `server`; other upgrade paths are refused. */
+  attach(server: Server): void {
+    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      const url = new URL(req.url ?? '/', 'http://localhost');
+      if (url.pathname !== '/v1/ws') {
+        socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
+        return;
+      }
+      this.#wss.handleUpgrade(req, socket, head, (ws) => {
+        const conn = new Connection(ws, req, url.searchParams.get('compress') !== 'false', this.#d, this.#storage, () => this.#connections.delete(conn));
+        this.#connections.add(conn);
+      });
+    });
+  }
+
+  /** Live connections (for tests and metrics). */
+  get connections(): number {
+    return this.#connections.size;
+  }
+
+  /** Closes every socket with 1001 (going away) so clients resume elsewhere. */
+  close(): void {
+    for (const c of this.#connections) c.close(CLOSE.goingAway, 'server shutting down');
+    this.#wss.close();
+    this.#storage.close();
+  }
+}
+
+class Connection {
+  readonly #ws: WebSocket;
+  readonly #d: WsDeps;
+  readonly #storage: storagePb.StorageClient;
+  readonly #onClosed: () => void;
+  readonly #subs = new Map<string, LiveSubscription>();
+  readonly #limiter: RateLimiter;
+  #compress: boolean;
+  #actor: Actor | undefined;
+  #authTimer: NodeJS.Timeout | undefined;
+  #idleTimer: NodeJS.Timeout | undefined;
+  #closed = false;
+
+  constructor(ws: WebSocket, req: IncomingMessage, compress: boolean, deps: WsDeps, storage: storagePb.StorageClient, onClosed: () => void) {
+    this.#ws = ws;
+    this.#d = deps;
+    this.#storage = storage;
+    this.#onClosed = onClosed;
+    this.#compress = compress;
+    this.#limiter = new RateLimiter({ capacity: deps.limits.messageRate * 2, refill: { tokens: deps.limits.messageRate, periodMs: 1000 }, now: deps.monotonic });
+    ws.on('message', (data, isBinary) => this.#onMessage(data as Buffer, isBinary));
+    ws.on('ping', () => this.#touch());
+    ws.on('pong', () => this.#touch());
+    ws.on('close', () => this.#cleanUp());
+    ws.on('error', (err: Error & { code?: string }) => {
+      if (err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') this.close(CLOSE.tooBig, 'frame too large');
+      else this.close(CLOSE.error, 'protocol error');
+    });
+    this.#touch();
+    const header = req.headers.authorization;
+    if (header !== undefined && /^Bearer\s+/i.test(header)) {
+      this.#authenticate(header.replace(/^Bearer\s+/i, ''), undefined);
+    } else {
+      this.#authTimer = setTimeout(() => {
+        if (this.#actor === undefined) {
+          void this.#send({ type: 'auth_error', message: `not authenticated within ${deps.limits.authTimeoutMs} ms` }).finally(() => this.close(CLOSE.policy, 'authentication timeout'));
+        }
+      }, deps.limits.authTimeoutMs);
+    }
+  }
+
+  close(code: number, reason: string): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#ws.close(code, reason);
+    this.#cleanUp();
+  }
+
+  #cleanUp(): void {
+    this.#closed = true;
+    clearTimeout(this.#authTimer);
+    clearTimeout(this.#idleTimer);
+    for (const s of this.#subs.values()) s.stop();
+    this.#subs.clear();
+    this.#onClosed();
+  }
+
+  #touch(): void {
+    clearTimeout(this.#idleTimer);
+    this.#idleTimer = setTimeout(() => this.close(CLOSE.normal, 'idle'), this.#d.limits.idleMs);
+  }
+
+  #onMessage(data: Buffer, isBinary: boolean): void {
+    this.#touch();
+    if (isBinary) return this.close(CLOSE.error, 'client frames must be text');
+    if (!this.#limiter.take('connection').ok) {
+      void this.#send({ type: 'error', subscription_id: 'rate_limit', code: 'RATE_LIMIT_EXCEEDED', message: `more than ${this.#d.limits.messageRate} messages per second` });
+      return;
+    }
+    let message;
+    try {
+      message = parseClientMessage(data.toString('utf8'));
+    } catch (err) {
+      if (err instanceof MessageError) {
+        void this.#send({ type: 'error', subscription_id: err.subscriptionId, code: err.code, message: err.message });
+        return;
+      }
+      return this.close(CLOSE.error, err instanceof FrameError ? err.message.slice(0, 120) : 'invalid frame');
+    }
+    switch (message.type) {
+      case 'ping':
+        return;
+      case 'authenticate':
+        if (message.compression !== undefined) this.#compress = this.#compress && message.compression === 'gzip';
+        return this.#authenticate(message.token, message.compression);
+      case 'subscribe':
+        return this.#subscribe(message.subscription);
+      case 'unsubscribe': {
+        this.#subs.get(message.subscriptionId)?.stop();
+        this.#subs.delete(message.subscriptionId);
+        return;
+      }
+      case 'next_batch':
+        this.#subs.get(message.subscriptionId)?.nextBatch();
+        return;
+    }
+  }
+
+  #authenticate(token: string, compression: 'gzip' | 'none' | undefined): void {
+    const verified = this.#d.jwt.verify(token, 'access');
+    if (!verified.ok) {
+      void this.#send({ type: 'auth_error', message: verified.message }).finally(() => this.close(CLOSE.policy, 'authentication failed'));
+      return;
+    }
+    clearTimeout(this.#authTimer);
+    this.#actor = { userId: verified.claims.sub, role: verified.claims.role };
+    void this.#send({ type: 'auth_success', user: this.#actor.userId, role: this.#actor.role, protocol: { serialization: 'json', compression: (compression ?? (this.#compress ? 'gzip' : 'none')) === 'gzip' && this.#compress ? 'gzip' : 'none' } });
+  }
+
+  #subscribe(req: SubscribeRequest): void {
+    const actor = this.#actor;
+    const fail = (code: string, message: string): void => void this.#send({ type: 'error', subscription_id: req.id, code, message });
+    if (actor === undefined) return fail('AUTH_REQUIRED', 'authenticate before subscribing');
+    if (this.#subs.has(req.id)) return fail('INVALID_SUBSCRIPTION_ID', `subscription ${req.id} already exists on this connection`);
+    if (this.#subs.size >= this.#d.limits.maxSubscriptions) return fail('SUBSCRIPTION_LIMIT_EXCEEDED', `at most ${this.#d.limits.maxSubscriptions} subscriptions per connection`);
+    void this.#start(req, actor).catch((err: unknown) => {
+      this.#subs.get(req.id)?.stop();
+      this.#subs.delete(req.id);
+      if (err instanceof SqlError) {
+        const code = err.code === 'TABLE_NOT_FOUND' ? 'NOT_FOUND' : err.code === 'PERMISSION_DENIED' ? 'UNAUTHORIZED' : err.code === 'UNSUPPORTED' ? 'UNSUPPORTED' : 'INVALID_SQL';
+        return fail(code, err.message);
+      }
+      const code = (err as { code?: unknown }).code;
+      if (typeof code === 'string' && /^[A-Z_]+$/.test(code) && code !== 'INTERNAL_ERROR') return fail(code === 'TABLE_NOT_FOUND' ? 'NOT_FOUND' : code, (err as Error).message);
+      this.#d.logger.error('subscription failed', { subscription: req.id, err });
+      return fail('SUBSCRIPTION_FAILED', 'the subscription could not be served; subscribe again to resume');
+    });
+  }
+
+  async #start(req: SubscribeRequest, actor: Actor): Promise<void> {
+    const catalog = this.#d.catalog;
+    const namespace = 'default';
+    const compile = () => compileLiveQuery(req.sql, { catalog, defaultNamespace: namespace, currentUser: actor.userId, params: req.params });
+    let query;
+    try {
+      query = compile();
+    } catch (err) {
+      if (!(err instanceof SqlError && err.code === 'TABLE_NOT_FOUND')) throw err;
+      await catalog.refresh();
+      query = compile();
+    }
+    checkReadAccess(query.table, actor);
+    const owner = query.table.tableType === 'SHARED' ? SHARED_OWNER : actor.userId;
+    const subject = this.#d.subject(owner, query.table.namespace, query.table.name);
+    const caller = { userId: actor.userId, role: actor.role };
+    const paramsJson = JSON.stringify(req.params);
+    const types = new Map<string, DataType>([...query.table.columns.map((c) => [c.name, c.dataType] as const), ['_seq', 'BigInt']]);
+    const schema = query.columns.map((name, i) => {
+      const def = query.table.columns.find((c) => c.name === name);
+      return def === undefined ? schemaEntry(name, types.get(name)!, i) : schemaEntry(name, def.dataType, i, columnFlags(def));
+    });
+    const sub = new LiveSubscription(
+      {
+        id: req.id,
+        query,
+        subject,
+        hub: this.#d.hub,
+        history: (after) => this.#d.history(subject, after),
+        snapshot: (batchSize, lastRows) => this.#storage.snapshot({ caller, sql: req.sql, paramsJson, namespace, batchSize, lastRows }, new Metadata()),
+        catchUp: (from) => this.#storage.catchUp({ caller, sql: req.sql, paramsJson, namespace, fromSeq: from, batchSize: 0 }, new Metadata()),
+        send: (event) => this.#sendEvent(req.id, event.type === 'subscription_ack' ? { ...event, schema } : event),
+        maxBuffer: 10_000,
+      },
+      {
+        batchSize: req.batchSize ?? this.#d.limits.defaultBatchSize,
+        lastRows: req.lastRows ?? 0,
+        ...(req.from === undefined ? {} : { from: req.from }),
+        liveOnly: req.liveOnly,
+        clientPaced: req.clientPaced,
+      },
+    );
+    this.#subs.set(req.id, sub);
+    await sub.start();
+  }
+
+  /** A subscription's event, unless the socket holds too much unsent data (then SLOW_CONSUMER). */
+  async #sendEvent(id: string, event: LiveEvent | (LiveEvent & { schema: unknown })): Promise<void> {
+    if (this.#ws.bufferedAmount > this.#d.limits.maxBufferedBytes) {
+      this.#subs.get(id)?.stop();
+      this.#subs.delete(id);
+      await this.#send({ type: 'error', subscription_id: id, code: 'SLOW_CONSUMER', message: 'the connection fell too far behind; subscribe again with from = the last _seq received' });
+      return;
+    }
+    await this.#send(event);
+  }
+
+  /** Writes one message; resolves once it is handed to the socket. */
+  #send(message: object): Promise<void> {
+    if (this.#closed || this.#ws.readyState !== this.#ws.OPEN) return Promise.resolve();
+    const { data, binary } = encodeServerMessage(message, this.#compress);
+    return new Promise((resolve) => this.#ws.send(data, { binary }, () => resolve()));
+  }
+}
