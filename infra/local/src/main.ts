@@ -107,7 +107,7 @@ try {
   services.push(gateway);
   const url = `http://127.0.0.1:${config.gatewayPort}`;
   await waitForHttpHealth(`${url}/health`, gateway);
-  line('gateway', `${url} (HTTP)`, 'healthy');
+  line('gateway', `${url} (HTTP; WebSocket ws://127.0.0.1:${config.gatewayPort}/v1/ws)`, 'healthy');
 
   console.log(`\nSeqline ready at ${url}`);
   console.log(`  user: ${config.adminUser}   password: ${adminPassword}${config.adminPassword === undefined ? ` (generated, kept in ${join(dataDir, 'secrets.json')})` : ''}`);

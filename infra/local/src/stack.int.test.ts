@@ -7,6 +7,7 @@ import { join, resolve } from 'node:path';
 import { createSequencerClient } from '@seqline/sequencer';
 import { freePort } from '@seqline/testkit';
 import postgres from 'postgres';
+import WebSocket from 'ws';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 
 const root = resolve(import.meta.dirname, '../../..');
@@ -88,6 +89,14 @@ describe('npm start (infra/local)', () => {
     const login = await fetch(`http://127.0.0.1:${ports.gateway}/v1/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: user, password }) });
     expect(login.status).toBe(200);
     const { access_token: token } = (await login.json()) as { access_token: string };
+    // The gateway process serves realtime subscriptions too.
+    const ws = new WebSocket(`ws://127.0.0.1:${ports.gateway}/v1/ws?compress=false`, { headers: { authorization: `Bearer ${token}` } });
+    const greeting = await new Promise<string>((resolve, reject) => {
+      ws.once('message', (data: Buffer) => resolve(data.toString()));
+      ws.once('error', reject);
+    });
+    ws.close();
+    expect(JSON.parse(greeting)).toEqual({ type: 'auth_success', user: 'admin', role: 'dba', protocol: { serialization: 'json', compression: 'none' } });
     const created = await fetch(`http://127.0.0.1:${ports.gateway}/v1/api/sql`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
