@@ -5,7 +5,7 @@ import { parseJsonLossless } from '@seqline/seq';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { ok } from './client.js';
+import { login, ok } from './client.js';
 import { startStack, type Stack } from './stack.js';
 import { ticketsFixture } from './tickets.js';
 
@@ -31,8 +31,13 @@ interface Client {
   send(m: unknown): void;
 }
 
-async function connect(query = '', headers: Record<string, string> = {}): Promise<Client> {
+/** Opens a socket; unless `quiet`, it sends a WebSocket Ping every 400 ms (the idle limit here is 1.5 s). */
+async function connect(query = '', headers: Record<string, string> = {}, quiet = false): Promise<Client> {
   const ws = new WebSocket(`${stack.url.replace('http', 'ws')}/v1/ws${query}`, { headers });
+  if (!quiet) {
+    const timer = setInterval(() => ws.readyState === WebSocket.OPEN && ws.ping(), 400);
+    ws.on('close', () => clearInterval(timer));
+  }
   const messages: Msg[] = [];
   ws.on('message', (data: Buffer, binary: boolean) => messages.push(parseJsonLossless((binary ? gunzipSync(data) : data).toString('utf8')) as Msg));
   const closed = new Promise<{ code: number; reason: string }>((resolve) => ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() })));
@@ -59,7 +64,7 @@ describe('GET /v1/ws', () => {
     bad.send({ type: 'authenticate', method: 'jwt', token: 'not-a-jwt' });
     expect((await bad.closed).code).toBe(1008);
     expect(bad.messages.map((m) => m['type'])).toEqual(['auth_error']);
-    const silent = await connect();
+    const silent = await connect('', {}, true);
     expect((await silent.closed).code).toBe(1008);
   });
 
@@ -67,7 +72,7 @@ describe('GET /v1/ws', () => {
     const c = await connect('', { authorization: `Bearer ${alice}` });
     c.ws.send('not json');
     expect(await c.closed).toEqual({ code: 1011, reason: 'the frame is not valid JSON' });
-    const idle = await connect('', { authorization: `Bearer ${alice}` });
+    const idle = await connect('', { authorization: `Bearer ${alice}` }, true);
     expect((await idle.closed).code).toBe(1000);
   });
 
@@ -104,5 +109,52 @@ describe('GET /v1/ws', () => {
       ['update', 'A4'],
     ]);
     again.ws.close();
+  });
+
+  it('paces the snapshot by next_batch when asked, delivers a write made while it loads once after ready, and a service account’s EXECUTE AS write', async () => {
+    const admin = await login(stack.url, stack.admin.user, stack.admin.password);
+    await ok(stack.url, admin, "CREATE USER svc WITH PASSWORD 'svc-pass-123' ROLE service");
+    const svc = await login(stack.url, 'svc', 'svc-pass-123');
+    const c = await connect('?compress=false', { authorization: `Bearer ${alice}` });
+    c.send({ type: 'subscribe', subscription: { id: 'paced', sql: 'SELECT id, title FROM app.tickets', options: { batch_size: 2, flow: 'client' } } });
+    const batches = () => c.messages.filter((m) => m['type'] === 'initial_data_batch');
+    await expect.poll(() => batches().length).toBe(1);
+    await ok(stack.url, alice, "INSERT INTO app.tickets (title) VALUES ('during load')");
+    expect(batches()).toHaveLength(1); // nothing more until the client asks
+    const total = (c.messages.find((m) => m['type'] === 'subscription_ack')!['total_rows'] as number);
+    for (let n = 1; n < Math.ceil(total / 2); n++) {
+      c.send({ type: 'next_batch', subscription_id: 'paced' });
+      await expect.poll(() => batches().length).toBe(n + 1);
+    }
+    expect((batches().at(-1)!['batch_control'] as { status: string }).status).toBe('ready');
+    expect(batches().flatMap((b) => b['rows'] as Msg[]).some((r) => r['title'] === 'during load')).toBe(false);
+    await ok(stack.url, svc, "EXECUTE AS USER 'alice' (INSERT INTO app.tickets (title) VALUES ('from svc'))");
+    const changes = () => c.messages.filter((m) => m['type'] === 'change').map((m) => ((m['rows'] ?? m['old_values']) as Msg[])[0]!['title']);
+    await expect.poll(() => changes()).toEqual(['during load', 'from svc']);
+    c.ws.close();
+  });
+
+  it('delivers exactly the changes matching IN, IS NULL, BETWEEN and LIKE filters', async () => {
+    const admin = await login(stack.url, stack.admin.user, stack.admin.password);
+    await ok(stack.url, admin, "CREATE TABLE app.tasks (id INT PRIMARY KEY, title TEXT, tag TEXT, n INT) WITH (TYPE='USER')");
+    const c = await connect('?compress=false', { authorization: `Bearer ${alice}` });
+    const filters: Record<string, string> = {
+      in: "tag IN ('a', 'b')",
+      isnull: 'tag IS NULL',
+      between: 'n BETWEEN 10 AND 20',
+      like: "title LIKE 'x%'",
+    };
+    for (const [id, where] of Object.entries(filters)) c.send({ type: 'subscribe', subscription: { id, sql: `SELECT id FROM app.tasks WHERE ${where}` } });
+    await expect.poll(() => c.messages.filter((m) => m['type'] === 'subscription_ack').length).toBe(4);
+    await ok(stack.url, alice, "INSERT INTO app.tasks (id, title, tag, n) VALUES (1, 'x1', 'a', 5), (2, 'y2', NULL, 15), (3, 'x3', 'c', 25), (4, 'z4', 'b', 10)");
+    await ok(stack.url, alice, "UPDATE app.tasks SET tag = 'c', n = 30 WHERE id = 4");
+    const seen = (id: string) => c.messages.filter((m) => m['type'] === 'change' && m['subscription_id'] === id).map((m) => `${String(m['change_type'])} ${String(((m['rows'] ?? m['old_values']) as Msg[])[0]!['id'])}`);
+    await expect.poll(() => [seen('in'), seen('isnull'), seen('between'), seen('like')]).toEqual([
+      ['insert 1', 'insert 4', 'delete 4'],
+      ['insert 2'],
+      ['insert 2', 'insert 4', 'delete 4'],
+      ['insert 1', 'insert 3'],
+    ]);
+    c.ws.close();
   });
 });
