@@ -3,6 +3,8 @@
 // connection rules (bad frames, idle, compression off).
 import { parseJsonLossless } from '@seqline/seq';
 import { gunzipSync } from 'node:zlib';
+import { gatewayConfigSchema, startGateway } from '@seqline/gateway';
+import { createLogger, parseConfig } from '@seqline/runtime';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { login, ok } from './client.js';
@@ -14,7 +16,7 @@ let alice: string;
 let bob: string;
 
 beforeAll(async () => {
-  stack = await startStack({ env: { SEQLINE_WS_IDLE_MS: '1500', SEQLINE_WS_AUTH_TIMEOUT_MS: '1000' } });
+  stack = await startStack({ env: { SEQLINE_WS_IDLE_MS: '1500', SEQLINE_WS_AUTH_TIMEOUT_MS: '1000', SEQLINE_WS_MAX_FRAME_BYTES: '32768', SEQLINE_WS_MAX_SUBSCRIPTIONS: '4', SEQLINE_WS_MESSAGE_RATE: '10' } });
   ({ alice, bob } = await ticketsFixture(stack));
 });
 
@@ -156,5 +158,52 @@ describe('GET /v1/ws', () => {
       ['insert 1', 'insert 3'],
     ]);
     c.ws.close();
+  });
+
+  it('enforces its limits: frame size (1009), subscriptions per connection, message rate', async () => {
+    const big = await connect('?compress=false', { authorization: `Bearer ${alice}` });
+    big.ws.send(JSON.stringify({ type: 'ping', pad: 'x'.repeat(64 * 1024) }));
+    expect((await big.closed).code).toBe(1009);
+
+    const many = await connect('?compress=false', { authorization: `Bearer ${alice}` });
+    for (let i = 0; i < 5; i++) many.send({ type: 'subscribe', subscription: { id: `s${i}`, sql: 'SELECT id FROM app.tickets' } });
+    // The refusal is immediate; the acks follow their snapshots, so compare without order.
+    await expect.poll(() => many.messages.filter((m) => m['type'] !== 'auth_success').map((m) => `${String(m['type'])} ${String(m['subscription_id'])} ${typeof m['code'] === 'string' ? m['code'] : ''}`).sort()).toEqual([
+      'error s4 SUBSCRIPTION_LIMIT_EXCEEDED',
+      'subscription_ack s0 ',
+      'subscription_ack s1 ',
+      'subscription_ack s2 ',
+      'subscription_ack s3 ',
+    ]);
+    for (let i = 0; i < 30; i++) many.send({ type: 'ping' });
+    await expect.poll(() => many.messages.filter((m) => m['code'] === 'RATE_LIMIT_EXCEEDED').length).toBeGreaterThan(0);
+    expect(many.messages.find((m) => m['code'] === 'RATE_LIMIT_EXCEEDED')).toEqual({ type: 'error', subscription_id: 'rate_limit', code: 'RATE_LIMIT_EXCEEDED', message: 'more than 10 messages per second' });
+    many.ws.close();
+  });
+
+  it('closes its sockets with 1001 when a gateway drains, and the client resumes on another gateway with nothing missed', async () => {
+    const second = await startGateway(
+      parseConfig(gatewayConfigSchema, { ...stack.env, SEQLINE_GATEWAY_PORT: '0', SEQLINE_WRITE_ADDR: `127.0.0.1:${stack.env['SEQLINE_WRITE_PORT']}`, SEQLINE_JWT_SECRET: stack.jwtSecret, SEQLINE_LOG_LEVEL: 'error' }),
+      { logger: createLogger({ service: 'gateway-2', level: 'error' }) },
+    );
+    const { port } = await second.ready;
+    const c = new WebSocket(`ws://127.0.0.1:${port}/v1/ws?compress=false`, { headers: { authorization: `Bearer ${alice}` } });
+    const messages: Msg[] = [];
+    c.on('message', (data: Buffer) => messages.push(parseJsonLossless(data.toString()) as Msg));
+    const closed = new Promise<number>((resolve) => c.on('close', (code) => resolve(code)));
+    await new Promise((resolve) => c.once('open', resolve));
+    c.send(JSON.stringify({ type: 'subscribe', subscription: { id: 't', sql: 'SELECT id, title FROM app.tickets' } }));
+    await expect.poll(() => messages.some((m) => m['type'] === 'subscription_ack')).toBe(true);
+    await ok(stack.url, alice, "INSERT INTO app.tickets (title) VALUES ('before drain')");
+    await expect.poll(() => messages.filter((m) => m['type'] === 'change').length).toBe(1);
+    const last = String(((messages.find((m) => m['type'] === 'change')!['rows'] as Msg[])[0]!)['_seq']);
+    const drained = second.drain();
+    expect(await closed).toBe(1001);
+    await drained;
+    await ok(stack.url, alice, "INSERT INTO app.tickets (title) VALUES ('while away')");
+    const again = await connect('?compress=false', { authorization: `Bearer ${alice}` });
+    again.send({ type: 'subscribe', subscription: { id: 't', sql: 'SELECT id, title FROM app.tickets', options: { from: last } } });
+    await expect.poll(() => again.messages.filter((m) => m['type'] === 'change').map((m) => (m['rows'] as Msg[])[0]!['title'])).toEqual(['while away']);
+    again.ws.close();
   });
 });
