@@ -9,6 +9,8 @@ export interface StreamLimits {
   readonly opsMaxAgeMs: number;
   /** How long changes stay for resume; older resumes use storage's compacted catch-up. */
   readonly changesMaxAgeMs: number;
+  /** Changes kept per subject at most (-1 = no limit); older resumes use the compacted catch-up. */
+  readonly changesMaxPerSubject: number;
   /** A publish repeated with the same Nats-Msg-Id within this window is dropped. */
   readonly duplicateWindowMs: number;
   readonly replicas: number;
@@ -17,6 +19,7 @@ export interface StreamLimits {
 export const DEFAULT_STREAM_LIMITS: StreamLimits = {
   opsMaxAgeMs: 7 * 24 * 3600_000,
   changesMaxAgeMs: 7 * 24 * 3600_000,
+  changesMaxPerSubject: -1,
   duplicateWindowMs: 10 * 60_000,
   replicas: 1,
 };
@@ -27,7 +30,7 @@ export async function ensureStreams(nc: NatsConnection, names: BusNames, limits:
   const jsm = await jetstreamManager(nc);
   const configs: (Partial<StreamConfig> & { name: string; max_age: number })[] = [
     { name: names.opsStream, subjects: [names.opsWildcard()], max_age: nanos(limits.opsMaxAgeMs) },
-    { name: names.changesStream, subjects: [names.changesWildcard()], max_age: nanos(limits.changesMaxAgeMs), allow_direct: true },
+    { name: names.changesStream, subjects: [names.changesWildcard()], max_age: nanos(limits.changesMaxAgeMs), max_msgs_per_subject: limits.changesMaxPerSubject, allow_direct: true },
   ];
   for (const c of configs) {
     const config = {

@@ -9,7 +9,7 @@
 // flight, stop gRPC, release the shard locks, close NATS and PostgreSQL.
 import { hostname } from 'node:os';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { busNames, connectNats, ensureStreams, type BusNames } from '@seqline/bus';
+import { busNames, connectNats, DEFAULT_STREAM_LIMITS, ensureStreams, type BusNames } from '@seqline/bus';
 import { storagePb } from '@seqline/proto';
 import { RunningState, ServiceHost, startGrpcServer, type GrpcServer, type Logger } from '@seqline/runtime';
 import { createSequencerClient, type SequencerClient } from '@seqline/sequencer';
@@ -63,7 +63,7 @@ export class StorageService extends ServiceHost<{ port: number }> {
     if (nc === undefined) throw new Error('stopped before NATS was reached');
     this.#nc = nc;
     const names = busNames(config.busPrefix);
-    await ensureStreams(nc, names);
+    await ensureStreams(nc, names, { ...DEFAULT_STREAM_LIMITS, changesMaxAgeMs: config.changesMaxAgeMs, changesMaxPerSubject: config.changesMaxPerSubject });
     this.#watchCatalog(nc, names, catalog);
     this.#sequencer = createSequencerClient(config.sequencerAddr);
     const ids = new IdPool(this.#sequencer, config.idBlock);

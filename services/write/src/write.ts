@@ -6,7 +6,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { credentials } from '@grpc/grpc-js';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { busNames, connectNats, ensureStreams, JsPublisher, shardOf, type BusNames } from '@seqline/bus';
+import { busNames, connectNats, DEFAULT_STREAM_LIMITS, ensureStreams, JsPublisher, shardOf, type BusNames } from '@seqline/bus';
 import { busPb, storagePb, writePb } from '@seqline/proto';
 import { isErrorCode, ProtocolError, RemoteCatalog, toProtocolError, unaryCall, type DmlResult } from '@seqline/protocol';
 import { RunningState, ServiceHost, startGrpcServer, type GrpcServer, type Logger } from '@seqline/runtime';
@@ -47,7 +47,7 @@ export class WriteService extends ServiceHost<{ port: number }> {
     const nc = await connectNats({ servers: this.#config.natsUrls, name: `write ${this.#instance}`, logger: this.#logger, state: this.state });
     if (nc === undefined) throw new Error('stopped before NATS was reached');
     this.#nc = nc;
-    await ensureStreams(nc, this.#names);
+    await ensureStreams(nc, this.#names, { ...DEFAULT_STREAM_LIMITS, changesMaxAgeMs: this.#config.changesMaxAgeMs, changesMaxPerSubject: this.#config.changesMaxPerSubject });
     this.#publisher = new JsPublisher(nc, { timeoutMs: Math.min(this.#config.resultTimeoutMs, 5000) });
     this.#inbox = new ResultInbox(nc, this.#names.results(this.#instance));
     const storage = new storagePb.StorageClient(this.#config.storageAddr, credentials.createInsecure());
