@@ -39,11 +39,13 @@ export interface Stack extends AsyncDisposable {
   /** Child processes by name (when started with `processes`). */
   readonly children: Map<string, ChildService>;
   /** Starts (again) a service as a child process, resolving once it serves. */
-  spawn(name: 'storage' | 'write'): Promise<ChildService>;
+  spawn(name: 'storage' | 'write' | 'gateway'): Promise<ChildService>;
 }
 
 export interface ChildService {
   readonly process: ChildProcess;
+  /** The HTTP base URL of a spawned gateway. */
+  readonly url?: string;
   readonly exited: Promise<number | null>;
   kill(signal?: NodeJS.Signals): Promise<void>;
 }
@@ -73,10 +75,12 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     SEQLINE_LOG_LEVEL: logLevel,
     ...options.env,
   };
-  const spawnChild = async (name: 'storage' | 'write'): Promise<ChildService> => {
-    const child = await spawnService(name, common);
+  const spawnChild = async (name: 'storage' | 'write' | 'gateway'): Promise<ChildService> => {
+    const gatewayPort = name === 'gateway' ? await freePort() : undefined;
+    const env = gatewayPort === undefined ? common : { ...common, SEQLINE_GATEWAY_PORT: String(gatewayPort), SEQLINE_WRITE_ADDR: `127.0.0.1:${ports.write}`, SEQLINE_JWT_SECRET: jwtSecret };
+    const child = await spawnService(name, env);
     children.set(name, child);
-    return child;
+    return gatewayPort === undefined ? child : { ...child, url: `http://127.0.0.1:${gatewayPort}` };
   };
   if (options.processes?.includes('storage')) await spawnChild('storage');
   else services.push(await startStorage(parseConfig(storageConfigSchema, common), { logger: logger('storage') }));
@@ -124,7 +128,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
 }
 
 /** Runs services/<name>/src/main.ts as a child process; resolves once it logs that it serves. */
-async function spawnService(name: 'storage' | 'write', env: Readonly<Record<string, string>>): Promise<ChildService> {
+async function spawnService(name: 'storage' | 'write' | 'gateway', env: Readonly<Record<string, string>>): Promise<ChildService> {
   const child = spawn(process.execPath, ['--import', 'tsx', resolve(root, `services/${name}/src/main.ts`)], {
     env: { ...process.env, ...env, SEQLINE_LOG_LEVEL: 'info' },
     stdio: ['ignore', 'ignore', 'pipe'],
