@@ -1,4 +1,5 @@
-// Creates (or updates) the two streams at start-up; every service that publishes calls it, so
+// Creates (or updates) the streams at start-up: each service makes sure of the streams it
+// publishes to (write: the ops log; storage: both, and it alone configures the change log), so
 // the order services start in does not matter.
 import { jetstreamManager, RetentionPolicy, StorageType, type StreamConfig } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
@@ -26,13 +27,15 @@ export const DEFAULT_STREAM_LIMITS: StreamLimits = {
 
 const nanos = (ms: number): number => ms * 1_000_000;
 
-export async function ensureStreams(nc: NatsConnection, names: BusNames, limits: StreamLimits = DEFAULT_STREAM_LIMITS): Promise<void> {
+export type StreamKind = 'ops' | 'changes';
+
+export async function ensureStreams(nc: NatsConnection, names: BusNames, limits: StreamLimits = DEFAULT_STREAM_LIMITS, streams: readonly StreamKind[] = ['ops', 'changes']): Promise<void> {
   const jsm = await jetstreamManager(nc);
-  const configs: (Partial<StreamConfig> & { name: string; max_age: number })[] = [
-    { name: names.opsStream, subjects: [names.opsWildcard()], max_age: nanos(limits.opsMaxAgeMs) },
-    { name: names.changesStream, subjects: [names.changesWildcard()], max_age: nanos(limits.changesMaxAgeMs), max_msgs_per_subject: limits.changesMaxPerSubject, allow_direct: true },
-  ];
-  for (const c of configs) {
+  const all: Record<StreamKind, Partial<StreamConfig> & { name: string; max_age: number }> = {
+    ops: { name: names.opsStream, subjects: [names.opsWildcard()], max_age: nanos(limits.opsMaxAgeMs) },
+    changes: { name: names.changesStream, subjects: [names.changesWildcard()], max_age: nanos(limits.changesMaxAgeMs), max_msgs_per_subject: limits.changesMaxPerSubject, allow_direct: true },
+  };
+  for (const c of streams.map((k) => all[k])) {
     const config = {
       ...c,
       retention: RetentionPolicy.Limits,

@@ -25,8 +25,8 @@ export const storageConfigSchema = {
   purgeIntervalMs: int({ env: 'SEQLINE_PURGE_INTERVAL_MS', default: 60_000, min: 1000, description: 'how often tombstones past their retention and old op results are purged' }),
   opResultRetentionHours: int({ env: 'SEQLINE_OP_RESULT_RETENTION_HOURS', default: 24, min: 1, description: 'how long op results are kept for idempotent retries' }),
   instanceId: optionalStr({ env: 'SEQLINE_INSTANCE_ID', description: 'name of this process in logs and shard ownership (default host:pid)' }),
-  changesMaxAgeMs: int({ env: 'SEQLINE_CHANGES_MAX_AGE_MS', default: 604_800_000, min: 60_000, description: 'how long the change log keeps changes for resumes (older resumes use storage\'s compacted catch-up); the same in storage and write' }),
-  changesMaxPerSubject: int({ env: 'SEQLINE_CHANGES_MAX_PER_SUBJECT', default: -1, min: -1, description: 'changes the log keeps per partition at most (-1 = no limit); the same in storage and write' }),
+  changesMaxAgeMs: int({ env: 'SEQLINE_CHANGES_MAX_AGE_MS', default: 604_800_000, min: 60_000, description: 'how long the change log keeps changes for resumes (older resumes use storage\'s compacted catch-up)' }),
+  changesMaxPerSubject: int({ env: 'SEQLINE_CHANGES_MAX_PER_SUBJECT', default: -1, min: -1, description: 'changes the log keeps per partition at most (-1 = no limit)' }),
   logLevel: oneOf({ env: 'SEQLINE_LOG_LEVEL', values: LOG_LEVELS, default: 'info', description: 'log level' }),
 } as const;
 

@@ -10,8 +10,6 @@ export const writeConfigSchema = {
   shards: int({ env: 'SEQLINE_SHARDS', default: 16, min: 1, max: 4096, description: 'number of op-log shards (the same in every service; never change it on live data)' }),
   resultTimeoutMs: int({ env: 'SEQLINE_WRITE_TIMEOUT_MS', default: 10_000, min: 100, description: 'how long a write waits for its op to be applied' }),
   instanceId: optionalStr({ env: 'SEQLINE_INSTANCE_ID', description: 'name of this process in subjects and logs (default host-pid)' }),
-  changesMaxAgeMs: int({ env: 'SEQLINE_CHANGES_MAX_AGE_MS', default: 604_800_000, min: 60_000, description: 'how long the change log keeps changes for resumes (older resumes use storage\'s compacted catch-up); the same in storage and write' }),
-  changesMaxPerSubject: int({ env: 'SEQLINE_CHANGES_MAX_PER_SUBJECT', default: -1, min: -1, description: 'changes the log keeps per partition at most (-1 = no limit); the same in storage and write' }),
   logLevel: oneOf({ env: 'SEQLINE_LOG_LEVEL', values: LOG_LEVELS, default: 'info', description: 'log level' }),
 } as const;
 

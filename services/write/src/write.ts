@@ -47,7 +47,7 @@ export class WriteService extends ServiceHost<{ port: number }> {
     const nc = await connectNats({ servers: this.#config.natsUrls, name: `write ${this.#instance}`, logger: this.#logger, state: this.state });
     if (nc === undefined) throw new Error('stopped before NATS was reached');
     this.#nc = nc;
-    await ensureStreams(nc, this.#names, { ...DEFAULT_STREAM_LIMITS, changesMaxAgeMs: this.#config.changesMaxAgeMs, changesMaxPerSubject: this.#config.changesMaxPerSubject });
+    await ensureStreams(nc, this.#names, DEFAULT_STREAM_LIMITS, ['ops']);
     this.#publisher = new JsPublisher(nc, { timeoutMs: Math.min(this.#config.resultTimeoutMs, 5000) });
     this.#inbox = new ResultInbox(nc, this.#names.results(this.#instance));
     const storage = new storagePb.StorageClient(this.#config.storageAddr, credentials.createInsecure());
