@@ -5,7 +5,7 @@
 // chain to it (its prev_seq at or below `_seq`), else older history was dropped by the
 // stream's limits (or published later than the skew margin allows) and the caller falls back
 // to storage's compacted catch-up.
-import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { busPb } from '@seqline/proto';
 import { seqIdTimestampMs, type SeqId } from '@seqline/seq';
@@ -24,8 +24,21 @@ export interface HistoryOptions {
   readonly batch?: number;
 }
 
+/** One manager per connection: creating one asks the server for account info each time. */
+const managers = new WeakMap<NatsConnection, Promise<JetStreamManager>>();
+
+function managerFor(nc: NatsConnection): Promise<JetStreamManager> {
+  let jsm = managers.get(nc);
+  if (jsm === undefined) {
+    jsm = jetstreamManager(nc);
+    jsm.catch(() => managers.delete(nc));
+    managers.set(nc, jsm);
+  }
+  return jsm;
+}
+
 export async function readHistory(nc: NatsConnection, stream: string, subject: string, after: bigint, options: HistoryOptions): Promise<History> {
-  const jsm = await jetstreamManager(nc);
+  const jsm = await managerFor(nc);
   const last = await jsm.streams.getMessage(stream, { last_by_subj: subject }).catch(() => null);
   if (last === null) return { changes: [], covered: false }; // never written, or all of it dropped
   if (busPb.Change.decode(last.data).seq <= after) return { changes: [], covered: true };
