@@ -34,6 +34,13 @@ export class RemoteCatalog implements Catalog {
     return this.#version >= 0n;
   }
 
+  /** Refreshes on each notice (its text is the new catalog version), for as long as they come. */
+  follow(notices: AsyncIterable<{ string(): string }>): void {
+    void (async () => {
+      for await (const m of notices) await this.refresh(BigInt(m.string() || '0')).catch(() => {});
+    })();
+  }
+
   /** Reloads (single-flight) when `version` is newer than ours, or always when omitted. */
   refresh(version?: bigint): Promise<void> {
     if (version !== undefined && version <= this.#version) return Promise.resolve();

@@ -53,10 +53,7 @@ export class WriteService extends ServiceHost<{ port: number }> {
     const storage = new storagePb.StorageClient(this.#config.storageAddr, credentials.createInsecure());
     this.#storage = storage;
     this.#catalog = new RemoteCatalog(() => unaryCall(storage.getCatalog.bind(storage), {}, 5000));
-    const notices = nc.subscribe(this.#names.catalogSubject);
-    void (async () => {
-      for await (const m of notices) await this.#catalog?.refresh(BigInt(m.string() || '0')).catch(() => {});
-    })();
+    this.#catalog.follow(nc.subscribe(this.#names.catalogSubject));
     this.#grpc = await startGrpcServer({
       host: this.#config.host,
       port: this.#config.port,
