@@ -59,7 +59,7 @@ export class GatewayService extends ServiceHost<GatewayInfo> {
   #nc: NatsConnection | undefined;
   #hub: ChangeHub | undefined;
   #ws: WsEndpoint | undefined;
-  #catalogClient: storagePb.StorageClient | undefined;
+  #storageClient: storagePb.StorageClient | undefined;
 
   constructor(config: GatewayConfig, deps: GatewayDeps) {
     super(new RunningState('gateway', { backoff: { initialMs: 200, maxMs: 5000 } }));
@@ -122,13 +122,11 @@ export class GatewayService extends ServiceHost<GatewayInfo> {
     if (nc === undefined) throw new Error('stopped before NATS was reached');
     this.#nc = nc;
     const names = busNames(config.busPrefix);
-    const catalogClient = new storagePb.StorageClient(config.storageAddr, credentials.createInsecure());
-    this.#catalogClient = catalogClient;
-    const catalog = new RemoteCatalog(() => unaryCall(catalogClient.getCatalog.bind(catalogClient), {}, config.requestTimeoutMs));
-    const notices = nc.subscribe(names.catalogSubject);
-    void (async () => {
-      for await (const m of notices) await catalog.refresh(BigInt(m.string() || '0')).catch(() => {});
-    })();
+    // One storage client for the catalog and every subscription's Snapshot and CatchUp streams.
+    const storage = new storagePb.StorageClient(config.storageAddr, credentials.createInsecure());
+    this.#storageClient = storage;
+    const catalog = new RemoteCatalog(() => unaryCall(storage.getCatalog.bind(storage), {}, config.requestTimeoutMs));
+    catalog.follow(nc.subscribe(names.catalogSubject));
     await catalog.refresh().catch((err: unknown) => this.#logger.warn('catalog not loaded yet; it is fetched on first use', { err }));
     const hub = new ChangeHub(nc);
     this.#hub = hub;
@@ -136,7 +134,7 @@ export class GatewayService extends ServiceHost<GatewayInfo> {
       jwt: new JwtCodec(config.jwtSecret, this.#deps.now ?? Date.now),
       hub,
       catalog,
-      storageAddr: config.storageAddr,
+      storage,
       subject: (owner, namespace, table) => names.changes(owner, namespace, table),
       history: (subject, after) => readHistory(nc, names.changesStream, subject, after, { skewMs: config.clockSkewMs }),
       logger: this.#logger,
@@ -214,7 +212,7 @@ export class GatewayService extends ServiceHost<GatewayInfo> {
     this.#ws?.close();
     await this.#http?.destroy();
     this.#hub?.close();
-    this.#catalogClient?.close();
+    this.#storageClient?.close();
     await this.#nc?.drain().catch(() => this.#nc?.close());
     if (this.#deps.backend === undefined) this.#backend?.close();
   }

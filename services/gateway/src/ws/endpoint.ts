@@ -7,11 +7,11 @@
 // (the client resumes from its last `_seq`). Drain closes every socket with 1001.
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { credentials, Metadata } from '@grpc/grpc-js';
-import { storagePb } from '@seqline/proto';
+import { Metadata } from '@grpc/grpc-js';
+import type { storagePb } from '@seqline/proto';
 import { schemaEntry, columnFlags, type RemoteCatalog } from '@seqline/protocol';
 import type { Logger } from '@seqline/runtime';
-import { checkReadAccess, compileLiveQuery, SHARED_OWNER, SqlError, type Actor, type DataType } from '@seqline/sql';
+import { checkReadAccess, compileLiveQuery, SHARED_OWNER, SqlError, type Actor } from '@seqline/sql';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { JwtCodec } from '../jwt.js';
 import { RateLimiter } from '../rate-limit.js';
@@ -34,7 +34,8 @@ export interface WsDeps {
   readonly jwt: JwtCodec;
   readonly hub: ChangeHub;
   readonly catalog: RemoteCatalog;
-  readonly storageAddr: string;
+  /** Storage's client (Snapshot and CatchUp streams); the caller closes it. */
+  readonly storage: storagePb.StorageClient;
   readonly subject: (owner: string, namespace: string, table: string) => string;
   readonly history: (subject: string, after: bigint) => Promise<History>;
   readonly logger: Logger;
@@ -48,13 +49,11 @@ const CLOSE = { normal: 1000, goingAway: 1001, policy: 1008, tooBig: 1009, error
 export class WsEndpoint {
   readonly #d: WsDeps;
   readonly #wss: WebSocketServer;
-  readonly #storage: storagePb.StorageClient;
   readonly #connections = new Set<Connection>();
 
   constructor(deps: WsDeps) {
     this.#d = deps;
     this.#wss = new WebSocketServer({ noServer: true, maxPayload: deps.limits.maxFrameBytes });
-    this.#storage = new storagePb.StorageClient(deps.storageAddr, credentials.createInsecure());
   }
 
   /** Serves `/v1/ws` upgrades of `server`; other upgrade paths are refused. */
@@ -66,7 +65,7 @@ export class WsEndpoint {
         return;
       }
       this.#wss.handleUpgrade(req, socket, head, (ws) => {
-        const conn = new Connection(ws, req, url.searchParams.get('compress') !== 'false', this.#d, this.#storage, () => this.#connections.delete(conn));
+        const conn = new Connection(ws, req, url.searchParams.get('compress') !== 'false', this.#d, () => this.#connections.delete(conn));
         this.#connections.add(conn);
       });
     });
@@ -81,14 +80,12 @@ export class WsEndpoint {
   close(): void {
     for (const c of this.#connections) c.close(CLOSE.goingAway, 'server shutting down');
     this.#wss.close();
-    this.#storage.close();
   }
 }
 
 class Connection {
   readonly #ws: WebSocket;
   readonly #d: WsDeps;
-  readonly #storage: storagePb.StorageClient;
   readonly #onClosed: () => void;
   readonly #subs = new Map<string, LiveSubscription>();
   readonly #limiter: RateLimiter;
@@ -98,10 +95,9 @@ class Connection {
   #idleTimer: NodeJS.Timeout | undefined;
   #closed = false;
 
-  constructor(ws: WebSocket, req: IncomingMessage, compress: boolean, deps: WsDeps, storage: storagePb.StorageClient, onClosed: () => void) {
+  constructor(ws: WebSocket, req: IncomingMessage, compress: boolean, deps: WsDeps, onClosed: () => void) {
     this.#ws = ws;
     this.#d = deps;
-    this.#storage = storage;
     this.#onClosed = onClosed;
     this.#compress = compress;
     this.#limiter = new RateLimiter({ capacity: deps.limits.messageRate * 2, refill: { tokens: deps.limits.messageRate, periodMs: 1000 }, now: deps.monotonic });
@@ -116,7 +112,7 @@ class Connection {
     this.#touch();
     const header = req.headers.authorization;
     if (header !== undefined && /^Bearer\s+/i.test(header)) {
-      this.#authenticate(header.replace(/^Bearer\s+/i, ''), undefined);
+      this.#authenticate(header.replace(/^Bearer\s+/i, ''));
     } else {
       this.#authTimer = setTimeout(() => {
         if (this.#actor === undefined) {
@@ -169,7 +165,7 @@ class Connection {
         return;
       case 'authenticate':
         if (message.compression !== undefined) this.#compress = this.#compress && message.compression === 'gzip';
-        return this.#authenticate(message.token, message.compression);
+        return this.#authenticate(message.token);
       case 'subscribe':
         return this.#subscribe(message.subscription);
       case 'unsubscribe': {
@@ -183,7 +179,7 @@ class Connection {
     }
   }
 
-  #authenticate(token: string, compression: 'gzip' | 'none' | undefined): void {
+  #authenticate(token: string): void {
     const verified = this.#d.jwt.verify(token, 'access');
     if (!verified.ok) {
       void this.#send({ type: 'auth_error', message: verified.message }).finally(() => this.close(CLOSE.policy, 'authentication failed'));
@@ -191,7 +187,7 @@ class Connection {
     }
     clearTimeout(this.#authTimer);
     this.#actor = { userId: verified.claims.sub, role: verified.claims.role };
-    void this.#send({ type: 'auth_success', user: this.#actor.userId, role: this.#actor.role, protocol: { serialization: 'json', compression: (compression ?? (this.#compress ? 'gzip' : 'none')) === 'gzip' && this.#compress ? 'gzip' : 'none' } });
+    void this.#send({ type: 'auth_success', user: this.#actor.userId, role: this.#actor.role, protocol: { serialization: 'json', compression: this.#compress ? 'gzip' : 'none' } });
   }
 
   #subscribe(req: SubscribeRequest): void {
@@ -231,10 +227,9 @@ class Connection {
     const subject = this.#d.subject(owner, query.table.namespace, query.table.name);
     const caller = { userId: actor.userId, role: actor.role };
     const paramsJson = JSON.stringify(req.params);
-    const types = new Map<string, DataType>([...query.table.columns.map((c) => [c.name, c.dataType] as const), ['_seq', 'BigInt']]);
     const schema = query.columns.map((name, i) => {
       const def = query.table.columns.find((c) => c.name === name);
-      return def === undefined ? schemaEntry(name, types.get(name)!, i) : schemaEntry(name, def.dataType, i, columnFlags(def));
+      return def === undefined ? schemaEntry(name, 'BigInt', i) : schemaEntry(name, def.dataType, i, columnFlags(def)); // only _seq is not a table column
     });
     const sub = new LiveSubscription(
       {
@@ -243,8 +238,8 @@ class Connection {
         subject,
         hub: this.#d.hub,
         history: (after) => this.#d.history(subject, after),
-        snapshot: (batchSize, lastRows) => this.#storage.snapshot({ caller, sql: req.sql, paramsJson, namespace, batchSize, lastRows }, new Metadata()),
-        catchUp: (from) => this.#storage.catchUp({ caller, sql: req.sql, paramsJson, namespace, fromSeq: from, batchSize: 0 }, new Metadata()),
+        snapshot: (batchSize, lastRows) => this.#d.storage.snapshot({ caller, sql: req.sql, paramsJson, namespace, batchSize, lastRows }, new Metadata()),
+        catchUp: (from) => this.#d.storage.catchUp({ caller, sql: req.sql, paramsJson, namespace, fromSeq: from, batchSize: 0 }, new Metadata()),
         send: (event) => this.#sendEvent(req.id, event.type === 'subscription_ack' ? { ...event, schema } : event),
         maxBuffer: 10_000,
       },
