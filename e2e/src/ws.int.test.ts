@@ -181,6 +181,55 @@ describe('GET /v1/ws', () => {
     many.ws.close();
   });
 
+  it('answers bad input exactly as PROTOCOL.md says, and keeps serving the other clients meanwhile', async () => {
+    const watcher = await connect('?compress=false', { authorization: `Bearer ${alice}` });
+    watcher.send({ type: 'subscribe', subscription: { id: 'w', sql: 'SELECT id, title FROM app.tickets' } });
+    await expect.poll(() => watcher.messages.some((m) => m['type'] === 'subscription_ack')).toBe(true);
+
+    const closesWith = async (frame: string | Buffer): Promise<{ code: number; reason: string }> => {
+      const c = await connect('?compress=false', { authorization: `Bearer ${alice}` });
+      c.ws.send(frame, { binary: typeof frame !== 'string' });
+      return c.closed;
+    };
+    expect(await closesWith('{"type":')).toEqual({ code: 1011, reason: 'the frame is not valid JSON' });
+    expect(await closesWith('{"type":"dance"}')).toEqual({ code: 1011, reason: 'unknown message type "dance"' });
+    expect(await closesWith('{"subscription":{}}')).toEqual({ code: 1011, reason: 'a message needs a "type"' });
+    expect(await closesWith('[1,2]')).toEqual({ code: 1011, reason: 'a message must be a JSON object' });
+    expect(await closesWith(Buffer.from('{"type":"ping"}'))).toEqual({ code: 1011, reason: 'client frames must be text' });
+
+    const c = await connect('?compress=false', { authorization: `Bearer ${alice}` });
+    const answers = [
+      [{ type: 'subscribe' }, 'protocol', 'INVALID_SUBSCRIPTION_ID'],
+      [{ type: 'subscribe', subscription: { sql: 'SELECT id FROM app.tickets' } }, 'protocol', 'INVALID_SUBSCRIPTION_ID'],
+      [{ type: 'subscribe', subscription: { id: 'nosql' } }, 'nosql', 'INVALID_SQL'],
+      [{ type: 'subscribe', subscription: { id: 'opts', sql: 'SELECT id FROM app.tickets', options: { batch_size: 0 } } }, 'opts', 'INVALID_SQL'],
+      [{ type: 'next_batch', subscription_id: 'nobody' }, 'nobody', 'INVALID_SUBSCRIPTION_ID'],
+      [{ type: 'subscribe', subscription: { id: 'syntax', sql: 'SELEKT id FROM app.tickets' } }, 'syntax', 'INVALID_SQL'],
+      [{ type: 'subscribe', subscription: { id: 'agg', sql: 'SELECT count(*) FROM app.tickets' } }, 'agg', 'UNSUPPORTED'],
+      [{ type: 'subscribe', subscription: { id: 'order', sql: 'SELECT id FROM app.tickets ORDER BY id' } }, 'order', 'UNSUPPORTED'],
+      [{ type: 'subscribe', subscription: { id: 'missing', sql: 'SELECT id FROM app.nothing' } }, 'missing', 'NOT_FOUND'],
+      [{ type: 'subscribe', subscription: { id: 'nocol', sql: 'SELECT shoe_size FROM app.tickets' } }, 'nocol', 'INVALID_SQL'],
+    ] as const;
+    for (const [frame, id, code] of answers) {
+      const before = c.messages.length;
+      c.send(frame);
+      await expect.poll(() => c.messages.length).toBe(before + 1);
+      expect(c.messages[before]).toMatchObject({ type: 'error', subscription_id: id, code });
+      expect(typeof c.messages[before]!['message']).toBe('string');
+    }
+    expect(c.messages.map((m) => m['message']).slice(-4, -1)).toEqual([
+      'the function count() in the select list is not supported in a live subscription',
+      'ORDER BY (rows arrive in _seq order) is not supported in a live subscription',
+      'table app.nothing does not exist',
+    ]);
+    expect(c.ws.readyState).toBe(WebSocket.OPEN);
+    c.ws.close();
+
+    await ok(stack.url, alice, "INSERT INTO app.tickets (title) VALUES ('still served')");
+    await expect.poll(() => watcher.messages.filter((m) => m['type'] === 'change').map((m) => (m['rows'] as Msg[])[0]!['title'])).toEqual(['still served']);
+    watcher.ws.close();
+  });
+
   it('closes its sockets with 1001 when a gateway drains, and the client resumes on another gateway with nothing missed', async () => {
     const second = await startGateway(
       parseConfig(gatewayConfigSchema, { ...stack.env, SEQLINE_GATEWAY_PORT: '0', SEQLINE_WRITE_ADDR: `127.0.0.1:${stack.env['SEQLINE_WRITE_PORT']}`, SEQLINE_JWT_SECRET: stack.jwtSecret, SEQLINE_LOG_LEVEL: 'error' }),

@@ -745,7 +745,7 @@ function liveProjection(targets: readonly unknown[] | undefined, table: TableDef
     if (res === undefined) throw unsupported('this select list');
     if (typeof res['name'] === 'string') throw unsupported(`a column alias (${res['name']})`);
     const ref = bodyOf(res['val'], 'ColumnRef');
-    if (ref === undefined) throw unsupported(`an expression in the select list (${describeNode(nodeParts(res['val'])?.type ?? '', nodeParts(res['val'])?.body ?? {})}); select columns`);
+    if (ref === undefined) throw unsupported(`${describeNode(nodeParts(res['val'])?.type ?? '', nodeParts(res['val'])?.body ?? {})} in the select list`);
     const fields = (ref['fields'] as unknown[] | undefined) ?? [];
     const qualifier = fields.slice(0, -1).map((f) => bodyOf(f, 'String')?.['sval']).join('.');
     if (qualifier !== '' && !qualifiers.has(qualifier)) throw invalid(`${qualifier} is not the subscription's table`);

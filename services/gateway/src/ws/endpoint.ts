@@ -173,9 +173,15 @@ class Connection {
         this.#subs.delete(message.subscriptionId);
         return;
       }
-      case 'next_batch':
-        this.#subs.get(message.subscriptionId)?.nextBatch();
+      case 'next_batch': {
+        const sub = this.#subs.get(message.subscriptionId);
+        if (sub === undefined) {
+          void this.#send({ type: 'error', subscription_id: message.subscriptionId, code: 'INVALID_SUBSCRIPTION_ID', message: `no subscription ${message.subscriptionId} on this connection` });
+          return;
+        }
+        sub.nextBatch();
         return;
+      }
     }
   }
 
