@@ -8,25 +8,30 @@
 // port. drain: health turns 503, no new connections, requests in flight finish; then stop:
 // close every connection and the gRPC clients.
 import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { credentials } from '@grpc/grpc-js';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { busNames, connectNats } from '@seqline/bus';
 import { storagePb } from '@seqline/proto';
-import { RemoteCatalog, toProtocolError, unaryCall } from '@seqline/protocol';
+import { ProtocolError, RemoteCatalog, toProtocolError, unaryCall } from '@seqline/protocol';
 import { hashPassword, RunningState, ServiceHost, verifyPassword, type Logger } from '@seqline/runtime';
+import { stringifyJsonLossless } from '@seqline/seq';
 import { initSql } from '@seqline/sql';
 import pkg from '../package.json' with { type: 'json' };
-import type { Backend } from './backend.js';
+import type { Backend, Caller } from './backend.js';
 import type { GatewayConfig } from './config.js';
 import { createGrpcBackend } from './grpc-backend.js';
 import { authRoutes } from './http/auth-routes.js';
 import { healthRoute } from './http/health-route.js';
+import type { JsonScalar } from './http/shapes.js';
 import { HttpServer } from './http/server.js';
 import { sqlRoute } from './http/sql-route.js';
 import { JwtCodec } from './jwt.js';
 import { ChangeHub } from './live/change-hub.js';
+import { LiveDirectory } from './live/directory.js';
 import { readHistory } from './live/history.js';
+import { checkSystemLiveAccess, querySystemLive } from './live/system-live.js';
 import { RateLimiter } from './rate-limit.js';
 import type { SqlParser } from './sql/dispatch.js';
 import { pgSqlParser } from './sql/parser.js';
@@ -59,6 +64,7 @@ export class GatewayService extends ServiceHost<GatewayInfo> {
   #nc: NatsConnection | undefined;
   #hub: ChangeHub | undefined;
   #ws: WsEndpoint | undefined;
+  #directory: LiveDirectory | undefined;
   #storageClient: storagePb.StorageClient | undefined;
 
   constructor(config: GatewayConfig, deps: GatewayDeps) {
@@ -151,6 +157,18 @@ export class GatewayService extends ServiceHost<GatewayInfo> {
     });
     ws.attach(http.nodeServer);
     this.#ws = ws;
+    const node = `${hostname().replace(/[^A-Za-z0-9_-]/g, '_')}-${process.pid}-${randomBytes(3).toString('hex')}`;
+    this.#directory = await LiveDirectory.start(nc, { prefix: config.busPrefix, node, ttlMs: config.liveDirectoryTtlMs, timeoutMs: config.liveListTimeoutMs, list: () => ws.liveEntries(node), logger: this.#logger });
+  }
+
+  /** A SELECT of system.live: every gateway's subscriptions, gathered now. */
+  async #systemLive(caller: Caller, sql: string, params: readonly JsonScalar[]): Promise<string> {
+    const directory = this.#directory;
+    if (directory === undefined) throw new ProtocolError('UNAVAILABLE', 'realtime is not started yet');
+    checkSystemLiveAccess(caller);
+    const { entries, missing } = await directory.gather();
+    const note = missing.length === 0 ? undefined : `incomplete: gateway(s) ${missing.join(', ')} did not answer within ${this.#config.liveListTimeoutMs} ms`;
+    return stringifyJsonLossless(querySystemLive(sql, params, caller, entries, note));
   }
 
   get #monotonic(): () => number {
@@ -183,6 +201,7 @@ export class GatewayService extends ServiceHost<GatewayInfo> {
       maxSqlBytes: config.maxSqlBytes,
       logger: this.#logger,
       monotonic: this.#monotonic,
+      ...(this.#deps.backend === undefined ? { systemLive: (caller: Caller, text: string, params: readonly JsonScalar[]) => this.#systemLive(caller, text, params) } : {}),
     });
     return { ...auth, sql, health: healthRoute(GATEWAY_VERSION, isDraining) };
   }
@@ -210,6 +229,8 @@ export class GatewayService extends ServiceHost<GatewayInfo> {
 
   protected async shutdown(): Promise<void> {
     this.#ws?.close();
+    await this.#directory?.stop();
+    this.#directory = undefined;
     await this.#http?.destroy();
     this.#hub?.close();
     this.#storageClient?.close();

@@ -7,6 +7,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { FakeBackend } from '../fake-backend.js';
 import { JwtCodec } from '../jwt.js';
 import { RateLimiter } from '../rate-limit.js';
+import type { SystemLive } from '../sql/dispatch.js';
 import { pgSqlParser } from '../sql/parser.js';
 import type { BodyResult } from './body.js';
 import type { RequestContext } from './context.js';
@@ -20,7 +21,7 @@ beforeAll(async () => {
   await initSql();
 });
 
-function setup(options: { rate?: number; maxSqlBytes?: number } = {}) {
+function setup(options: { rate?: number; maxSqlBytes?: number; systemLive?: SystemLive } = {}) {
   const backend = new FakeBackend();
   const clock = { now: NOW, mono: 1000 };
   const logger = memoryLogger();
@@ -34,6 +35,7 @@ function setup(options: { rate?: number; maxSqlBytes?: number } = {}) {
     maxSqlBytes: options.maxSqlBytes ?? 4096,
     logger,
     monotonic: () => clock.mono,
+    ...(options.systemLive === undefined ? {} : { systemLive: options.systemLive }),
   });
   const access = jwt.sign({ sub: 'alice', role: 'user' }, 'access', 3600).token;
   const send = (body: unknown, headers: Record<string, string> = { authorization: `Bearer ${access}` }, bodyResult?: BodyResult): Promise<Reply> => {
@@ -130,6 +132,22 @@ describe('POST /v1/api/sql: dispatch', () => {
       '{"status":"success","took":1.235,"results":[{"schema":[{"name":"id","data_type":"BigInt","index":0,"flags":["pk","nn","uq"]}],"rows":[["331234567890123456"]],"row_count":1,"as_user":"alice"}]}',
     );
     expect(backend.calls).toEqual([{ method: 'query', call: { caller: ALICE, sql: 'SELECT id FROM app.t WHERE id = $1', paramsJson: '["331234567890123456789"]', namespace: 'app', asUser: '' } }]);
+  });
+
+  it('answers a SELECT of system.live itself, in order with the other statements; without realtime the table does not exist', async () => {
+    const asked: unknown[] = [];
+    const { send, backend } = setup({
+      systemLive: async (caller, sql, params) => {
+        asked.push({ caller, sql, params });
+        return '{"schema":[],"rows":[],"row_count":0,"as_user":"alice"}';
+      },
+    });
+    backend.onQuery = async () => '{"schema":[],"rows":[],"row_count":0,"as_user":"alice"}';
+    const reply = await send({ sql: 'SELECT 1 FROM app.t; SELECT live_id FROM system.live WHERE user_id = CURRENT_USER()' });
+    expect(reply.status).toBe(200);
+    expect(asked).toEqual([{ caller: ALICE, sql: 'SELECT live_id FROM system.live WHERE user_id = CURRENT_USER', params: [] }]); // the parser's normalized text
+    expect(backend.calls.map((c) => c.method)).toEqual(['query']);
+    expect(errorOf(await setup().send({ sql: 'SELECT * FROM system.live' }))).toEqual({ status: 400, code: 'TABLE_NOT_FOUND', message: 'table system.live does not exist on a gateway without realtime subscriptions' });
   });
 
   it('keeps integer parameters beyond 2^53 exact in params_json', async () => {

@@ -8,7 +8,7 @@ import type { Logger } from '@seqline/runtime';
 import type { Backend, Caller } from '../backend.js';
 import type { JwtCodec } from '../jwt.js';
 import type { RateLimiter } from '../rate-limit.js';
-import { runBatch, successBody, type SqlParser } from '../sql/dispatch.js';
+import { runBatch, successBody, type SqlParser, type SystemLive } from '../sql/dispatch.js';
 import { header, type Handler } from './context.js';
 import { bearerToken } from './credentials.js';
 import { retryAfter, sqlErrorReply, tookMs, type Reply, type WireError } from './reply.js';
@@ -24,6 +24,7 @@ export interface SqlRouteDeps {
   readonly logger: Logger;
   /** Monotonic ms, for `took`. */
   readonly monotonic: () => number;
+  readonly systemLive?: SystemLive;
 }
 
 /** Visible ASCII, at most 255 characters (it becomes part of an op id). */

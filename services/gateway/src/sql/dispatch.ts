@@ -3,6 +3,7 @@
 //
 //   read  (SELECT, EXECUTE AS … (SELECT))  → Storage.Query   (the inner SELECT, as_user = target)
 //   write, ddl, user                        → Write.Execute  (the statement's own text)
+//   SELECT … FROM system.live               → every gateway's subscriptions (live/system-live.ts)
 //
 // The first failing statement ends the batch and its error is the answer; statements before
 // it stay applied (KalamDB's behaviour; each statement is its own transaction). A batch may
@@ -15,6 +16,7 @@ import { ProtocolError, toProtocolError } from '@seqline/protocol';
 import { stringifyJsonLossless } from '@seqline/seq';
 import { DEFAULT_NAMESPACE, type Statement, type StatementClass } from '@seqline/sql';
 import type { Backend, Caller } from '../backend.js';
+import { readsSystemLive } from '../live/system-live.js';
 import type { JsonScalar } from '../http/shapes.js';
 import { splitSqlText } from './split.js';
 
@@ -36,9 +38,19 @@ export type BatchOutcome =
   /** `index` is the failing statement's (undefined when the batch failed as a whole). */
   | { readonly ok: false; readonly error: ProtocolError; readonly index: number | undefined };
 
-type Step = { readonly path: 'query'; readonly sql: string; readonly asUser: string } | { readonly path: 'execute'; readonly sql: string };
+type Step = { readonly path: 'query'; readonly sql: string; readonly asUser: string } | { readonly path: 'execute' | 'system_live'; readonly sql: string };
 
-export async function runBatch(deps: { readonly backend: Backend; readonly parser: SqlParser }, caller: Caller, req: BatchRequest): Promise<BatchOutcome> {
+/** Answers a SELECT of system.live as a PROTOCOL.md result object (JSON text). */
+export type SystemLive = (caller: Caller, sql: string, params: readonly JsonScalar[]) => Promise<string>;
+
+export interface DispatchDeps {
+  readonly backend: Backend;
+  readonly parser: SqlParser;
+  /** Absent on a gateway without realtime (an embedded one): system.live does not exist there. */
+  readonly systemLive?: SystemLive;
+}
+
+export async function runBatch(deps: DispatchDeps, caller: Caller, req: BatchRequest): Promise<BatchOutcome> {
   const planned = plan(deps.parser, req);
   if (!planned.ok) return planned;
   const { steps } = planned;
@@ -50,7 +62,9 @@ export async function runBatch(deps: { readonly backend: Backend; readonly parse
       const json =
         step.path === 'query'
           ? await deps.backend.query({ caller, sql: step.sql, paramsJson, namespace, asUser: step.asUser })
-          : await deps.backend.execute({ caller, sql: step.sql, paramsJson, namespace, idempotencyKey: idempotencyKeyFor(req.idempotencyKey, i, steps.length) });
+          : step.path === 'system_live'
+            ? await systemLive(deps, caller, step.sql, req.params)
+            : await deps.backend.execute({ caller, sql: step.sql, paramsJson, namespace, idempotencyKey: idempotencyKeyFor(req.idempotencyKey, i, steps.length) });
       results.push(checkResult(json));
     } catch (err) {
       return { ok: false, error: toProtocolError(err), index: i };
@@ -79,7 +93,13 @@ export function plan(parser: SqlParser, req: Pick<BatchRequest, 'sql' | 'params'
   return { ok: true, steps: statements.map((stmt, i) => stepFor(parser, stmt, texts[i]!)) };
 }
 
+function systemLive(deps: DispatchDeps, caller: Caller, sql: string, params: readonly JsonScalar[]): Promise<string> {
+  if (deps.systemLive === undefined) throw new ProtocolError('TABLE_NOT_FOUND', 'table system.live does not exist on a gateway without realtime subscriptions');
+  return deps.systemLive(caller, sql, params);
+}
+
 function stepFor(parser: SqlParser, stmt: Statement, sourceText: string): Step {
+  if (stmt.kind === 'select' && readsSystemLive(stmt)) return { path: 'system_live', sql: stmt.text };
   if (parser.classify(stmt) === 'read') {
     if (stmt.kind === 'select') return { path: 'query', sql: stmt.text, asUser: '' };
     if (stmt.kind === 'execute_as' && stmt.inner.kind === 'select') return { path: 'query', sql: stmt.inner.text, asUser: stmt.user };

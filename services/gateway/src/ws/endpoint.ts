@@ -18,6 +18,7 @@ import { RateLimiter } from '../rate-limit.js';
 import type { ChangeHub } from '../live/change-hub.js';
 import type { History } from '../live/history.js';
 import { LiveSubscription, type LiveEvent } from '../live/subscription.js';
+import type { LiveEntry } from '../live/system-live.js';
 import { encodeServerMessage, FrameError, MessageError, parseClientMessage, type SubscribeRequest } from './messages.js';
 
 export interface WsLimits {
@@ -50,6 +51,7 @@ export class WsEndpoint {
   readonly #d: WsDeps;
   readonly #wss: WebSocketServer;
   readonly #connections = new Set<Connection>();
+  #nextConnection = 0;
 
   constructor(deps: WsDeps) {
     this.#d = deps;
@@ -65,7 +67,7 @@ export class WsEndpoint {
         return;
       }
       this.#wss.handleUpgrade(req, socket, head, (ws) => {
-        const conn = new Connection(ws, req, url.searchParams.get('compress') !== 'false', this.#d, () => this.#connections.delete(conn));
+        const conn = new Connection(String(++this.#nextConnection), ws, req, url.searchParams.get('compress') !== 'false', this.#d, () => this.#connections.delete(conn));
         this.#connections.add(conn);
       });
     });
@@ -76,6 +78,11 @@ export class WsEndpoint {
     return this.#connections.size;
   }
 
+  /** Every subscription of every socket, as `system.live` shows them. */
+  liveEntries(node: string): LiveEntry[] {
+    return [...this.#connections].flatMap((c) => c.liveEntries(node));
+  }
+
   /** Closes every socket with 1001 (going away) so clients resume elsewhere. */
   close(): void {
     for (const c of this.#connections) c.close(CLOSE.goingAway, 'server shutting down');
@@ -83,11 +90,18 @@ export class WsEndpoint {
   }
 }
 
+/** A subscription of a connection, and what `system.live` shows of it. */
+interface Served {
+  readonly live: LiveSubscription;
+  readonly info: { -readonly [K in keyof Omit<LiveEntry, 'node' | 'connectionId'>]: LiveEntry[K] };
+}
+
 class Connection {
+  readonly #id: string;
   readonly #ws: WebSocket;
   readonly #d: WsDeps;
   readonly #onClosed: () => void;
-  readonly #subs = new Map<string, LiveSubscription>();
+  readonly #subs = new Map<string, Served>();
   readonly #limiter: RateLimiter;
   #compress: boolean;
   #actor: Actor | undefined;
@@ -95,7 +109,8 @@ class Connection {
   #idleTimer: NodeJS.Timeout | undefined;
   #closed = false;
 
-  constructor(ws: WebSocket, req: IncomingMessage, compress: boolean, deps: WsDeps, onClosed: () => void) {
+  constructor(id: string, ws: WebSocket, req: IncomingMessage, compress: boolean, deps: WsDeps, onClosed: () => void) {
+    this.#id = id;
     this.#ws = ws;
     this.#d = deps;
     this.#onClosed = onClosed;
@@ -122,6 +137,10 @@ class Connection {
     }
   }
 
+  liveEntries(node: string): LiveEntry[] {
+    return [...this.#subs.values()].map(({ info }) => ({ ...info, node, connectionId: this.#id }));
+  }
+
   close(code: number, reason: string): void {
     if (this.#closed) return;
     this.#closed = true;
@@ -133,7 +152,7 @@ class Connection {
     this.#closed = true;
     clearTimeout(this.#authTimer);
     clearTimeout(this.#idleTimer);
-    for (const s of this.#subs.values()) s.stop();
+    for (const s of this.#subs.values()) s.live.stop();
     this.#subs.clear();
     this.#onClosed();
   }
@@ -169,7 +188,7 @@ class Connection {
       case 'subscribe':
         return this.#subscribe(message.subscription);
       case 'unsubscribe': {
-        this.#subs.get(message.subscriptionId)?.stop();
+        this.#subs.get(message.subscriptionId)?.live.stop();
         this.#subs.delete(message.subscriptionId);
         return;
       }
@@ -179,7 +198,7 @@ class Connection {
           void this.#send({ type: 'error', subscription_id: message.subscriptionId, code: 'INVALID_SUBSCRIPTION_ID', message: `no subscription ${message.subscriptionId} on this connection` });
           return;
         }
-        sub.nextBatch();
+        sub.live.nextBatch();
         return;
       }
     }
@@ -203,7 +222,7 @@ class Connection {
     if (this.#subs.has(req.id)) return fail('INVALID_SUBSCRIPTION_ID', `subscription ${req.id} already exists on this connection`);
     if (this.#subs.size >= this.#d.limits.maxSubscriptions) return fail('SUBSCRIPTION_LIMIT_EXCEEDED', `at most ${this.#d.limits.maxSubscriptions} subscriptions per connection`);
     void this.#start(req, actor).catch((err: unknown) => {
-      this.#subs.get(req.id)?.stop();
+      this.#subs.get(req.id)?.live.stop();
       this.#subs.delete(req.id);
       if (err instanceof SqlError) {
         const code = err.code === 'TABLE_NOT_FOUND' ? 'NOT_FOUND' : err.code === 'PERMISSION_DENIED' ? 'UNAUTHORIZED' : err.code === 'UNSUPPORTED' ? 'UNSUPPORTED' : 'INVALID_SQL';
@@ -237,6 +256,7 @@ class Connection {
       const def = query.table.columns.find((c) => c.name === name);
       return def === undefined ? schemaEntry(name, 'BigInt', i) : schemaEntry(name, def.dataType, i, columnFlags(def)); // only _seq is not a table column
     });
+    const info: Served['info'] = { subscriptionId: req.id, userId: actor.userId, namespace: query.table.namespace, table: query.table.name, query: req.sql, status: 'loading', createdAtMs: Date.now(), lastSeq: null, changes: 0 };
     const sub = new LiveSubscription(
       {
         id: req.id,
@@ -246,7 +266,10 @@ class Connection {
         history: (after) => this.#d.history(subject, after),
         snapshot: (batchSize, lastRows) => this.#d.storage.snapshot({ caller, sql: req.sql, paramsJson, namespace, batchSize, lastRows }, new Metadata()),
         catchUp: (from) => this.#d.storage.catchUp({ caller, sql: req.sql, paramsJson, namespace, fromSeq: from, batchSize: 0 }, new Metadata()),
-        send: (event) => this.#sendEvent(req.id, event.type === 'subscription_ack' ? { ...event, schema } : event),
+        send: (event) => {
+          note(info, event);
+          return this.#sendEvent(req.id, event.type === 'subscription_ack' ? { ...event, schema } : event);
+        },
         maxBuffer: 10_000,
       },
       {
@@ -257,14 +280,14 @@ class Connection {
         clientPaced: req.clientPaced,
       },
     );
-    this.#subs.set(req.id, sub);
+    this.#subs.set(req.id, { live: sub, info });
     await sub.start();
   }
 
   /** A subscription's event, unless the socket holds too much unsent data (then SLOW_CONSUMER). */
   async #sendEvent(id: string, event: LiveEvent | (LiveEvent & { schema: unknown })): Promise<void> {
     if (this.#ws.bufferedAmount > this.#d.limits.maxBufferedBytes) {
-      this.#subs.get(id)?.stop();
+      this.#subs.get(id)?.live.stop();
       this.#subs.delete(id);
       await this.#send({ type: 'error', subscription_id: id, code: 'SLOW_CONSUMER', message: 'the connection fell too far behind; subscribe again with from = the last _seq received' });
       return;
@@ -277,5 +300,24 @@ class Connection {
     if (this.#closed || this.#ws.readyState !== this.#ws.OPEN) return Promise.resolve();
     const { data, binary } = encodeServerMessage(message, this.#compress);
     return new Promise((resolve) => this.#ws.send(data, { binary }, () => resolve()));
+  }
+}
+
+/** Keeps `system.live`'s view of a subscription: its status, the last `_seq` sent, changes sent. */
+function note(info: Served['info'], event: LiveEvent): void {
+  switch (event.type) {
+    case 'subscription_ack':
+    case 'initial_data_batch':
+      if (event.batch_control.status === 'ready') info.status = 'live';
+      if (event.batch_control.last_seq_id !== undefined) info.lastSeq = String(event.batch_control.last_seq_id);
+      return;
+    case 'change': {
+      info.changes++;
+      const seq = (event.rows ?? event.old_values)?.[0]?.['_seq'];
+      if (typeof seq === 'string') info.lastSeq = seq;
+      return;
+    }
+    case 'error':
+      return;
   }
 }

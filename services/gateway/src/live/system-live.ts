@@ -1,0 +1,120 @@
+// `system.live` (PROTOCOL.md §3): the active subscriptions of every gateway, for dba and
+// system. Each gateway knows only its own sockets, so the rows are gathered from all of them
+// (see directory.ts) and the query runs here, on those rows, with the live-filter evaluator:
+// `SELECT <cols|*> FROM system.live [WHERE …]`, PostgreSQL's semantics for the WHERE. Rows come
+// ordered by node, then connection, then creation time.
+import { columnFlags, ProtocolError, schemaEntry, type QueryResult } from '@seqline/protocol';
+import { compileLiveQuery, SqlError, type Actor, type Catalog, type ColumnDef, type DataType, type LiveCell, type Statement, type TableDef } from '@seqline/sql';
+
+/** One subscription as a gateway reports it. */
+export interface LiveEntry {
+  readonly node: string;
+  readonly connectionId: string;
+  readonly subscriptionId: string;
+  readonly userId: string;
+  readonly namespace: string;
+  readonly table: string;
+  readonly query: string;
+  /** `loading` until its snapshot (or catch-up) is delivered, then `live`. */
+  readonly status: 'loading' | 'live';
+  readonly createdAtMs: number;
+  /** The highest `_seq` delivered to the client so far (a decimal string), null before any. */
+  readonly lastSeq: string | null;
+  /** `change` events delivered. */
+  readonly changes: number;
+}
+
+const column = (name: string, dataType: DataType, notNull = true): ColumnDef => ({ name, dataType, notNull, primaryKey: name === 'live_id' });
+
+export const SYSTEM_LIVE: TableDef = {
+  namespace: 'system',
+  name: 'live',
+  tableType: 'SHARED',
+  accessLevel: 'DBA',
+  deletedRetentionHours: 0,
+  primaryKey: 'live_id',
+  columns: [
+    column('live_id', 'Text'),
+    column('node', 'Text'),
+    column('connection_id', 'Text'),
+    column('subscription_id', 'Text'),
+    column('user_id', 'Text'),
+    column('namespace_id', 'Text'),
+    column('table_name', 'Text'),
+    column('query', 'Text'),
+    column('status', 'Text'),
+    column('created_at', 'Timestamp'),
+    column('last_seq_id', 'BigInt', false),
+    column('changes', 'BigInt'),
+  ],
+};
+
+const catalog: Catalog = {
+  hasNamespace: (name) => name === 'system',
+  table: (namespace, name) => (namespace === 'system' && name === 'live' ? SYSTEM_LIVE : undefined),
+};
+
+/** Whether a parsed statement reads `system.live` (anywhere in its FROM, so joins are refused, not misrouted). */
+export function readsSystemLive(stmt: Statement): boolean {
+  if (stmt.kind !== 'select') return false;
+  let found = false;
+  const walk = (node: unknown): void => {
+    if (found || typeof node !== 'object' || node === null) return;
+    if (Array.isArray(node)) return node.forEach(walk);
+    const range = (node as Record<string, unknown>)['RangeVar'] as Record<string, unknown> | undefined;
+    if (range !== undefined && range['schemaname'] === 'system' && range['relname'] === 'live') {
+      found = true;
+      return;
+    }
+    Object.values(node).forEach(walk);
+  };
+  walk(stmt.ast);
+  return found;
+}
+
+export function checkSystemLiveAccess(caller: Actor): void {
+  if (caller.role !== 'dba' && caller.role !== 'system') throw new ProtocolError('PERMISSION_DENIED', 'system.live is readable by dba and system only');
+}
+
+/** Runs `sql` (a SELECT of system.live) over `entries` for `caller`: a PROTOCOL.md result object. */
+export function querySystemLive(sql: string, params: readonly unknown[], caller: Actor, entries: readonly LiveEntry[], message?: string): QueryResult {
+  checkSystemLiveAccess(caller);
+  let query;
+  try {
+    query = compileLiveQuery(sql, { catalog, defaultNamespace: 'system', currentUser: caller.userId, params });
+  } catch (err) {
+    if (err instanceof SqlError && err.code === 'UNSUPPORTED') throw new ProtocolError('INVALID_SQL', err.message.replace('in a live subscription', 'on system.live (SELECT columns FROM system.live [WHERE …])'));
+    throw err;
+  }
+  const columns = query.columns.filter((c) => c !== '_seq');
+  const byName = new Map(SYSTEM_LIVE.columns.map((c) => [c.name, c]));
+  const rows = [...entries]
+    .sort((a, b) => a.node.localeCompare(b.node) || a.connectionId.localeCompare(b.connectionId, undefined, { numeric: true }) || a.createdAtMs - b.createdAtMs)
+    .map(toRow)
+    .filter((row) => query.filter.test(row) === true)
+    .map((row) => columns.map((c) => row[c] ?? null));
+  return {
+    schema: columns.map((name, i) => schemaEntry(name, byName.get(name)!.dataType, i, columnFlags(byName.get(name)!))),
+    rows,
+    row_count: rows.length,
+    as_user: caller.userId,
+    ...(message === undefined ? {} : { message }),
+  };
+}
+
+function toRow(e: LiveEntry): Record<string, LiveCell> {
+  return {
+    live_id: `${e.node}/${e.connectionId}/${e.subscriptionId}`,
+    node: e.node,
+    connection_id: e.connectionId,
+    subscription_id: e.subscriptionId,
+    user_id: e.userId,
+    namespace_id: e.namespace,
+    table_name: e.table,
+    query: e.query,
+    status: e.status,
+    created_at: e.createdAtMs * 1000,
+    last_seq_id: e.lastSeq,
+    changes: String(e.changes),
+  };
+}
