@@ -20,6 +20,7 @@ export const storageConfigSchema = {
   queryTimeoutMs: int({ env: 'SEQLINE_QUERY_TIMEOUT_MS', default: 10_000, min: 100, description: 'statement timeout of a SELECT' }),
   snapshotBatch: int({ env: 'SEQLINE_SNAPSHOT_BATCH', default: 1000, min: 1, description: 'rows per snapshot batch when a subscription sets no batch_size' }),
   snapshotMaxBatch: int({ env: 'SEQLINE_SNAPSHOT_MAX_BATCH', default: 10_000, min: 1, description: 'largest batch_size a subscription may ask for' }),
+  snapshotMaxBatchBytes: int({ env: 'SEQLINE_SNAPSHOT_MAX_BATCH_BYTES', default: 1_048_576, min: 65_536, max: 3 * 1024 * 1024, description: 'a snapshot or catch-up batch holds at most this many bytes of rows (more rows go in further batches; gRPC caps a message at 4 MiB)' }),
   snapshotTimeoutMs: int({ env: 'SEQLINE_SNAPSHOT_TIMEOUT_MS', default: 300_000, min: 1000, description: 'a snapshot transaction (paused by a slow or client-paced reader included) is ended after this long' }),
   idBlock: int({ env: 'SEQLINE_ID_BLOCK', default: 1000, min: 1, max: 65_536, description: 'ids fetched from the sequencer per call' }),
   purgeIntervalMs: int({ env: 'SEQLINE_PURGE_INTERVAL_MS', default: 60_000, min: 1000, description: 'how often tombstones past their retention and old op results are purged' }),

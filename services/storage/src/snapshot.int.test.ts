@@ -35,8 +35,8 @@ function snapshot(client: storagePb.StorageClient, userId: string, sql: string, 
   });
 }
 
-async function setUp(h: StorageHarness): Promise<storagePb.StorageClient> {
-  const storage = await h.start();
+async function setUp(h: StorageHarness, env: Record<string, string> = {}): Promise<storagePb.StorageClient> {
+  const storage = await h.start(env);
   await h.admin(storage, ['CREATE NAMESPACE app', "CREATE TABLE app.tickets (id INT PRIMARY KEY, title TEXT, status TEXT) WITH (TYPE='USER')"]);
   return new storagePb.StorageClient(`127.0.0.1:${(await storage.ready).port}`, credentials.createInsecure());
 }
@@ -81,6 +81,36 @@ describe('Storage.Snapshot', () => {
       const refused = await snapshot(client, 'alice', 'SELECT id FROM app.tickets ORDER BY id').catch((e: unknown) => e);
       expect(refused).toBeInstanceOf(ProtocolError);
       expect([(refused as ProtocolError).code, (refused as ProtocolError).message]).toEqual(['UNSUPPORTED', 'ORDER BY (rows arrive in _seq order) is not supported in a live subscription']);
+    } finally {
+      client.close();
+    }
+  });
+
+  it('splits a page of big rows into batches within SEQLINE_SNAPSHOT_MAX_BATCH_BYTES, the compacted catch-up too', async () => {
+    await using h = await storageHarness('snb');
+    const client = await setUp(h, { SEQLINE_SNAPSHOT_MAX_BATCH_BYTES: '65536' });
+    try {
+      for (let i = 0; i < 5; i++) await insert(h, `a${i}`, 'alice', i + 1, String(i).repeat(30_000), 'open');
+      await expect.poll(() => h.results.length, { timeout: 10_000 }).toBe(5);
+      const seqs = ['a0', 'a1', 'a2', 'a3', 'a4'].map((id) => h.results.find((r) => r.opId === id)!.seq);
+      const all = await snapshot(client, 'alice', 'SELECT title FROM app.tickets', { batchSize: 4 });
+      // Two 30 kB rows fit in 64 KiB, three do not; the page of 4 goes as 2 + 2, then the last row.
+      expect(all.map((b) => [b.batchNum, b.hasMore, b.rows.map((r) => r['id']), b.lastSeq])).toEqual([
+        [0, true, [1, 2], seqs[1]],
+        [1, true, [3, 4], seqs[3]],
+        [2, false, [5], seqs[4]],
+      ]);
+      const changes = await new Promise<storagePb.CatchUpBatch[]>((resolve, reject) => {
+        const got: storagePb.CatchUpBatch[] = [];
+        const call = client.catchUp({ caller: { userId: 'alice', role: 'user' }, sql: 'SELECT title FROM app.tickets', paramsJson: '', namespace: 'app', fromSeq: seqs[0]!, batchSize: 0 }, new Metadata());
+        call.on('data', (b: storagePb.CatchUpBatch) => got.push(b));
+        call.on('error', reject);
+        call.on('end', () => resolve(got));
+      });
+      expect(changes.map((b) => [b.hasMore, (JSON.parse(b.changesJson) as { row: { id: number } }[]).map((c) => c.row.id), b.lastSeq])).toEqual([
+        [true, [2, 3], seqs[2]],
+        [false, [4, 5], seqs[4]],
+      ]);
     } finally {
       client.close();
     }

@@ -21,6 +21,8 @@ export interface SnapshotContext {
   readonly names: BusNames;
   readonly defaultBatch: number;
   readonly maxBatch: number;
+  /** A batch's rows (or changes) as JSON stay within this many bytes: a page of big rows goes out as several batches. */
+  readonly maxBatchBytes: number;
   /** A snapshot transaction (including time paused by a slow consumer) is ended after this long. */
   readonly timeoutMs: number;
 }
@@ -68,6 +70,29 @@ async function inSnapshot(ctx: SnapshotContext, p: Prepared, actor: Actor, fn: (
   }
 }
 
+/**
+ * `items` as JSON arrays of at most `maxBytes` (UTF-8) each, in order; an item bigger than
+ * that goes alone. `end` is the index after a chunk's last item. No items: one empty chunk.
+ */
+export function jsonChunks(items: readonly unknown[], maxBytes: number): { readonly json: string; readonly end: number }[] {
+  const chunks: { json: string; end: number }[] = [];
+  let parts: string[] = [];
+  let bytes = 2;
+  for (const [i, item] of items.entries()) {
+    const json = JSON.stringify(item);
+    const size = Buffer.byteLength(json) + 1;
+    if (parts.length > 0 && bytes + size > maxBytes) {
+      chunks.push({ json: `[${parts.join(',')}]`, end: i });
+      parts = [];
+      bytes = 2;
+    }
+    parts.push(json);
+    bytes += size;
+  }
+  if (parts.length > 0 || chunks.length === 0) chunks.push({ json: `[${parts.join(',')}]`, end: items.length });
+  return chunks;
+}
+
 function project(p: Prepared, row: Record<string, unknown>): Record<string, Cell> {
   return Object.fromEntries(p.live.columns.map((c) => [c, encodeCell(row[c], p.types.get(c)!)]));
 }
@@ -87,14 +112,20 @@ export async function streamSnapshot(ctx: SnapshotContext, req: storagePb.Snapsh
     }
     const totalRows = req.lastRows > 0 ? Math.min(Number(total), req.lastRows) : Number(total);
     let sent = 0;
-    for (let batchNum = 0; ; batchNum++) {
+    let batchNum = 0;
+    for (;;) {
       if (cancelled()) return;
       const rows = await run<Record<string, unknown>[]>(`SELECT * FROM ${matching} WHERE "_seq" > ${last} AND "_seq" <= ${boundary} ORDER BY "_seq" LIMIT ${p.batchSize}`);
       sent += rows.length;
-      if (rows.length > 0) last = String(rows.at(-1)!['_seq']);
-      const hasMore = rows.length === p.batchSize && sent < totalRows;
-      await send({ boundarySeq: BigInt(boundary), totalRows: BigInt(totalRows), batchNum, hasMore, lastSeq: BigInt(rows.length > 0 ? last : boundary), rowsJson: JSON.stringify(rows.map((r) => project(p, r))) });
-      if (!hasMore) return;
+      const pageHasMore = rows.length === p.batchSize && sent < totalRows;
+      const chunks = jsonChunks(rows.map((r) => project(p, r)), ctx.maxBatchBytes);
+      for (const [i, chunk] of chunks.entries()) {
+        if (chunk.end > 0) last = String(rows[chunk.end - 1]!['_seq']);
+        const hasMore = pageHasMore || i < chunks.length - 1;
+        await send({ boundarySeq: BigInt(boundary), totalRows: BigInt(totalRows), batchNum: batchNum++, hasMore, lastSeq: BigInt(rows.length > 0 ? last : boundary), rowsJson: chunk.json });
+        if (hasMore && cancelled()) return;
+      }
+      if (!pageHasMore) return;
     }
   });
 }
@@ -126,15 +157,20 @@ export async function streamCatchUp(ctx: SnapshotContext, req: storagePb.CatchUp
       for (;;) {
         if (cancelled()) return;
         const rows = await tx.unsafe<Record<string, unknown>[]>(`SELECT ${columns} FROM ${relation} WHERE ${ownerCheck} AND "_seq" > ${last} AND "_seq" <= ${boundary} ORDER BY "_seq" LIMIT ${p.batchSize}`);
-        if (rows.length > 0) last = String(rows.at(-1)!['_seq']);
         const changes = rows.map((r) => {
           const image = Object.fromEntries([...table.columns.map((c) => [c.name, encodeCell(r[c.name], c.dataType)] as const), ['_seq', String(r['_seq'])] as const]);
           const upsert = r['_deleted'] !== true && p.live.filter.test(image) === true;
           return { kind: upsert ? 'upsert' : 'delete', row: project(p, r) };
         });
-        const hasMore = rows.length === p.batchSize;
-        await send({ reset: false, boundarySeq: BigInt(boundary), hasMore, lastSeq: BigInt(last), changesJson: JSON.stringify(changes) });
-        if (!hasMore) return;
+        const pageHasMore = rows.length === p.batchSize;
+        const chunks = jsonChunks(changes, ctx.maxBatchBytes);
+        for (const [i, chunk] of chunks.entries()) {
+          if (chunk.end > 0) last = String(rows[chunk.end - 1]!['_seq']);
+          const hasMore = pageHasMore || i < chunks.length - 1;
+          await send({ reset: false, boundarySeq: BigInt(boundary), hasMore, lastSeq: BigInt(last), changesJson: chunk.json });
+          if (hasMore && cancelled()) return;
+        }
+        if (!pageHasMore) return;
       }
     },
     async (tx) => {

@@ -74,7 +74,7 @@ export class StorageService extends ServiceHost<{ port: number }> {
       logger: this.#logger,
       query,
       admin: { sql, catalog, hashPartitions: config.hashPartitions },
-      snapshot: { sql, catalog, names, defaultBatch: config.snapshotBatch, maxBatch: config.snapshotMaxBatch, timeoutMs: config.snapshotTimeoutMs },
+      snapshot: { sql, catalog, names, defaultBatch: config.snapshotBatch, maxBatch: config.snapshotMaxBatch, maxBatchBytes: config.snapshotMaxBatchBytes, timeoutMs: config.snapshotTimeoutMs },
       catalogChanged: (version) => nc.publish(names.catalogSubject, String(version)),
     });
     this.#grpc = await startGrpcServer({ host: config.host, port: config.port, services: [{ name: 'seqline.v1.Storage', definition: storagePb.StorageService, implementation: handlers }] });
