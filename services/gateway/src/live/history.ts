@@ -1,10 +1,10 @@
 // Reading a change subject's history from JetStream (DESIGN.md §4 steps 3 and 5): the changes
-// after a given `_seq`, read once with an ephemeral consumer starting at the time embedded in
-// that `_seq` minus a clock-skew margin, up to what the stream held when the read began. The
+// after a given `_seq`, read with an ephemeral consumer starting at the time embedded in that
+// `_seq` minus a clock-skew margin, up to the subject's last message when the read began. The
 // answer says whether the stream covered the whole range: the first change after `_seq` must
-// chain to it (its prev_seq at or below `_seq`), else older history was dropped by the
-// stream's limits (or published later than the skew margin allows) and the caller falls back
-// to storage's compacted catch-up.
+// chain to it (its prev_seq at or below `_seq`) and each later one to the one before, else
+// history was dropped by the stream's limits (or published later than the skew margin
+// allows) and the caller falls back to storage's compacted catch-up.
 import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { busPb } from '@seqline/proto';
@@ -42,34 +42,53 @@ export async function readHistory(nc: NatsConnection, stream: string, subject: s
   const last = await jsm.streams.getMessage(stream, { last_by_subj: subject }).catch(() => null);
   if (last === null) return { changes: [], covered: false }; // never written, or all of it dropped
   if (busPb.Change.decode(last.data).seq <= after) return { changes: [], covered: true };
-  const start = after <= 0n ? undefined : new Date(Math.max(0, seqIdTimestampMs(after as SeqId) - options.skewMs)).toISOString();
-  const ci = await jsm.consumers.add(stream, {
-    filter_subject: subject,
-    ack_policy: AckPolicy.None,
-    ...(start === undefined ? { deliver_policy: DeliverPolicy.All } : { deliver_policy: DeliverPolicy.StartTime, opt_start_time: start }),
-    inactive_threshold: 30_000_000_000,
-    mem_storage: true,
-  });
-  try {
-    const consumer = await jetstream(nc).consumers.get(stream, ci.name);
-    const changes: busPb.Change[] = [];
-    let pending = ci.num_pending;
-    while (pending > 0) {
-      const messages = await consumer.fetch({ max_messages: Math.min(pending, options.batch ?? 512), expires: 5000 });
-      let got = 0;
-      for await (const m of messages) {
-        got++;
-        pending = m.info.pending;
-        const change = busPb.Change.decode(m.data);
-        if (change.seq <= after) continue;
-        const rows = change.rows.filter((r) => r.seq > after);
-        changes.push(rows.length === change.rows.length ? change : { ...change, rows });
+  const startTime = after <= 0n ? undefined : new Date(Math.max(0, seqIdTimestampMs(after as SeqId) - options.skewMs)).toISOString();
+  const changes: busPb.Change[] = [];
+  // Read up to the subject's last message as of now. A consumer may lose deliveries (its
+  // fetch ended by missed heartbeats or a reconnect while this process was busy): then a new
+  // one starts at the stream sequence after the last message read, so nothing is skipped.
+  let nextSeq: number | undefined;
+  let reached = false;
+  for (let stalls = 0; !reached; ) {
+    const ci = await jsm.consumers.add(stream, {
+      filter_subject: subject,
+      ack_policy: AckPolicy.None,
+      ...(nextSeq !== undefined
+        ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: nextSeq }
+        : startTime === undefined
+          ? { deliver_policy: DeliverPolicy.All }
+          : { deliver_policy: DeliverPolicy.StartTime, opt_start_time: startTime }),
+      inactive_threshold: 30_000_000_000,
+      mem_storage: true,
+    });
+    let progressed = false;
+    try {
+      if (ci.num_pending === 0) break; // nothing (more) on the subject from there: the stream dropped it
+      const consumer = await jetstream(nc).consumers.get(stream, ci.name);
+      while (!reached) {
+        let got = 0;
+        try {
+          for await (const m of await consumer.fetch({ max_messages: Math.min(ci.num_pending, options.batch ?? 512), expires: 5000 })) {
+            got++;
+            nextSeq = m.seq + 1;
+            if (m.seq >= last.seq) reached = true;
+            const change = busPb.Change.decode(m.data);
+            if (change.seq <= after) continue;
+            const rows = change.rows.filter((r) => r.seq > after);
+            changes.push(rows.length === change.rows.length ? change : { ...change, rows });
+          }
+        } catch {
+          // The fetch failed part-way: go on from nextSeq with a fresh consumer.
+        }
+        if (got === 0) break;
+        progressed = true;
       }
-      if (got === 0) break;
+    } finally {
+      await jsm.consumers.delete(stream, ci.name).catch(() => false);
     }
-    const first = changes[0];
-    return { changes, covered: first !== undefined && first.prevSeq <= after };
-  } finally {
-    await jsm.consumers.delete(stream, ci.name).catch(() => false);
+    if (!reached && !progressed && ++stalls >= 3) throw new Error(`reading the history of ${subject} made no progress before stream sequence ${last.seq}`);
   }
+  // Covered: the first change chains to `after`, and each to the one before (nothing dropped between).
+  const chained = changes.every((c, i) => (i === 0 ? c.prevSeq <= after : c.prevSeq === changes[i - 1]!.seq));
+  return { changes, covered: changes.length > 0 && chained };
 }

@@ -11,8 +11,8 @@ import { readHistory } from './history.js';
 const ids = new SeqIdGenerator({ workerId: 7 });
 
 /** A chain of changes on one subject: each with `rows` row versions, chained by prev_seq. */
-function chain(rowsPerChange: readonly number[]): busPb.Change[] {
-  let prev = 0n;
+function chain(rowsPerChange: readonly number[], after = 0n): busPb.Change[] {
+  let prev = after;
   return rowsPerChange.map((n, i) => {
     const rows = Array.from({ length: n }, () => ({ kind: 'insert', seq: ids.next(), oldJson: '', newJson: JSON.stringify({ i }) }));
     const seq = rows.at(-1)!.seq;
@@ -82,6 +82,13 @@ describe('readHistory', () => {
       await jsm.streams.deleteMessage(names.changesStream, 2);
       expect(await read(0n)).toEqual({ covered: false, changes: [['op2', 1], ['op3', 2]] });
       expect(await read(changes[1]!.seq)).toEqual({ covered: true, changes: [['op2', 1], ['op3', 2]] });
+
+      // A change missing in the middle of the range: not covered either.
+      const more = chain([1, 1, 1], changes.at(-1)!.seq);
+      for (const ch of more) await js.publish(subject, busPb.Change.encode(ch).finish());
+      await jsm.streams.deleteMessage(names.changesStream, 6);
+      const afterGap = await readHistory(nc, names.changesStream, subject, changes[3]!.seq, { skewMs: 5000, batch: 1 });
+      expect([afterGap.covered, afterGap.changes.map((ch) => ch.seq)]).toEqual([false, [more[0]!.seq, more[2]!.seq]]);
     } finally {
       await deleteStreamsWithPrefix(nc, names.changesStream.replace(/_CHANGES$/, ''));
     }
