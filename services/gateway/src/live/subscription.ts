@@ -62,7 +62,13 @@ export interface SubscriptionDeps {
   readonly history: (after: bigint) => Promise<History>;
   readonly snapshot: (batchSize: number, lastRows: number) => AsyncIterable<storagePb.SnapshotBatch>;
   readonly catchUp: (from: bigint) => AsyncIterable<storagePb.CatchUpBatch>;
-  readonly send: (event: LiveEvent) => Promise<void>;
+  /**
+   * Hands an event to the socket at once, in call order (so unsent data waits in the socket,
+   * where the connection's SLOW_CONSUMER limit sees it); resolves once it is written. `pushed`:
+   * a live change, sent at the writers' pace; every other event (ack, snapshot, catch-up,
+   * repair) waits for the one before it to be written, so a slow socket slows it instead.
+   */
+  readonly send: (event: LiveEvent, pushed: boolean) => Promise<void>;
   /** Changes buffered while catching up; past this the buffer is dropped and history used. */
   readonly maxBuffer: number;
 }
@@ -79,8 +85,6 @@ export class LiveSubscription {
   #live = false;
   #stopped = false;
   #nextBatch: (() => void) | undefined;
-  /** Events are sent one after another, in order. */
-  #sending: Promise<void> = Promise.resolve();
   /** Gap repairs run one after another. */
   #repairs: Promise<void> = Promise.resolve();
 
@@ -266,8 +270,6 @@ export class LiveSubscription {
   }
 
   #emit(event: LiveEvent): Promise<void> {
-    const sent = this.#sending.then(() => (this.#stopped ? undefined : this.#d.send(event)));
-    this.#sending = sent.catch(() => {});
-    return sent;
+    return this.#stopped ? Promise.resolve() : this.#d.send(event, this.#live);
   }
 }

@@ -266,9 +266,9 @@ class Connection {
         history: (after) => this.#d.history(subject, after),
         snapshot: (batchSize, lastRows) => this.#d.storage.snapshot({ caller, sql: req.sql, paramsJson, namespace, batchSize, lastRows }, new Metadata()),
         catchUp: (from) => this.#d.storage.catchUp({ caller, sql: req.sql, paramsJson, namespace, fromSeq: from, batchSize: 0 }, new Metadata()),
-        send: (event) => {
+        send: (event, pushed) => {
           note(info, event);
-          return this.#sendEvent(req.id, event.type === 'subscription_ack' ? { ...event, schema } : event);
+          return this.#sendEvent(req.id, event.type === 'subscription_ack' ? { ...event, schema } : event, pushed);
         },
         maxBuffer: 10_000,
       },
@@ -284,9 +284,13 @@ class Connection {
     await sub.start();
   }
 
-  /** A subscription's event, unless the socket holds too much unsent data (then SLOW_CONSUMER). */
-  async #sendEvent(id: string, event: LiveEvent | (LiveEvent & { schema: unknown })): Promise<void> {
-    if (this.#ws.bufferedAmount > this.#d.limits.maxBufferedBytes) {
+  /**
+   * A subscription's event; a live change (`pushed`) only while the socket holds at most the
+   * limit of unsent data, else the subscription ends with SLOW_CONSUMER. Paced events wait
+   * for the socket instead, so a resume or a snapshot never counts as slow.
+   */
+  async #sendEvent(id: string, event: LiveEvent | (LiveEvent & { schema: unknown }), pushed: boolean): Promise<void> {
+    if (pushed && this.#ws.bufferedAmount > this.#d.limits.maxBufferedBytes) {
       this.#subs.get(id)?.live.stop();
       this.#subs.delete(id);
       await this.#send({ type: 'error', subscription_id: id, code: 'SLOW_CONSUMER', message: 'the connection fell too far behind; subscribe again with from = the last _seq received' });

@@ -1,0 +1,80 @@
+// A client that stops reading: its socket fills, its subscriptions end with SLOW_CONSUMER once
+// more than SEQLINE_WS_MAX_BUFFERED_BYTES wait unsent, another client on the same data is not
+// slowed, and resuming from the last _seq each subscription received gets the rest, once.
+import { parseJsonLossless } from '@seqline/seq';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { ok } from './client.js';
+import { startStack, type Stack } from './stack.js';
+import { ticketsFixture } from './tickets.js';
+
+let stack: Stack;
+let alice: string;
+
+beforeAll(async () => {
+  stack = await startStack({ env: { SEQLINE_WS_MAX_BUFFERED_BYTES: '65536', SEQLINE_WS_IDLE_MS: '60000' } });
+  ({ alice } = await ticketsFixture(stack));
+});
+
+afterAll(async () => {
+  await stack?.[Symbol.asyncDispose]();
+});
+
+type Msg = Record<string, unknown>;
+
+async function connect(): Promise<{ ws: WebSocket; messages: Msg[] }> {
+  const ws = new WebSocket(`${stack.url.replace('http', 'ws')}/v1/ws?compress=false`, { headers: { authorization: `Bearer ${alice}` } });
+  const messages: Msg[] = [];
+  ws.on('message', (data: Buffer) => messages.push(parseJsonLossless(data.toString()) as Msg));
+  await new Promise((resolve, reject) => {
+    ws.once('open', resolve);
+    ws.once('error', reject);
+  });
+  return { ws, messages };
+}
+
+const SUBSCRIPTIONS = 20;
+// 20 × 30 × 150 kB = 90 MB: more than loopback's kernel buffers can hold (here up to 32 MB
+// received and 4 MB sent), so every subscription meets the limit.
+const WRITES = 30;
+const ROW_BYTES = 150_000;
+
+describe('a client that stops reading', () => {
+  it('gets SLOW_CONSUMER on its subscriptions without slowing anyone else, and resumes with nothing lost or repeated', async () => {
+    const slow = await connect();
+    const ids = Array.from({ length: SUBSCRIPTIONS }, (_, i) => `s${i}`);
+    for (const id of ids) slow.ws.send(JSON.stringify({ type: 'subscribe', subscription: { id, sql: 'SELECT id, title FROM app.tickets' } }));
+    await expect.poll(() => slow.messages.filter((m) => m['type'] === 'subscription_ack').length).toBe(SUBSCRIPTIONS);
+    const other = await connect();
+    other.ws.send(JSON.stringify({ type: 'subscribe', subscription: { id: 'o', sql: 'SELECT id FROM app.tickets' } }));
+    await expect.poll(() => other.messages.some((m) => m['type'] === 'subscription_ack')).toBe(true);
+
+    slow.ws.pause(); // stop reading: the kernel buffers fill, then the gateway's
+    const seqs: string[] = [];
+    for (let i = 0; i < WRITES; i++) {
+      const [result] = await ok(stack.url, alice, 'INSERT INTO app.tickets (title) VALUES ($1)', [`${i}:${'x'.repeat(ROW_BYTES)}`]);
+      seqs.push(String(result!['seq']));
+    }
+    // The other client is served while the slow one holds megabytes unread.
+    await expect.poll(() => other.messages.filter((m) => m['type'] === 'change').map((m) => String((m['rows'] as Msg[])[0]!['_seq']))).toEqual(seqs);
+
+    slow.ws.resume();
+    const errors = () => slow.messages.filter((m) => m['type'] === 'error');
+    await expect.poll(() => errors().length, { timeout: 15_000 }).toBe(SUBSCRIPTIONS);
+    expect(new Set(errors().map((e) => `${String(e['subscription_id'])} ${String(e['code'])}`))).toEqual(new Set(ids.map((id) => `${id} SLOW_CONSUMER`)));
+    const received = (id: string): string[] => slow.messages.filter((m) => m['type'] === 'change' && m['subscription_id'] === id).map((m) => String((m['rows'] as Msg[])[0]!['_seq']));
+    const before = new Map(ids.map((id) => [id, received(id)]));
+    for (const got of before.values()) expect(got).toEqual(seqs.slice(0, got.length)); // a prefix, in order
+    expect([...before.values()].reduce((n, got) => n + got.length, 0)).toBeLessThan(SUBSCRIPTIONS * WRITES);
+
+    // Each subscription resumes from the last _seq it received (or from before the writes).
+    const start = (BigInt(seqs[0]!) - 1n).toString();
+    for (const id of ids) {
+      const from = before.get(id)!.at(-1) ?? start;
+      slow.ws.send(JSON.stringify({ type: 'subscribe', subscription: { id, sql: 'SELECT id, title FROM app.tickets', options: { from } } }));
+    }
+    await expect.poll(() => ids.map((id) => received(id)), { timeout: 15_000 }).toEqual(ids.map(() => seqs));
+    slow.ws.close();
+    other.ws.close();
+  });
+});
