@@ -2,7 +2,7 @@
 // stack (storage's Snapshot and CatchUp over gRPC, the change log in JetStream, the live tail
 // on core NATS) produces PROTOCOL.md §4's events for alice, none of bob's, in order.
 import { credentials, Metadata } from '@grpc/grpc-js';
-import { ChangeHub, LiveSubscription, readHistory, type LiveEvent, type SubscriptionOptions } from '@seqline/gateway';
+import { ChangeHub, lastChangeSeq, LiveSubscription, readHistory, type LiveEvent, type SubscriptionOptions } from '@seqline/gateway';
 import { storagePb } from '@seqline/proto';
 import { unaryCall } from '@seqline/protocol';
 import { compileLiveQuery, type TableDef } from '@seqline/sql';
@@ -42,6 +42,7 @@ async function subscribe(sql: string, options: Partial<SubscriptionOptions>) {
       subject,
       hub,
       history: (after) => readHistory(nc, stack.names.changesStream, subject, after, { skewMs: 5000 }),
+      head: () => lastChangeSeq(nc, stack.names.changesStream, subject),
       snapshot: (batchSize, lastRows) => client.snapshot({ caller, sql, paramsJson: '', namespace: 'app', batchSize, lastRows }, new Metadata()),
       catchUp: (from) => client.catchUp({ caller, sql, paramsJson: '', namespace: 'app', fromSeq: from, batchSize: 0 }, new Metadata()),
       send: (e) => {

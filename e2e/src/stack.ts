@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { busNames, type BusNames } from '@seqline/bus';
-import { gatewayConfigSchema, startGateway } from '@seqline/gateway';
+import { gatewayConfigSchema, startGateway, type GatewayService } from '@seqline/gateway';
 import { createLogger, parseConfig, type LogLevel, type Service } from '@seqline/runtime';
 import { sequencerConfigSchema, startSequencer } from '@seqline/sequencer';
 import { startStorage, storageConfigSchema } from '@seqline/storage';
@@ -36,6 +36,8 @@ export interface Stack extends AsyncDisposable {
   /** The gateway's JWT secret, for tests that forge or expire tokens. */
   readonly jwtSecret: string;
   readonly env: Readonly<Record<string, string>>;
+  /** The in-process gateway behind `url` (its live tail's test hook: `liveTail.dropDeliveries`). */
+  readonly gateway: GatewayService;
   /** Child processes by name (when started with `processes`). */
   readonly children: Map<string, ChildService>;
   /** Starts (again) a service as a child process, resolving once it serves. */
@@ -114,6 +116,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     admin,
     jwtSecret,
     env: common,
+    gateway,
     children,
     spawn: spawnChild,
     async [Symbol.asyncDispose]() {

@@ -136,6 +136,26 @@ describe('GET /v1/ws', () => {
     c.ws.close();
   });
 
+  it('repairs a change lost on the live tail from history: delivered once, in order, with the next one', async () => {
+    const c = await connect('?compress=false', { authorization: `Bearer ${alice}` });
+    c.send({ type: 'subscribe', subscription: { id: 'gap', sql: 'SELECT id, title FROM app.tickets' } });
+    await expect.poll(() => c.messages.some((m) => m['type'] === 'subscription_ack')).toBe(true);
+    let dropped = 0;
+    stack.gateway.liveTail!.dropDeliveries((change) => change.rows.some((r) => r.newJson.includes('"lost on the tail"')) && dropped++ === 0);
+    try {
+      await ok(stack.url, alice, "INSERT INTO app.tickets (title) VALUES ('lost on the tail')");
+      await ok(stack.url, alice, "INSERT INTO app.tickets (title) VALUES ('the next one')");
+      const changes = () => c.messages.filter((m) => m['type'] === 'change').map((m) => (m['rows'] as Msg[])[0]!);
+      await expect.poll(() => changes().map((r) => r['title'])).toEqual(['lost on the tail', 'the next one']);
+      expect(dropped).toBe(1);
+      const seqs = changes().map((r) => BigInt(String(r['_seq'])));
+      expect(seqs[0]! < seqs[1]!).toBe(true);
+    } finally {
+      stack.gateway.liveTail!.dropDeliveries(undefined);
+    }
+    c.ws.close();
+  });
+
   it('delivers exactly the changes matching IN, IS NULL, BETWEEN and LIKE filters', async () => {
     const admin = await login(stack.url, stack.admin.user, stack.admin.password);
     await ok(stack.url, admin, "CREATE TABLE app.tasks (id INT PRIMARY KEY, title TEXT, tag TEXT, n INT) WITH (TYPE='USER')");

@@ -30,7 +30,7 @@ import { sqlRoute } from './http/sql-route.js';
 import { JwtCodec } from './jwt.js';
 import { ChangeHub } from './live/change-hub.js';
 import { LiveDirectory } from './live/directory.js';
-import { readHistory } from './live/history.js';
+import { lastChangeSeq, readHistory } from './live/history.js';
 import { checkSystemLiveAccess, querySystemLive } from './live/system-live.js';
 import { RateLimiter } from './rate-limit.js';
 import type { SqlParser } from './sql/dispatch.js';
@@ -78,6 +78,11 @@ export class GatewayService extends ServiceHost<GatewayInfo> {
   get port(): number {
     if (this.#http === undefined) throw new Error('the gateway is not serving yet: await ready');
     return this.#http.port;
+  }
+
+  /** The live tail (one NATS subscription per change subject); undefined without realtime. */
+  get liveTail(): ChangeHub | undefined {
+    return this.#hub;
   }
 
   /** For the WebSocket endpoint to attach to ('upgrade'); undefined before `ready`. */
@@ -143,6 +148,7 @@ export class GatewayService extends ServiceHost<GatewayInfo> {
       storage,
       subject: (owner, namespace, table) => names.changes(owner, namespace, table),
       history: (subject, after) => readHistory(nc, names.changesStream, subject, after, { skewMs: config.clockSkewMs }),
+      head: (subject) => lastChangeSeq(nc, names.changesStream, subject),
       logger: this.#logger,
       limits: {
         authTimeoutMs: config.wsAuthTimeoutMs,

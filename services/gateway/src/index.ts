@@ -13,7 +13,7 @@ export { RateLimiter } from './rate-limit.js';
 export type { SqlParser } from './sql/dispatch.js';
 export { ChangeHub } from './live/change-hub.js';
 export type { ChangeListener } from './live/change-hub.js';
-export { readHistory } from './live/history.js';
+export { lastChangeSeq, readHistory } from './live/history.js';
 export type { History, HistoryOptions } from './live/history.js';
 export { LiveSubscription } from './live/subscription.js';
 export type { BatchControl, LiveEvent, LiveTail, Row, SubscriptionDeps, SubscriptionOptions } from './live/subscription.js';

@@ -37,6 +37,13 @@ function managerFor(nc: NatsConnection): Promise<JetStreamManager> {
   return jsm;
 }
 
+/** The `_seq` of the subject's newest change in the stream; undefined when the stream holds none. */
+export async function lastChangeSeq(nc: NatsConnection, stream: string, subject: string): Promise<bigint | undefined> {
+  const jsm = await managerFor(nc);
+  const last = await jsm.streams.getMessage(stream, { last_by_subj: subject }).catch(() => null);
+  return last === null ? undefined : busPb.Change.decode(last.data).seq;
+}
+
 export async function readHistory(nc: NatsConnection, stream: string, subject: string, after: bigint, options: HistoryOptions): Promise<History> {
   const jsm = await managerFor(nc);
   const last = await jsm.streams.getMessage(stream, { last_by_subj: subject }).catch(() => null);

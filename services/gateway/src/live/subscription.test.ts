@@ -41,7 +41,7 @@ const snap = (rows: number[], boundary: bigint, hasMore = false, batchNum = 0): 
   rowsJson: JSON.stringify(rows.map((id) => ({ id, v: `v${id}`, _seq: String(id) }))),
 });
 
-function harness(options: Partial<SubscriptionOptions>, sources: { history?: (after: bigint) => History; snapshot?: storagePb.SnapshotBatch[]; catchUp?: storagePb.CatchUpBatch[]; maxBuffer?: number; onSnapshotBatch?: () => void }) {
+function harness(options: Partial<SubscriptionOptions>, sources: { history?: (after: bigint) => History; head?: bigint; snapshot?: storagePb.SnapshotBatch[]; catchUp?: storagePb.CatchUpBatch[]; maxBuffer?: number; onSnapshotBatch?: () => void }) {
   let listener: ChangeListener | undefined;
   const events: LiveEvent[] = [];
   const historyCalls: bigint[] = [];
@@ -62,6 +62,7 @@ function harness(options: Partial<SubscriptionOptions>, sources: { history?: (af
         historyCalls.push(after);
         return Promise.resolve(sources.history?.(after) ?? { changes: [], covered: true });
       },
+      head: () => Promise.resolve(sources.head),
       snapshot: () => {
         const all = sources.snapshot ?? [snap([], 0n)];
         return (async function* () {
@@ -130,6 +131,22 @@ describe('LiveSubscription', () => {
     h.push(insert(23n, 22n, 3));
     await expect.poll(() => h.changeSummary()).toEqual(['insert 1', 'insert 2', 'insert 3']);
     expect(h.historyCalls).toEqual([20n]);
+  });
+
+  it('starts a live-only subscription at the log’s newest change, so even the first live change is repaired if lost', async () => {
+    const history = (after: bigint): History => ({ changes: [insert(31n, 30n, 1), insert(32n, 31n, 2)].filter((c) => c.seq > after), covered: true });
+    const h = harness({ liveOnly: true }, { history, head: 30n });
+    await h.sub.start();
+    expect(h.events[0]).toMatchObject({ type: 'subscription_ack', total_rows: 0, batch_control: { status: 'ready', last_seq_id: 30n } });
+    h.push(insert(32n, 31n, 2)); // 31, the first change after subscribing, was lost
+    await expect.poll(() => h.changeSummary()).toEqual(['insert 1', 'insert 2']);
+    expect(h.historyCalls).toEqual([30n]);
+
+    const fresh = harness({ liveOnly: true }, {}); // a subject never written: no starting point
+    await fresh.sub.start();
+    expect(fresh.events[0]).toEqual({ type: 'subscription_ack', subscription_id: 's', total_rows: 0, batch_control: { batch_num: 0, has_more: false, status: 'ready' } });
+    fresh.push(insert(1n, 0n, 7));
+    await expect.poll(() => fresh.changeSummary()).toEqual(['insert 7']);
   });
 
   it('waits for next_batch between batches when the client paces the snapshot', async () => {

@@ -60,6 +60,8 @@ export interface SubscriptionDeps {
   readonly subject: string;
   readonly hub: LiveTail;
   readonly history: (after: bigint) => Promise<History>;
+  /** The subject's newest change in the log (a live-only subscription's starting point), if any. */
+  readonly head: () => Promise<bigint | undefined>;
   readonly snapshot: (batchSize: number, lastRows: number) => AsyncIterable<storagePb.SnapshotBatch>;
   readonly catchUp: (from: bigint) => AsyncIterable<storagePb.CatchUpBatch>;
   /**
@@ -99,7 +101,11 @@ export class LiveSubscription {
     await this.#d.hub.flush();
     const { from, liveOnly } = this.#options;
     if (liveOnly) {
-      await this.#emit({ type: 'subscription_ack', subscription_id: this.#d.id, total_rows: 0, batch_control: { batch_num: 0, has_more: false, status: 'ready' } });
+      // "From now" is the newest change in the log: the first live change must chain to it,
+      // so even that one is repaired if its delivery is lost.
+      const head = await this.#d.head();
+      this.#lastSeq = head;
+      await this.#emit({ type: 'subscription_ack', subscription_id: this.#d.id, total_rows: 0, batch_control: { batch_num: 0, has_more: false, status: 'ready', ...(head === undefined ? {} : { last_seq_id: head }) } });
     } else if (from !== undefined) {
       await this.#resume(from);
     } else {

@@ -39,6 +39,7 @@ export interface WsDeps {
   readonly storage: storagePb.StorageClient;
   readonly subject: (owner: string, namespace: string, table: string) => string;
   readonly history: (subject: string, after: bigint) => Promise<History>;
+  readonly head: (subject: string) => Promise<bigint | undefined>;
   readonly logger: Logger;
   readonly limits: WsLimits;
   readonly monotonic: () => number;
@@ -264,6 +265,7 @@ class Connection {
         subject,
         hub: this.#d.hub,
         history: (after) => this.#d.history(subject, after),
+        head: () => this.#d.head(subject),
         snapshot: (batchSize, lastRows) => this.#d.storage.snapshot({ caller, sql: req.sql, paramsJson, namespace, batchSize, lastRows }, new Metadata()),
         catchUp: (from) => this.#d.storage.catchUp({ caller, sql: req.sql, paramsJson, namespace, fromSeq: from, batchSize: 0 }, new Metadata()),
         send: (event, pushed) => {
