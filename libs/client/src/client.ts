@@ -126,6 +126,16 @@ export class SeqlineClient {
   #flushRetry: ReturnType<typeof setTimeout> | undefined;
   #flushFailures = 0;
   readonly #onOnline = (): void => this.#dispatch({ type: 'online' });
+  /**
+   * The browser says the network is gone. An open socket then neither closes nor delivers (it can
+   * hang unnoticed for minutes), so drop it now: the status shows `reconnecting` and `online`
+   * resumes every query from its cursor.
+   */
+  readonly #onOffline = (): void => {
+    if (this.#socket === undefined) return;
+    this.#closeSocket();
+    this.#dispatch({ type: 'socket_closed' });
+  };
 
   constructor(options: ClientOptions) {
     this.#o = options;
@@ -141,6 +151,7 @@ export class SeqlineClient {
     this.#tokens = new Tokens(options.auth, options.url.replace(/\/$/, ''), this.#fetch, this.#now);
     const target = globalThis as { addEventListener?: (type: string, listener: () => void) => void };
     target.addEventListener?.('online', this.#onOnline);
+    target.addEventListener?.('offline', this.#onOffline);
     if (options.store !== undefined) this.#outboxLoaded = this.#loadOutbox();
   }
 
@@ -207,6 +218,7 @@ export class SeqlineClient {
     this.#dispatch({ type: 'stop' });
     const target = globalThis as { removeEventListener?: (type: string, listener: () => void) => void };
     target.removeEventListener?.('online', this.#onOnline);
+    target.removeEventListener?.('offline', this.#onOffline);
   }
 
   // --- HTTP ------------------------------------------------------------------------------
@@ -362,9 +374,14 @@ export class SeqlineClient {
 
   #onMessage(data: unknown): void {
     const text = typeof data === 'string' ? data : new TextDecoder().decode(data as ArrayBuffer);
-    // Batches and changes carry sequence ids only as strings (their batch_control's are not
-    // used), so the fast parser is exact for them; everything else is parsed losslessly.
-    const m = (/^\{"type":"(initial_data_batch|change)"/.test(text) ? JSON.parse(text) : parseJsonLossless(text)) as LiveEvent;
+    // Rows carry sequence ids as strings, so the fast parser is exact for batches and changes
+    // but for a batch's last_seq_id, read exactly from the text; the rest is parsed losslessly.
+    const fast = /^\{"type":"(initial_data_batch|change)"/.exec(text);
+    const m = (fast === null ? parseJsonLossless(text) : JSON.parse(text)) as LiveEvent;
+    if (fast?.[1] === 'initial_data_batch') {
+      const last = /"last_seq_id":(\d+)/.exec(text.slice(text.lastIndexOf('"batch_control":')));
+      if (last !== null) (m['batch_control'] as Record<string, unknown>)['last_seq_id'] = BigInt(last[1]!);
+    }
     switch (m.type) {
       case 'auth_success':
         this.#dispatch({ type: 'auth_ok' });

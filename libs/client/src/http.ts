@@ -5,8 +5,8 @@ import { SeqlineError } from './errors.js';
 export type Auth =
   | { readonly user: string; readonly password: string }
   | { readonly jwt: string }
-  /** Called whenever a token is needed; return a fresh one after `invalidate`. */
-  | { readonly token: () => Promise<string> };
+  /** Called whenever a token is needed; `refresh` is true when the server refused the last one as expired. */
+  | { readonly token: (options: { readonly refresh: boolean }) => Promise<string> };
 
 export type FetchLike = (url: string, init: { method: string; headers: Record<string, string>; body?: string }) => Promise<{ status: number; text(): Promise<string> }>;
 
@@ -24,6 +24,7 @@ export class Tokens {
   readonly #now: () => number;
   #session: Session | undefined;
   #pending: Promise<string> | undefined;
+  #providerRefresh = false;
 
   constructor(auth: Auth, base: string, fetchImpl: FetchLike, now: () => number) {
     this.#auth = auth;
@@ -35,7 +36,11 @@ export class Tokens {
   /** A valid access token (single-flight: concurrent callers share one login or refresh). */
   get(): Promise<string> {
     if ('jwt' in this.#auth) return Promise.resolve(this.#auth.jwt);
-    if ('token' in this.#auth) return this.#auth.token();
+    if ('token' in this.#auth) {
+      const refresh = this.#providerRefresh;
+      this.#providerRefresh = false;
+      return this.#auth.token({ refresh });
+    }
     const s = this.#session;
     if (s !== undefined && s.accessExpiresMs - this.#now() > 30_000) return Promise.resolve(s.access);
     this.#pending ??= this.#renew().finally(() => (this.#pending = undefined));
@@ -44,6 +49,7 @@ export class Tokens {
 
   /** The server said the token expired (clocks disagree): renew on the next `get`. */
   invalidate(): void {
+    this.#providerRefresh = true;
     if (this.#session !== undefined) this.#session = { ...this.#session, accessExpiresMs: 0 };
   }
 
