@@ -17,7 +17,8 @@ export interface LocalStack extends AsyncDisposable {
   readonly pid: number;
 }
 
-export async function runLocalStack(): Promise<LocalStack> {
+/** `env` adds to (or overrides) the services' environment, e.g. SEQLINE_WS_* limits. */
+export async function runLocalStack(options: { env?: Record<string, string> } = {}): Promise<LocalStack> {
   const dataDir = await mkdtemp(join(tmpdir(), 'seqline-bench-'));
   await chmod(dataDir, 0o755);
   const ports = { nats: await freePort(), pg: await freePort(), seq: await freePort(), storage: await freePort(), write: await freePort(), gateway: await freePort() };
@@ -33,9 +34,11 @@ export async function runLocalStack(): Promise<LocalStack> {
       SEQLINE_STORAGE_PORT: String(ports.storage),
       SEQLINE_WRITE_PORT: String(ports.write),
       SEQLINE_GATEWAY_PORT: String(ports.gateway),
+      SEQLINE_DASHBOARD_PORT: '0',
       SEQLINE_QUERY_RATE: '1000000',
       SEQLINE_LOGIN_RATE: '100000',
       SEQLINE_LOG_LEVEL: 'warn',
+      ...options.env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

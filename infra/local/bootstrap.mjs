@@ -2,7 +2,8 @@
 // The one entry point behind `npm start`, `npm test`, `npm run bench` and `npm run proto`.
 // Dependency-free on purpose: it runs on a fresh clone before anything is installed. It
 // installs what is missing (npm dependencies; on Debian/Ubuntu, nats-server and protoc with
-// apt), then hands over to the real command.
+// apt, and for `test` Chromium, which the dashboard's browser test drives), then hands over to
+// the real command.
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -12,10 +13,11 @@ import { fileURLToPath } from 'node:url';
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const [command = 'help', ...args] = process.argv.slice(2);
 
-/** Binaries the project needs from the system, with their Debian package. */
+/** Binaries the project needs from the system, with their Debian package (`for`: only these commands). */
 const SYSTEM_TOOLS = [
   { bin: 'nats-server', pkg: 'nats-server', env: 'SEQLINE_NATS_SERVER', paths: ['/usr/sbin/nats-server', '/usr/bin/nats-server', '/usr/local/bin/nats-server'] },
   { bin: 'protoc', pkg: 'protobuf-compiler', env: 'SEQLINE_PROTOC', paths: ['/usr/bin/protoc', '/usr/local/bin/protoc'] },
+  { bin: 'chromium', pkg: 'chromium', env: 'SEQLINE_CHROMIUM', paths: ['/usr/bin/chromium'], for: ['test'] },
 ];
 
 const say = (msg) => process.stderr.write(`[seqline] ${msg}\n`);
@@ -25,7 +27,8 @@ function onPath(bin) {
 }
 
 function ensureSystemTools() {
-  const missing = SYSTEM_TOOLS.filter((t) => !(process.env[t.env] && existsSync(process.env[t.env])) && !onPath(t.bin) && !t.paths.some(existsSync));
+  const needed = SYSTEM_TOOLS.filter((t) => t.for === undefined || t.for.includes(command));
+  const missing = needed.filter((t) => !(process.env[t.env] && existsSync(process.env[t.env])) && !onPath(t.bin) && !t.paths.some(existsSync));
   if (missing.length === 0) return;
   const pkgs = missing.map((t) => t.pkg);
   if (!existsSync('/etc/debian_version') || !onPath('apt-get')) {

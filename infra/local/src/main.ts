@@ -7,6 +7,7 @@ import { ConfigError, describeConfig, parseConfig } from '@seqline/runtime';
 import { startNats, startPostgres, type NatsServer, type PostgresServer } from '@seqline/testkit';
 import postgres from 'postgres';
 import { localStackSchema } from './config.js';
+import { startDashboard, type LocalDashboard } from './dashboard.js';
 import { loadOrCreateSecrets } from './secrets.js';
 import { spawnService, waitForGrpcHealth, waitForHttpHealth, type ServiceProcess } from './services.js';
 
@@ -37,6 +38,7 @@ const secrets = loadOrCreateSecrets(dataDir);
 let nats: NatsServer | undefined;
 let pg: PostgresServer | undefined;
 const services: ServiceProcess[] = [];
+let dashboard: LocalDashboard | undefined;
 let stopping = false;
 
 /** Stops services, then PostgreSQL, then NATS, and exits. Later calls (a second Ctrl-C) wait for the first. */
@@ -44,6 +46,7 @@ async function stopAll(code: number): Promise<void> {
   if (stopping) return;
   stopping = true;
   console.log('stopping…');
+  await dashboard?.server.close();
   for (const s of [...services].reverse()) await s.stop();
   await pg?.stop();
   await nats?.stop();
@@ -108,9 +111,12 @@ try {
   const url = `http://127.0.0.1:${config.gatewayPort}`;
   await waitForHttpHealth(`${url}/health`, gateway);
   line('gateway', `${url} (HTTP; WebSocket ws://127.0.0.1:${config.gatewayPort}/v1/ws)`, 'healthy');
+  dashboard = await startDashboard({ gatewayUrl: url, admin: { user: config.adminUser, password: adminPassword }, agentPassword: secrets.demoPassword, port: config.dashboardPort });
+  line('dashboard', dashboard.server.url, dashboard.seedError === undefined ? 'serving' : `serving (demo data not seeded: ${dashboard.seedError})`);
 
   console.log(`\nSeqline ready at ${url}`);
   console.log(`  user: ${config.adminUser}   password: ${adminPassword}${config.adminPassword === undefined ? ` (generated, kept in ${join(dataDir, 'secrets.json')})` : ''}`);
+  console.log(`  dashboard: ${dashboard.server.url}   sign in as ${dashboard.agents.join(' or ')}, password: ${secrets.demoPassword}`);
   console.log(`  logs: ${logDir}; Ctrl-C stops the stack.`);
   for (const s of services) {
     void s.exited.then((code) => {

@@ -8,6 +8,8 @@ export interface LocalSecrets {
   readonly postgresPassword: string;
   readonly jwtSecret: string;
   readonly adminPassword: string;
+  /** The dashboard's demo agents' password. */
+  readonly demoPassword: string;
 }
 
 export function loadOrCreateSecrets(dataDir: string): LocalSecrets {
@@ -17,6 +19,7 @@ export function loadOrCreateSecrets(dataDir: string): LocalSecrets {
     postgresPassword: existing.postgresPassword ?? randomBytes(18).toString('base64url'),
     jwtSecret: existing.jwtSecret ?? randomBytes(32).toString('hex'),
     adminPassword: existing.adminPassword ?? randomBytes(12).toString('base64url'),
+    demoPassword: existing.demoPassword ?? randomBytes(9).toString('base64url'),
   };
   writeFileSync(file, `${JSON.stringify(secrets, null, 2)}\n`, { mode: 0o600 });
   return secrets;

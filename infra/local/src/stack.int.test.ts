@@ -23,6 +23,7 @@ interface Ports {
   readonly storage: number;
   readonly write: number;
   readonly gateway: number;
+  readonly dashboard: number;
 }
 
 async function runStack(dataDir: string, ports: Ports) {
@@ -38,6 +39,7 @@ async function runStack(dataDir: string, ports: Ports) {
       SEQLINE_STORAGE_PORT: String(ports.storage),
       SEQLINE_WRITE_PORT: String(ports.write),
       SEQLINE_GATEWAY_PORT: String(ports.gateway),
+      SEQLINE_DASHBOARD_PORT: String(ports.dashboard),
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -50,6 +52,7 @@ async function runStack(dataDir: string, ports: Ports) {
     () => {
       if (exitCode !== undefined) throw new Error(`start command exited with ${exitCode}:\n${out}`);
       expect(out).toMatch(/password: \S+/);
+      expect(out).toMatch(/dashboard: \S+ .*password: \S+/);
     },
     { timeout: 90_000, interval: 100 },
   );
@@ -58,6 +61,31 @@ async function runStack(dataDir: string, ports: Ports) {
     return exited;
   };
   return { output: () => out, ctrlC };
+}
+
+/** The printed dashboard URL serves the page and the gateway's URL; a printed demo agent sees its seeded tickets. */
+async function expectDashboard(text: string, ports: Ports): Promise<void> {
+  const [, url, agent, password] = /dashboard: (\S+)\s+sign in as (\S+) or \S+, password: (\S+)/.exec(text) ?? [];
+  expect(url).toBe(`http://127.0.0.1:${ports.dashboard}`);
+  expect(text).toMatch(new RegExp(`dashboard\\s+http://127\\.0\\.0\\.1:${ports.dashboard}\\s+serving\n`));
+  const page = await fetch(`${url}/`);
+  expect(page.status).toBe(200);
+  expect(await page.text()).toContain('<title>Seqline support dashboard</title>');
+  expect((await fetch(`${url}/app.js`)).headers.get('content-type')).toBe('text/javascript; charset=utf-8');
+  expect(await (await fetch(`${url}/config.json`)).json()).toEqual({ gatewayUrl: `http://127.0.0.1:${ports.gateway}` });
+  expect(await selectRows(ports.gateway, agent!, password!, 'SELECT count(*) FROM app.tickets')).toEqual([['3']]);
+}
+
+/** Logs in and runs a SELECT over HTTP; its rows. */
+async function selectRows(gatewayPort: number, user: string, password: string, sql: string): Promise<unknown[] | undefined> {
+  const login = await fetch(`http://127.0.0.1:${gatewayPort}/v1/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: user, password }) });
+  const { access_token: token } = (await login.json()) as { access_token: string };
+  const read = await fetch(`http://127.0.0.1:${gatewayPort}/v1/api/sql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body: JSON.stringify({ sql }),
+  });
+  return ((await read.json()) as { results: { rows: unknown[] }[] }).results[0]?.rows;
 }
 
 const alive = (pid: number): boolean => {
@@ -74,7 +102,7 @@ describe('npm start (infra/local)', () => {
     const dataDir = await mkdtemp(join(tmpdir(), 'seqline-stack-'));
     dirs.push(dataDir);
     await chmod(dataDir, 0o755); // like a checkout: PostgreSQL runs as another OS user when we are root
-    const ports: Ports = { nats: await freePort(), pg: await freePort(), seq: await freePort(), storage: await freePort(), write: await freePort(), gateway: await freePort() };
+    const ports: Ports = { nats: await freePort(), pg: await freePort(), seq: await freePort(), storage: await freePort(), write: await freePort(), gateway: await freePort(), dashboard: await freePort() };
 
     const first = await runStack(dataDir, ports);
     const text = first.output();
@@ -103,6 +131,7 @@ describe('npm start (infra/local)', () => {
       body: JSON.stringify({ sql: "CREATE NAMESPACE demo; CREATE TABLE demo.notes (id INT PRIMARY KEY, body TEXT) WITH (TYPE='USER'); INSERT INTO demo.notes (id, body) VALUES (1, 'kept')" }),
     });
     expect(created.status).toBe(200);
+    await expectDashboard(text, ports);
     const secrets = JSON.parse(await readFile(join(dataDir, 'secrets.json'), 'utf8')) as { postgresPassword: string };
     expect(secrets.postgresPassword).toMatch(/^[A-Za-z0-9_-]{24}$/);
 
@@ -121,17 +150,11 @@ describe('npm start (infra/local)', () => {
     expect(alive(Number(pids))).toBe(false);
 
     const second = await runStack(dataDir, ports);
-    const relogin = await fetch(`http://127.0.0.1:${ports.gateway}/v1/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: user, password }) });
-    const { access_token: token2 } = (await relogin.json()) as { access_token: string };
-    const read = await fetch(`http://127.0.0.1:${ports.gateway}/v1/api/sql`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${token2}` },
-      body: JSON.stringify({ sql: 'SELECT id, body FROM demo.notes' }),
-    });
-    expect(((await read.json()) as { results: { rows: unknown[] }[] }).results[0]?.rows).toEqual([[1, 'kept']]);
+    expect(await selectRows(ports.gateway, user!, password!, 'SELECT id, body FROM demo.notes')).toEqual([[1, 'kept']]);
     const again = postgres(`postgres://postgres:${secrets.postgresPassword}@127.0.0.1:${ports.pg}/postgres`, { max: 1 });
     expect(await again`select v from kept`).toEqual([{ v: 42 }]);
     await again.end();
+    await expectDashboard(second.output(), ports); // seeded once: still three tickets each
     expect(await second.ctrlC()).toBe(0);
   });
 
@@ -141,7 +164,7 @@ describe('npm start (infra/local)', () => {
     child.stdout.on('data', (b: Buffer) => (out += b.toString()));
     const code = await new Promise<number | null>((done) => child.once('exit', done));
     expect(code).toBe(0);
-    for (const name of ['SEQLINE_DATA_DIR', 'SEQLINE_LOCAL_NATS_PORT', 'SEQLINE_LOCAL_POSTGRES_PORT', 'SEQLINE_POSTGRES_URL', 'SEQLINE_SEQUENCER_PORT', 'SEQLINE_GATEWAY_PORT', 'SEQLINE_ADMIN_USER']) {
+    for (const name of ['SEQLINE_DATA_DIR', 'SEQLINE_LOCAL_NATS_PORT', 'SEQLINE_LOCAL_POSTGRES_PORT', 'SEQLINE_POSTGRES_URL', 'SEQLINE_SEQUENCER_PORT', 'SEQLINE_GATEWAY_PORT', 'SEQLINE_DASHBOARD_PORT', 'SEQLINE_ADMIN_USER']) {
       expect(out).toContain(name);
     }
   });

@@ -1,0 +1,76 @@
+// The help texts of `seqline` and its commands (printed by --help, and a synopsis with usage
+// errors). Keep them in step with args.ts and the "Command line" section of the README.
+import type { CommandName } from './args.js';
+
+export const SYNOPSIS: Readonly<Record<CommandName, string>> = {
+  login: 'seqline login [--url URL] [--user USER] [--password PASSWORD]',
+  sql: 'seqline sql "SQL" [--json] [--url URL] [--user USER --password PASSWORD]',
+  live: 'seqline live "SELECT …" [--json] [--count] [--batch-size N] [--url URL] [--user USER --password PASSWORD]',
+};
+
+const CONNECTION = `Connection options (every command):
+  --url URL            the gateway; default $SEQLINE_URL, else the URL of the last login,
+                       else http://127.0.0.1:8080
+  --user USER          default $SEQLINE_USER
+  --password PASSWORD  default $SEQLINE_PASSWORD; sql and live given a user and password
+                       log in themselves and save nothing, otherwise they use the session
+                       that \`seqline login\` saved for the URL
+  -h, --help           this help`;
+
+const TOP = `seqline: the Seqline command line
+
+Usage:
+  ${SYNOPSIS.login}
+  ${SYNOPSIS.sql}
+  ${SYNOPSIS.live}
+  seqline <command> --help
+  seqline --version
+
+Commands:
+  login   log in and save the session for the other commands
+  sql     run SQL (several statements separated by ;) and print each result
+  live    print a query's rows, then each change as it happens, until Ctrl-C
+
+${CONNECTION}
+
+Sessions are saved in $SEQLINE_CONFIG_DIR/credentials.json (default
+$XDG_CONFIG_HOME/seqline, else ~/.config/seqline), readable by you only.
+Exit status: 0 done, 1 failed (printed as "error: CODE: message"), 2 usage error.
+`;
+
+const COMMAND_HELP: Readonly<Record<CommandName, string>> = {
+  login: `Usage: ${SYNOPSIS.login}
+
+Logs in (POST /v1/api/auth/login) and saves the session for the URL: the user and the
+access and refresh tokens, never the password. The other commands refresh it as needed.
+Asks for the user and the password on a terminal when they are not given.
+
+${CONNECTION}
+`,
+  sql: `Usage: ${SYNOPSIS.sql}
+
+Runs SQL (POST /v1/api/sql) and prints each statement's result: rows as an aligned table
+(NULL for null, then "(N rows)"), otherwise the server's message ("Inserted 1 row(s)").
+
+  --json               print the results array as the server sent it, on one line
+
+${CONNECTION}
+`,
+  live: `Usage: ${SYNOPSIS.live}
+
+Subscribes to a live query over the WebSocket: prints the snapshot's rows ("row {…}"),
+then each change as it arrives ("insert {…}", "update {…}", "delete {…}"), until Ctrl-C.
+Progress and the connection's status go to stderr. After a disconnect it reconnects and
+resumes from the last change it printed: nothing missed, nothing repeated.
+
+  --json               print every protocol event as one JSON object per line
+  --count              do not print the snapshot's rows, only their count (on stderr)
+  --batch-size N       rows per snapshot batch (default: the server's)
+
+${CONNECTION}
+`,
+};
+
+export function helpText(command?: CommandName): string {
+  return command === undefined ? TOP : COMMAND_HELP[command];
+}
