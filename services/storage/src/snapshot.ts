@@ -75,6 +75,8 @@ async function inSnapshot(ctx: SnapshotContext, p: Prepared, actor: Actor, fn: (
  * that goes alone. `end` is the index after a chunk's last item. No items: one empty chunk.
  */
 export function jsonChunks(items: readonly unknown[], maxBytes: number): { readonly json: string; readonly end: number }[] {
+  const whole = JSON.stringify(items);
+  if (whole.length <= maxBytes / 3 || Buffer.byteLength(whole) <= maxBytes) return [{ json: whole, end: items.length }]; // the usual case: one chunk
   const chunks: { json: string; end: number }[] = [];
   let parts: string[] = [];
   let bytes = 2;
@@ -113,20 +115,24 @@ export async function streamSnapshot(ctx: SnapshotContext, req: storagePb.Snapsh
     const totalRows = req.lastRows > 0 ? Math.min(Number(total), req.lastRows) : Number(total);
     let sent = 0;
     let batchNum = 0;
-    for (;;) {
+    // One cursor over the whole range (one plan, one scan and sort), read a page at a time:
+    // a LIMIT query per page would rescan the rest each time.
+    const pages = tx.unsafe(`SELECT * FROM ${matching} WHERE "_seq" > ${last} AND "_seq" <= ${boundary} ORDER BY "_seq"${req.lastRows > 0 ? ` LIMIT ${totalRows}` : ''}`, p.params as never[]).cursor(p.batchSize);
+    for await (const rows of pages as AsyncIterable<Record<string, unknown>[]>) {
       if (cancelled()) return;
-      const rows = await run<Record<string, unknown>[]>(`SELECT * FROM ${matching} WHERE "_seq" > ${last} AND "_seq" <= ${boundary} ORDER BY "_seq" LIMIT ${p.batchSize}`);
       sent += rows.length;
-      const pageHasMore = rows.length === p.batchSize && sent < totalRows;
+      const pageHasMore = sent < totalRows;
       const chunks = jsonChunks(rows.map((r) => project(p, r)), ctx.maxBatchBytes);
       for (const [i, chunk] of chunks.entries()) {
         if (chunk.end > 0) last = String(rows[chunk.end - 1]!['_seq']);
         const hasMore = pageHasMore || i < chunks.length - 1;
-        await send({ boundarySeq: BigInt(boundary), totalRows: BigInt(totalRows), batchNum: batchNum++, hasMore, lastSeq: BigInt(rows.length > 0 ? last : boundary), rowsJson: chunk.json });
+        await send({ boundarySeq: BigInt(boundary), totalRows: BigInt(totalRows), batchNum: batchNum++, hasMore, lastSeq: BigInt(last), rowsJson: chunk.json });
         if (hasMore && cancelled()) return;
       }
       if (!pageHasMore) return;
     }
+    // No rows at all: one empty batch, so the client still gets `ready`.
+    if (batchNum === 0) await send({ boundarySeq: BigInt(boundary), totalRows: BigInt(totalRows), batchNum: 0, hasMore: false, lastSeq: BigInt(boundary), rowsJson: '[]' });
   });
 }
 
