@@ -379,7 +379,7 @@ export class SeqlineClient {
     const fast = /^\{"type":"(initial_data_batch|change)"/.exec(text);
     const m = (fast === null ? parseJsonLossless(text) : JSON.parse(text)) as LiveEvent;
     if (fast?.[1] === 'initial_data_batch') {
-      const last = /"last_seq_id":(\d+)/.exec(text.slice(text.lastIndexOf('"batch_control":')));
+      const last = /"last_seq_id":(\d+)/.exec(text.slice(text.indexOf('"batch_control":')));
       if (last !== null) (m['batch_control'] as Record<string, unknown>)['last_seq_id'] = BigInt(last[1]!);
     }
     switch (m.type) {

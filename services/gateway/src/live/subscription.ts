@@ -32,7 +32,8 @@ export interface BatchControl {
 
 export type LiveEvent =
   | { readonly type: 'subscription_ack'; readonly subscription_id: string; readonly total_rows: number; readonly batch_control: BatchControl; readonly reset?: true }
-  | { readonly type: 'initial_data_batch'; readonly subscription_id: string; readonly rows: readonly Row[]; readonly batch_control: BatchControl }
+  /** `rowsJson` is storage's JSON of `rows`, sent as it is (never parsed and re-encoded on the way); `rows` parses it when read. */
+  | { readonly type: 'initial_data_batch'; readonly subscription_id: string; readonly rows: readonly Row[]; readonly rowsJson: string; readonly batch_control: BatchControl }
   | { readonly type: 'change'; readonly subscription_id: string; readonly change_type: 'insert' | 'update' | 'delete'; readonly rows?: readonly Row[]; readonly old_values?: readonly Row[] }
   | { readonly type: 'error'; readonly subscription_id: string; readonly code: string; readonly message: string };
 
@@ -129,7 +130,7 @@ export class LiveSubscription {
     let batchNum = 0;
     for await (const batch of this.#d.snapshot(this.#options.batchSize, this.#options.lastRows)) {
       if (this.#stopped) return;
-      const rows = JSON.parse(batch.rowsJson) as Row[];
+      const rowsJson = batch.rowsJson;
       const status: BatchStatus = !batch.hasMore ? 'ready' : batchNum === 0 ? 'loading' : 'loading_batch';
       const control: BatchControl = { batch_num: batchNum, has_more: batch.hasMore, status, last_seq_id: batch.lastSeq };
       if (batchNum === 0) {
@@ -137,7 +138,15 @@ export class LiveSubscription {
       }
       if (batchNum > 0 && this.#options.clientPaced) await new Promise<void>((resolve) => (this.#nextBatch = resolve));
       if (this.#stopped) return;
-      await this.#emit({ type: 'initial_data_batch', subscription_id: this.#d.id, rows, batch_control: control });
+      await this.#emit({
+        type: 'initial_data_batch',
+        subscription_id: this.#d.id,
+        get rows() {
+          return JSON.parse(rowsJson) as Row[];
+        },
+        rowsJson,
+        batch_control: control,
+      });
       this.#lastSeq = batch.boundarySeq;
       batchNum++;
     }

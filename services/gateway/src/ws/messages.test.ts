@@ -53,4 +53,17 @@ describe('encodeServerMessage', () => {
     expect(gunzipSync(zipped.data as Buffer).toString()).toBe(json);
     expect(encodeServerMessage(big, false)).toEqual({ data: json, binary: false });
   });
+
+  it('sends a batch’s rowsJson as its rows, untouched and last, never reading `rows`', () => {
+    const batch = {
+      type: 'initial_data_batch',
+      subscription_id: 's',
+      get rows(): never {
+        throw new Error('rows must not be read');
+      },
+      rowsJson: '[{"id":1,"_seq":"383470689023905793"}]',
+      batch_control: { batch_num: 0, has_more: false, status: 'ready', last_seq_id: 383470689023905793n },
+    };
+    expect(encodeServerMessage(batch, false).data).toBe('{"type":"initial_data_batch","subscription_id":"s","batch_control":{"batch_num":0,"has_more":false,"status":"ready","last_seq_id":383470689023905793},"rows":[{"id":1,"_seq":"383470689023905793"}]}');
+  });
 });

@@ -129,6 +129,16 @@ function seqOf(value: unknown, id: string, field: string): bigint {
   throw new MessageError(id, 'INVALID_SQL', `${field} must be a sequence id (a non-negative integer)`);
 }
 
+function hasRowsJson(m: object): m is { readonly rowsJson: string } {
+  return typeof (m as { rowsJson?: unknown }).rowsJson === 'string';
+}
+
+function withRows(message: { readonly rowsJson: string }): string {
+  const rest: Record<string, unknown> = {};
+  for (const key of Object.keys(message)) if (key !== 'rows' && key !== 'rowsJson') rest[key] = (message as Record<string, unknown>)[key];
+  return `${stringifyJsonLossless(rest).slice(0, -1)},"rows":${message.rowsJson}}`;
+}
+
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
@@ -136,9 +146,13 @@ function isObject(v: unknown): v is Record<string, unknown> {
 /** Payloads of at least this many bytes go out gzip-compressed, as binary frames. */
 export const COMPRESS_FROM_BYTES = 512;
 
-/** A server message as a frame: JSON text, or gzip-compressed JSON in a binary frame. */
+/**
+ * A server message as a frame: JSON text, or gzip-compressed JSON in a binary frame. A message
+ * with `rowsJson` (a snapshot batch) gets that text as its `rows`, last, without `rows` being
+ * read: the rows go out as storage wrote them.
+ */
 export function encodeServerMessage(message: object, compress: boolean): { readonly data: string | Buffer; readonly binary: boolean } {
-  const json = stringifyJsonLossless(message);
+  const json = hasRowsJson(message) ? withRows(message) : stringifyJsonLossless(message);
   if (!compress || Buffer.byteLength(json) < COMPRESS_FROM_BYTES) return { data: json, binary: false };
   return { data: gzipSync(json), binary: true };
 }
