@@ -1,5 +1,5 @@
-// CPU time per process of a process tree, from /proc (Linux): which part of the stack a
-// benchmark's CPU goes to. Node services are named by their entry file, other programs by
+// CPU time and memory per process of a process tree, from /proc (Linux): which part of the
+// stack a benchmark's CPU goes to. Node services are named by their entry file, other programs by
 // their command; processes of one name are summed (PostgreSQL's backends, say).
 import { readdir, readFile } from 'node:fs/promises';
 
@@ -46,6 +46,41 @@ export async function cpuOfTree(root: number): Promise<Map<string, number>> {
   if (self) out.set(self.name, self.cpuMs);
   visit(root);
   return out;
+}
+
+/** The pids of `root`'s descendants named `name` (a service's entry folder, or a command). */
+export async function pidsOfTree(root: number, name: string): Promise<number[]> {
+  const pids = (await readdir('/proc')).filter((d) => /^\d+$/.test(d)).map(Number);
+  const procs = (await Promise.all(pids.map(readProc))).filter((p): p is Proc => p !== undefined);
+  const inTree = new Set([root]);
+  let grew = true;
+  while (grew) {
+    grew = false;
+    for (const p of procs) {
+      if (inTree.has(p.ppid) && !inTree.has(p.pid)) {
+        inTree.add(p.pid);
+        grew = true;
+      }
+    }
+  }
+  return procs.filter((p) => inTree.has(p.pid) && p.name === name).map((p) => p.pid);
+}
+
+/** CPU milliseconds the whole machine has spent busy (all cores; /proc/stat, idle and iowait excluded), and of that in softirq (network processing, loopback included, which no process is charged with). */
+export async function machineCpuMs(): Promise<{ busy: number; softirq: number }> {
+  const [, ...fields] = (await readFile('/proc/stat', 'utf8')).split('\n', 1)[0]!.trim().split(/\s+/);
+  const ticks = fields.map(Number);
+  const total = ticks.slice(0, 8).reduce((sum, t) => sum + t, 0); // user … steal; guest time is inside user
+  const ms = (t: number): number => (t * 1000) / TICKS_PER_SECOND;
+  return { busy: ms(total - ticks[3]! - ticks[4]!), softirq: ms(ticks[6]!) };
+}
+
+/** Resident set size of a process in KiB (VmRSS in /proc/<pid>/status). */
+export async function rssKb(pid: number): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  const kb = /^VmRSS:\s+(\d+) kB/m.exec(status)?.[1];
+  if (kb === undefined) throw new Error(`no VmRSS for process ${pid}`);
+  return Number(kb);
 }
 
 /** The CPU each process name used between two readings (exited processes count as zero). */

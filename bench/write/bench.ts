@@ -3,9 +3,9 @@
 // and a durable PostgreSQL on this machine). Baseline, in the same run: postgres.js inserting
 // the same rows straight into the same PostgreSQL, 50 at a time. Then an open-loop run at
 // 1,000 writes/s for the latency target.
-import { Agent, request } from 'node:http';
 import postgres from 'postgres';
 import { cpuDelta, cpuOfTree } from '../lib/cpu.ts';
+import { SqlClient } from '../lib/http.ts';
 import { runLocalStack } from '../lib/local-stack.ts';
 import { closedLoop, openLoop, type LoadResult } from '../lib/stats.ts';
 
@@ -20,49 +20,22 @@ export interface WriteBenchResult {
   readonly cpuPerWrite: Map<string, number>;
 }
 
-// node:http with a keep-alive agent rather than fetch: the load generator shares the two cores
-// with the stack, and undici's fetch costs about twice the CPU per request.
-const agent = new Agent({ keepAlive: true, maxSockets: CLIENTS * 2 });
-
-function post(url: string, token: string, body: unknown): Promise<{ status: number; text: string }> {
-  const payload = JSON.stringify(body);
-  return new Promise((resolve, reject) => {
-    const req = request(`${url}/v1/api/sql`, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload), authorization: `Bearer ${token}` } }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (text += chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    req.end(payload);
-  });
-}
-
 export async function runWriteBench({ smoke }: { smoke: boolean }): Promise<WriteBenchResult> {
   const ms = smoke ? 1500 : 10_000;
   const users = smoke ? 4 : USERS;
   await using stack = await runLocalStack();
-  const login = async (user: string, password: string): Promise<string> => {
-    const r = await fetch(`${stack.url}/v1/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: user, password }) });
-    return ((await r.json()) as { access_token: string }).access_token;
-  };
-  const admin = await login(stack.user, stack.password);
-  const setup = [
+  const client = new SqlClient(stack.url, CLIENTS * 2);
+  const admin = await client.login(stack.user, stack.password);
+  await client.setup(admin, [
     'CREATE NAMESPACE bench',
     "CREATE TABLE bench.messages (id BIGINT PRIMARY KEY DEFAULT SNOWFLAKE_ID(), body TEXT NOT NULL, n INT) WITH (TYPE='USER')",
     ...Array.from({ length: users }, (_, i) => `CREATE USER user${i} WITH PASSWORD 'password-${i}' ROLE user`),
-  ];
-  for (const s of setup) {
-    const r = await post(stack.url, admin, { sql: s });
-    if (r.status !== 200) throw new Error(`bench setup failed: ${s}: ${r.status} ${r.text}`);
-  }
-  const tokens = await Promise.all(Array.from({ length: users }, (_, i) => login(`user${i}`, `password-${i}`)));
-  if (tokens.some((t) => typeof t !== 'string')) throw new Error('a bench user could not log in');
+  ]);
+  const tokens = await Promise.all(Array.from({ length: users }, (_, i) => client.login(`user${i}`, `password-${i}`)));
 
   let firstFailure: string | undefined;
   const insert = async (i: number): Promise<boolean> => {
-    const r = await post(stack.url, tokens[i % users]!, { sql: 'INSERT INTO bench.messages (body, n) VALUES ($1, $2)', params: [`message ${i}`, i] }).catch((err: unknown) => err as Error);
+    const r = await client.sql(tokens[i % users]!, 'INSERT INTO bench.messages (body, n) VALUES ($1, $2)', [`message ${i}`, i]).catch((err: unknown) => err as Error);
     if (r instanceof Error) {
       firstFailure ??= `${r.message} (${String((r.cause as Error | undefined)?.message ?? '')})`;
       return false;
@@ -89,6 +62,7 @@ export async function runWriteBench({ smoke }: { smoke: boolean }): Promise<Writ
   await db.end();
 
   const paced = await openLoop(insert, smoke ? 100 : 1000, ms);
+  client.close();
   report({ http, direct, paced, cpuPerWrite }, smoke);
   if (firstFailure !== undefined) console.log(`first failed request: ${firstFailure}`);
   return { http, direct, paced, cpuPerWrite };

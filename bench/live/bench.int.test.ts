@@ -1,0 +1,31 @@
+// Smoke run of the live benchmark: it must keep working, and its counting must be exact: every
+// acknowledged change reaches each subscriber of its user once, and no one else.
+import { describe, expect, it } from 'vitest';
+import { runLiveBench, type PhaseResult } from './bench.ts';
+
+const SOCKETS_PER_USER = 2; // the smoke configuration: 4 users, 2 sockets each
+
+function expectExact(p: PhaseResult, subscribersPerChange: number): void {
+  expect(p.failedWrites, p.name).toBe(0);
+  expect(p.acked, p.name).toBe(p.offered);
+  expect(p.fanOut, p.name).toBe(subscribersPerChange);
+  expect(p.expected, p.name).toBe(p.acked * subscribersPerChange);
+  expect(p.delivered, p.name).toBe(p.expected);
+  expect(p.duplicates, p.name).toBe(0);
+  expect(p.foreign, p.name).toBe(0);
+  expect(p.fromAck.count, p.name).toBe(p.delivered);
+}
+
+describe('live benchmark (smoke)', () => {
+  it('delivers every change to each of its subscribers exactly once, live and polled, and measures memory', async () => {
+    const r = await runLiveBench({ smoke: true });
+    expect(r.errors).toEqual([]);
+    expect(r.live.offered).toBeGreaterThan(0);
+    expectExact(r.live, SOCKETS_PER_USER);
+    expectExact(r.polling, SOCKETS_PER_USER);
+    expect(r.saturation.map((s) => s.name)).toEqual(['WebSocket subscription', '2 subscriptions per socket']);
+    r.saturation.forEach((s, i) => expectExact(s, SOCKETS_PER_USER * (i + 1)));
+    expect(r.memory.rssKb.map(([subscriptions]) => subscriptions)).toEqual([0, 5, 20]);
+    expect(r.memory.rssKb.every(([, kb]) => kb > 0)).toBe(true);
+  });
+});

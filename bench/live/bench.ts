@@ -1,0 +1,298 @@
+// Live benchmark (issue 5): realtime delivery through the gateway's WebSocket endpoint against the
+// real local stack, everything (the clients included) on this machine.
+//   1. Memory: the gateway's RSS with no subscription, 1,000 and 10,000 idle ones (100 per socket).
+//   2. Live: 1,000 WebSocket clients (10 per user, 100 users), one subscription each, while
+//      writers INSERT 1,000 rows/s spread over the users (open loop, POST /v1/api/sql);
+//      latency = the `change` received minus the write's acknowledgement (its HTTP response).
+//   3. Saturation: at the same write rate, every socket adds subscriptions of the same query,
+//      step by step, until deliveries stop keeping up (keptUp).
+//   4. Baseline: the same 1,000 clients polling `SELECT … WHERE n >= <first row not yet seen>`
+//      every second over HTTP during the same writes; latency = the poll that first shows a row
+//      minus its write's acknowledgement. Last, because it loads the stack the most.
+// Each change n is written by user n % users and must reach each of that user's subscribers
+// exactly once (PhaseLog counts); the bench fails on any error event.
+import { setMaxListeners } from 'node:events';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { cpuDelta, cpuOfTree, machineCpuMs, pidsOfTree, rssKb } from '../lib/cpu.ts';
+import { SqlClient } from '../lib/http.ts';
+import { runLocalStack, type LocalStack } from '../lib/local-stack.ts';
+import { openLoop } from '../lib/stats.ts';
+import { Fleet } from './clients.ts';
+import { PhaseLog, type Latency } from './deliveries.ts';
+import { report } from './report.ts';
+
+const FULL = { users: 100, socketsPerUser: 10, rate: 1000, ms: 10_000, warmupMs: 2000, stepMs: 5000, fanOut: [2, 3, 4, 5, 6, 8, 12, 16], stopWhenBehind: true, memory: { sockets: 100, perSocket: 100, settleMs: 2000 } };
+const SMOKE = { users: 4, socketsPerUser: 2, rate: 100, ms: 1000, warmupMs: 300, stepMs: 500, fanOut: [2], stopWhenBehind: false, memory: { sockets: 4, perSocket: 5, settleMs: 0 } };
+export type LiveConfig = typeof FULL;
+
+export interface PhaseResult {
+  readonly name: string;
+  /** Subscribers per change (WebSocket subscriptions, or polling clients, of its user). */
+  readonly fanOut: number;
+  readonly offered: number;
+  readonly acked: number;
+  readonly failedWrites: number;
+  readonly expected: number;
+  readonly delivered: number;
+  readonly duplicates: number;
+  readonly foreign: number;
+  /** Acknowledged writes per second, from the first request to the last acknowledgement. */
+  readonly writesPerSecond: number;
+  /** Deliveries per second from the first write to the last delivery. */
+  readonly deliveredPerSecond: number;
+  readonly fromAck: Latency;
+  readonly fromRequest: Latency;
+  /** The writes' own latency, request to acknowledgement. */
+  readonly writes: Latency;
+  /** CPU milliseconds per process over the phase (the bench client included), and the phase's wall time. */
+  readonly cpuMs: Map<string, number>;
+  readonly wallMs: number;
+  /** Polls per second (the baseline only). */
+  readonly polls?: number;
+}
+
+export interface MemoryResult {
+  readonly rssKb: readonly (readonly [subscriptions: number, kb: number])[];
+  /** (RSS at the most − RSS at none) / subscriptions, and the slope between the last two points. */
+  readonly kbPerSubscription: number;
+  readonly kbPerSubscriptionSlope: number;
+}
+
+export interface LiveBenchResult {
+  readonly memory: MemoryResult;
+  readonly polling: PhaseResult;
+  readonly live: PhaseResult;
+  readonly saturation: readonly (PhaseResult & { readonly keptUp: boolean })[];
+  readonly errors: readonly string[];
+}
+
+export async function runLiveBench({ smoke }: { smoke: boolean }): Promise<LiveBenchResult> {
+  const config = smoke ? SMOKE : FULL;
+  // 100 subscribe messages at once per socket (memory phase) exceed the default burst of 2 × 50.
+  await using stack = await runLocalStack({ env: { SEQLINE_WS_MESSAGE_RATE: '1000' } });
+  const http = new SqlClient(stack.url, 200);
+  try {
+    return await new LiveBench(stack, http, config).run();
+  } finally {
+    http.close();
+  }
+}
+
+class LiveBench {
+  readonly #stack: LocalStack;
+  readonly #http: SqlClient;
+  readonly #c: LiveConfig;
+  readonly #logs: PhaseLog[] = [];
+  #tokens: string[] = [];
+  /** Deliveries outside every phase's writes: must stay 0. */
+  #strays = 0;
+  readonly #errors: string[] = [];
+
+  constructor(stack: LocalStack, http: SqlClient, config: LiveConfig) {
+    this.#stack = stack;
+    this.#http = http;
+    this.#c = config;
+  }
+
+  async run(): Promise<LiveBenchResult> {
+    const { users, socketsPerUser } = this.#c;
+    const admin = await this.#http.login(this.#stack.user, this.#stack.password);
+    await this.#http.setup(admin, [
+      'CREATE NAMESPACE bench',
+      "CREATE TABLE bench.messages (id BIGINT PRIMARY KEY DEFAULT SNOWFLAKE_ID(), body TEXT NOT NULL, n INT) WITH (TYPE='USER')",
+      ...Array.from({ length: users }, (_, i) => `CREATE USER user${i} WITH PASSWORD 'password-${i}' ROLE user`),
+    ]);
+    this.#tokens = await Promise.all(Array.from({ length: users }, (_, i) => this.#http.login(`user${i}`, `password-${i}`)));
+    const memory = await this.#memory();
+    const clients = users * socketsPerUser;
+    const fleet = await Fleet.open(this.#stack.url, this.#tokens, clients, (g, n, at) => this.#onChange(g, n, at));
+    let live: PhaseResult;
+    const saturation: (PhaseResult & { keptUp: boolean })[] = [];
+    try {
+      await fleet.subscribe(1);
+      await this.#phase('warm-up', fleet, this.#c.warmupMs);
+      live = await this.#phase('WebSocket subscription', fleet, this.#c.ms);
+      saturation.push({ ...live, keptUp: keptUp(live, this.#c.rate) });
+      for (const perSocket of this.#c.fanOut) {
+        if (fleet.errors.length > 0 || (this.#c.stopWhenBehind && !saturation.at(-1)!.keptUp)) break;
+        await fleet.subscribe(perSocket);
+        const step = await this.#phase(`${perSocket} subscriptions per socket`, fleet, this.#c.stepMs);
+        saturation.push({ ...step, keptUp: keptUp(step, this.#c.rate) });
+      }
+    } finally {
+      await fleet.close();
+    }
+    // Last: 1,000 polls a second load the stack more than anything before it.
+    const polling = await this.#poll('polling every 1 s (baseline)', clients);
+    const errors = [...this.#errors, ...fleet.errors, ...(this.#strays > 0 ? [`${this.#strays} deliveries of changes no phase wrote`] : [])];
+    const result = { memory, polling, live, saturation, errors };
+    report(result, this.#c, this.#c === SMOKE);
+    return result;
+  }
+
+  /** Gateway RSS with no subscription, with a tenth of them, and with all (idle, 100 per socket). */
+  async #memory(): Promise<MemoryResult> {
+    const { sockets, perSocket, settleMs } = this.#c.memory;
+    const [pid] = await pidsOfTree(this.#stack.pid, 'gateway');
+    if (pid === undefined) throw new Error('no gateway process in the local stack');
+    const rss = async (): Promise<number> => {
+      await sleep(settleMs); // let the allocation of the last step settle (no GC can be forced from outside)
+      return rssKb(pid);
+    };
+    const noChanges = (): void => {
+      this.#strays++;
+    };
+    // Warm-up: the subscription path compiled and its pools grown before the first reading.
+    const warm = await Fleet.open(this.#stack.url, this.#tokens, 1, noChanges);
+    await warm.subscribe(perSocket);
+    await warm.close();
+    const points: [number, number][] = [[0, await rss()]];
+    const fleets: Fleet[] = [];
+    const tenth = Math.max(1, Math.round(sockets / 10));
+    for (const count of [tenth, sockets - tenth]) {
+      const fleet = await Fleet.open(this.#stack.url, this.#tokens, count, noChanges);
+      fleets.push(fleet);
+      await fleet.subscribe(perSocket);
+      points.push([fleets.reduce((sum, f) => sum + f.subscribers, 0), await rss()]);
+    }
+    for (const f of fleets) await f.close();
+    const errors = fleets.flatMap((f) => f.errors);
+    if (errors.length > 0) throw new Error(`memory phase: ${errors.slice(0, 3).join('; ')}`);
+    const [[, none], [n1, kb1], [n2, kb2]] = points as [[number, number], [number, number], [number, number]];
+    return { rssKb: points, kbPerSubscription: (kb2 - none) / n2, kbPerSubscriptionSlope: (kb2 - kb1) / (n2 - n1) };
+  }
+
+  /** A new phase's log: change numbers continue after the last phase's. */
+  #newLog(ms: number, subscribers: number, userOf: (g: number) => number): PhaseLog {
+    const base = this.#logs.at(-1)?.end ?? 0;
+    const log = new PhaseLog(base, Math.round((this.#c.rate * ms) / 1000), this.#c.users, subscribers, userOf);
+    this.#logs.push(log);
+    return log;
+  }
+
+  #onChange(g: number, n: number, at: number): void {
+    for (let i = this.#logs.length - 1; i >= 0; i--) {
+      const log = this.#logs[i]!;
+      if (n < log.base) continue;
+      if (log.holds(n)) log.record(g, n, at);
+      else this.#strays++;
+      return;
+    }
+    this.#strays++;
+  }
+
+  /** Writes change numbers base… at the configured rate, recording when each was sent and acknowledged. */
+  async #write(log: PhaseLog, ms: number): Promise<number> {
+    const result = await openLoop(async (i) => {
+      const n = log.base + i;
+      log.sentAt[i] = performance.now();
+      const r = await this.#http.sql(this.#tokens[n % this.#c.users]!, 'INSERT INTO bench.messages (body, n) VALUES ($1, $2)', [`message ${n}`, n]).catch(() => undefined);
+      if (r?.status !== 200) return false;
+      log.ackedAt[i] = performance.now();
+      return true;
+    }, this.#c.rate, ms);
+    return result.failed;
+  }
+
+  /** One phase of writes; waits (with a deadline) until every acknowledged change reached all its subscribers. */
+  async #measure(name: string, fanOut: number, log: PhaseLog, ms: number): Promise<PhaseResult> {
+    const cpuBefore = await cpuOfTree(this.#stack.pid);
+    const machineBefore = await machineCpuMs();
+    const clientBefore = process.cpuUsage();
+    const start = performance.now();
+    const failedWrites = await this.#write(log, ms);
+    const expected = log.expected;
+    await waitFor(() => log.delivered >= expected, Math.max(10_000, ms));
+    const wallMs = performance.now() - start;
+    const cpu = cpuDelta(cpuBefore, await cpuOfTree(this.#stack.pid));
+    const client = process.cpuUsage(clientBefore);
+    cpu.set('bench client', (client.user + client.system) / 1000);
+    // Network processing no process is charged with, and anything else on the machine (this
+    // should be ~0: another load makes the figures worthless).
+    const machine = await machineCpuMs();
+    const softirq = machine.softirq - machineBefore.softirq;
+    cpu.set('other processes', machine.busy - machineBefore.busy - softirq - [...cpu.values()].reduce((sum, v) => sum + v, 0));
+    cpu.set('softirq', softirq);
+    const firstSent = log.sentAt[0] ?? Number.NaN;
+    return {
+      name,
+      fanOut,
+      offered: log.total,
+      acked: log.acked,
+      failedWrites,
+      expected,
+      delivered: log.delivered,
+      duplicates: log.duplicates,
+      foreign: log.foreign,
+      writesPerSecond: log.acked / ((log.lastAckedAt - firstSent) / 1000),
+      deliveredPerSecond: log.delivered / ((log.lastReceivedAt - firstSent) / 1000),
+      fromAck: log.latency('ack'),
+      fromRequest: log.latency('sent'),
+      writes: log.writeLatency(),
+      cpuMs: new Map([...cpu].filter(([, v]) => v > 0)),
+      wallMs,
+    };
+  }
+
+  #phase(name: string, fleet: Fleet, ms: number): Promise<PhaseResult> {
+    const log = this.#newLog(ms, fleet.subscribers, (g) => fleet.userOf(g));
+    return this.#measure(name, fleet.subscribers / this.#c.users, log, ms);
+  }
+
+  /** The baseline: `clients` pollers, each one SELECT a second (spread over the second), during the writes. */
+  async #poll(name: string, clients: number): Promise<PhaseResult> {
+    const users = this.#c.users;
+    const log = this.#newLog(this.#c.ms, clients, (c) => c % users);
+    // Each poller its own keep-alive connection, as separate clients would have; writes keep theirs.
+    const pollHttp = new SqlClient(this.#stack.url, clients);
+    const stop = new AbortController();
+    setMaxListeners(clients + 10, stop.signal);
+    const start = performance.now();
+    let polls = 0;
+    const poller = async (c: number): Promise<void> => {
+      for (let due = start + (c / clients) * 1000; !stop.signal.aborted; due += 1000) {
+        const wait = due - performance.now();
+        if (wait > 0) await sleep(wait, undefined, { signal: stop.signal }).catch(() => undefined);
+        if (stop.signal.aborted) return;
+        const r = await pollHttp.sql(this.#tokens[c % users]!, 'SELECT n FROM bench.messages WHERE n >= $1', [log.firstMissing(c)]).catch((err: unknown) => ({ status: 0, text: String(err) }));
+        const at = performance.now();
+        polls++;
+        if (r.status !== 200) {
+          this.#errors.push(`poll failed: ${r.status} ${r.text.slice(0, 200)}`);
+          continue;
+        }
+        const rows = (JSON.parse(r.text) as { results: [{ rows: [unknown][] }] }).results[0].rows;
+        for (const [n] of rows) log.record(c, Number(n), at, true);
+        while (due + 1000 < performance.now()) due += 1000; // a poll slower than a second skips ticks
+      }
+    };
+    const pollers = Promise.all(Array.from({ length: clients }, (_, c) => poller(c)));
+    try {
+      const result = await this.#measure(name, clients / users, log, this.#c.ms);
+      return { ...result, polls: polls / ((performance.now() - start) / 1000) };
+    } finally {
+      stop.abort();
+      await pollers;
+      pollHttp.close();
+    }
+  }
+}
+
+/**
+ * A step kept up when every change reached every subscriber once, the writes held 90% of the
+ * offered rate, and deliveries kept pace with the acknowledged writes (within 5%: the backlog
+ * after the last acknowledgement was under a twentieth of the step).
+ */
+function keptUp(p: PhaseResult, rate: number): boolean {
+  const complete = p.failedWrites === 0 && p.delivered === p.expected && p.duplicates === 0 && p.foreign === 0;
+  return complete && p.writesPerSecond >= 0.9 * rate && p.deliveredPerSecond >= 0.95 * p.writesPerSecond * p.fanOut;
+}
+
+async function waitFor(done: () => boolean, deadlineMs: number): Promise<boolean> {
+  const end = performance.now() + deadlineMs;
+  while (!done()) {
+    if (performance.now() > end) return false;
+    await sleep(20);
+  }
+  return true;
+}

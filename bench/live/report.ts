@@ -1,0 +1,54 @@
+// Prints the live benchmark's figures, the baseline next to them, and the targets.
+import type { LiveBenchResult, LiveConfig, PhaseResult } from './bench.ts';
+
+const TARGET = { p50Ms: 10, p99Ms: 50, deliveredPerSecond: 5000, kbPerSubscription: 20 } as const;
+
+const f = (n: number): string => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : '-');
+const ms = (n: number): string => (Number.isFinite(n) ? `${n.toFixed(1)} ms` : '-');
+const verdict = (ok: boolean): string => (ok ? 'MET' : 'MISSED');
+
+/** The highest delivery rate of a step that kept up (0 when none did). */
+export function saturationPoint(r: LiveBenchResult): number {
+  return Math.max(0, ...r.saturation.filter((s) => s.keptUp).map((s) => s.deliveredPerSecond));
+}
+
+export function report(r: LiveBenchResult, c: LiveConfig, smoke: boolean): void {
+  const clients = c.users * c.socketsPerUser;
+  console.log(`\nlive benchmark${smoke ? ' (smoke run)' : ''}: ${f(clients)} clients (${c.socketsPerUser} per user, ${c.users} users), single-row INSERTs at ${f(c.rate)}/s for ${c.ms / 1000} s\n`);
+  const header = ['case', 'writes/s', 'deliv./s', 'p50 ack', 'p99 ack', 'p50 req', 'p99 req', 'missing', 'dup'];
+  const line = (cells: string[]): void => console.log(cells.map((x, i) => (i === 0 ? x.padEnd(30) : x.padStart(12))).join(''));
+  const row = (p: PhaseResult): void =>
+    line([p.name, f(p.writesPerSecond), f(p.deliveredPerSecond), ms(p.fromAck.p50), ms(p.fromAck.p99), ms(p.fromRequest.p50), ms(p.fromRequest.p99), f(p.expected - p.delivered), f(p.duplicates)]);
+  line(header);
+  row(r.live);
+  row(r.polling);
+  console.log('(ack: from the write’s HTTP response; req: from its request’s start; writes/s: first request to last acknowledgement;\n deliveries/s: changes × clients received, first write to last delivery)');
+  if (r.polling.polls !== undefined) console.log(`polling: ${f(r.polling.polls)} SELECTs/s served of ${f(clients)}/s offered`);
+  console.log(`the writes themselves (request → acknowledgement) p50/p99: live ${ms(r.live.writes.p50)} / ${ms(r.live.writes.p99)}, polling ${ms(r.polling.writes.p50)} / ${ms(r.polling.writes.p99)}`);
+  const cpu = (p: PhaseResult): string => {
+    const all = [...p.cpuMs].reduce((sum, [, v]) => sum + v, 0);
+    return `${((100 * all) / p.wallMs).toFixed(0)}% in all; ${[...p.cpuMs].sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${((100 * v) / p.wallMs).toFixed(0)}%`).join(', ')}`;
+  };
+  console.log(`CPU, % of one core, live: ${cpu(r.live)}`);
+  console.log(`CPU, % of one core, polling: ${cpu(r.polling)}`);
+
+  console.log(`\nsaturation: ${f(c.rate)} writes/s, every socket adds subscriptions of the same query, ${c.stepMs / 1000} s per step\n`);
+  line(['step', 'writes/s', 'deliv./s', 'p50 ack', 'p99 ack', 'offered', 'missing', 'kept up', 'gw CPU/1k']);
+  for (const s of r.saturation) {
+    line([s.name, f(s.writesPerSecond), f(s.deliveredPerSecond), ms(s.fromAck.p50), ms(s.fromAck.p99), f(s.expected / (s.offered / c.rate)), f(s.expected - s.delivered), s.keptUp ? 'yes' : 'no', ms((1000 * (s.cpuMs.get('gateway') ?? 0)) / s.delivered)]);
+  }
+  console.log(`CPU, % of one core, last step: ${cpu(r.saturation.at(-1)!)}`);
+
+  const m = r.memory;
+  console.log(`\ngateway RSS with idle subscriptions (${c.memory.perSocket} per socket): ${m.rssKb.map(([n, kb]) => `${f(n)}: ${f(kb)} KB`).join(', ')}`);
+  console.log(`per idle subscription: ${m.kbPerSubscription.toFixed(1)} KB overall, ${m.kbPerSubscriptionSlope.toFixed(1)} KB marginal`);
+
+  const best = saturationPoint(r);
+  const kb = Math.max(m.kbPerSubscription, m.kbPerSubscriptionSlope);
+  console.log('');
+  console.log(`target: p50 <= ${TARGET.p50Ms} ms at ${f(c.rate)} changes/s: ${ms(r.live.fromAck.p50)} ${verdict(r.live.fromAck.p50 <= TARGET.p50Ms)}`);
+  console.log(`target: p99 <= ${TARGET.p99Ms} ms at ${f(c.rate)} changes/s: ${ms(r.live.fromAck.p99)} ${verdict(r.live.fromAck.p99 <= TARGET.p99Ms)}`);
+  console.log(`target: >= ${f(TARGET.deliveredPerSecond)} delivered changes/s: ${f(best)} ${verdict(best >= TARGET.deliveredPerSecond)}`);
+  console.log(`target: <= ${TARGET.kbPerSubscription} KB per idle subscription: ${kb.toFixed(1)} KB ${verdict(kb <= TARGET.kbPerSubscription)}`);
+  if (r.errors.length > 0) console.log(`errors (${r.errors.length}): ${r.errors.slice(0, 5).join('; ')}`);
+}
