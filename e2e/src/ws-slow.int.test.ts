@@ -56,24 +56,27 @@ describe('a client that stops reading', () => {
       seqs.push(String(result!['seq']));
     }
     // The other client is served while the slow one holds megabytes unread.
-    await expect.poll(() => other.messages.filter((m) => m['type'] === 'change').map((m) => String((m['rows'] as Msg[])[0]!['_seq']))).toEqual(seqs);
+    await expect.poll(() => other.messages.filter((m) => m['type'] === 'change').map((m) => String((m['rows'] as Msg[])[0]!['_seq'])), { timeout: 30_000 }).toEqual(seqs);
 
     slow.ws.resume();
     const errors = () => slow.messages.filter((m) => m['type'] === 'error');
-    await expect.poll(() => errors().length, { timeout: 15_000 }).toBe(SUBSCRIPTIONS);
+    await expect.poll(() => errors().length, { timeout: 60_000 }).toBe(SUBSCRIPTIONS);
     expect(new Set(errors().map((e) => `${String(e['subscription_id'])} ${String(e['code'])}`))).toEqual(new Set(ids.map((id) => `${id} SLOW_CONSUMER`)));
     const received = (id: string): string[] => slow.messages.filter((m) => m['type'] === 'change' && m['subscription_id'] === id).map((m) => String((m['rows'] as Msg[])[0]!['_seq']));
     const before = new Map(ids.map((id) => [id, received(id)]));
     for (const got of before.values()) expect(got).toEqual(seqs.slice(0, got.length)); // a prefix, in order
     expect([...before.values()].reduce((n, got) => n + got.length, 0)).toBeLessThan(SUBSCRIPTIONS * WRITES);
 
-    // Each subscription resumes from the last _seq it received (or from before the writes).
+    // Four of them resume from the last _seq each received (or from before the writes); the
+    // rest stay ended. (Resuming all 20 would replay 90 MB, slow on a loaded machine.)
     const start = (BigInt(seqs[0]!) - 1n).toString();
-    for (const id of ids) {
+    const resumed = ids.slice(0, 4);
+    for (const id of resumed) {
       const from = before.get(id)!.at(-1) ?? start;
       slow.ws.send(JSON.stringify({ type: 'subscribe', subscription: { id, sql: 'SELECT id, title FROM app.tickets', options: { from } } }));
     }
-    await expect.poll(() => ids.map((id) => received(id)), { timeout: 15_000 }).toEqual(ids.map(() => seqs));
+    await expect.poll(() => resumed.map((id) => received(id)), { timeout: 60_000 }).toEqual(resumed.map(() => seqs));
+    expect(ids.slice(4).map((id) => received(id))).toEqual(ids.slice(4).map((id) => before.get(id)));
     slow.ws.close();
     other.ws.close();
   });
