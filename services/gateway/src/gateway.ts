@@ -29,6 +29,7 @@ import { HttpServer } from './http/server.js';
 import { sqlRoute } from './http/sql-route.js';
 import { JwtCodec } from './jwt.js';
 import { ChangeHub } from './live/change-hub.js';
+import { limitConcurrency } from './live/concurrency.js';
 import { LiveDirectory } from './live/directory.js';
 import { lastChangeSeq, readHistory } from './live/history.js';
 import { checkSystemLiveAccess, querySystemLive } from './live/system-live.js';
@@ -147,7 +148,7 @@ export class GatewayService extends ServiceHost<GatewayInfo> {
       catalog,
       storage,
       subject: (owner, namespace, table) => names.changes(owner, namespace, table),
-      history: (subject, after) => readHistory(nc, names.changesStream, subject, after, { skewMs: config.clockSkewMs }),
+      history: limitConcurrency(config.historyReads, (subject: string, after: bigint) => readHistory(nc, names.changesStream, subject, after, { skewMs: config.clockSkewMs })),
       head: (subject) => lastChangeSeq(nc, names.changesStream, subject),
       logger: this.#logger,
       limits: {

@@ -20,7 +20,7 @@ export interface History {
 export interface HistoryOptions {
   /** Start this long before the time in `after`, for ids minted on another clock. */
   readonly skewMs: number;
-  /** Messages per fetch. */
+  /** Messages per fetch (tests); by default a fetch is bounded by bytes instead, see FETCH_BYTES. */
   readonly batch?: number;
 }
 
@@ -42,6 +42,15 @@ export async function lastChangeSeq(nc: NatsConnection, stream: string, subject:
   const jsm = await managerFor(nc);
   const last = await jsm.streams.getMessage(stream, { last_by_subj: subject }).catch(() => null);
   return last === null ? undefined : busPb.Change.decode(last.data).seq;
+}
+
+/**
+ * Bytes a fetch may bring at once: a few MiB keep the connection's unread data well under the
+ * server's slow-consumer limit even with several reads at a time, and stay above one message
+ * (a fetch whose next message is larger than this would get nothing).
+ */
+function fetchBytes(nc: NatsConnection): number {
+  return Math.max(4 * 1024 * 1024, 2 * (nc.info?.max_payload ?? 1024 * 1024));
 }
 
 export async function readHistory(nc: NatsConnection, stream: string, subject: string, after: bigint, options: HistoryOptions): Promise<History> {
@@ -75,14 +84,19 @@ export async function readHistory(nc: NatsConnection, stream: string, subject: s
       while (!reached) {
         let got = 0;
         try {
-          for await (const m of await consumer.fetch({ max_messages: Math.min(ci.num_pending, options.batch ?? 512), expires: 5000 })) {
+          const bounds = options.batch === undefined ? { max_bytes: fetchBytes(nc) } : { max_messages: Math.min(ci.num_pending, options.batch) };
+          for await (const m of await consumer.fetch({ ...bounds, expires: 5000 })) {
             got++;
             nextSeq = m.seq + 1;
-            if (m.seq >= last.seq) reached = true;
             const change = busPb.Change.decode(m.data);
-            if (change.seq <= after) continue;
-            const rows = change.rows.filter((r) => r.seq > after);
-            changes.push(rows.length === change.rows.length ? change : { ...change, rows });
+            if (change.seq > after) {
+              const rows = change.rows.filter((r) => r.seq > after);
+              changes.push(rows.length === change.rows.length ? change : { ...change, rows });
+            }
+            if (m.seq >= last.seq) {
+              reached = true;
+              break; // a fetch bounded by bytes would otherwise wait out its expiry
+            }
           }
         } catch {
           // The fetch failed part-way: go on from nextSeq with a fresh consumer.
