@@ -204,7 +204,7 @@ describe('rewriteSelect: refusals', () => {
     ['SELECT * FROM pg_catalog.pg_authid', 'TABLE_NOT_FOUND: table pg_catalog.pg_authid does not exist'],
     ['SELECT * FROM information_schema.tables', 'TABLE_NOT_FOUND: table information_schema.tables does not exist'],
     ['SELECT * FROM seqline.tables', 'TABLE_NOT_FOUND: table seqline.tables does not exist'],
-    ['SELECT * FROM system.users', 'TABLE_NOT_FOUND: table system.users does not exist'],
+    ['SELECT * FROM system.live', 'TABLE_NOT_FOUND: table system.live does not exist'], // the gateways answer it; storage never does
     ['SELECT * FROM public.t', 'TABLE_NOT_FOUND: table public.t does not exist'],
     ['SELECT * FROM app.t__p0', 'TABLE_NOT_FOUND: table app.t__p0 does not exist'],
     ['SELECT * FROM "APP"."T"', 'TABLE_NOT_FOUND: table APP.T does not exist'],
@@ -271,6 +271,26 @@ describe('rewriteSelect: refusals', () => {
     expect(refusal('SELECT * FROM app.priv', { actor: { userId: 'svc', role: 'service' } })).toBe('accepted');
     expect(refusal('SELECT * FROM app.dbat', { actor: { userId: 'svc', role: 'service' } })).toBe('PERMISSION_DENIED: permission denied: table app.dbat is DBA');
     expect(refusal('SELECT * FROM app.dbat', { actor: { userId: 'root', role: 'dba' } })).toBe('accepted');
+  });
+});
+
+describe('rewriteSelect: system tables', () => {
+  const DBA: Partial<RewriteContext> = { actor: { userId: 'root', role: 'dba' } };
+
+  it('reads system.users, system.namespaces and system.tables through their views, for dba and system', () => {
+    expect(sqlOf('SELECT user_id, role FROM system.users', DBA)).toBe(
+      'SELECT user_id, role FROM ( SELECT system_users.user_id, system_users.role, system_users.email, system_users.created_at, system_users.updated_at, system_users.locked_until FROM seqline.system_users ) AS users LIMIT 100',
+    );
+    expect(sqlOf('SELECT * FROM system.namespaces n', { actor: { userId: 'root', role: 'system' } })).toBe('SELECT * FROM ( SELECT system_namespaces.namespace_id, system_namespaces.created_at FROM seqline.system_namespaces ) AS n LIMIT 100');
+    const joined = rewrite('SELECT t.table_name FROM system.tables t JOIN system.namespaces n ON n.namespace_id = t.namespace_id', DBA);
+    expect(joined.tables.map((t) => `${t.namespace}.${t.name}`)).toEqual(['system.tables', 'system.namespaces']);
+  });
+
+  it('refuses them to users and services, and knows no other system table', () => {
+    expect(refusal('SELECT * FROM system.users')).toBe('PERMISSION_DENIED: permission denied: system.users is readable by dba and system only');
+    expect(refusal('SELECT * FROM app.t WHERE title IN (SELECT user_id FROM system.users)', { actor: { userId: 'svc', role: 'service' } })).toBe('PERMISSION_DENIED: permission denied: system.users is readable by dba and system only');
+    expect(refusal('SELECT * FROM system.passwords', DBA)).toBe('TABLE_NOT_FOUND: table system.passwords does not exist');
+    expect(refusal('SELECT * FROM seqline.system_users', DBA)).toBe('TABLE_NOT_FOUND: table seqline.system_users does not exist');
   });
 });
 

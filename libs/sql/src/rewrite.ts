@@ -18,7 +18,9 @@
 //
 // Decisions:
 // - Namespaces `system`, `public`, `information_schema`, `seqline` and `pg_*` never resolve,
-//   even if the catalog lists them: system tables are served by storage, not by this rewrite.
+//   even if the catalog lists them. The exceptions are the system tables (system-tables.ts):
+//   `system.users|namespaces|tables` become a subquery over their meta-schema view, for dba
+//   and system only.
 // - `schema.table.column` references lose the schema (the replaced table is aliased by its
 //   name); four-part references are UNSUPPORTED.
 // - LIMIT of the outermost query: none → LIMIT defaultLimit (limitAdded); a constant above
@@ -35,6 +37,7 @@ import { SqlError } from './errors.js';
 import { assertSqlReady } from './init.js';
 import { ExprWalker, isCurrentUser } from './rewrite-expr.js';
 import { RESERVED_NAMESPACES, SYSTEM_COLUMNS, type Actor, type Catalog, type Statement, type TableDef } from './types.js';
+import { SYSTEM_READERS, SYSTEM_TABLES, systemView } from './system-tables.js';
 import { checkReadAccess } from './validate.js';
 
 export interface RewriteContext {
@@ -187,12 +190,29 @@ class SelectRewriter extends ExprWalker {
     if (database !== undefined) throw notFound(`${database}.${schema ?? ''}.${name}`);
     if (schema === undefined && this.isCte(name)) return node;
     const namespace = schema ?? this.ctx.defaultNamespace;
+    const system = namespace.toLowerCase() === 'system' ? SYSTEM_TABLES.get(name) : undefined;
+    if (system !== undefined) return this.systemTable(system, body);
     const table = isHiddenNamespace(namespace) ? undefined : this.ctx.catalog.table(namespace, name);
     if (table === undefined) throw notFound(`${namespace}.${name}`);
     checkReadAccess(table, this.ctx.actor);
     if (!this.tables.some((t) => t.namespace === table.namespace && t.name === table.name)) this.tables.push(table);
     const alias = isBody(body['alias']) ? body['alias'] : { aliasname: name };
     return { RangeSubselect: { subquery: partitionSelect(table, this.ctx.actor), alias } };
+  }
+
+  private systemTable(table: TableDef, body: Body): AstNode {
+    if (!SYSTEM_READERS.includes(this.ctx.actor.role)) throw new SqlError('PERMISSION_DENIED', `permission denied: system.${table.name} is readable by dba and system only`);
+    if (!this.tables.includes(table)) this.tables.push(table);
+    const view = systemView(table.name);
+    const subquery: AstNode = {
+      SelectStmt: {
+        targetList: table.columns.map((c) => ({ ResTarget: { val: columnRef(view.name, c.name) } })),
+        fromClause: [{ RangeVar: { schemaname: view.schema, relname: view.name, inh: true, relpersistence: 'p' } }],
+        limitOption: 'LIMIT_OPTION_DEFAULT',
+        op: 'SETOP_NONE',
+      },
+    };
+    return { RangeSubselect: { subquery, alias: isBody(body['alias']) ? body['alias'] : { aliasname: table.name } } };
   }
 
   private isCte(name: string): boolean {

@@ -44,6 +44,24 @@ const MIGRATIONS: readonly (readonly string[])[] = [
     `REVOKE EXECUTE ON FUNCTION pg_catalog.set_config(text, text, boolean) FROM PUBLIC`,
     `GRANT EXECUTE ON FUNCTION pg_catalog.set_config(text, text, boolean) TO CURRENT_USER`,
   ],
+  // The system tables (libs/sql system-tables.ts): views readable by seqline_reader that admit
+  // rows only to a dba or system session (the rewrite refuses everyone else first).
+  [
+    `CREATE VIEW seqline.system_users WITH (security_barrier) AS
+       SELECT user_id, role, email, created_at, updated_at, locked_until FROM seqline.users
+       WHERE current_setting('seqline.role', true) IN ('dba', 'system')`,
+    `CREATE VIEW seqline.system_namespaces WITH (security_barrier) AS
+       SELECT name AS namespace_id, created_at FROM seqline.namespaces
+       WHERE current_setting('seqline.role', true) IN ('dba', 'system')`,
+    `CREATE VIEW seqline.system_tables WITH (security_barrier) AS
+       SELECT namespace || '.' || name AS table_id, namespace AS namespace_id, name AS table_name, def->>'tableType' AS table_type,
+              def->>'accessLevel' AS access_level, def->>'primaryKey' AS primary_key, def->'columns' AS columns,
+              (def->>'ttlSeconds')::bigint AS ttl_seconds, (def->>'deletedRetentionHours')::bigint AS deleted_retention_hours, created_at
+       FROM seqline.tables
+       WHERE current_setting('seqline.role', true) IN ('dba', 'system')`,
+    `GRANT USAGE ON SCHEMA seqline TO seqline_reader`,
+    `GRANT SELECT ON seqline.system_users, seqline.system_namespaces, seqline.system_tables TO seqline_reader`,
+  ],
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
