@@ -1,21 +1,13 @@
-// One JSON POST to the gateway: the body parsed, a non-200 answer as the server's
-// SeqlineError, an unreachable gateway as a NetworkError (the SDK's classes and parsing).
-import { errorFrom, NetworkError, parseBody, type FetchLike } from '@seqline/client/node';
+// One JSON POST to the gateway with the SDK's postJson: the body parsed, a non-200 answer as
+// the server's SeqlineError, and an unreachable gateway as a NetworkError naming its origin.
+import { bearer, NetworkError, postJson as post, type FetchLike } from '@seqline/client/node';
 
-export async function postJson(fetch: FetchLike, url: string, body: unknown, bearer?: string): Promise<Record<string, unknown>> {
-  let res: Awaited<ReturnType<FetchLike>>;
-  try {
-    res = await fetch(url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', ...(bearer === undefined ? {} : { authorization: `Bearer ${bearer}` }) },
-      body: JSON.stringify(body),
+export function postJson(fetch: FetchLike, url: string, body: unknown, token?: string): Promise<Record<string, unknown>> {
+  const reaching: FetchLike = (u, init) =>
+    fetch(u, init).catch((err: unknown) => {
+      const cause = (err as { cause?: unknown }).cause;
+      const reason = cause instanceof Error ? cause.message : err instanceof Error ? err.message : String(err);
+      throw new NetworkError(`cannot reach ${new URL(url).origin}: ${reason}`, { cause: err });
     });
-  } catch (err) {
-    const cause = (err as { cause?: unknown }).cause;
-    const reason = cause instanceof Error ? cause.message : err instanceof Error ? err.message : String(err);
-    throw new NetworkError(`cannot reach ${new URL(url).origin}: ${reason}`, { cause: err });
-  }
-  const parsed = parseBody(await res.text());
-  if (res.status !== 200) throw errorFrom(res.status, parsed);
-  return parsed;
+  return post(reaching, url, body, bearer(token));
 }

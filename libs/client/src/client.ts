@@ -5,8 +5,8 @@
 import { parseJsonLossless } from '@seqline/seq';
 import { DEFAULT_BACKOFF, backoffDelay, type BackoffOptions } from './backoff.js';
 import { NetworkError, SeqlineError } from './errors.js';
-import { convertCell, errorFrom, parseBody, rowObject, Tokens, type Auth, type BigIntMode, type FetchLike, type SchemaEntry } from './http.js';
-import { INITIAL, statusOf, transition, type ConnectionAction, type ConnectionEvent, type ConnectionState, type Status } from './machine.js';
+import { bearer, bigintAsString, convertCell, postJson, rowObject, Tokens, type Auth, type BigIntMode, type FetchLike, type SchemaEntry } from './http.js';
+import { INITIAL, statusOf, transition, type ConnectionAction, type ConnectionEvent, type ConnectionState, type MachineOptions, type Status } from './machine.js';
 import { apply, emptyRows, seqOf, type Materialized, type Row, type RowEvent } from './materialize.js';
 import { decode, encode, type Store } from './store.js';
 
@@ -84,6 +84,8 @@ interface Sub {
   readonly storeKey: string | undefined;
   m: Materialized;
   schema: readonly SchemaEntry[] | undefined;
+  /** The schema's BIGINT columns (`_seq` included), converted in every row that arrives. */
+  bigColumns: readonly SchemaEntry[];
   keyColumns: readonly string[];
   boundary: bigint | undefined;
   /** The last subscribe asked for a snapshot (no `from`): batches follow the ack, even a `ready` one. */
@@ -108,6 +110,9 @@ const RETRYABLE = new Set(['SLOW_CONSUMER', 'SUBSCRIPTION_FAILED', 'BATCH_FETCH_
 
 export class SeqlineClient {
   readonly #o: ClientOptions;
+  /** The gateway's base URL without a trailing slash. */
+  readonly #base: string;
+  readonly #machine: MachineOptions;
   readonly #tokens: Tokens;
   readonly #fetch: FetchLike;
   readonly #now: () => number;
@@ -148,7 +153,9 @@ export class SeqlineClient {
       fetchImpl(url, init).catch((err: unknown) => {
         throw new NetworkError(`cannot reach ${this.#o.url}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
       });
-    this.#tokens = new Tokens(options.auth, options.url.replace(/\/$/, ''), this.#fetch, this.#now);
+    this.#base = options.url.replace(/\/$/, '');
+    this.#machine = { backoff: options.backoff ?? DEFAULT_BACKOFF, random: options.random ?? Math.random };
+    this.#tokens = new Tokens(options.auth, this.#base, this.#fetch, this.#now);
     const target = globalThis as { addEventListener?: (type: string, listener: () => void) => void };
     target.addEventListener?.('online', this.#onOnline);
     target.addEventListener?.('offline', this.#onOffline);
@@ -224,18 +231,15 @@ export class SeqlineClient {
   // --- HTTP ------------------------------------------------------------------------------
 
   async #sql(sql: string, params: readonly unknown[], key: string | undefined, retried = false): Promise<Row[]> {
-    const token = await this.#tokens.get();
-    const res = await this.#fetch(`${this.#o.url.replace(/\/$/, '')}/v1/api/sql`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}`, ...(key === undefined ? {} : { 'idempotency-key': key }) },
-      body: JSON.stringify(params.length === 0 ? { sql } : { sql, params }, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)),
-    });
-    const body = parseBody(await res.text());
-    if (res.status === 401 && !retried && (body['error'] as { code?: unknown } | undefined)?.code === 'TOKEN_EXPIRED') {
+    const headers = { ...bearer(await this.#tokens.get()), ...(key === undefined ? {} : { 'idempotency-key': key }) };
+    let body: Record<string, unknown>;
+    try {
+      body = await postJson(this.#fetch, `${this.#base}/v1/api/sql`, params.length === 0 ? { sql } : { sql, params }, headers);
+    } catch (err) {
+      if (retried || !(err instanceof SeqlineError && err.status === 401 && err.code === 'TOKEN_EXPIRED')) throw err;
       this.#tokens.invalidate();
       return this.#sql(sql, params, key, true);
     }
-    if (res.status !== 200) throw errorFrom(res.status, body);
     const [first] = (body['results'] as Record<string, unknown>[] | undefined) ?? [];
     const schema = first?.['schema'] as SchemaEntry[] | undefined;
     const rows = first?.['rows'] as unknown[][] | undefined;
@@ -271,7 +275,7 @@ export class SeqlineClient {
           outcome = { rows: await this.#sql(write.sql, write.params, write.key) };
         } catch (err) {
           if (err instanceof NetworkError) {
-            if (this.#state.kind !== 'closed') this.#flushRetry = setTimeout(() => void this.#flush(), backoffDelay(this.#flushFailures++, this.#o.backoff ?? DEFAULT_BACKOFF, this.#o.random ?? Math.random));
+            if (this.#state.kind !== 'closed') this.#flushRetry = setTimeout(() => void this.#flush(), backoffDelay(this.#flushFailures++, this.#machine.backoff, this.#machine.random));
             return;
           }
           outcome = { error: err };
@@ -292,7 +296,7 @@ export class SeqlineClient {
   // --- the connection --------------------------------------------------------------------
 
   #dispatch(event: ConnectionEvent): void {
-    const { state, actions } = transition(this.#state, event, this.#now(), { backoff: this.#o.backoff ?? DEFAULT_BACKOFF, random: this.#o.random ?? Math.random });
+    const { state, actions } = transition(this.#state, event, this.#now(), this.#machine);
     this.#state = state;
     for (const action of actions) this.#perform(action);
   }
@@ -326,7 +330,7 @@ export class SeqlineClient {
   }
 
   #open(): void {
-    const base = this.#o.url.replace(/^http/, 'ws').replace(/\/$/, '');
+    const base = this.#base.replace(/^http/, 'ws');
     const factory = this.#o.webSocket ?? defaultWebSocket();
     let socket: WebSocketLike;
     try {
@@ -369,11 +373,11 @@ export class SeqlineClient {
   #send(message: object): void {
     const socket = this.#socket;
     if (socket === undefined || socket.readyState !== 1) return;
-    socket.send(JSON.stringify(message, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)));
+    socket.send(JSON.stringify(message, bigintAsString));
   }
 
   #onMessage(data: unknown): void {
-    const text = typeof data === 'string' ? data : new TextDecoder().decode(data as ArrayBuffer);
+    const text = typeof data === 'string' ? data : UTF8.decode(data as ArrayBuffer);
     // Rows carry sequence ids as strings, so the fast parser is exact for batches and changes
     // but for a batch's last_seq_id, read exactly from the text; the rest is parsed losslessly.
     const fast = /^\{"type":"(initial_data_batch|change)"/.exec(text);
@@ -412,9 +416,10 @@ export class SeqlineClient {
       live,
       options,
       ...callbacks,
-      storeKey: live && this.#o.store !== undefined ? `live:${sql}\u0000${JSON.stringify(params, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))}` : undefined,
+      storeKey: live && this.#o.store !== undefined ? `live:${sql}\u0000${JSON.stringify(params, bigintAsString)}` : undefined,
       m: emptyRows(),
       schema: undefined,
+      bigColumns: [],
       keyColumns: options.keyColumns ?? [],
       boundary: undefined,
       snapshotAsked: false,
@@ -434,7 +439,7 @@ export class SeqlineClient {
       if (text !== undefined) {
         const saved = decode(text) as { rows: [string, Row][]; cursor: bigint | undefined; schema: SchemaEntry[]; keyColumns: string[] };
         sub.m = { rows: new Map(saved.rows), cursor: saved.cursor };
-        sub.schema = saved.schema;
+        setSchema(sub, saved.schema);
         if (sub.keyColumns.length === 0) sub.keyColumns = saved.keyColumns;
         sub.status = 'stored';
         sub.onRows?.([...sub.m.rows.values()], { status: 'stored', cursor: sub.m.cursor });
@@ -466,7 +471,8 @@ export class SeqlineClient {
     switch (m.type) {
       case 'subscription_ack': {
         sub.retries = 0;
-        sub.schema = (m['schema'] as SchemaEntry[] | undefined) ?? sub.schema;
+        const schema = m['schema'] as SchemaEntry[] | undefined;
+        if (schema !== undefined) setSchema(sub, schema);
         if (sub.keyColumns.length === 0) sub.keyColumns = (sub.schema ?? []).filter((c) => c.flags?.includes('pk')).map((c) => c.name);
         const control = m['batch_control'] as { status: string; last_seq_id?: bigint | number };
         const last = control.last_seq_id === undefined ? undefined : BigInt(control.last_seq_id);
@@ -504,7 +510,7 @@ export class SeqlineClient {
         const code = String(m['code']);
         const error = new SeqlineError(code, String(m['message']), 0);
         if (RETRYABLE.has(code)) {
-          const delay = backoffDelay(sub.retries++, this.#o.backoff ?? DEFAULT_BACKOFF, this.#o.random ?? Math.random);
+          const delay = backoffDelay(sub.retries++, this.#machine.backoff, this.#machine.random);
           sub.retryTimer = setTimeout(() => !sub.stopped && this.status === 'open' && this.#subscribe(sub), delay);
         } else {
           this.#subs.delete(sub.id);
@@ -519,17 +525,15 @@ export class SeqlineClient {
 
   #rows(sub: Sub, value: unknown): Row[] {
     const rows = (value as Row[] | undefined) ?? [];
-    if (this.#mode !== 'bigint' || sub.schema === undefined) return rows;
-    const big = sub.schema.filter((c) => c.data_type === 'BigInt');
-    if (big.length === 0) return rows;
-    for (const row of rows) for (const col of big) row[col.name] = convertCell(col, row[col.name], this.#mode);
+    if (this.#mode !== 'bigint') return rows;
+    for (const row of rows) for (const col of sub.bigColumns) row[col.name] = convertCell(col, row[col.name], this.#mode);
     return rows;
   }
 
   #apply(sub: Sub, event: RowEvent): void {
     if (!sub.live) {
       // Raw subscriptions keep only the cursor, for resuming.
-      if (event.kind === 'cursor') sub.m.cursor = sub.m.cursor === undefined || event.seq > sub.m.cursor ? event.seq : sub.m.cursor;
+      if (event.kind === 'cursor') sub.m.cursor = maxSeq(sub.m.cursor, event.seq);
       else if (event.kind !== 'reset') for (const row of event.rows) sub.m.cursor = maxSeq(sub.m.cursor, seqOf(row));
       return;
     }
@@ -564,6 +568,13 @@ function subscribeMessage(sub: Sub): { type: 'subscribe'; subscription: { option
   if (!sub.live) return { type: 'subscribe', subscription: { ...base, ...(sub.options.raw === undefined ? {} : { options: sub.options.raw }) } };
   const options = { ...(sub.options.batchSize === undefined ? {} : { batch_size: sub.options.batchSize }), ...(sub.options.clientPaced === true ? { flow: 'client' } : {}) };
   return { type: 'subscribe', subscription: { ...base, options } };
+}
+
+const UTF8 = new TextDecoder();
+
+function setSchema(sub: Sub, schema: readonly SchemaEntry[]): void {
+  sub.schema = schema;
+  sub.bigColumns = schema.filter((c) => c.data_type === 'BigInt');
 }
 
 function maxSeq(a: bigint | undefined, b: bigint | undefined): bigint | undefined {

@@ -75,16 +75,30 @@ export class Tokens {
     return access;
   }
 
-  async #call(path: string, body: object, bearer?: string): Promise<Record<string, unknown>> {
-    const res = await this.#fetch(`${this.#base}${path}`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', ...(bearer === undefined ? {} : { authorization: `Bearer ${bearer}` }) },
-      body: JSON.stringify(body),
-    });
-    const parsed = parseBody(await res.text());
-    if (res.status !== 200) throw errorFrom(res.status, parsed);
-    return parsed;
+  #call(path: string, body: object, token?: string): Promise<Record<string, unknown>> {
+    return postJson(this.#fetch, `${this.#base}${path}`, body, bearer(token));
   }
+}
+
+/**
+ * POSTs `body` as JSON (bigints as decimal strings): the answer's body, or the server's error as
+ * a SeqlineError. An unreachable gateway is whatever `fetch` throws.
+ */
+export async function postJson(fetch: FetchLike, url: string, body: unknown, headers: Record<string, string> = {}): Promise<Record<string, unknown>> {
+  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body, bigintAsString) });
+  const parsed = parseBody(await res.text());
+  if (res.status !== 200) throw errorFrom(res.status, parsed);
+  return parsed;
+}
+
+/** The Authorization header for an access token, or none. */
+export function bearer(token: string | undefined): Record<string, string> {
+  return token === undefined ? {} : { authorization: `Bearer ${token}` };
+}
+
+/** A JSON.stringify replacer: bigints as decimal strings (parameters and the protocol take both). */
+export function bigintAsString(_key: string, v: unknown): unknown {
+  return typeof v === 'bigint' ? v.toString() : v;
 }
 
 export function parseBody(text: string): Record<string, unknown> {

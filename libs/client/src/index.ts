@@ -4,7 +4,7 @@ export { createClient, SeqlineClient, type ClientOptions, type LiveEvent, type L
 export { NetworkError, SeqlineError } from './errors.js';
 export type { Auth, BigIntMode, FetchLike } from './http.js';
 /** The SQL API's body parsing and error mapping, for tools that call the HTTP API themselves (the CLI). */
-export { errorFrom, parseBody } from './http.js';
+export { bearer, errorFrom, parseBody, postJson } from './http.js';
 export type { Status } from './machine.js';
 export type { Row } from './materialize.js';
 export { memoryStore, webStorageStore, type Store } from './store.js';

@@ -46,9 +46,10 @@ export interface MachineOptions {
   readonly backoff: BackoffOptions;
   /** In [0, 1): the jitter source. */
   readonly random: () => number;
-  /** Consecutive retryable authentication failures before giving up. */
-  readonly maxAuthRetries?: number;
 }
+
+/** Consecutive retryable (expired-token) authentication failures before giving up. */
+const MAX_AUTH_RETRIES = 2;
 
 export const INITIAL: ConnectionState = { kind: 'idle' };
 
@@ -96,7 +97,7 @@ export function transition(state: ConnectionState, event: ConnectionEvent, now: 
     case 'authenticating':
       if (event.type === 'auth_ok') return to({ kind: 'open' }, [{ type: 'subscribe_all' }]);
       if (event.type === 'auth_failed') {
-        if (event.retryable && state.authFailures < (options.maxAuthRetries ?? 2)) return wait(state.attempt, state.authFailures + 1, [{ type: 'close_socket' }, { type: 'drop_token' }]);
+        if (event.retryable && state.authFailures < MAX_AUTH_RETRIES) return wait(state.attempt, state.authFailures + 1, [{ type: 'close_socket' }, { type: 'drop_token' }]);
         return to({ kind: 'closed', error: { code: 'AUTH_FAILED', message: event.message } }, [{ type: 'close_socket' }]);
       }
       if (event.type === 'socket_closed') return wait(state.attempt, state.authFailures);
