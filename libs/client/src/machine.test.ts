@@ -51,7 +51,7 @@ const TABLE: Record<string, Record<string, string>> = {
     stop: 'closed | close_socket, status:closed',
   },
   open: { socket_closed: 'waiting#0@10075 | arm_timer:10075, status:reconnecting', stop: 'closed | close_socket, status:closed' },
-  waiting: { online: 'connecting#2 | cancel_timer, open_socket', stop: 'closed | cancel_timer, status:closed' },
+  waiting: { timer: 'waiting#1@10050 | arm_timer:10050', online: 'connecting#2 | cancel_timer, open_socket', stop: 'closed | cancel_timer, status:closed' },
   'waiting, due': { timer: 'connecting#2 | open_socket', online: 'connecting#2 | cancel_timer, open_socket', stop: 'closed | cancel_timer, status:closed' },
   closed: { start: 'connecting#0 | open_socket, status:connecting' },
 };

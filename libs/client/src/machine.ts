@@ -111,6 +111,9 @@ export function transition(state: ConnectionState, event: ConnectionEvent, now: 
       if ((event.type === 'timer' && now >= state.until) || event.type === 'online') {
         return to({ kind: 'connecting', attempt: state.attempt + 1, authFailures: state.authFailures }, event.type === 'online' ? [{ type: 'cancel_timer' }, { type: 'open_socket' }] : [{ type: 'open_socket' }]);
       }
+      // A timer that fired before `until` (timers and the wall clock disagree by a millisecond
+      // now and then): wait again, or the client would wait forever.
+      if (event.type === 'timer') return { state, actions: [{ type: 'arm_timer', at: state.until }] };
       if (event.type === 'stop') return stop();
       return same;
   }
