@@ -162,7 +162,7 @@ describe('seqline (run)', () => {
     expect(sub.sql).toBe('SELECT id FROM app.t');
     expect(sub.options.options).toEqual({ batch_size: 2 });
     expect(sub.clientOptions).toMatchObject({ url: URL, bigint: 'string' });
-    expect(await (sub.clientOptions.auth as { token: () => Promise<string> }).token()).toBe('a1');
+    expect(await (sub.clientOptions.auth as { token: (o: { refresh: boolean }) => Promise<string> }).token({ refresh: false })).toBe('a1');
     sub.status('connecting');
     sub.status('open');
     sub.onEvent({ type: 'subscription_ack', subscription_id: 'q1', total_rows: 1, batch_control: { status: 'ready', last_seq_id: 5n } });

@@ -29,7 +29,7 @@ export function runLive(command: LiveCommand, session: Session, io: Io): Promise
     };
     const client = io.createClient({
       url: session.url,
-      auth: { token: () => session.token() },
+      auth: { token: ({ refresh }) => (refresh ? session.renew() : session.token()) }, // refresh: the server refused the last as expired
       bigint: 'string', // cells as the wire has them: printed, not computed with
       // Errors of the connection: fatal once it has closed (authentication refused for good).
       onError: (error) => (client.status === 'closed' ? finish(EXIT.failure, error) : write([{ to: 'err', line: `warning: ${error.code}: ${error.message}` }])),
