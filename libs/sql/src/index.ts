@@ -11,10 +11,11 @@ export { DEFAULT_DECIMAL, dataTypeName, parseDataType, pgType } from './types-ma
 export { DEFAULT_HASH_PARTITIONS, ddlSql, OWNER_POLICY, partitionName, quoteIdent, quoteLiteral, seqIndexName } from './ddl.js';
 export type { DdlOptions, DdlStatement } from './ddl.js';
 export { ALLOWED_FUNCTIONS, assertFunctionAllowed } from './functions.js';
-export { actAs, checkExecuteAs, checkReadAccess, checkWriteAccess, resolveOwner, validateWrite } from './validate.js';
+export { actAs, checkExecuteAs, checkReadAccess, checkWriteAccess, isAdminRole, resolveOwner, validateWrite } from './validate.js';
 export { rewriteSelect } from './rewrite.js';
 export type { RewriteContext, RewrittenSelect } from './rewrite.js';
 export { planDml } from './dml.js';
 export type { DeletePlan, DmlContext, InsertPlan, SqlText, UpdatePlan } from './dml.js';
-export { compileFilter, compileLiveQuery, exactNumber, likeRegex, liveChange } from './live-filter.js';
-export type { FilterContext, LiveCell, LiveFilter, LiveQuery, LiveQueryContext, LiveRow, Truth } from './live-filter.js';
+export { compileLiveQuery, liveChange } from './live-filter.js';
+export type { LiveCell, LiveFilter, LiveQuery, LiveQueryContext, LiveRow } from './live-filter.js';
+export { systemColumn, systemTable } from './system-tables.js';

@@ -37,8 +37,8 @@ import { SqlError } from './errors.js';
 import { assertSqlReady } from './init.js';
 import { ExprWalker, isCurrentUser } from './rewrite-expr.js';
 import { RESERVED_NAMESPACES, SYSTEM_COLUMNS, type Actor, type Catalog, type Statement, type TableDef } from './types.js';
-import { SYSTEM_READERS, SYSTEM_TABLES, systemView } from './system-tables.js';
-import { checkReadAccess } from './validate.js';
+import { SYSTEM_TABLES, systemView } from './system-tables.js';
+import { checkReadAccess, isAdminRole } from './validate.js';
 
 export interface RewriteContext {
   readonly catalog: Catalog;
@@ -201,7 +201,7 @@ class SelectRewriter extends ExprWalker {
   }
 
   private systemTable(table: TableDef, body: Body): AstNode {
-    if (!SYSTEM_READERS.includes(this.ctx.actor.role)) throw new SqlError('PERMISSION_DENIED', `permission denied: system.${table.name} is readable by dba and system only`);
+    if (!isAdminRole(this.ctx.actor.role)) throw new SqlError('PERMISSION_DENIED', `permission denied: system.${table.name} is readable by dba and system only`);
     if (!this.tables.includes(table)) this.tables.push(table);
     const view = systemView(table.name);
     const subquery: AstNode = {

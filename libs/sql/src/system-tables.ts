@@ -5,9 +5,10 @@
 // partitions. (`system.live` is the gateways' and never reaches storage.)
 import type { ColumnDef, DataType, TableDef } from './types.js';
 
-const column = (name: string, dataType: DataType, primaryKey = false, notNull = primaryKey): ColumnDef => ({ name, dataType, notNull, primaryKey });
+export const systemColumn = (name: string, dataType: DataType, primaryKey = false, notNull = primaryKey): ColumnDef => ({ name, dataType, notNull, primaryKey });
 
-const table = (name: string, columns: readonly ColumnDef[]): TableDef => ({
+/** A read-only system table `system.<name>` (its key: the primary-key column). */
+export const systemTable = (name: string, columns: readonly ColumnDef[]): TableDef => ({
   namespace: 'system',
   name,
   tableType: 'SHARED',
@@ -18,21 +19,21 @@ const table = (name: string, columns: readonly ColumnDef[]): TableDef => ({
 });
 
 export const SYSTEM_TABLES: ReadonlyMap<string, TableDef> = new Map([
-  ['users', table('users', [column('user_id', 'Text', true), column('role', 'Text', false, true), column('email', 'Text'), column('created_at', 'Timestamp', false, true), column('updated_at', 'Timestamp', false, true), column('locked_until', 'Timestamp')])],
-  ['namespaces', table('namespaces', [column('namespace_id', 'Text', true), column('created_at', 'Timestamp', false, true)])],
+  ['users', systemTable('users', [systemColumn('user_id', 'Text', true), systemColumn('role', 'Text', false, true), systemColumn('email', 'Text'), systemColumn('created_at', 'Timestamp', false, true), systemColumn('updated_at', 'Timestamp', false, true), systemColumn('locked_until', 'Timestamp')])],
+  ['namespaces', systemTable('namespaces', [systemColumn('namespace_id', 'Text', true), systemColumn('created_at', 'Timestamp', false, true)])],
   [
     'tables',
-    table('tables', [
-      column('table_id', 'Text', true),
-      column('namespace_id', 'Text', false, true),
-      column('table_name', 'Text', false, true),
-      column('table_type', 'Text', false, true),
-      column('access_level', 'Text'),
-      column('primary_key', 'Text', false, true),
-      column('columns', 'Json', false, true),
-      column('ttl_seconds', 'BigInt'),
-      column('deleted_retention_hours', 'BigInt'),
-      column('created_at', 'Timestamp', false, true),
+    systemTable('tables', [
+      systemColumn('table_id', 'Text', true),
+      systemColumn('namespace_id', 'Text', false, true),
+      systemColumn('table_name', 'Text', false, true),
+      systemColumn('table_type', 'Text', false, true),
+      systemColumn('access_level', 'Text'),
+      systemColumn('primary_key', 'Text', false, true),
+      systemColumn('columns', 'Json', false, true),
+      systemColumn('ttl_seconds', 'BigInt'),
+      systemColumn('deleted_retention_hours', 'BigInt'),
+      systemColumn('created_at', 'Timestamp', false, true),
     ]),
   ],
 ]);
@@ -42,5 +43,3 @@ export function systemView(name: string): { readonly schema: string; readonly na
   return { schema: 'seqline', name: `system_${name}` };
 }
 
-/** Roles that may read the system tables. */
-export const SYSTEM_READERS: readonly string[] = ['dba', 'system'];

@@ -41,10 +41,17 @@ export function checkExecuteAs(actorRole: Role, targetRole: Role, ids?: { readon
   }
 }
 
+/** The roles that administer: DDL, users, DBA-level tables and the system tables. */
+const ADMIN_ROLES: readonly Role[] = ['dba', 'system'];
+
+export function isAdminRole(role: Role): boolean {
+  return ADMIN_ROLES.includes(role);
+}
+
 const READERS: Readonly<Record<TableDef['accessLevel'], readonly Role[]>> = {
-  PUBLIC: ['user', 'service', 'dba', 'system'],
-  PRIVATE: ['service', 'dba', 'system'],
-  DBA: ['dba', 'system'],
+  PUBLIC: ['user', 'service', ...ADMIN_ROLES],
+  PRIVATE: ['service', ...ADMIN_ROLES],
+  DBA: ADMIN_ROLES,
 };
 
 /** USER and STREAM tables: everyone reads their own partition. SHARED: by access level. */

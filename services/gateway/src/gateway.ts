@@ -32,7 +32,7 @@ import { ChangeHub } from './live/change-hub.js';
 import { limitConcurrency } from './live/concurrency.js';
 import { LiveDirectory } from './live/directory.js';
 import { lastChangeSeq, readHistory } from './live/history.js';
-import { checkSystemLiveAccess, querySystemLive } from './live/system-live.js';
+import { compileSystemLive } from './live/system-live.js';
 import { RateLimiter } from './rate-limit.js';
 import type { SqlParser } from './sql/dispatch.js';
 import { pgSqlParser } from './sql/parser.js';
@@ -172,10 +172,10 @@ export class GatewayService extends ServiceHost<GatewayInfo> {
   async #systemLive(caller: Caller, sql: string, params: readonly JsonScalar[]): Promise<string> {
     const directory = this.#directory;
     if (directory === undefined) throw new ProtocolError('UNAVAILABLE', 'realtime is not started yet');
-    checkSystemLiveAccess(caller);
+    const run = compileSystemLive(sql, params, caller); // a refusal costs no gathering
     const { entries, missing } = await directory.gather();
     const note = missing.length === 0 ? undefined : `incomplete: gateway(s) ${missing.join(', ')} did not answer within ${this.#config.liveListTimeoutMs} ms`;
-    return stringifyJsonLossless(querySystemLive(sql, params, caller, entries, note));
+    return stringifyJsonLossless(run(entries, note));
   }
 
   get #monotonic(): () => number {

@@ -5,7 +5,7 @@
 // their own password).
 import { ProtocolError, type DdlResult } from '@seqline/protocol';
 import { hashPassword } from '@seqline/runtime';
-import { ddlSql, type Actor, type Statement, type TableDef, USER_ID_PATTERN } from '@seqline/sql';
+import { ddlSql, isAdminRole, type Actor, type Statement, type TableDef, USER_ID_PATTERN } from '@seqline/sql';
 import type { Sql, TransactionSql } from 'postgres';
 import type { CatalogCache } from './catalog.js';
 
@@ -13,7 +13,7 @@ type Ddl = Extract<Statement, { kind: 'create_namespace' | 'drop_namespace' | 'c
 type UserStmt = Extract<Statement, { kind: 'create_user' | 'alter_user' | 'drop_user' }>;
 
 const MIN_PASSWORD = 8;
-const isAdmin = (actor: Actor): boolean => actor.role === 'dba' || actor.role === 'system';
+const isAdmin = (actor: Actor): boolean => isAdminRole(actor.role);
 const fail = (message: string, code: 'SQL_EXECUTION_ERROR' | 'PERMISSION_DENIED' | 'TABLE_NOT_FOUND' | 'INVALID_INPUT' = 'SQL_EXECUTION_ERROR'): never => {
   throw new ProtocolError(code, message);
 };

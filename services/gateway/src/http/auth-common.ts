@@ -10,6 +10,7 @@
 //             "refresh_expires_at"}, admin_ui_access = role is dba or system, times ISO-8601.
 import { toProtocolError, type ProtocolError } from '@seqline/protocol';
 import type { Logger } from '@seqline/runtime';
+import { isAdminRole } from '@seqline/sql';
 import type { Backend, LoginPolicy, UserRecord } from '../backend.js';
 import type { JwtCodec } from '../jwt.js';
 import type { RateLimiter } from '../rate-limit.js';
@@ -60,7 +61,7 @@ export function userJson(user: UserRecord): Record<string, unknown> {
 }
 
 export function adminUiAccess(user: UserRecord): boolean {
-  return user.role === 'dba' || user.role === 'system';
+  return isAdminRole(user.role);
 }
 
 /** Login and refresh success: a new access + refresh pair, the refresh token also as cookie. */

@@ -4,7 +4,7 @@
 // `SELECT <cols|*> FROM system.live [WHERE …]`, PostgreSQL's semantics for the WHERE. Rows come
 // ordered by node, then connection, then creation time.
 import { columnFlags, ProtocolError, schemaEntry, type QueryResult } from '@seqline/protocol';
-import { compileLiveQuery, SqlError, type Actor, type Catalog, type ColumnDef, type DataType, type LiveCell, type Statement, type TableDef } from '@seqline/sql';
+import { compileLiveQuery, isAdminRole, SqlError, systemColumn, systemTable, type Actor, type Catalog, type LiveCell, type Statement, type TableDef } from '@seqline/sql';
 
 /** One subscription as a gateway reports it. */
 export interface LiveEntry {
@@ -24,30 +24,14 @@ export interface LiveEntry {
   readonly changes: number;
 }
 
-const column = (name: string, dataType: DataType, notNull = true): ColumnDef => ({ name, dataType, notNull, primaryKey: name === 'live_id' });
-
-export const SYSTEM_LIVE: TableDef = {
-  namespace: 'system',
-  name: 'live',
-  tableType: 'SHARED',
-  accessLevel: 'DBA',
-  deletedRetentionHours: 0,
-  primaryKey: 'live_id',
-  columns: [
-    column('live_id', 'Text'),
-    column('node', 'Text'),
-    column('connection_id', 'Text'),
-    column('subscription_id', 'Text'),
-    column('user_id', 'Text'),
-    column('namespace_id', 'Text'),
-    column('table_name', 'Text'),
-    column('query', 'Text'),
-    column('status', 'Text'),
-    column('created_at', 'Timestamp'),
-    column('last_seq_id', 'BigInt', false),
-    column('changes', 'BigInt'),
-  ],
-};
+// `live_id` is the key; only `last_seq_id` may be NULL (nothing delivered yet).
+export const SYSTEM_LIVE: TableDef = systemTable('live', [
+  systemColumn('live_id', 'Text', true),
+  ...(['node', 'connection_id', 'subscription_id', 'user_id', 'namespace_id', 'table_name', 'query', 'status'] as const).map((name) => systemColumn(name, 'Text', false, true)),
+  systemColumn('created_at', 'Timestamp', false, true),
+  systemColumn('last_seq_id', 'BigInt'),
+  systemColumn('changes', 'BigInt', false, true),
+]);
 
 const catalog: Catalog = {
   hasNamespace: (name) => name === 'system',
@@ -73,11 +57,19 @@ export function readsSystemLive(stmt: Statement): boolean {
 }
 
 export function checkSystemLiveAccess(caller: Actor): void {
-  if (caller.role !== 'dba' && caller.role !== 'system') throw new ProtocolError('PERMISSION_DENIED', 'system.live is readable by dba and system only');
+  if (!isAdminRole(caller.role)) throw new ProtocolError('PERMISSION_DENIED', 'system.live is readable by dba and system only');
 }
 
 /** Runs `sql` (a SELECT of system.live) over `entries` for `caller`: a PROTOCOL.md result object. */
 export function querySystemLive(sql: string, params: readonly unknown[], caller: Actor, entries: readonly LiveEntry[], message?: string): QueryResult {
+  return compileSystemLive(sql, params, caller)(entries, message);
+}
+
+/**
+ * Checks the caller and compiles `sql` (a SELECT of system.live), refusing what it cannot
+ * evaluate before any gateway is asked; the result runs it over the entries gathered.
+ */
+export function compileSystemLive(sql: string, params: readonly unknown[], caller: Actor): (entries: readonly LiveEntry[], message?: string) => QueryResult {
   checkSystemLiveAccess(caller);
   let query;
   try {
@@ -88,17 +80,14 @@ export function querySystemLive(sql: string, params: readonly unknown[], caller:
   }
   const columns = query.columns.filter((c) => c !== '_seq');
   const byName = new Map(SYSTEM_LIVE.columns.map((c) => [c.name, c]));
-  const rows = [...entries]
-    .sort((a, b) => a.node.localeCompare(b.node) || a.connectionId.localeCompare(b.connectionId, undefined, { numeric: true }) || a.createdAtMs - b.createdAtMs)
-    .map(toRow)
-    .filter((row) => query.filter.test(row) === true)
-    .map((row) => columns.map((c) => row[c] ?? null));
-  return {
-    schema: columns.map((name, i) => schemaEntry(name, byName.get(name)!.dataType, i, columnFlags(byName.get(name)!))),
-    rows,
-    row_count: rows.length,
-    as_user: caller.userId,
-    ...(message === undefined ? {} : { message }),
+  const schema = columns.map((name, i) => schemaEntry(name, byName.get(name)!.dataType, i, columnFlags(byName.get(name)!)));
+  return (entries, message) => {
+    const rows = [...entries]
+      .sort((a, b) => a.node.localeCompare(b.node) || a.connectionId.localeCompare(b.connectionId, undefined, { numeric: true }) || a.createdAtMs - b.createdAtMs)
+      .map(toRow)
+      .filter((row) => query.filter.test(row) === true)
+      .map((row) => columns.map((c) => row[c] ?? null));
+    return { schema, rows, row_count: rows.length, as_user: caller.userId, ...(message === undefined ? {} : { message }) };
   };
 }
 

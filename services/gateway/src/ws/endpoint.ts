@@ -74,11 +74,6 @@ export class WsEndpoint {
     });
   }
 
-  /** Live connections (for tests and metrics). */
-  get connections(): number {
-    return this.#connections.size;
-  }
-
   /** Every subscription of every socket, as `system.live` shows them. */
   liveEntries(node: string): LiveEntry[] {
     return [...this.#connections].flatMap((c) => c.liveEntries(node));
