@@ -5,5 +5,6 @@ export { busNames, shardOf, TOKEN } from './names.js';
 export type { BusNames } from './names.js';
 export { DEFAULT_STREAM_LIMITS, ensureStreams } from './streams.js';
 export type { StreamKind, StreamLimits } from './streams.js';
+export { lastChange } from './changes.js';
 export { JsPublisher, PublishError } from './publisher.js';
 export type { PubAck, PublishOptions } from './publisher.js';

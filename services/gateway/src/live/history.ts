@@ -7,6 +7,7 @@
 // allows) and the caller falls back to storage's compacted catch-up.
 import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
+import { lastChange } from '@seqline/bus';
 import { busPb } from '@seqline/proto';
 import { seqIdTimestampMs, type SeqId } from '@seqline/seq';
 
@@ -39,9 +40,7 @@ function managerFor(nc: NatsConnection): Promise<JetStreamManager> {
 
 /** The `_seq` of the subject's newest change in the stream; undefined when the stream holds none. */
 export async function lastChangeSeq(nc: NatsConnection, stream: string, subject: string): Promise<bigint | undefined> {
-  const jsm = await managerFor(nc);
-  const last = await jsm.streams.getMessage(stream, { last_by_subj: subject }).catch(() => null);
-  return last === null ? undefined : busPb.Change.decode(last.data).seq;
+  return (await lastChange(await managerFor(nc), stream, subject))?.change.seq;
 }
 
 /**
@@ -55,9 +54,9 @@ function fetchBytes(nc: NatsConnection): number {
 
 export async function readHistory(nc: NatsConnection, stream: string, subject: string, after: bigint, options: HistoryOptions): Promise<History> {
   const jsm = await managerFor(nc);
-  const last = await jsm.streams.getMessage(stream, { last_by_subj: subject }).catch(() => null);
-  if (last === null) return { changes: [], covered: false }; // never written, or all of it dropped
-  if (busPb.Change.decode(last.data).seq <= after) return { changes: [], covered: true };
+  const last = await lastChange(jsm, stream, subject);
+  if (last === undefined) return { changes: [], covered: false }; // never written, or all of it dropped
+  if (last.change.seq <= after) return { changes: [], covered: true };
   const startTime = after <= 0n ? undefined : new Date(Math.max(0, seqIdTimestampMs(after as SeqId) - options.skewMs)).toISOString();
   const changes: busPb.Change[] = [];
   // Read up to the subject's last message as of now. A consumer may lose deliveries (its
@@ -80,7 +79,7 @@ export async function readHistory(nc: NatsConnection, stream: string, subject: s
     let progressed = false;
     try {
       if (ci.num_pending === 0) break; // nothing (more) on the subject from there: the stream dropped it
-      const consumer = await jetstream(nc).consumers.get(stream, ci.name);
+      const consumer = jetstream(nc).consumers.getConsumerFromInfo(ci); // no second request: `add` answered its info
       while (!reached) {
         let got = 0;
         try {
@@ -93,7 +92,7 @@ export async function readHistory(nc: NatsConnection, stream: string, subject: s
               const rows = change.rows.filter((r) => r.seq > after);
               changes.push(rows.length === change.rows.length ? change : { ...change, rows });
             }
-            if (m.seq >= last.seq) {
+            if (m.seq >= last.streamSeq) {
               reached = true;
               break; // a fetch bounded by bytes would otherwise wait out its expiry
             }
@@ -107,7 +106,7 @@ export async function readHistory(nc: NatsConnection, stream: string, subject: s
     } finally {
       await jsm.consumers.delete(stream, ci.name).catch(() => false);
     }
-    if (!reached && !progressed && ++stalls >= 3) throw new Error(`reading the history of ${subject} made no progress before stream sequence ${last.seq}`);
+    if (!reached && !progressed && ++stalls >= 3) throw new Error(`reading the history of ${subject} made no progress before stream sequence ${last.streamSeq}`);
   }
   // Covered: the first change chains to `after`, and each to the one before (nothing dropped between).
   const chained = changes.every((c, i) => (i === 0 ? c.prevSeq <= after : c.prevSeq === changes[i - 1]!.seq));

@@ -76,6 +76,21 @@ export interface SubscriptionDeps {
   readonly maxBuffer: number;
 }
 
+/**
+ * A row change's images, parsed once however many subscriptions it reaches (the hub hands every
+ * listener the same decoded change); they are only read, never changed.
+ */
+const images = new WeakMap<busPb.RowChange, { readonly old: LiveRow | undefined; readonly next: LiveRow | undefined }>();
+
+function imagesOf(r: busPb.RowChange): { readonly old: LiveRow | undefined; readonly next: LiveRow | undefined } {
+  let parsed = images.get(r);
+  if (parsed === undefined) {
+    parsed = { old: r.oldJson === '' ? undefined : (JSON.parse(r.oldJson) as LiveRow), next: r.newJson === '' ? undefined : (JSON.parse(r.newJson) as LiveRow) };
+    images.set(r, parsed);
+  }
+  return parsed;
+}
+
 export class LiveSubscription {
   readonly #d: SubscriptionDeps;
   readonly #options: SubscriptionOptions;
@@ -267,8 +282,7 @@ export class LiveSubscription {
   #deliverRows(change: busPb.Change): Promise<void> {
     const sends: Promise<void>[] = [];
     for (const r of change.rows) {
-      const old = r.oldJson === '' ? undefined : (JSON.parse(r.oldJson) as LiveRow);
-      const next = r.newJson === '' ? undefined : (JSON.parse(r.newJson) as LiveRow);
+      const { old, next } = imagesOf(r);
       const kind = liveChange(this.#d.query.filter, old, next);
       if (kind === undefined) continue;
       const id = this.#d.id;

@@ -7,7 +7,7 @@
 // commit per batch); a row left behind by a crash is re-checked and skipped at start-up.
 import type { NatsConnection } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
-import type { JsPublisher } from '@seqline/bus';
+import { lastChange, type JsPublisher } from '@seqline/bus';
 import type { RunningState } from '@seqline/runtime';
 import type { Sql, TransactionSql } from 'postgres';
 
@@ -47,9 +47,8 @@ async function lastSeqs(nc: NatsConnection, stream: string, rows: readonly Outbo
   const jsm = await jetstreamManager(nc);
   const out = new Map<string, bigint>();
   for (const subject of new Set(rows.map((r) => r.subject))) {
-    const last = await jsm.streams.getMessage(stream, { last_by_subj: subject }).catch(() => null);
-    const seq = last?.header?.get(SEQ_HEADER);
-    if (seq) out.set(subject, BigInt(seq));
+    const last = await lastChange(jsm, stream, subject);
+    if (last !== undefined) out.set(subject, last.change.seq);
   }
   return out;
 }
