@@ -71,10 +71,31 @@ async function inSnapshot(ctx: SnapshotContext, p: Prepared, actor: Actor, fn: (
 }
 
 /**
+ * Sends one page's `items` (one per row of `rows`) as batches within the byte limit, giving each
+ * the `_seq` of its last row; false when the consumer went away meanwhile.
+ */
+async function sendPage(
+  ctx: SnapshotContext,
+  rows: readonly Record<string, unknown>[],
+  items: readonly unknown[],
+  pageHasMore: boolean,
+  cancelled: () => boolean,
+  send: (json: string, hasMore: boolean, lastSeq: string | undefined) => Promise<void>,
+): Promise<boolean> {
+  const chunks = jsonChunks(items, ctx.maxBatchBytes);
+  for (const [i, chunk] of chunks.entries()) {
+    const hasMore = pageHasMore || i < chunks.length - 1;
+    await send(chunk.json, hasMore, chunk.end > 0 ? String(rows[chunk.end - 1]!['_seq']) : undefined);
+    if (hasMore && cancelled()) return false;
+  }
+  return true;
+}
+
+/**
  * `items` as JSON arrays of at most `maxBytes` (UTF-8) each, in order; an item bigger than
  * that goes alone. `end` is the index after a chunk's last item. No items: one empty chunk.
  */
-export function jsonChunks(items: readonly unknown[], maxBytes: number): { readonly json: string; readonly end: number }[] {
+function jsonChunks(items: readonly unknown[], maxBytes: number): { readonly json: string; readonly end: number }[] {
   const whole = JSON.stringify(items);
   if (whole.length <= maxBytes / 3 || Buffer.byteLength(whole) <= maxBytes) return [{ json: whole, end: items.length }]; // the usual case: one chunk
   const chunks: { json: string; end: number }[] = [];
@@ -122,14 +143,11 @@ export async function streamSnapshot(ctx: SnapshotContext, req: storagePb.Snapsh
       if (cancelled()) return;
       sent += rows.length;
       const pageHasMore = sent < totalRows;
-      const chunks = jsonChunks(rows.map((r) => project(p, r)), ctx.maxBatchBytes);
-      for (const [i, chunk] of chunks.entries()) {
-        if (chunk.end > 0) last = String(rows[chunk.end - 1]!['_seq']);
-        const hasMore = pageHasMore || i < chunks.length - 1;
-        await send({ boundarySeq: BigInt(boundary), totalRows: BigInt(totalRows), batchNum: batchNum++, hasMore, lastSeq: BigInt(last), rowsJson: chunk.json });
-        if (hasMore && cancelled()) return;
-      }
-      if (!pageHasMore) return;
+      const goOn = await sendPage(ctx, rows, rows.map((r) => project(p, r)), pageHasMore, cancelled, async (json, hasMore, seq) => {
+        last = seq ?? last;
+        await send({ boundarySeq: BigInt(boundary), totalRows: BigInt(totalRows), batchNum: batchNum++, hasMore, lastSeq: BigInt(last), rowsJson: json });
+      });
+      if (!goOn || !pageHasMore) return;
     }
     // No rows at all: one empty batch, so the client still gets `ready`.
     if (batchNum === 0) await send({ boundarySeq: BigInt(boundary), totalRows: BigInt(totalRows), batchNum: 0, hasMore: false, lastSeq: BigInt(boundary), rowsJson: '[]' });
@@ -166,17 +184,14 @@ export async function streamCatchUp(ctx: SnapshotContext, req: storagePb.CatchUp
         const changes = rows.map((r) => {
           const image = Object.fromEntries([...table.columns.map((c) => [c.name, encodeCell(r[c.name], c.dataType)] as const), ['_seq', String(r['_seq'])] as const]);
           const upsert = r['_deleted'] !== true && p.live.filter.test(image) === true;
-          return { kind: upsert ? 'upsert' : 'delete', row: project(p, r) };
+          return { kind: upsert ? 'upsert' : 'delete', row: Object.fromEntries(p.live.columns.map((c) => [c, image[c] ?? null])) };
         });
         const pageHasMore = rows.length === p.batchSize;
-        const chunks = jsonChunks(changes, ctx.maxBatchBytes);
-        for (const [i, chunk] of chunks.entries()) {
-          if (chunk.end > 0) last = String(rows[chunk.end - 1]!['_seq']);
-          const hasMore = pageHasMore || i < chunks.length - 1;
-          await send({ reset: false, boundarySeq: BigInt(boundary), hasMore, lastSeq: BigInt(last), changesJson: chunk.json });
-          if (hasMore && cancelled()) return;
-        }
-        if (!pageHasMore) return;
+        const goOn = await sendPage(ctx, rows, changes, pageHasMore, cancelled, async (json, hasMore, seq) => {
+          last = seq ?? last;
+          await send({ reset: false, boundarySeq: BigInt(boundary), hasMore, lastSeq: BigInt(last), changesJson: json });
+        });
+        if (!goOn || !pageHasMore) return;
       }
     },
     async (tx) => {
