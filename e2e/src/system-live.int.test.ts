@@ -1,12 +1,11 @@
 // system.live across gateways: each lists the subscriptions of every gateway, with their
 // status, last _seq and change count; only dba may read it; a closed subscription leaves it;
 // a gateway killed without leaving is reported missing until its directory entry expires.
-import { parseJsonLossless } from '@seqline/seq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
 import { login, ok, sql } from './client.js';
 import { startStack, type Stack } from './stack.js';
 import { ticketsFixture } from './tickets.js';
+import { openSocket, type Msg, type WsClient } from './ws-client.js';
 
 let stack: Stack;
 let alice: string;
@@ -23,21 +22,11 @@ afterAll(async () => {
   await stack?.[Symbol.asyncDispose]();
 });
 
-type Msg = Record<string, unknown>;
-
-async function subscribe(base: string, token: string, subscription: object): Promise<{ ws: WebSocket; messages: Msg[] }> {
-  const ws = new WebSocket(`${base.replace('http', 'ws')}/v1/ws?compress=false`, { headers: { authorization: `Bearer ${token}` } });
-  const messages: Msg[] = [];
-  ws.on('message', (data: Buffer) => messages.push(parseJsonLossless(data.toString()) as Msg));
-  await new Promise((resolve, reject) => {
-    ws.once('open', resolve);
-    ws.once('error', reject);
-  });
-  const timer = setInterval(() => ws.ping(), 1000);
-  ws.on('close', () => clearInterval(timer));
-  ws.send(JSON.stringify({ type: 'subscribe', subscription }));
-  await expect.poll(() => messages.some((m) => m['type'] === 'subscription_ack')).toBe(true);
-  return { ws, messages };
+async function subscribe(base: string, token: string, subscription: object): Promise<WsClient> {
+  const c = await openSocket(base, { token, pingMs: 1000 });
+  c.send({ type: 'subscribe', subscription });
+  await expect.poll(() => c.messages.some((m) => m['type'] === 'subscription_ack')).toBe(true);
+  return c;
 }
 
 async function live(base: string, text: string): Promise<{ rows: unknown[][]; message: unknown }> {

@@ -1,12 +1,11 @@
 // A gateway process killed (SIGKILL) in the middle of a client's snapshot: the client
 // reconnects to another gateway with `from` = the last _seq it received and gets everything
 // else, the rest of the snapshot and the writes made meanwhile, once each, in _seq order.
-import { parseJsonLossless } from '@seqline/seq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
 import { ok } from './client.js';
 import { startStack, type Stack } from './stack.js';
 import { ticketsFixture } from './tickets.js';
+import { openSocket, rowOf, type Msg, type WsClient } from './ws-client.js';
 
 let stack: Stack;
 let alice: string;
@@ -20,29 +19,19 @@ afterAll(async () => {
   await stack?.[Symbol.asyncDispose]();
 });
 
-type Msg = Record<string, unknown>;
-
-async function open(base: string, onMessage: (m: Msg) => void): Promise<WebSocket> {
-  const ws = new WebSocket(`${base.replace('http', 'ws')}/v1/ws?compress=false`, { headers: { authorization: `Bearer ${alice}` } });
-  ws.on('message', (data: Buffer) => onMessage(parseJsonLossless(data.toString()) as Msg));
-  await new Promise((resolve, reject) => {
-    ws.once('open', resolve);
-    ws.once('error', reject);
-  });
-  return ws;
-}
-
 describe('a gateway killed mid-stream', () => {
   it('loses nothing: its client resumes on another gateway from the last _seq it received', async () => {
     const values = Array.from({ length: 30 }, (_, i) => `('t${i + 1}')`).join(', ');
     await ok(stack.url, alice, `INSERT INTO app.tickets (title) VALUES ${values}`);
     const doomed = await stack.spawn('gateway');
     const seen: Msg[] = [];
-    const titles = (): unknown[] => seen.flatMap((m) => (m['type'] === 'initial_data_batch' ? (m['rows'] as Msg[]) : m['type'] === 'change' ? ((m['rows'] ?? m['old_values']) as Msg[]) : [])).map((r) => r['title']);
-    const seqs = (): bigint[] => seen.flatMap((m) => (m['type'] === 'initial_data_batch' ? (m['rows'] as Msg[]) : m['type'] === 'change' ? ((m['rows'] ?? m['old_values']) as Msg[]) : [])).map((r) => BigInt(String(r['_seq'])));
-    const first = await open(doomed.url!, (m) => seen.push(m));
-    const closed = new Promise<number>((resolve) => first.on('close', (code) => resolve(code)));
-    first.send(JSON.stringify({ type: 'subscribe', subscription: { id: 't', sql: 'SELECT id, title FROM app.tickets', options: { batch_size: 10, flow: 'client' } } }));
+    const rowsSeen = (): Msg[] => seen.flatMap((m) => (m['type'] === 'initial_data_batch' ? (m['rows'] as Msg[]) : m['type'] === 'change' ? [rowOf(m)] : []));
+    const titles = (): unknown[] => rowsSeen().map((r) => r['title']);
+    const seqs = (): bigint[] => rowsSeen().map((r) => BigInt(String(r['_seq'])));
+    const open = (base: string): Promise<WsClient> => openSocket(base, { token: alice, onMessage: (m) => seen.push(m) });
+    const first = await open(doomed.url!);
+    const closed = first.closed.then(({ code }) => code);
+    first.send({ type: 'subscribe', subscription: { id: 't', sql: 'SELECT id, title FROM app.tickets', options: { batch_size: 10, flow: 'client' } } });
     await expect.poll(() => titles().length).toBe(10);
     await doomed.kill('SIGKILL');
     expect(await closed).toBe(1006); // no close frame: the process died
@@ -50,12 +39,12 @@ describe('a gateway killed mid-stream', () => {
     await ok(stack.url, alice, "DELETE FROM app.tickets WHERE title = 't2'");
 
     const last = seqs().at(-1)!;
-    const second = await open(stack.url, (m) => seen.push(m));
-    second.send(JSON.stringify({ type: 'subscribe', subscription: { id: 't', sql: 'SELECT id, title FROM app.tickets', options: { from: last.toString() } } }));
+    const second = await open(stack.url);
+    second.send({ type: 'subscribe', subscription: { id: 't', sql: 'SELECT id, title FROM app.tickets', options: { from: last.toString() } } });
     const expected = [...Array.from({ length: 30 }, (_, i) => `t${i + 1}`), 'meanwhile', 't2'];
     await expect.poll(() => titles()).toEqual(expected);
     const all = seqs();
     expect(all.every((s, i) => i === 0 || s > all[i - 1]!)).toBe(true);
-    second.close();
+    second.ws.close();
   });
 });

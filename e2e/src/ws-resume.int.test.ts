@@ -2,13 +2,12 @@
 // keeps only the last 2 changes per partition, a client back from far behind gets storage's
 // compacted catch-up (current versions and deletes after its _seq); when tombstones after its
 // _seq were purged, it gets an ack with reset and a fresh snapshot.
-import { parseJsonLossless } from '@seqline/seq';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
 import { ok } from './client.js';
 import { startStack, type Stack } from './stack.js';
 import { ticketsFixture } from './tickets.js';
+import { openSocket, type Msg } from './ws-client.js';
 
 let stack: Stack;
 let alice: string;
@@ -22,21 +21,13 @@ afterAll(async () => {
   await stack?.[Symbol.asyncDispose]();
 });
 
-type Msg = Record<string, unknown>;
-
 async function resume(from: string): Promise<{ messages: Msg[]; close: () => void }> {
-  const ws = new WebSocket(`${stack.url.replace('http', 'ws')}/v1/ws?compress=false`, { headers: { authorization: `Bearer ${alice}` } });
   const messages: Msg[] = [];
-  ws.on('message', (data: Buffer) => {
-    const m = parseJsonLossless(data.toString()) as Msg;
-    if (m['type'] !== 'auth_success') messages.push(m);
-  });
-  await new Promise((resolve, reject) => {
-    ws.once('open', resolve);
-    ws.once('error', reject);
-  });
-  ws.send(JSON.stringify({ type: 'subscribe', subscription: { id: 't', sql: 'SELECT id, title FROM app.tickets', options: { from } } }));
-  return { messages, close: () => ws.close() };
+  const c = await openSocket(stack.url, { token: alice, onMessage: (m) => {
+      if (m['type'] !== 'auth_success') messages.push(m);
+    } });
+  c.send({ type: 'subscribe', subscription: { id: 't', sql: 'SELECT id, title FROM app.tickets', options: { from } } });
+  return { messages, close: () => c.ws.close() };
 }
 
 const title = (m: Msg): unknown => ((m['rows'] ?? m['old_values']) as Msg[])[0]!['title'];

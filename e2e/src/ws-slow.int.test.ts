@@ -1,12 +1,11 @@
 // A client that stops reading: its socket fills, its subscriptions end with SLOW_CONSUMER once
 // more than SEQLINE_WS_MAX_BUFFERED_BYTES wait unsent, another client on the same data is not
 // slowed, and resuming from the last _seq each subscription received gets the rest, once.
-import { parseJsonLossless } from '@seqline/seq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
 import { ok } from './client.js';
 import { startStack, type Stack } from './stack.js';
 import { ticketsFixture } from './tickets.js';
+import { openSocket, type Msg, type WsClient } from './ws-client.js';
 
 let stack: Stack;
 let alice: string;
@@ -20,18 +19,7 @@ afterAll(async () => {
   await stack?.[Symbol.asyncDispose]();
 });
 
-type Msg = Record<string, unknown>;
-
-async function connect(): Promise<{ ws: WebSocket; messages: Msg[] }> {
-  const ws = new WebSocket(`${stack.url.replace('http', 'ws')}/v1/ws?compress=false`, { headers: { authorization: `Bearer ${alice}` } });
-  const messages: Msg[] = [];
-  ws.on('message', (data: Buffer) => messages.push(parseJsonLossless(data.toString()) as Msg));
-  await new Promise((resolve, reject) => {
-    ws.once('open', resolve);
-    ws.once('error', reject);
-  });
-  return { ws, messages };
-}
+const connect = (): Promise<WsClient> => openSocket(stack.url, { token: alice });
 
 const SUBSCRIPTIONS = 20;
 // 20 × 30 × 150 kB = 90 MB: more than loopback's kernel buffers can hold (here up to 32 MB

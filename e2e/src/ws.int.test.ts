@@ -1,8 +1,6 @@
 // Issue 4 through a raw WebSocket client (no SDK): authentication both ways, the seed's
 // subscription story (snapshot batches, then live changes, none of bob's), resume, and the
 // connection rules (bad frames, idle, compression off).
-import { parseJsonLossless } from '@seqline/seq';
-import { gunzipSync } from 'node:zlib';
 import { gatewayConfigSchema, startGateway } from '@seqline/gateway';
 import { createLogger, parseConfig } from '@seqline/runtime';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,6 +8,7 @@ import WebSocket from 'ws';
 import { login, ok } from './client.js';
 import { startStack, type Stack } from './stack.js';
 import { ticketsFixture } from './tickets.js';
+import { openSocket, type Msg, type WsClient } from './ws-client.js';
 
 let stack: Stack;
 let alice: string;
@@ -24,30 +23,9 @@ afterAll(async () => {
   await stack?.[Symbol.asyncDispose]();
 });
 
-type Msg = Record<string, unknown>;
-
-interface Client {
-  readonly ws: WebSocket;
-  readonly messages: Msg[];
-  readonly closed: Promise<{ code: number; reason: string }>;
-  send(m: unknown): void;
-}
-
 /** Opens a socket; unless `quiet`, it sends a WebSocket Ping every 400 ms (the idle limit here is 1.5 s). */
-async function connect(query = '', headers: Record<string, string> = {}, quiet = false): Promise<Client> {
-  const ws = new WebSocket(`${stack.url.replace('http', 'ws')}/v1/ws${query}`, { headers });
-  if (!quiet) {
-    const timer = setInterval(() => ws.readyState === WebSocket.OPEN && ws.ping(), 400);
-    ws.on('close', () => clearInterval(timer));
-  }
-  const messages: Msg[] = [];
-  ws.on('message', (data: Buffer, binary: boolean) => messages.push(parseJsonLossless((binary ? gunzipSync(data) : data).toString('utf8')) as Msg));
-  const closed = new Promise<{ code: number; reason: string }>((resolve) => ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() })));
-  await new Promise<void>((resolve, reject) => {
-    ws.once('open', () => resolve());
-    ws.once('error', reject);
-  });
-  return { ws, messages, closed, send: (m) => ws.send(JSON.stringify(m)) };
+function connect(query = '', headers: Record<string, string> = {}, quiet = false): Promise<WsClient> {
+  return openSocket(stack.url, { query, headers, ...(quiet ? {} : { pingMs: 400 }) });
 }
 
 describe('GET /v1/ws', () => {
@@ -256,12 +234,10 @@ describe('GET /v1/ws', () => {
       { logger: createLogger({ service: 'gateway-2', level: 'error' }) },
     );
     const { port } = await second.ready;
-    const c = new WebSocket(`ws://127.0.0.1:${port}/v1/ws?compress=false`, { headers: { authorization: `Bearer ${alice}` } });
-    const messages: Msg[] = [];
-    c.on('message', (data: Buffer) => messages.push(parseJsonLossless(data.toString()) as Msg));
-    const closed = new Promise<number>((resolve) => c.on('close', (code) => resolve(code)));
-    await new Promise((resolve) => c.once('open', resolve));
-    c.send(JSON.stringify({ type: 'subscribe', subscription: { id: 't', sql: 'SELECT id, title FROM app.tickets' } }));
+    const c = await openSocket(`http://127.0.0.1:${port}`, { token: alice });
+    const { messages } = c;
+    const closed = c.closed.then(({ code }) => code);
+    c.send({ type: 'subscribe', subscription: { id: 't', sql: 'SELECT id, title FROM app.tickets' } });
     await expect.poll(() => messages.some((m) => m['type'] === 'subscription_ack')).toBe(true);
     await ok(stack.url, alice, "INSERT INTO app.tickets (title) VALUES ('before drain')");
     await expect.poll(() => messages.filter((m) => m['type'] === 'change').length).toBe(1);
