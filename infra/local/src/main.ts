@@ -111,7 +111,7 @@ try {
   const url = `http://127.0.0.1:${config.gatewayPort}`;
   await waitForHttpHealth(`${url}/health`, gateway);
   line('gateway', `${url} (HTTP; WebSocket ws://127.0.0.1:${config.gatewayPort}/v1/ws)`, 'healthy');
-  dashboard = await startDashboard({ gatewayUrl: url, admin: { user: config.adminUser, password: adminPassword }, agentPassword: secrets.demoPassword, port: config.dashboardPort });
+  dashboard = await startDashboard({ gatewayUrl: url, admin: { user: config.adminUser, password: adminPassword }, agentPassword: secrets.demoPassword, port: config.dashboardPort, outDir: join(dataDir, 'dashboard') });
   line('dashboard', dashboard.server.url, dashboard.seedError === undefined ? 'serving' : `serving (demo data not seeded: ${dashboard.seedError})`);
 
   console.log(`\nSeqline ready at ${url}`);
