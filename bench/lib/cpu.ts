@@ -29,41 +29,31 @@ async function readProc(pid: number): Promise<Proc | undefined> {
   }
 }
 
-/** CPU milliseconds used so far by `root` and its descendants, summed by process name. */
-export async function cpuOfTree(root: number): Promise<Map<string, number>> {
+/** `root` and its descendants, from /proc. */
+async function procTree(root: number): Promise<Proc[]> {
   const pids = (await readdir('/proc')).filter((d) => /^\d+$/.test(d)).map(Number);
   const procs = (await Promise.all(pids.map(readProc))).filter((p): p is Proc => p !== undefined);
   const children = new Map<number, Proc[]>();
-  for (const p of procs) children.set(p.ppid, [...(children.get(p.ppid) ?? []), p]);
+  for (const p of procs) {
+    const siblings = children.get(p.ppid);
+    if (siblings === undefined) children.set(p.ppid, [p]);
+    else siblings.push(p);
+  }
+  const tree = procs.filter((p) => p.pid === root);
+  for (let i = 0; i < tree.length; i++) tree.push(...(children.get(tree[i]!.pid) ?? []));
+  return tree;
+}
+
+/** CPU milliseconds used so far by `root` and its descendants, summed by process name. */
+export async function cpuOfTree(root: number): Promise<Map<string, number>> {
   const out = new Map<string, number>();
-  const visit = (pid: number): void => {
-    for (const c of children.get(pid) ?? []) {
-      out.set(c.name, (out.get(c.name) ?? 0) + c.cpuMs);
-      visit(c.pid);
-    }
-  };
-  const self = procs.find((p) => p.pid === root);
-  if (self) out.set(self.name, self.cpuMs);
-  visit(root);
+  for (const p of await procTree(root)) out.set(p.name, (out.get(p.name) ?? 0) + p.cpuMs);
   return out;
 }
 
 /** The pids of `root`'s descendants named `name` (a service's entry folder, or a command). */
 export async function pidsOfTree(root: number, name: string): Promise<number[]> {
-  const pids = (await readdir('/proc')).filter((d) => /^\d+$/.test(d)).map(Number);
-  const procs = (await Promise.all(pids.map(readProc))).filter((p): p is Proc => p !== undefined);
-  const inTree = new Set([root]);
-  let grew = true;
-  while (grew) {
-    grew = false;
-    for (const p of procs) {
-      if (inTree.has(p.ppid) && !inTree.has(p.pid)) {
-        inTree.add(p.pid);
-        grew = true;
-      }
-    }
-  }
-  return procs.filter((p) => inTree.has(p.pid) && p.name === name).map((p) => p.pid);
+  return (await procTree(root)).filter((p) => p.name === name).map((p) => p.pid);
 }
 
 /** CPU milliseconds the whole machine has spent busy (all cores; /proc/stat, idle and iowait excluded), and of that in softirq (network processing, loopback included, which no process is charged with). */
@@ -88,4 +78,18 @@ export function cpuDelta(before: Map<string, number>, after: Map<string, number>
   const out = new Map<string, number>();
   for (const [name, ms] of after) out.set(name, ms - (before.get(name) ?? 0));
   return out;
+}
+
+/** Starts measuring the CPU of `root`'s process tree and of this process ("bench client"); `stop` gives ms per process. */
+export async function measureCpu(root: number): Promise<{ stop(): Promise<Map<string, number>> }> {
+  const before = await cpuOfTree(root);
+  const clientBefore = process.cpuUsage();
+  return {
+    async stop() {
+      const client = process.cpuUsage(clientBefore);
+      const cpu = cpuDelta(before, await cpuOfTree(root));
+      cpu.set('bench client', (client.user + client.system) / 1000);
+      return cpu;
+    },
+  };
 }

@@ -59,3 +59,16 @@ export class SqlClient {
     });
   }
 }
+
+/**
+ * The write and live benchmarks' data: table bench.messages (a USER table) and `users` users
+ * (user0…), created as the admin; resolves with each user's access token, in order.
+ */
+export async function setUpMessages(client: SqlClient, admin: { readonly user: string; readonly password: string }, users: number): Promise<string[]> {
+  await client.setup(await client.login(admin.user, admin.password), [
+    'CREATE NAMESPACE bench',
+    "CREATE TABLE bench.messages (id BIGINT PRIMARY KEY DEFAULT SNOWFLAKE_ID(), body TEXT NOT NULL, n INT) WITH (TYPE='USER')",
+    ...Array.from({ length: users }, (_, i) => `CREATE USER user${i} WITH PASSWORD 'password-${i}' ROLE user`),
+  ]);
+  return Promise.all(Array.from({ length: users }, (_, i) => client.login(`user${i}`, `password-${i}`)));
+}

@@ -4,8 +4,8 @@
 // the same rows straight into the same PostgreSQL, 50 at a time. Then an open-loop run at
 // 1,000 writes/s for the latency target.
 import postgres from 'postgres';
-import { cpuDelta, cpuOfTree } from '../lib/cpu.ts';
-import { SqlClient } from '../lib/http.ts';
+import { measureCpu } from '../lib/cpu.ts';
+import { setUpMessages, SqlClient } from '../lib/http.ts';
 import { runLocalStack } from '../lib/local-stack.ts';
 import { closedLoop, openLoop, type LoadResult } from '../lib/stats.ts';
 
@@ -25,13 +25,7 @@ export async function runWriteBench({ smoke }: { smoke: boolean }): Promise<Writ
   const users = smoke ? 4 : USERS;
   await using stack = await runLocalStack();
   const client = new SqlClient(stack.url, CLIENTS * 2);
-  const admin = await client.login(stack.user, stack.password);
-  await client.setup(admin, [
-    'CREATE NAMESPACE bench',
-    "CREATE TABLE bench.messages (id BIGINT PRIMARY KEY DEFAULT SNOWFLAKE_ID(), body TEXT NOT NULL, n INT) WITH (TYPE='USER')",
-    ...Array.from({ length: users }, (_, i) => `CREATE USER user${i} WITH PASSWORD 'password-${i}' ROLE user`),
-  ]);
-  const tokens = await Promise.all(Array.from({ length: users }, (_, i) => client.login(`user${i}`, `password-${i}`)));
+  const tokens = await setUpMessages(client, stack, users);
 
   let firstFailure: string | undefined;
   const insert = async (i: number): Promise<boolean> => {
@@ -44,12 +38,9 @@ export async function runWriteBench({ smoke }: { smoke: boolean }): Promise<Writ
     return r.status === 200;
   };
   await closedLoop(insert, CLIENTS, Math.min(2000, ms / 4)); // warm-up
-  const cpuBefore = await cpuOfTree(stack.pid);
-  const clientBefore = process.cpuUsage();
+  const measuring = await measureCpu(stack.pid);
   const http = await closedLoop(insert, CLIENTS, ms);
-  const clientCpu = process.cpuUsage(clientBefore);
-  const cpu = cpuDelta(cpuBefore, await cpuOfTree(stack.pid));
-  cpu.set('bench client', (clientCpu.user + clientCpu.system) / 1000);
+  const cpu = await measuring.stop();
   const cpuPerWrite = new Map([...cpu].filter(([, v]) => v > 0).map(([k, v]) => [k, v / Math.max(1, http.ok)]));
 
   const db = postgres(stack.postgresUrl, { max: CLIENTS, onnotice: () => {} });
