@@ -10,6 +10,8 @@ export type ChangeListener = (change: busPb.Change) => void;
 interface Tail {
   readonly sub: Subscription;
   readonly listeners: Set<ChangeListener>;
+  /** Settles once the server has registered `sub` (one flush per subject, not per listener). */
+  readonly registered: Promise<void>;
 }
 
 export class ChangeHub {
@@ -35,7 +37,9 @@ export class ChangeHub {
           for (const l of listeners) l(change);
         },
       });
-      tail = { sub, listeners };
+      const registered = this.#nc.flush();
+      registered.catch(() => {}); // a waiting listener sees the failure through flush()
+      tail = { sub, listeners, registered };
       this.#tails.set(subject, tail);
     }
     tail.listeners.add(listener);
@@ -52,9 +56,13 @@ export class ChangeHub {
     return this.#tails.size;
   }
 
-  /** Resolves once the server has registered every subscription made so far. */
-  async flush(): Promise<void> {
-    await this.#nc.flush();
+  /**
+   * Resolves once the server has registered `subject`'s subscription (made by an earlier
+   * `listen`), or without a subject every subscription made so far.
+   */
+  async flush(subject?: string): Promise<void> {
+    const tail = subject === undefined ? undefined : this.#tails.get(subject);
+    await (tail?.registered ?? this.#nc.flush());
   }
 
   /** For tests: changes for which `drop` returns true are not delivered. */

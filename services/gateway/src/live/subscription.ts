@@ -51,8 +51,8 @@ export interface SubscriptionOptions {
 /** Where live changes come from (ChangeHub). */
 export interface LiveTail {
   listen(subject: string, listener: ChangeListener): () => void;
-  /** Resolves once every listen so far is registered with the server. */
-  flush(): Promise<void>;
+  /** Resolves once the server has registered `subject`'s subscription. */
+  flush(subject: string): Promise<void>;
 }
 
 export interface SubscriptionDeps {
@@ -114,7 +114,7 @@ export class LiveSubscription {
   /** Runs steps 1–3; resolves when the subscription is live (or stopped). */
   async start(): Promise<void> {
     this.#stopListening = this.#d.hub.listen(this.#d.subject, (change) => this.#onLive(change));
-    await this.#d.hub.flush();
+    await this.#d.hub.flush(this.#d.subject);
     const { from, liveOnly } = this.#options;
     if (liveOnly) {
       // "From now" is the newest change in the log: the first live change must chain to it,
