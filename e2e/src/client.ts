@@ -4,8 +4,9 @@ export interface Reply<T = Record<string, unknown>> {
   readonly body: T;
 }
 
-export async function post<T = Record<string, unknown>>(url: string, body: unknown, headers: Record<string, string> = {}): Promise<Reply<T>> {
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+export async function post<T = Record<string, unknown>>(url: string, body: unknown, headers: Record<string, string> = {}, signal?: AbortSignal): Promise<Reply<T>> {
+  const init: RequestInit = { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) };
+  const res = await fetch(url, signal === undefined ? init : { ...init, signal });
   return { status: res.status, body: (await res.json()) as T };
 }
 
@@ -21,8 +22,8 @@ export interface SqlBody extends Record<string, unknown> {
   readonly error?: { readonly code: string; readonly message: string };
 }
 
-export function sql(base: string, token: string, text: string, params?: readonly unknown[], headers: Record<string, string> = {}): Promise<Reply<SqlBody>> {
-  return post<SqlBody>(`${base}/v1/api/sql`, params === undefined ? { sql: text } : { sql: text, params }, { authorization: `Bearer ${token}`, ...headers });
+export function sql(base: string, token: string, text: string, params?: readonly unknown[], headers: Record<string, string> = {}, signal?: AbortSignal): Promise<Reply<SqlBody>> {
+  return post<SqlBody>(`${base}/v1/api/sql`, params === undefined ? { sql: text } : { sql: text, params }, { authorization: `Bearer ${token}`, ...headers }, signal);
 }
 
 /** Runs SQL and returns its results, failing the test with the server's error otherwise. */
