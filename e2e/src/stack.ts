@@ -30,7 +30,10 @@ export interface Stack extends AsyncDisposable {
   readonly url: string;
   readonly names: BusNames;
   readonly prefix: string;
+  /** The database as a superuser, for tests that inspect it directly. */
   readonly postgresUrl: string;
+  /** The database as storage's runtime role. */
+  readonly runtimePostgresUrl: string;
   readonly natsUrl: string;
   readonly admin: { readonly user: string; readonly password: string };
   /** The gateway's JWT secret, for tests that forge or expire tokens. */
@@ -69,7 +72,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     SEQLINE_NATS_URL: env.natsUrl,
     SEQLINE_BUS_PREFIX: prefix,
     SEQLINE_SHARDS: String(options.shards ?? 4),
-    SEQLINE_POSTGRES_URL: db.url,
+    SEQLINE_POSTGRES_URL: db.runtimeUrl,
+    SEQLINE_POSTGRES_ADMIN_URL: db.url,
     SEQLINE_SEQUENCER_ADDR: `127.0.0.1:${seqPort}`,
     SEQLINE_STORAGE_ADDR: `127.0.0.1:${ports.storage}`,
     SEQLINE_STORAGE_PORT: String(ports.storage),
@@ -112,6 +116,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     names: busNames(prefix),
     prefix,
     postgresUrl: db.url,
+    runtimePostgresUrl: db.runtimeUrl,
     natsUrl: env.natsUrl,
     admin,
     jwtSecret,

@@ -68,6 +68,11 @@ export async function runService(start: () => Promise<Service>, options: RunOpti
     logger.info('stopped', { service: service.id });
     return EXIT.ok;
   } catch (err) {
+    // A configuration found wrong only once connected (storage's PostgreSQL role) exits as one.
+    if (err instanceof ConfigError) {
+      logger.error(err.message, { problems: err.problems });
+      return EXIT.config;
+    }
     logger.error('service failed', { service: service.id, err });
     await service.stop().catch(() => {});
     return EXIT.failure;

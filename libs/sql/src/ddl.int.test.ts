@@ -6,7 +6,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { ddlSql, type DdlStatement } from './ddl.js';
 import { initSql } from './init.js';
 import { parseStatements } from './parse.js';
-import { READER_ROLE, SETTING_ROLE, SETTING_USER_ID, type Role } from './types.js';
+import { READER_ROLE, SETTING_ROLE, SETTING_USER_ID, WRITER_ROLE, type Role } from './types.js';
 
 beforeAll(async () => {
   await initSql();
@@ -18,7 +18,9 @@ async function database(): Promise<{ sql: Sql } & AsyncDisposable> {
   const db = await createTestDatabase();
   const sql = postgres(db.url, { max: 2, onnotice: () => undefined });
   // Roles are cluster-wide: another test file may be creating it at the same moment.
-  await sql.unsafe(`DO $$BEGIN CREATE ROLE ${READER_ROLE} NOLOGIN; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END$$`);
+  for (const role of [READER_ROLE, WRITER_ROLE]) {
+    await sql.unsafe(`DO $$BEGIN CREATE ROLE ${role} NOLOGIN; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END$$`);
+  }
   return {
     sql,
     [Symbol.asyncDispose]: async () => {

@@ -24,7 +24,20 @@ const USER_LAYOUT = [
   'ALTER TABLE "app"."msgs" FORCE ROW LEVEL SECURITY',
   `CREATE POLICY "seqline_owner" ON "app"."msgs" FOR SELECT TO seqline_reader USING ("_user_id" = current_setting('seqline.user_id', true))`,
   'GRANT SELECT ON "app"."msgs" TO seqline_reader',
+  ...writerAccess(`"_user_id" = current_setting('seqline.owner', true)`),
 ];
+
+function writerAccess(owned: string): string[] {
+  return [
+    `CREATE POLICY "seqline_write_select" ON "app"."msgs" FOR SELECT TO seqline_writer USING (${owned})`,
+    `CREATE POLICY "seqline_write_insert" ON "app"."msgs" FOR INSERT TO seqline_writer WITH CHECK (${owned})`,
+    `CREATE POLICY "seqline_write_update" ON "app"."msgs" FOR UPDATE TO seqline_writer USING (${owned}) WITH CHECK (${owned})`,
+    `CREATE POLICY "seqline_write_delete" ON "app"."msgs" FOR DELETE TO seqline_writer USING (${owned})`,
+    'GRANT SELECT, INSERT, UPDATE ON "app"."msgs" TO seqline_writer',
+    'CREATE POLICY "seqline_purge_select" ON "app"."msgs" FOR SELECT TO CURRENT_USER USING ("_deleted")',
+    'CREATE POLICY "seqline_purge_delete" ON "app"."msgs" FOR DELETE TO CURRENT_USER USING ("_deleted")',
+  ];
+}
 
 function sharedLayout(using: string): string[] {
   return [
@@ -34,13 +47,14 @@ function sharedLayout(using: string): string[] {
     'ALTER TABLE "app"."msgs" FORCE ROW LEVEL SECURITY',
     `CREATE POLICY "seqline_owner" ON "app"."msgs" FOR SELECT TO seqline_reader USING (${using})`,
     'GRANT SELECT ON "app"."msgs" TO seqline_reader',
+    ...writerAccess(`current_setting('seqline.owner', true) = '_shared'`),
   ];
 }
 
 describe('ddlSql', () => {
   it('creates and drops namespaces', () => {
-    expect(ddlSql({ kind: 'create_namespace', name: 'app', ifNotExists: false })).toEqual(['CREATE SCHEMA "app"', 'GRANT USAGE ON SCHEMA "app" TO seqline_reader']);
-    expect(ddlSql({ kind: 'create_namespace', name: 'App', ifNotExists: true })).toEqual(['CREATE SCHEMA IF NOT EXISTS "App"', 'GRANT USAGE ON SCHEMA "App" TO seqline_reader']);
+    expect(ddlSql({ kind: 'create_namespace', name: 'app', ifNotExists: false })).toEqual(['CREATE SCHEMA "app"', 'GRANT USAGE ON SCHEMA "app" TO seqline_reader, seqline_writer']);
+    expect(ddlSql({ kind: 'create_namespace', name: 'App', ifNotExists: true })).toEqual(['CREATE SCHEMA IF NOT EXISTS "App"', 'GRANT USAGE ON SCHEMA "App" TO seqline_reader, seqline_writer']);
     expect(ddlSql({ kind: 'drop_namespace', name: 'app', ifExists: false, cascade: false })).toEqual(['DROP SCHEMA "app" RESTRICT']);
     expect(ddlSql({ kind: 'drop_namespace', name: 'app', ifExists: true, cascade: true })).toEqual(['DROP SCHEMA IF EXISTS "app" CASCADE']);
   });

@@ -3,22 +3,32 @@
 //
 // USER table "ns"."t":  "_user_id" text, <columns>, "_seq" bigint, "_deleted" boolean,
 //   PRIMARY KEY ("_user_id", "<pk>"), hash-partitioned by "_user_id" into N partitions
-//   "t__p0" … "t__p<N-1>", index "t__seq" ("_user_id", "_seq"), row-level security enabled
-//   and forced, one SELECT policy for seqline_reader keyed on the seqline.user_id setting, and
-//   SELECT granted on the parent only (reading a partition directly would bypass the policy).
+//   "t__p0" … "t__p<N-1>", index "t__seq" ("_user_id", "_seq"), and the access below.
 // STREAM tables have the USER layout for now (events kept in JetStream only come later).
-// SHARED table: no "_user_id", PRIMARY KEY ("<pk>"), not partitioned, index ("_seq"), and a
-//   policy by access level: PUBLIC everyone, PRIVATE service/dba/system, DBA dba/system.
+// SHARED table: no "_user_id", PRIMARY KEY ("<pk>"), not partitioned, index ("_seq").
 // No DEFAULTs (the writer applies them) and no CHECKs in CREATE TABLE. ADD COLUMN with a
 // constant DEFAULT keeps it physical so existing rows are filled.
 //
+// Access (tableAccessSql): row-level security enabled and forced, privileges on the parent
+// table only (a partition read or written directly would bypass the policies), and policies:
+// - seqline_reader (user SELECTs, snapshots): SELECT where "_user_id" = seqline.user_id; on a
+//   SHARED table by access level: PUBLIC everyone, PRIVATE service/dba/system, DBA dba/system.
+// - seqline_writer (every op, see storage's applier): SELECT (for SELECT … FOR UPDATE,
+//   ON CONFLICT and RETURNING), INSERT, UPDATE and DELETE where "_user_id" = seqline.owner, on
+//   a SHARED table where seqline.owner is the shared owner token. It is granted SELECT, INSERT
+//   and UPDATE (a delete writes a tombstone; nothing deletes rows as the writer).
+// - the role that creates the table (storage's runtime role, which owns it): FORCE makes the
+//   owner subject to the policies too, so it gets exactly what its own maintenance does, never
+//   a user's expression: seeing and deleting tombstones ("_deleted" rows), which is the purge.
+//   Everything else it does to the table is DDL, which row-level security does not govern.
+//   Its policies name the role that created the table (CURRENT_USER); a different runtime role
+//   later needs them re-created (docs/operations.md).
+//
 // Physical names longer than PostgreSQL's 63 bytes would be truncated, and truncated partition
 // names could collide; such names become <prefix>_<8 hex of a hash of the table name><suffix>.
-// The storage role must be a superuser or have BYPASSRLS: FORCE ROW LEVEL SECURITY applies to
-// the table owner too, and the only policy is for seqline_reader.
 import { SqlError } from './errors.js';
 import { pgType } from './types-map.js';
-import { READER_ROLE, SETTING_ROLE, SETTING_USER_ID, SYSTEM_COLUMNS, type AccessLevel, type ColumnDef, type Statement, type TableDef, type TableRef } from './types.js';
+import { READER_ROLE, SETTING_OWNER, SETTING_ROLE, SETTING_USER_ID, SHARED_OWNER, SYSTEM_COLUMNS, WRITER_ROLE, type AccessLevel, type ColumnDef, type Statement, type TableDef, type TableRef, type TableType } from './types.js';
 
 export type DdlStatement = Extract<
   Statement,
@@ -39,7 +49,7 @@ export function ddlSql(stmt: DdlStatement, options: DdlOptions = {}): string[] {
     case 'create_namespace':
       return [
         `CREATE SCHEMA ${stmt.ifNotExists ? 'IF NOT EXISTS ' : ''}${quoteIdent(stmt.name)}`,
-        `GRANT USAGE ON SCHEMA ${quoteIdent(stmt.name)} TO ${READER_ROLE}`,
+        `GRANT USAGE ON SCHEMA ${quoteIdent(stmt.name)} TO ${READER_ROLE}, ${WRITER_ROLE}`,
       ];
     case 'drop_namespace':
       return [`DROP SCHEMA ${stmt.ifExists ? 'IF EXISTS ' : ''}${quoteIdent(stmt.name)} ${stmt.cascade ? 'CASCADE' : 'RESTRICT'}`];
@@ -75,18 +85,56 @@ function createTableSql(t: TableDef, ifNotExists: boolean, partitions: number): 
       out.push(`CREATE TABLE ${partition} PARTITION OF ${name} FOR VALUES WITH (MODULUS ${partitions}, REMAINDER ${i})`);
     }
   }
-  out.push(
-    `CREATE INDEX ${quoteIdent(seqIndexName(t.name))} ON ${name} (${perUser ? `${userId}, ` : ''}${seq})`,
-    `ALTER TABLE ${name} ENABLE ROW LEVEL SECURITY`,
-    `ALTER TABLE ${name} FORCE ROW LEVEL SECURITY`,
-    `CREATE POLICY ${quoteIdent(OWNER_POLICY)} ON ${name} FOR SELECT TO ${READER_ROLE} USING (${perUser ? ownerCheck() : accessCheck(t.accessLevel)})`,
-    `GRANT SELECT ON ${name} TO ${READER_ROLE}`,
-  );
+  out.push(`CREATE INDEX ${quoteIdent(seqIndexName(t.name))} ON ${name} (${perUser ? `${userId}, ` : ''}${seq})`, ...tableAccessSql(t));
   return out;
 }
 
-function ownerCheck(): string {
-  return `${quoteIdent(SYSTEM_COLUMNS.userId)} = current_setting(${quoteLiteral(SETTING_USER_ID)}, true)`;
+type AccessTarget = TableRef & { readonly tableType: TableType; readonly accessLevel: AccessLevel };
+
+export const WRITER_POLICIES = { select: 'seqline_write_select', insert: 'seqline_write_insert', update: 'seqline_write_update', delete: 'seqline_write_delete' } as const;
+export const PURGE_POLICIES = { select: 'seqline_purge_select', delete: 'seqline_purge_delete' } as const;
+
+/**
+ * Row-level security, policies and grants of a table (see the header); also run by storage's
+ * migration that brings tables created before the writer role up to date.
+ */
+export function tableAccessSql(t: AccessTarget): string[] {
+  const name = qualified(t);
+  const perUser = t.tableType !== 'SHARED';
+  return [
+    `ALTER TABLE ${name} ENABLE ROW LEVEL SECURITY`,
+    `ALTER TABLE ${name} FORCE ROW LEVEL SECURITY`,
+    `CREATE POLICY ${quoteIdent(OWNER_POLICY)} ON ${name} FOR SELECT TO ${READER_ROLE} USING (${perUser ? ownerCheck(SETTING_USER_ID) : accessCheck(t.accessLevel)})`,
+    `GRANT SELECT ON ${name} TO ${READER_ROLE}`,
+    ...writerAccessSql(t),
+  ];
+}
+
+/** The writer's and the purge's policies and grants (tableAccessSql without the reader's). */
+export function writerAccessSql(t: AccessTarget): string[] {
+  const name = qualified(t);
+  const perUser = t.tableType !== 'SHARED';
+  const owned = perUser ? ownerCheck(SETTING_OWNER) : `current_setting(${quoteLiteral(SETTING_OWNER)}, true) = ${quoteLiteral(SHARED_OWNER)}`;
+  const tombstone = quoteIdent(SYSTEM_COLUMNS.deleted);
+  const policy = (policyName: string, rest: string): string => `CREATE POLICY ${quoteIdent(policyName)} ON ${name} ${rest}`;
+  return [
+    policy(WRITER_POLICIES.select, `FOR SELECT TO ${WRITER_ROLE} USING (${owned})`),
+    policy(WRITER_POLICIES.insert, `FOR INSERT TO ${WRITER_ROLE} WITH CHECK (${owned})`),
+    policy(WRITER_POLICIES.update, `FOR UPDATE TO ${WRITER_ROLE} USING (${owned}) WITH CHECK (${owned})`),
+    policy(WRITER_POLICIES.delete, `FOR DELETE TO ${WRITER_ROLE} USING (${owned})`),
+    `GRANT SELECT, INSERT, UPDATE ON ${name} TO ${WRITER_ROLE}`,
+    policy(PURGE_POLICIES.select, `FOR SELECT TO CURRENT_USER USING (${tombstone})`),
+    policy(PURGE_POLICIES.delete, `FOR DELETE TO CURRENT_USER USING (${tombstone})`),
+  ];
+}
+
+/** `SET LOCAL` of the owner the writer's policies admit, for the op about to be applied. */
+export function ownerSettingSql(owner: string): string {
+  return `SET LOCAL ${SETTING_OWNER} = ${quoteLiteral(owner)}`;
+}
+
+function ownerCheck(setting: string): string {
+  return `${quoteIdent(SYSTEM_COLUMNS.userId)} = current_setting(${quoteLiteral(setting)}, true)`;
 }
 
 function accessCheck(level: AccessLevel): string {

@@ -8,7 +8,7 @@ export { parseStatements } from './parse.js';
 export type { ParseOptions } from './parse.js';
 export { classify } from './classify.js';
 export { DEFAULT_DECIMAL, dataTypeName, parseDataType, pgType } from './types-map.js';
-export { DEFAULT_HASH_PARTITIONS, ddlSql, OWNER_POLICY, partitionName, quoteIdent, quoteLiteral, seqIndexName } from './ddl.js';
+export { DEFAULT_HASH_PARTITIONS, ddlSql, OWNER_POLICY, ownerSettingSql, partitionName, PURGE_POLICIES, quoteIdent, quoteLiteral, seqIndexName, tableAccessSql, writerAccessSql, WRITER_POLICIES } from './ddl.js';
 export type { DdlOptions, DdlStatement } from './ddl.js';
 export { ALLOWED_FUNCTIONS, assertFunctionAllowed } from './functions.js';
 export { actAs, checkExecuteAs, checkReadAccess, checkWriteAccess, isAdminRole, resolveOwner, validateWrite } from './validate.js';

@@ -92,9 +92,13 @@ export const SYSTEM_COLUMNS = { userId: '_user_id', seq: '_seq', deleted: '_dele
 export const SHARED_OWNER = '_shared';
 /** NOLOGIN role user queries run as (`SET LOCAL ROLE`), restricted by row-level security. */
 export const READER_ROLE = 'seqline_reader';
+/** NOLOGIN role every op is applied as (`SET LOCAL ROLE`), restricted by row-level security to its owner. */
+export const WRITER_ROLE = 'seqline_writer';
 /** Settings storage sets per query transaction; RLS policies read them. */
 export const SETTING_USER_ID = 'seqline.user_id';
 export const SETTING_ROLE = 'seqline.role';
+/** The owner of the op being applied (a user id, or SHARED_OWNER); the writer's policies read it. */
+export const SETTING_OWNER = 'seqline.owner';
 /** Reserved namespace names (PROTOCOL.md §3); `default` exists from the start. */
 export const RESERVED_NAMESPACES = ['system', 'public', 'information_schema', 'seqline'] as const;
 export const DEFAULT_NAMESPACE = 'default';

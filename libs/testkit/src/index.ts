@@ -14,6 +14,8 @@ export {
   deleteStreamsWithPrefix,
   natsConnection,
   readSubject,
+  TEST_RUNTIME_PASSWORD,
+  TEST_RUNTIME_ROLE,
   testEnv,
   type StoredMessage,
   type TestDatabase,

@@ -50,10 +50,20 @@ export function testEnv(): TestEnv {
 }
 
 export interface TestDatabase extends AsyncDisposable {
-  /** The server URL with this database as the path. */
+  /** The server URL with this database as the path (the superuser: storage's admin URL). */
   readonly url: string;
+  /**
+   * This database as storage's runtime role (TEST_RUNTIME_ROLE): what SEQLINE_POSTGRES_URL is
+   * given, with `url` as SEQLINE_POSTGRES_ADMIN_URL. Storage creates the role at its first
+   * start on the cluster; it is cluster-wide, one for every test database.
+   */
+  readonly runtimeUrl: string;
   readonly name: string;
 }
+
+/** Storage's runtime role in tests, and its fixed password (a throwaway cluster on 127.0.0.1). */
+export const TEST_RUNTIME_ROLE = 'seqline_storage';
+export const TEST_RUNTIME_PASSWORD = 'seqline-storage-test';
 
 /**
  * CREATE DATABASE with a unique lower-case name (t_<pid>_<counter>_<random>); disposing drops
@@ -64,9 +74,13 @@ export async function createTestDatabase(env: TestEnv = testEnv()): Promise<Test
   await asAdmin(env.postgresUrl, (sql) => sql.unsafe(`CREATE DATABASE "${name}"`));
   const url = new URL(env.postgresUrl);
   url.pathname = `/${name}`;
+  const runtime = new URL(url);
+  runtime.username = TEST_RUNTIME_ROLE;
+  runtime.password = TEST_RUNTIME_PASSWORD;
   let dropped: Promise<void> | undefined;
   return {
     url: url.toString(),
+    runtimeUrl: runtime.toString(),
     name,
     [Symbol.asyncDispose]: () => {
       dropped ??= asAdmin(env.postgresUrl, (sql) => sql.unsafe(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`));

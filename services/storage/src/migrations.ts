@@ -1,9 +1,14 @@
 // Versioned migrations of the `seqline` meta schema, run at start-up under an advisory lock so
 // concurrent storage replicas apply each version exactly once. A migration is a list of
-// statements run in one transaction with its version row.
-import type { Sql } from 'postgres';
+// statements run in one transaction with its version row. They run as storage's runtime role,
+// which so owns what they create (privileges.ts).
+import { quoteIdent, writerAccessSql, WRITER_ROLE, type AccessLevel, type TableType } from '@seqline/sql';
+import type { Sql, TransactionSql } from 'postgres';
 
-const MIGRATIONS: readonly (readonly string[])[] = [
+/** A statement, or a step that reads what is there and runs statements for it. */
+type Step = string | ((tx: TransactionSql) => Promise<void>);
+
+const MIGRATIONS: readonly (readonly Step[])[] = [
   [
     `CREATE TABLE seqline.namespaces (name text PRIMARY KEY, created_at timestamptz NOT NULL DEFAULT now())`,
     `INSERT INTO seqline.namespaces (name) VALUES ('default')`,
@@ -34,15 +39,11 @@ const MIGRATIONS: readonly (readonly string[])[] = [
     `CREATE TABLE seqline.outbox (id bigserial PRIMARY KEY, shard int NOT NULL, subject text NOT NULL, seq bigint NOT NULL, payload bytea NOT NULL)`,
     `CREATE TABLE seqline.op_results (op_id text PRIMARY KEY, shard int NOT NULL, stream_seq bigint NOT NULL, result bytea NOT NULL, created_at timestamptz NOT NULL DEFAULT now())`,
     `CREATE INDEX op_results_created ON seqline.op_results (created_at)`,
-    // Isolation layer 2: user queries run as this role, which only reads through RLS policies.
-    // Roles are cluster-wide: two databases migrating at once race here (unique_violation).
-    `DO $$ BEGIN CREATE ROLE seqline_reader NOLOGIN; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$`,
-    `GRANT seqline_reader TO CURRENT_USER`,
+    // Isolation layer 2: user queries run as seqline_reader, which only reads through RLS
+    // policies. The roles, and the revoked built-ins (set_config among them: a user query must
+    // not change the settings RLS reads), are made before migrations (privileges.ts).
     `GRANT USAGE ON SCHEMA "default" TO seqline_reader`,
     `REVOKE ALL ON SCHEMA seqline FROM PUBLIC`,
-    // A user query must not be able to change the settings RLS reads.
-    `REVOKE EXECUTE ON FUNCTION pg_catalog.set_config(text, text, boolean) FROM PUBLIC`,
-    `GRANT EXECUTE ON FUNCTION pg_catalog.set_config(text, text, boolean) TO CURRENT_USER`,
   ],
   // The system tables (libs/sql system-tables.ts): views readable by seqline_reader that admit
   // rows only to a dba or system session (the rewrite refuses everyone else first).
@@ -61,6 +62,18 @@ const MIGRATIONS: readonly (readonly string[])[] = [
        WHERE current_setting('seqline.role', true) IN ('dba', 'system')`,
     `GRANT USAGE ON SCHEMA seqline TO seqline_reader`,
     `GRANT SELECT ON seqline.system_users, seqline.system_namespaces, seqline.system_tables TO seqline_reader`,
+  ],
+  // Ops are applied as seqline_writer (issue 10): its policies and grants on the tables made
+  // before, and the purge's policies for the runtime role that owns them (libs/sql ddl.ts).
+  [
+    async (tx) => {
+      for (const { name } of await tx<{ name: string }[]>`SELECT name FROM seqline.namespaces`) await tx.unsafe(`GRANT USAGE ON SCHEMA ${quoteIdent(name)} TO ${WRITER_ROLE}`);
+      const tables = await tx<{ namespace: string; name: string; type: TableType; access: AccessLevel }[]>`
+        SELECT namespace, name, def->>'tableType' AS type, coalesce(def->>'accessLevel', 'PUBLIC') AS access FROM seqline.tables`;
+      for (const t of tables) {
+        for (const s of writerAccessSql({ namespace: t.namespace, name: t.name, tableType: t.type, accessLevel: t.access })) await tx.unsafe(s);
+      }
+    },
   ],
 ];
 
@@ -91,7 +104,7 @@ async function migrateOnce(sql: Sql): Promise<{ from: number; to: number }> {
     const [row] = await tx<{ v: number }[]>`SELECT coalesce(max(version), 0)::int AS v FROM seqline.migrations`;
     const from = row?.v ?? 0;
     for (let version = from + 1; version <= MIGRATIONS.length; version++) {
-      for (const statement of MIGRATIONS[version - 1] ?? []) await tx.unsafe(statement);
+      for (const step of MIGRATIONS[version - 1] ?? []) await (typeof step === 'string' ? tx.unsafe(step) : step(tx));
       await tx`INSERT INTO seqline.migrations (version) VALUES (${version})`;
     }
     return { from, to: MIGRATIONS.length };

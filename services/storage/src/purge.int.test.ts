@@ -1,5 +1,6 @@
 // Retention: tombstones older than the table's DELETED_RETENTION_HOURS are purged (live rows and
-// newer tombstones stay), the table records how far it purged, and old op results go too.
+// newer tombstones stay), the table records how far it purged, and old op results go too; all of
+// it as storage's runtime role, which row-level security lets see and delete tombstones only.
 import { initSql, parseStatements } from '@seqline/sql';
 import { seqIdFloorForTime } from '@seqline/seq';
 import { createTestDatabase } from '@seqline/testkit';
@@ -8,13 +9,16 @@ import { runAdmin } from './admin.js';
 import { CatalogCache } from './catalog.js';
 import { connectPostgres } from './db.js';
 import { migrate } from './migrations.js';
+import { bootstrapPrivileges } from './privileges.js';
 import { purgeOnce } from './purge.js';
 
 describe('purgeOnce', () => {
   it('deletes tombstones past retention and op results past theirs, nothing else', async () => {
     await initSql();
     await using db = await createTestDatabase();
-    const sql = connectPostgres(db.url);
+    await bootstrapPrivileges(db.url, db.runtimeUrl);
+    const sql = connectPostgres(db.runtimeUrl);
+    const superuser = connectPostgres(db.url);
     try {
       await migrate(sql);
       const catalog = new CatalogCache(sql);
@@ -24,7 +28,7 @@ describe('purgeOnce', () => {
       }
       const now = Date.now();
       const seqAt = (ms: number, n: number): string => String(seqIdFloorForTime(ms) + BigInt(n));
-      await sql.unsafe(
+      await superuser.unsafe(
         `INSERT INTO app.t (_user_id, id, v, _seq, _deleted) VALUES
            ('alice', 1, 'old tombstone', $1, true),
            ('alice', 2, 'new tombstone', $2, true),
@@ -34,12 +38,15 @@ describe('purgeOnce', () => {
       await sql`INSERT INTO seqline.op_results (op_id, shard, stream_seq, result, created_at) VALUES ('old', 0, 1, '\\x00', now() - interval '2 days'), ('new', 0, 2, '\\x00', now())`;
 
       expect(await purgeOnce(sql, catalog, now, 24)).toEqual({ tombstones: 1, opResults: 1 });
-      expect((await sql`SELECT id FROM app.t ORDER BY id`).map((r) => r['id'] as number)).toEqual([2, 3]);
+      expect((await superuser`SELECT id FROM app.t ORDER BY id`).map((r) => r['id'] as number)).toEqual([2, 3]);
+      // The runtime role sees the tombstone left, never the live row.
+      expect((await sql`SELECT id FROM app.t ORDER BY id`).map((r) => r['id'] as number)).toEqual([2]);
       expect((await sql`SELECT op_id FROM seqline.op_results`).map((r) => r['op_id'] as string)).toEqual(['new']);
       const [row] = await sql<{ p: string }[]>`SELECT purged_through_seq AS p FROM seqline.tables WHERE name = 't'`;
       expect(BigInt(row!.p)).toBe(seqIdFloorForTime(now - 3_600_000));
     } finally {
       await sql.end();
+      await superuser.end();
     }
   });
 });

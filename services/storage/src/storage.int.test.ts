@@ -24,7 +24,8 @@ beforeAll(async () => {
   const db = await createTestDatabase();
   const sequencer = await startSequencer(parseConfig(sequencerConfigSchema, { SEQLINE_NATS_URL: testEnv().natsUrl, SEQLINE_SEQUENCER_PORT: '0', SEQLINE_KV_PREFIX: prefix }), { logger: memoryLogger() });
   env = {
-    SEQLINE_POSTGRES_URL: db.url,
+    SEQLINE_POSTGRES_URL: db.runtimeUrl,
+    SEQLINE_POSTGRES_ADMIN_URL: db.url,
     SEQLINE_NATS_URL: testEnv().natsUrl,
     SEQLINE_STORAGE_PORT: '0',
     SEQLINE_SEQUENCER_ADDR: `127.0.0.1:${(await sequencer.ready).port}`,

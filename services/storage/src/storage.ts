@@ -1,6 +1,7 @@
 // The storage service (DESIGN.md §1, §3): the only component that talks to PostgreSQL.
 //
-// Start-up: PostgreSQL → migrations → catalog; NATS (retried with backoff) → streams; sequencer
+// Start-up: PostgreSQL (least privilege checked, roles made with the admin URL if given; see
+// privileges.ts) → migrations → catalog; NATS (retried with backoff) → streams; sequencer
 // client; gRPC (Query, Admin, users, op results); then each shard this replica owns is taken
 // (advisory lock + epoch) and joins the replica's Applier, which applies the ops of all its
 // shards in shared batches. Shards held by another live replica are retried until it goes
@@ -23,6 +24,7 @@ import { storageHandlers } from './handlers.js';
 import { IdPool } from './ids.js';
 import { migrate } from './migrations.js';
 import { ownedShards, ShardLocks } from './ownership.js';
+import { bootstrapPrivileges, refuse, sessionProblems } from './privileges.js';
 import { purgeOnce } from './purge.js';
 
 export interface StorageDeps {
@@ -55,6 +57,7 @@ export class StorageService extends ServiceHost<{ port: number }> {
     await initSql();
     const sql = connectPostgres(config.postgresUrl, { max: 12 });
     this.#sql = sql;
+    await this.#leastPrivilege(sql);
     const migrated = await migrate(sql);
     if (migrated.from !== migrated.to) this.#logger.info('migrated the meta schema', migrated);
     const catalog = new CatalogCache(sql);
@@ -83,6 +86,19 @@ export class StorageService extends ServiceHost<{ port: number }> {
     if (config.replica === 0) this.#purgeLoop(sql, catalog);
     this.#logger.info('storage serving', { port: this.#grpc.port, shards: ownedShards(config.shards, config.replica, config.replicas) });
     return { port: this.#grpc.port };
+  }
+
+  /**
+   * With the admin URL, the roles and grants are made first (refusing a runtime role that is a
+   * superuser or BYPASSRLS before changing anything); then the runtime session is checked.
+   */
+  async #leastPrivilege(sql: Sql): Promise<void> {
+    if (this.#config.postgresAdminUrl !== undefined) {
+      await bootstrapPrivileges(this.#config.postgresAdminUrl, this.#config.postgresUrl);
+      this.#logger.info('made the PostgreSQL roles and grants with the admin URL');
+    }
+    const problems = await sessionProblems(sql);
+    refuse([...problems.privileged, ...problems.setup]);
   }
 
   /** Ops received from the ops log and waiting to be applied. */

@@ -50,7 +50,8 @@ export async function storageHarness(name: string, options: { readonly postgresU
     results,
     async start(env = {}, logger = memoryLogger()) {
       const config = parseConfig(storageConfigSchema, {
-        SEQLINE_POSTGRES_URL: db.url,
+        SEQLINE_POSTGRES_URL: db.runtimeUrl,
+        SEQLINE_POSTGRES_ADMIN_URL: db.url,
         SEQLINE_NATS_URL: testEnv().natsUrl,
         SEQLINE_STORAGE_PORT: '0',
         SEQLINE_SEQUENCER_ADDR: `127.0.0.1:${sequencerPort}`,

@@ -10,6 +10,12 @@
 // below their shard's watermark (redelivered after a crash) are not applied again; their
 // stored results are re-sent.
 //
+// Ops run as seqline_writer (issue 10): after the shard locks, the transaction switches to that
+// role (SET LOCAL ROLE) and sets each op's owner (SET LOCAL seqline.owner) right before the op's
+// statements, pipelined with them; row-level security then admits only the owner's partition
+// (or, for a SHARED op, the shared tables), whatever the statement contains. RESET ROLE comes
+// before the bookkeeping (outbox, op results, heads, watermarks), written as the runtime role.
+//
 // Ops run without savepoints first. When one fails (a duplicate key, a NOT NULL violation)
 // the transaction is rolled back and the batch is applied again with a savepoint per op, so a
 // failing op commits only its error result and never stops its shard.
@@ -19,7 +25,7 @@ import { JsPublisher, type BusNames } from '@seqline/bus';
 import { busPb } from '@seqline/proto';
 import { ProtocolError, toProtocolError } from '@seqline/protocol';
 import type { Logger, RunningState } from '@seqline/runtime';
-import { SqlError } from '@seqline/sql';
+import { ownerSettingSql, SqlError, WRITER_ROLE } from '@seqline/sql';
 import type { Sql } from 'postgres';
 import type { CatalogCache } from '../catalog.js';
 import type { IdPool } from '../ids.js';
@@ -96,6 +102,8 @@ interface Tx {
   readonly sql: Sql;
   /** Runs an op's statement (prepared or not, see Applier.#prepare). */
   readonly exec: Exec;
+  /** Sends the SET LOCAL of the next op's owner (not waited for: it goes out before the op). */
+  readonly asOwner: (owner: string) => Promise<unknown>;
   readonly begun: Promise<unknown>;
   readonly commit: () => Promise<void>;
 }
@@ -331,8 +339,9 @@ export class Applier {
     const begun = sql.unsafe('BEGIN');
     begun.catch(() => {}); // a failed BEGIN fails the statements after it, which fn awaits
     const exec: Exec = (text, params) => sql.unsafe<Record<string, unknown>[]>(text, params as never[], { prepare: this.#prepare(text) });
+    const asOwner = (owner: string): Promise<unknown> => sql.unsafe(ownerSettingSql(owner), [], { prepare: false }).execute();
     try {
-      return await fn({ sql, exec, begun, commit: () => sql.unsafe('COMMIT').then(() => undefined) });
+      return await fn({ sql, exec, asOwner, begun, commit: () => sql.unsafe('COMMIT').then(() => undefined) });
     } catch (err) {
       // After a lost connection the client connects again for the next batch.
       if (isConnectionLost(err)) this.#prepared.clear();
@@ -364,7 +373,8 @@ export class Applier {
    * locks, the previous batch's outbox deletion, any heads not in memory, stored results of
    * redelivered ops and the ops themselves; then the outbox, op results, heads and watermarks.
    */
-  async #transaction({ sql: tx, exec, begun, commit: sendCommit }: Tx, pending: Pending[], published: readonly string[], savepoints: boolean): Promise<Committed> {
+  async #transaction(txn: Tx, pending: Pending[], published: readonly string[], savepoints: boolean): Promise<Committed> {
+    const { sql: tx, begun, commit: sendCommit } = txn;
     const shards = [...new Set(pending.map((p) => p.shard))].sort((a, b) => a - b);
     const feeds = shards.map((shard) => this.#feeds.get(shard)!);
     const fresh: Pending[] = [];
@@ -385,12 +395,17 @@ export class Applier {
       deleteOutbox(tx, published),
       missing.length === 0 ? [] : tx<{ subject: string; seq: string }[]>`SELECT subject, seq FROM seqline.heads WHERE subject = ANY(${missing})`,
       this.#storedResults(tx, stale),
+      // Last: Promise.all sends its statements in this order, and the ops come after it.
+      tx.unsafe(`SET LOCAL ROLE ${WRITER_ROLE}`),
     ]);
     first.catch(() => {}); // awaited below, after the ops are sent
     // Ids are taken above the in-memory floors; a rolled-back batch leaves them higher, never lower.
     const floors = new Map(feeds.map((f) => [f.shard, f.floor]));
-    const outcomes = savepoints ? await this.#applyEach(tx, exec, fresh, floors) : await this.#applyPipelined(exec, fresh, floors);
+    const outcomes = savepoints ? await this.#applyEach(txn, fresh, floors) : await this.#applyPipelined(txn, fresh, floors);
+    const asRuntime = tx.unsafe('RESET ROLE').execute();
+    asRuntime.catch(() => {}); // awaited after `first`, which may fail first
     const [, locked, , headRows, results] = await first;
+    await asRuntime;
     for (const feed of feeds) {
       const row = locked.find((r) => r.shard === feed.shard);
       if (row === undefined || BigInt(row.epoch) !== feed.epoch) throw new FencedError(`shard ${feed.shard} is now owned by another storage replica`);
@@ -462,12 +477,13 @@ export class Applier {
   }
 
   /** Each op in its own savepoint: a failing op rolls back alone and gets its error. */
-  async #applyEach(tx: Sql, exec: Exec, fresh: readonly Pending[], floors: ReadonlyMap<number, { value: bigint }>): Promise<Outcome[]> {
+  async #applyEach({ sql: tx, exec, asOwner }: Tx, fresh: readonly Pending[], floors: ReadonlyMap<number, { value: bigint }>): Promise<Outcome[]> {
     const out: Outcome[] = [];
     for (const p of fresh) {
       const deps = { catalog: this.#deps.catalog, ids: this.#deps.ids, seqFloor: floors.get(p.shard)! };
       try {
         await tx.unsafe('SAVEPOINT op');
+        await asOwner(p.op.owner);
         out.push(await applyOp(exec, p.op, deps));
         await tx.unsafe('RELEASE SAVEPOINT op');
       } catch (err) {
@@ -484,7 +500,7 @@ export class Applier {
    * The ops without savepoints; runs of inserts go to PostgreSQL without waiting for each
    * other's answers. Any failing op throws RedoWithSavepoints (a lost connection throws as is).
    */
-  async #applyPipelined(exec: Exec, fresh: readonly Pending[], floors: ReadonlyMap<number, { value: bigint }>): Promise<AppliedOp[]> {
+  async #applyPipelined({ exec, asOwner }: Tx, fresh: readonly Pending[], floors: ReadonlyMap<number, { value: bigint }>): Promise<AppliedOp[]> {
     const inflight: Promise<Settled>[] = [];
     const settle = (promise: Promise<AppliedOp>): Promise<Settled> => promise.then((applied) => ({ applied }), (err: unknown) => ({ err }));
     const drain = async (): Promise<AppliedOp[]> => {
@@ -503,10 +519,12 @@ export class Applier {
         throw new RedoWithSavepoints(this.#opFailure(err).message);
       }
       if (op.kind === 'statement') {
-        inflight.push(settle(exec(op.text, op.params).then((rows) => op.finish(rows))));
+        const owned = asOwner(p.op.owner);
+        inflight.push(settle(Promise.all([owned, exec(op.text, op.params)]).then(([, rows]) => op.finish(rows))));
       } else {
         out.push(...(await drain()));
-        inflight.push(settle(op.run(exec)));
+        const owned = asOwner(p.op.owner);
+        inflight.push(settle(Promise.all([owned, op.run(exec)]).then(([, applied]) => applied)));
         out.push(...(await drain()));
       }
     }
