@@ -2,7 +2,7 @@
 // concurrent storage replicas apply each version exactly once. A migration is a list of
 // statements run in one transaction with its version row. They run as storage's runtime role,
 // which so owns what they create (privileges.ts).
-import { quoteIdent, writerAccessSql, WRITER_ROLE, type AccessLevel, type TableType } from '@seqline/sql';
+import { PURGE_POLICIES, quoteIdent, writerAccessSql, WRITER_POLICIES, WRITER_ROLE, type AccessLevel, type TableType } from '@seqline/sql';
 import type { Sql, TransactionSql } from 'postgres';
 
 /** A statement, or a step that reads what is there and runs statements for it. */
@@ -71,6 +71,8 @@ const MIGRATIONS: readonly (readonly Step[])[] = [
       const tables = await tx<{ namespace: string; name: string; type: TableType; access: AccessLevel }[]>`
         SELECT namespace, name, def->>'tableType' AS type, coalesce(def->>'accessLevel', 'PUBLIC') AS access FROM seqline.tables`;
       for (const t of tables) {
+        const table = `${quoteIdent(t.namespace)}.${quoteIdent(t.name)}`;
+        for (const policy of [...Object.values(WRITER_POLICIES), ...Object.values(PURGE_POLICIES)]) await tx.unsafe(`DROP POLICY IF EXISTS ${quoteIdent(policy)} ON ${table}`);
         for (const s of writerAccessSql({ namespace: t.namespace, name: t.name, tableType: t.type, accessLevel: t.access })) await tx.unsafe(s);
       }
     },
@@ -80,14 +82,15 @@ const MIGRATIONS: readonly (readonly Step[])[] = [
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
 /**
- * Applies every migration not yet applied. Safe to run from several replicas at once: the
- * advisory lock serializes one database; roles are cluster-wide, so databases of one cluster
- * migrating at the same moment can still collide there, and that transaction is retried.
+ * Applies every migration not yet applied (up to `target`, which only tests lower to make an
+ * older database). Safe to run from several replicas at once: the advisory lock serializes one
+ * database; roles are cluster-wide, so databases of one cluster migrating at the same moment
+ * can still collide there, and that transaction is retried.
  */
-export async function migrate(sql: Sql): Promise<{ from: number; to: number }> {
+export async function migrate(sql: Sql, target = MIGRATIONS.length): Promise<{ from: number; to: number }> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await migrateOnce(sql);
+      return await migrateOnce(sql, target);
     } catch (err) {
       const e = err as { code?: string; message?: string };
       const collision = e.code === '23505' || /tuple concurrently updated/.test(e.message ?? '');
@@ -96,17 +99,17 @@ export async function migrate(sql: Sql): Promise<{ from: number; to: number }> {
   }
 }
 
-async function migrateOnce(sql: Sql): Promise<{ from: number; to: number }> {
+async function migrateOnce(sql: Sql, target: number): Promise<{ from: number; to: number }> {
   return sql.begin(async (tx) => {
     await tx`SELECT pg_advisory_xact_lock(hashtext('seqline.migrations'))`;
     await tx`CREATE SCHEMA IF NOT EXISTS seqline`;
     await tx`CREATE TABLE IF NOT EXISTS seqline.migrations (version int PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`;
     const [row] = await tx<{ v: number }[]>`SELECT coalesce(max(version), 0)::int AS v FROM seqline.migrations`;
     const from = row?.v ?? 0;
-    for (let version = from + 1; version <= MIGRATIONS.length; version++) {
+    for (let version = from + 1; version <= target; version++) {
       for (const step of MIGRATIONS[version - 1] ?? []) await (typeof step === 'string' ? tx.unsafe(step) : step(tx));
       await tx`INSERT INTO seqline.migrations (version) VALUES (${version})`;
     }
-    return { from, to: MIGRATIONS.length };
+    return { from, to: Math.max(from, target) };
   });
 }

@@ -103,7 +103,7 @@ async function reassign(tx: TransactionSql, role: string): Promise<void> {
   const to = `OWNER TO ${quoteIdent(role)}`;
   for (const s of schemas) await tx.unsafe(`ALTER SCHEMA ${quoteIdent(s)} ${to}`);
   // Tables first: a sequence owned by a column follows its table.
-  for (const [kinds, what] of [[['r', 'p', 'f'], 'TABLE'], [['v', 'm'], 'TABLE'], [['S'], 'SEQUENCE']] as const) {
+  for (const [kinds, what] of [[['r', 'p', 'f'], 'TABLE'], [['v'], 'VIEW'], [['m'], 'MATERIALIZED VIEW'], [['S'], 'SEQUENCE']] as const) {
     const rows = await tx<{ rel: string }[]>`
       SELECT c.oid::regclass::text AS rel FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
       WHERE n.nspname = ANY(${schemas}) AND c.relkind = ANY(${kinds}) AND pg_get_userbyid(c.relowner) <> ${role}`;
