@@ -5,7 +5,7 @@ export const localStackSchema = {
   dataDir: str({ env: 'SEQLINE_DATA_DIR', default: '.seqline', description: 'local data: NATS store, PostgreSQL cluster, generated secrets, logs' }),
   natsPort: port({ env: 'SEQLINE_LOCAL_NATS_PORT', default: 14222, description: 'port of the local nats-server (JetStream)' }),
   postgresPort: port({ env: 'SEQLINE_LOCAL_POSTGRES_PORT', default: 15432, description: 'port of the local PostgreSQL' }),
-  postgresUrl: optionalStr({ env: 'SEQLINE_POSTGRES_URL', description: 'use this PostgreSQL instead of starting one', secret: true }),
+  postgresUrl: optionalStr({ env: 'SEQLINE_POSTGRES_URL', description: 'use this PostgreSQL instead of starting one: storage\'s runtime role (no SUPERUSER or BYPASSRLS; SEQLINE_POSTGRES_ADMIN_URL is passed on to storage)', secret: true }),
   postgresMode: oneOf({
     env: 'SEQLINE_POSTGRES_MODE',
     values: ['embedded', 'system'] as const,

@@ -8,7 +8,7 @@ import { startNats, startPostgres, type NatsServer, type PostgresServer } from '
 import postgres from 'postgres';
 import { localStackSchema } from './config.js';
 import { startDashboard, type LocalDashboard } from './dashboard.js';
-import { loadOrCreateSecrets } from './secrets.js';
+import { loadOrCreateSecrets, STORAGE_ROLE } from './secrets.js';
 import { spawnService, waitForGrpcHealth, waitForHttpHealth, type ServiceProcess } from './services.js';
 
 const root = resolve(import.meta.dirname, '../../..');
@@ -63,7 +63,11 @@ try {
   nats = await startNats({ port: config.natsPort, storeDir: join(dataDir, 'nats') });
   line('NATS', nats.url, 'healthy');
 
+  // Storage runs as a runtime role without SUPERUSER or BYPASSRLS; with the local cluster it is
+  // made at storage's start-up through the superuser's URL (SEQLINE_POSTGRES_ADMIN_URL). With
+  // SEQLINE_POSTGRES_URL, that URL is storage's runtime role (and an admin URL may be passed on).
   let postgresUrl = config.postgresUrl;
+  let storageUrls: Record<string, string> = postgresUrl === undefined ? {} : { SEQLINE_POSTGRES_URL: postgresUrl };
   if (postgresUrl === undefined) {
     pg = await startPostgres({
       mode: config.postgresMode,
@@ -74,6 +78,10 @@ try {
       password: secrets.postgresPassword,
     });
     postgresUrl = pg.url;
+    const runtime = new URL(pg.url);
+    runtime.username = STORAGE_ROLE;
+    runtime.password = secrets.storagePassword;
+    storageUrls = { SEQLINE_POSTGRES_URL: runtime.toString(), SEQLINE_POSTGRES_ADMIN_URL: pg.url };
   }
   const sql = postgres(postgresUrl, { max: 1, onnotice: () => {} });
   await sql`select 1`;
@@ -84,7 +92,7 @@ try {
   const env = {
     ...process.env,
     SEQLINE_NATS_URL: nats.url,
-    SEQLINE_POSTGRES_URL: postgresUrl,
+    ...storageUrls,
     SEQLINE_SEQUENCER_PORT: String(config.sequencerPort),
     SEQLINE_STORAGE_PORT: String(config.storagePort),
     SEQLINE_WRITE_PORT: String(config.writePort),
