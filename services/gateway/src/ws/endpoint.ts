@@ -29,6 +29,8 @@ export interface WsLimits {
   readonly messageRate: number;
   readonly maxBufferedBytes: number;
   readonly defaultBatchSize: number;
+  /** Steps a subscription's filter may take on one change (SEQLINE_FILTER_BUDGET). */
+  readonly filterBudget: number;
 }
 
 export interface WsDeps {
@@ -264,10 +266,12 @@ class Connection {
         snapshot: (batchSize, lastRows) => this.#d.storage.snapshot({ caller, sql: req.sql, paramsJson, namespace, batchSize, lastRows }, new Metadata()),
         catchUp: (from) => this.#d.storage.catchUp({ caller, sql: req.sql, paramsJson, namespace, fromSeq: from, batchSize: 0 }, new Metadata()),
         send: (event, pushed) => {
+          if (event.type === 'error') this.#subs.delete(req.id); // the subscription ended itself
           note(info, event);
           return this.#sendEvent(req.id, event.type === 'subscription_ack' ? { ...event, schema } : event, pushed);
         },
         maxBuffer: 10_000,
+        filterBudget: this.#d.limits.filterBudget,
       },
       {
         batchSize: req.batchSize ?? this.#d.limits.defaultBatchSize,
