@@ -26,6 +26,7 @@ import type { IdPool } from '../ids.js';
 import { isConnectionLost } from '../db.js';
 import { pgToProtocolError } from '../pg-errors.js';
 import { applyOp, prepareOp, type AppliedOp, type Exec, type PreparedOp } from './apply-op.js';
+import { checkChangeSize, rowChanges, timeoutsStatement, type ApplyLimits } from './limits.js';
 import { deleteOutbox, publishOutbox, type OutboxRow } from './outbox.js';
 
 export class FencedError extends Error {
@@ -52,6 +53,8 @@ export interface ApplierDeps {
   /** Distinct op statement texts kept prepared on the apply connection. */
   readonly preparedStatements: number;
   readonly ackWaitMs: number;
+  /** Row and change sizes, statement and lock timeouts (see limits.ts). */
+  readonly limits: ApplyLimits;
 }
 
 interface Pending {
@@ -313,7 +316,7 @@ export class Applier {
 
   async #publish(outbox: readonly OutboxRow[]): Promise<void> {
     try {
-      await publishOutbox(this.#publisher, outbox, this.#deps.state);
+      await publishOutbox(this.#publisher, outbox, this.#deps.state, this.#deps.logger);
       this.#published.push(...outbox.map((r) => r.id));
     } catch (err) {
       // Only when stopping: the rows stay in the outbox and are published at the next start.
@@ -328,7 +331,8 @@ export class Applier {
    */
   async #inTransaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
     const { applySql: sql } = this.#deps;
-    const begun = sql.unsafe('BEGIN');
+    const timeouts = timeoutsStatement(this.#deps.limits);
+    const begun = Promise.all([sql.unsafe('BEGIN'), sql.unsafe(timeouts.text, timeouts.params)]);
     begun.catch(() => {}); // a failed BEGIN fails the statements after it, which fn awaits
     const exec: Exec = (text, params) => sql.unsafe<Record<string, unknown>[]>(text, params as never[], { prepare: this.#prepare(text) });
     try {
@@ -468,7 +472,9 @@ export class Applier {
       const deps = { catalog: this.#deps.catalog, ids: this.#deps.ids, seqFloor: floors.get(p.shard)! };
       try {
         await tx.unsafe('SAVEPOINT op');
-        out.push(await applyOp(exec, p.op, deps));
+        const applied = await applyOp(exec, p.op, deps);
+        checkChangeSize(p.op, applied, this.#deps.limits);
+        out.push(applied);
         await tx.unsafe('RELEASE SAVEPOINT op');
       } catch (err) {
         await tx.unsafe('ROLLBACK TO SAVEPOINT op');
@@ -486,7 +492,13 @@ export class Applier {
    */
   async #applyPipelined(exec: Exec, fresh: readonly Pending[], floors: ReadonlyMap<number, { value: bigint }>): Promise<AppliedOp[]> {
     const inflight: Promise<Settled>[] = [];
-    const settle = (promise: Promise<AppliedOp>): Promise<Settled> => promise.then((applied) => ({ applied }), (err: unknown) => ({ err }));
+    const settle = (op: busPb.Op, promise: Promise<AppliedOp>): Promise<Settled> =>
+      promise
+        .then((applied) => {
+          checkChangeSize(op, applied, this.#deps.limits);
+          return { applied };
+        })
+        .catch((err: unknown) => ({ err }));
     const drain = async (): Promise<AppliedOp[]> => {
       const settled = await Promise.all(inflight.splice(0));
       for (const s of settled) if ('err' in s) throw new RedoWithSavepoints(this.#opFailure(s.err).message);
@@ -503,10 +515,10 @@ export class Applier {
         throw new RedoWithSavepoints(this.#opFailure(err).message);
       }
       if (op.kind === 'statement') {
-        inflight.push(settle(exec(op.text, op.params).then((rows) => op.finish(rows))));
+        inflight.push(settle(p.op, exec(op.text, op.params).then((rows) => op.finish(rows))));
       } else {
         out.push(...(await drain()));
-        inflight.push(settle(op.run(exec)));
+        inflight.push(settle(p.op, op.run(exec)));
         out.push(...(await drain()));
       }
     }
@@ -532,7 +544,7 @@ export class Applier {
         prevSeq: heads.get(subject) ?? 0n,
         opId: p.op.opId,
         committedAtUs,
-        rows: outcome.changes.map((c) => ({ kind: c.kind, seq: c.seq, oldJson: c.old ? JSON.stringify(c.old) : '', newJson: c.new ? JSON.stringify(c.new) : '' })),
+        rows: rowChanges(outcome),
       }).finish();
       heads.set(subject, seq);
       changes.push({ shard: p.shard, subject, seq, payload: change });
@@ -605,7 +617,7 @@ export class Applier {
     const rows = await this.#deps.sql<OutboxRow[]>`SELECT id, subject, seq, payload FROM seqline.outbox WHERE shard = ${shard} ORDER BY id`;
     if (rows.length === 0) return;
     this.#deps.logger.info('publishing changes left in the outbox', { shard, count: rows.length });
-    await publishOutbox(this.#publisher, rows, this.#deps.state, { skipPublished: true, nc: this.#deps.nc, stream: this.#deps.names.changesStream });
+    await publishOutbox(this.#publisher, rows, this.#deps.state, this.#deps.logger, { skipPublished: true, nc: this.#deps.nc, stream: this.#deps.names.changesStream });
     await deleteOutbox(this.#deps.sql, rows.map((r) => r.id));
   }
 }
