@@ -18,6 +18,8 @@ export const storageConfigSchema = {
   maxChangeBytes: int({ env: 'SEQLINE_MAX_CHANGE_BYTES', default: 983_040, min: 8192, max: 64 * 1024 * 1024, description: 'largest change message of one statement (all its row images); over it ROW_TOO_LARGE; kept 4 KiB below the NATS server\'s max_payload whatever is set' }),
   applyStatementTimeoutMs: int({ env: 'SEQLINE_APPLY_STATEMENT_TIMEOUT_MS', default: 2000, min: 100, max: 600_000, description: 'statement timeout in the apply transaction: a write running longer fails alone (SQL_EXECUTION_ERROR) and its shard goes on' }),
   applyLockTimeoutMs: int({ env: 'SEQLINE_APPLY_LOCK_TIMEOUT_MS', default: 2000, min: 100, max: 600_000, description: 'lock timeout in the apply transaction: a write waiting longer for a lock fails alone and its shard goes on' }),
+  userMaxQueries: int({ env: 'SEQLINE_USER_MAX_QUERIES', default: 4, min: 1, max: 1000, description: 'SELECTs one user may run at a time on this storage replica (more are refused with RATE_LIMIT_EXCEEDED)' }),
+  userMaxSnapshots: int({ env: 'SEQLINE_USER_MAX_SNAPSHOTS', default: 2, min: 1, max: 1000, description: 'snapshots and catch-ups one user may stream at a time on this storage replica (more are refused with RATE_LIMIT_EXCEEDED)' }),
   hashPartitions: int({ env: 'SEQLINE_HASH_PARTITIONS', default: 8, min: 1, max: 1024, description: 'hash partitions of each new USER table' }),
   queryDefaultLimit: int({ env: 'SEQLINE_QUERY_DEFAULT_LIMIT', default: 1000, min: 1, description: 'rows a SELECT without LIMIT returns at most' }),
   queryMaxRows: int({ env: 'SEQLINE_QUERY_MAX_ROWS', default: 10_000, min: 1, description: 'rows any SELECT returns at most' }),

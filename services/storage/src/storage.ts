@@ -25,6 +25,7 @@ import { IdPool } from './ids.js';
 import { migrate } from './migrations.js';
 import { ownedShards, ShardLocks } from './ownership.js';
 import { purgeOnce } from './purge.js';
+import { UserSlots } from './user-slots.js';
 
 export interface StorageDeps {
   readonly logger: Logger;
@@ -75,6 +76,7 @@ export class StorageService extends ServiceHost<{ port: number }> {
       logger: this.#logger,
       query,
       admin: { sql, catalog, hashPartitions: config.hashPartitions },
+      slots: { queries: new UserSlots(config.userMaxQueries, 'queries'), snapshots: new UserSlots(config.userMaxSnapshots, 'snapshots and catch-ups') },
       snapshot: { sql, catalog, names, defaultBatch: config.snapshotBatch, maxBatch: config.snapshotMaxBatch, maxBatchBytes: config.snapshotMaxBatchBytes, timeoutMs: config.snapshotTimeoutMs },
       catalogChanged: (version) => nc.publish(names.catalogSubject, String(version)),
     });
