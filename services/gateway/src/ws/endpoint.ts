@@ -7,9 +7,9 @@
 // (the client resumes from its last `_seq`). Drain closes every socket with 1001.
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { Metadata } from '@grpc/grpc-js';
+import { Metadata, type ServiceError } from '@grpc/grpc-js';
 import type { storagePb } from '@seqline/proto';
-import { schemaEntry, columnFlags, type RemoteCatalog } from '@seqline/protocol';
+import { ERROR_CODE_METADATA, ProtocolError, schemaEntry, columnFlags, type RemoteCatalog } from '@seqline/protocol';
 import type { Logger } from '@seqline/runtime';
 import { checkReadAccess, compileLiveQuery, SHARED_OWNER, SqlError, type Actor } from '@seqline/sql';
 import { WebSocketServer, type WebSocket } from 'ws';
@@ -219,7 +219,9 @@ class Connection {
     if (actor === undefined) return fail('AUTH_REQUIRED', 'authenticate before subscribing');
     if (this.#subs.has(req.id)) return fail('INVALID_SUBSCRIPTION_ID', `subscription ${req.id} already exists on this connection`);
     if (this.#subs.size >= this.#d.limits.maxSubscriptions) return fail('SUBSCRIPTION_LIMIT_EXCEEDED', `at most ${this.#d.limits.maxSubscriptions} subscriptions per connection`);
-    void this.#start(req, actor).catch((err: unknown) => {
+    void this.#start(req, actor).catch((failure: unknown) => {
+      // A refusal storage decided (a per-user limit) arrives as a gRPC status naming its code.
+      const err = decidedByStorage(failure) ? ProtocolError.fromGrpc(failure) : failure;
       this.#subs.get(req.id)?.live.stop();
       this.#subs.delete(req.id);
       if (err instanceof SqlError) {
@@ -306,6 +308,11 @@ class Connection {
     const { data, binary } = encodeServerMessage(message, this.#compress);
     return new Promise((resolve) => this.#ws.send(data, { binary }, () => resolve()));
   }
+}
+
+function decidedByStorage(err: unknown): err is ServiceError {
+  const metadata = (err as { metadata?: unknown } | null)?.metadata;
+  return err instanceof Error && metadata instanceof Metadata && metadata.get(ERROR_CODE_METADATA).length > 0;
 }
 
 /** Keeps `system.live`'s view of a subscription: its status, the last `_seq` sent, changes sent. */
