@@ -8,12 +8,13 @@ import { login, ok, sql } from './client.js';
 import { startStack, type Stack } from './stack.js';
 import { openSocket, type Msg } from './ws-client.js';
 
+// SEQLINE_USER_MAX_WAITING=0: calls over a user's limit are refused at once rather than after a short wait.
 let stack: Stack;
 let bystander: Bystander;
 let mallory: string;
 
 beforeAll(async () => {
-  stack = await startStack({ shards: 1, env: { SEQLINE_MAX_OP_BYTES: '65536', SEQLINE_FILTER_BUDGET: '1000000', SEQLINE_USER_MAX_QUERIES: '4', SEQLINE_USER_MAX_SNAPSHOTS: '2' } });
+  stack = await startStack({ shards: 1, env: { SEQLINE_MAX_OP_BYTES: '65536', SEQLINE_FILTER_BUDGET: '1000000', SEQLINE_USER_MAX_QUERIES: '4', SEQLINE_USER_MAX_SNAPSHOTS: '2', SEQLINE_USER_MAX_WAITING: '0' } });
   const admin = await login(stack.url, stack.admin.user, stack.admin.password);
   bystander = await createBystander(stack, admin, 'hl');
   await ok(stack.url, admin, "CREATE TABLE hl.t (id BIGINT PRIMARY KEY, v TEXT) WITH (TYPE='USER')");

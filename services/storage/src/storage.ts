@@ -76,7 +76,10 @@ export class StorageService extends ServiceHost<{ port: number }> {
       logger: this.#logger,
       query,
       admin: { sql, catalog, hashPartitions: config.hashPartitions },
-      slots: { queries: new UserSlots(config.userMaxQueries, 'queries'), snapshots: new UserSlots(config.userMaxSnapshots, 'snapshots and catch-ups') },
+      slots: {
+        queries: new UserSlots({ max: config.userMaxQueries, maxWaiting: config.userMaxWaiting, waitMs: config.userSlotWaitMs }, 'queries'),
+        snapshots: new UserSlots({ max: config.userMaxSnapshots, maxWaiting: config.userMaxWaiting, waitMs: config.userSlotWaitMs }, 'snapshots and catch-ups'),
+      },
       snapshot: { sql, catalog, names, defaultBatch: config.snapshotBatch, maxBatch: config.snapshotMaxBatch, maxBatchBytes: config.snapshotMaxBatchBytes, timeoutMs: config.snapshotTimeoutMs },
       catalogChanged: (version) => nc.publish(names.catalogSubject, String(version)),
     });
