@@ -19,6 +19,10 @@ export const ERRORS = {
   PERMISSION_DENIED: { http: 403, grpc: status.PERMISSION_DENIED },
   NOT_FOUND: { http: 404, grpc: status.NOT_FOUND },
   PAYLOAD_TOO_LARGE: { http: 413, grpc: status.RESOURCE_EXHAUSTED },
+  /** A row image or an op's change over its size limit (SEQLINE_MAX_ROW_BYTES and friends); nothing was written. */
+  ROW_TOO_LARGE: { http: 413, grpc: status.RESOURCE_EXHAUSTED },
+  /** A live filter took more than SEQLINE_FILTER_BUDGET steps on one change: its subscription is ended. */
+  FILTER_BUDGET_EXCEEDED: { http: 400, grpc: status.RESOURCE_EXHAUSTED },
   RATE_LIMIT_EXCEEDED: { http: 429, grpc: status.RESOURCE_EXHAUSTED },
   INTERNAL_ERROR: { http: 500, grpc: status.INTERNAL },
   UNAVAILABLE: { http: 503, grpc: status.UNAVAILABLE },

@@ -16,6 +16,8 @@
 // JSON and BYTES columns take only IS [NOT] NULL.
 import { bodyOf, cloneAst, nameList, nodeParts, type Body } from './ast.js';
 import { SqlError } from './errors.js';
+import { UNMETERED, type Meter } from './filter-budget.js';
+import { compileLike } from './like.js';
 import { dataTypeName } from './types-map.js';
 import { parseStatements } from './parse.js';
 import type { Catalog, ColumnDef, DataType, Statement, TableDef } from './types.js';
@@ -28,8 +30,11 @@ export type LiveRow = Readonly<Record<string, LiveCell>>;
 export type Truth = boolean | null;
 
 export interface LiveFilter {
-  /** The WHERE on one row image: true, false or unknown (null). A row is in when it is true. */
-  test(row: LiveRow): Truth;
+  /**
+   * The WHERE on one row image: true, false or unknown (null). A row is in when it is true.
+   * The work is charged to `meter` (FilterBudgetExceeded when it runs out; default: no limit).
+   */
+  test(row: LiveRow, meter?: Meter): Truth;
 }
 
 export interface FilterContext {
@@ -42,9 +47,9 @@ export interface FilterContext {
 }
 
 /** What a row change means to a subscription with `filter`: in→in update, out→in insert, in→out delete. */
-export function liveChange(filter: LiveFilter, old: LiveRow | undefined, next: LiveRow | undefined): 'insert' | 'update' | 'delete' | undefined {
-  const wasIn = old !== undefined && filter.test(old) === true;
-  const isIn = next !== undefined && filter.test(next) === true;
+export function liveChange(filter: LiveFilter, old: LiveRow | undefined, next: LiveRow | undefined, meter?: Meter): 'insert' | 'update' | 'delete' | undefined {
+  const wasIn = old !== undefined && filter.test(old, meter) === true;
+  const isIn = next !== undefined && filter.test(next, meter) === true;
   if (wasIn && isIn) return 'update';
   if (isIn) return 'insert';
   if (wasIn) return 'delete';
@@ -55,7 +60,7 @@ export function liveChange(filter: LiveFilter, old: LiveRow | undefined, next: L
 export function compileFilter(where: unknown, ctx: FilterContext): LiveFilter {
   if (where === undefined) return { test: () => true };
   const compiled = new Compiler(ctx).predicate(where);
-  return { test: compiled };
+  return { test: (row, meter = UNMETERED) => compiled(row, meter) };
 }
 
 // ---- Values --------------------------------------------------------------------------------
@@ -73,7 +78,7 @@ interface ExactNumber {
 }
 
 type Getter = (row: LiveRow) => Value;
-type Predicate = (row: LiveRow) => Truth;
+type Predicate = (row: LiveRow, meter: Meter) => Truth;
 
 /** A typed operand: a column (with its type) or a constant not yet given a type. */
 type Operand =
@@ -347,14 +352,19 @@ function holds(op: Op, c: number): boolean {
   }
 }
 
+/** Steps a comparison takes: one, or as many as the characters two texts have in common at most. */
+function cost(domain: Domain, a: Value, b: Value): number {
+  return domain === 'text' && typeof a === 'string' && typeof b === 'string' ? 1 + Math.min(a.length, b.length) : 1;
+}
+
 /** AND (from true) or OR (from false) over predicates, stopping at the first false or true. */
 function fold(predicates: readonly Predicate[], conjunction: boolean): Predicate {
   const join = conjunction ? and : or;
   const stop = !conjunction;
-  return (row) => {
+  return (row, meter) => {
     let result: Truth = conjunction;
     for (const p of predicates) {
-      result = join(result, p(row));
+      result = join(result, p(row, meter));
       if (result === stop) return stop;
     }
     return result;
@@ -388,7 +398,11 @@ class Compiler {
       case 'ColumnRef': {
         const column = this.#column(body);
         if (column.domain !== 'bool') throw invalid(`argument of WHERE must be a boolean, not ${column.type === 'seq' ? 'BigInt' : dataTypeName(column.type)} column ${column.name}`);
-        return column.get as Predicate;
+        const get = column.get;
+        return (row, meter) => {
+          meter.spend(1);
+          return get(row) as Truth;
+        };
       }
       case 'A_Const': {
         const c = this.#constant(node);
@@ -411,7 +425,7 @@ class Compiler {
       case 'NOT_EXPR': {
         const [arg] = args;
         if (arg === undefined) throw invalid('NOT without an operand');
-        return (row) => not(arg(row));
+        return (row, meter) => not(arg(row, meter));
       }
       default:
         throw unsupported(`the boolean operator ${String(body['boolop'])}`);
@@ -422,7 +436,11 @@ class Compiler {
     if (body['argisrow'] === true) throw unsupported('a row IS NULL test');
     const operand = this.#operand(body['arg']);
     const get: Getter = operand.kind === 'column' ? operand.get : () => (operand.value.type === 'null' ? null : true);
-    return body['nulltesttype'] === 'IS_NOT_NULL' ? (row) => get(row) !== null : (row) => get(row) === null;
+    const isNull: Predicate = (row, meter) => {
+      meter.spend(1);
+      return get(row) === null;
+    };
+    return body['nulltesttype'] === 'IS_NOT_NULL' ? (row, meter) => !isNull(row, meter) : isNull;
   }
 
   #aExpr(body: Body): Predicate {
@@ -441,7 +459,7 @@ class Compiler {
         const tests = items.map((item) => this.#comparison('=', left, this.#operand(item)));
         const any = fold(tests, false);
         if (name === '=') return any;
-        if (name === '<>') return (row) => not(any(row));
+        if (name === '<>') return (row, meter) => not(any(row, meter));
         throw unsupported(`IN with the operator ${name}`);
       }
       case 'AEXPR_LIKE':
@@ -457,13 +475,13 @@ class Compiler {
         const between = (a: Operand, b: Operand): Predicate => {
           const ge = this.#comparison('>=', x, a);
           const le = this.#comparison('<=', x, b);
-          return (row) => and(ge(row), le(row));
+          return (row, meter) => and(ge(row, meter), le(row, meter));
         };
         const forward = between(lo, hi);
         const symmetric = kind === 'AEXPR_BETWEEN_SYM' || kind === 'AEXPR_NOT_BETWEEN_SYM';
         const backward = symmetric ? between(hi, lo) : undefined;
-        const test: Predicate = backward === undefined ? forward : (row) => or(forward(row), backward(row));
-        return kind === 'AEXPR_NOT_BETWEEN' || kind === 'AEXPR_NOT_BETWEEN_SYM' ? (row) => not(test(row)) : test;
+        const test: Predicate = backward === undefined ? forward : (row, meter) => or(forward(row, meter), backward(row, meter));
+        return kind === 'AEXPR_NOT_BETWEEN' || kind === 'AEXPR_NOT_BETWEEN_SYM' ? (row, meter) => not(test(row, meter)) : test;
       }
       default:
         throw unsupported(describeAExpr(String(kind), name));
@@ -484,12 +502,13 @@ class Compiler {
     if (value.type === 'null') return () => null;
     if (value.type !== 'unknown' && !(value.type === 'cast' && value.to === 'text')) throw invalid(`a ${caseless ? 'ILIKE' : 'LIKE'} pattern must be text`);
     const fold = caseless ? asciiLower : (s: string) => s;
-    const regex = likeRegex(fold(value.text));
+    const like = compileLike(fold(value.text));
     const get = subject.get;
-    return (row) => {
+    return (row, meter) => {
       const s = get(row);
       if (s === null) return null;
-      return regex.test(fold(s as string)) !== negated;
+      if (caseless) meter.spend((s as string).length); // folding reads the text once
+      return like.matches(fold(s as string), meter) !== negated;
     };
   }
 
@@ -503,17 +522,19 @@ class Compiler {
       if (constant === null) return () => null;
       const get = column.get;
       const domain = column.domain;
-      return (row) => {
+      return (row, meter) => {
         const v = get(row);
+        meter.spend(cost(domain, v, constant));
         return v === null ? null : holds(op, compareValues(domain, v, constant));
       };
     }
     const other = right;
     const domain = commonDomain(column, other);
     const [getA, getB] = [widen(column, domain), widen(other, domain)];
-    return (row) => {
+    return (row, meter) => {
       const a = getA(row);
       const b = getB(row);
+      meter.spend(cost(domain, a, b));
       return a === null || b === null ? null : holds(op, compareValues(domain, a, b));
     };
   }
@@ -616,27 +637,6 @@ function widen(column: Operand & { kind: 'column' }, domain: Domain): Getter {
 /** ASCII-only lower case: what ILIKE folds under the "C" ctype. */
 function asciiLower(s: string): string {
   return s.replace(/[A-Z]/g, (c) => String.fromCharCode(c.charCodeAt(0) + 32));
-}
-
-/** A LIKE pattern as an anchored regular expression: `%` any run, `_` one character, `\` escapes. */
-export function likeRegex(pattern: string): RegExp {
-  let out = '';
-  const chars = Array.from(pattern);
-  for (let i = 0; i < chars.length; i++) {
-    const c = chars[i]!;
-    if (c === '\\') {
-      const next = chars[++i];
-      if (next === undefined) throw invalid('a LIKE pattern must not end with the escape character \\');
-      out += escapeRegex(next);
-    } else if (c === '%') out += '.*';
-    else if (c === '_') out += '.';
-    else out += escapeRegex(c);
-  }
-  return new RegExp(`^${out}$`, 'su');
-}
-
-function escapeRegex(c: string): string {
-  return /[\\^$.*+?()[\]{}|/-]/.test(c) ? `\\${c}` : c;
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {

@@ -159,6 +159,7 @@ export class GatewayService extends ServiceHost<GatewayInfo> {
         messageRate: config.wsMessageRate,
         maxBufferedBytes: config.wsMaxBufferedBytes,
         defaultBatchSize: 1000,
+        filterBudget: config.filterBudget,
       },
       monotonic: this.#monotonic,
     });

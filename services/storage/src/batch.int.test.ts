@@ -9,14 +9,15 @@ import { readSubject } from '@seqline/testkit';
 import postgres from 'postgres';
 import { describe, expect, it } from 'vitest';
 import { SEQ_HEADER } from './apply/outbox.js';
-import { lockWaiters, storageHarness } from './testing.js';
+import { lockWaiters, NO_TIMEOUTS, storageHarness } from './testing.js';
 
 describe('a batch spanning two shards with failing ops', () => {
   it('applies the good ops once and gives the failing ones their errors', async () => {
     expect(shardOf('alice', 2)).not.toBe(shardOf('bob', 2));
     await using h = await storageHarness('bt');
     const logger = memoryLogger();
-    const storage = await h.start({ SEQLINE_SHARDS: '2', SEQLINE_APPLY_BATCH: '50' }, logger);
+    // The op behind the test's lock waits for as long as the test holds it (no lock or statement timeout).
+    const storage = await h.start({ SEQLINE_SHARDS: '2', SEQLINE_APPLY_BATCH: '50', ...NO_TIMEOUTS }, logger);
     await using sql = Object.assign(postgres(h.db.url, { max: 2 }), { [Symbol.asyncDispose]: () => sql.end() });
     await h.admin(storage, ['CREATE NAMESPACE app', "CREATE TABLE app.c (id INT PRIMARY KEY, n INT NOT NULL) WITH (TYPE='USER')"]);
     const publish = (opId: string, owner: string, statement: string) => h.publish({ opId, owner, table: 'c', statement }, 2);

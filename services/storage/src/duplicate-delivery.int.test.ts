@@ -5,12 +5,13 @@
 import { jetstreamManager } from '@nats-io/jetstream';
 import postgres from 'postgres';
 import { describe, expect, it } from 'vitest';
-import { lockWaiters, storageHarness } from './testing.js';
+import { lockWaiters, NO_TIMEOUTS, storageHarness } from './testing.js';
 
 describe('an op delivered twice', () => {
   it('is applied once', async () => {
     await using h = await storageHarness('dd');
-    const storage = await h.start({ SEQLINE_APPLY_ACK_WAIT_MS: '1000', SEQLINE_APPLY_BATCH: '50' });
+    // The op behind the test's lock waits for as long as the test holds it (no lock or statement timeout).
+    const storage = await h.start({ SEQLINE_APPLY_ACK_WAIT_MS: '1000', SEQLINE_APPLY_BATCH: '50', ...NO_TIMEOUTS });
     await using sql = Object.assign(postgres(h.db.url, { max: 2 }), { [Symbol.asyncDispose]: () => sql.end() });
     await h.admin(storage, ['CREATE NAMESPACE app', "CREATE TABLE app.c (id INT PRIMARY KEY, n INT NOT NULL) WITH (TYPE='USER')"]);
     const publish = (opId: string, statement: string) => h.publish({ opId, owner: 'alice', table: 'c', statement }, 1);

@@ -10,6 +10,7 @@ import { runAdmin, type AdminContext } from './admin.js';
 import type { CatalogCache } from './catalog.js';
 import { parseParams, runQuery, type QueryContext } from './query.js';
 import { streamCatchUp, streamSnapshot, type SnapshotContext } from './snapshot.js';
+import type { UserSlots } from './user-slots.js';
 import { getUser, needsSetup, recordLogin, setup } from './users.js';
 
 export interface HandlerDeps {
@@ -19,6 +20,8 @@ export interface HandlerDeps {
   readonly query: QueryContext;
   readonly admin: AdminContext;
   readonly snapshot: SnapshotContext;
+  /** Per-user limits on SELECTs, and on snapshots and catch-ups, running at a time. */
+  readonly slots: { readonly queries: UserSlots; readonly snapshots: UserSlots };
   /** Called after DDL committed, to tell other services the catalog moved. */
   readonly catalogChanged: (version: bigint) => void;
 }
@@ -93,7 +96,7 @@ export function storageHandlers(deps: HandlerDeps): storagePb.StorageServer {
       const namespace = req.namespace || 'default';
       const [stmt, ...rest] = parseStatements(req.sql, { defaultNamespace: namespace });
       if (stmt === undefined || rest.length > 0 || stmt.kind !== 'select') throw new ProtocolError('INVALID_SQL', 'Query takes exactly one SELECT');
-      const result = await runQuery(deps.query, stmt, actor, parseParams(req.paramsJson), namespace);
+      const result = await deps.slots.queries.run(actor.userId, () => runQuery(deps.query, stmt, actor, parseParams(req.paramsJson), namespace));
       return { resultJson: JSON.stringify(result) };
     }),
     admin: unary(logger, 'Admin', async (req: storagePb.AdminRequest) => {
@@ -114,8 +117,14 @@ export function storageHandlers(deps: HandlerDeps): storagePb.StorageServer {
     recordLogin: unary(logger, 'RecordLogin', (req: storagePb.RecordLoginRequest) => recordLogin(deps.sql, req)),
     setup: unary(logger, 'Setup', (req: storagePb.SetupRequest) => setup(deps.sql, req)),
     setupStatus: unary(logger, 'SetupStatus', async () => ({ needsSetup: await needsSetup(deps.sql) })),
-    snapshot: serverStream(logger, 'Snapshot', (req: storagePb.SnapshotRequest, send, cancelled) => streamSnapshot(deps.snapshot, req, actorOf(req.caller), send, cancelled)),
-    catchUp: serverStream(logger, 'CatchUp', (req: storagePb.CatchUpRequest, send, cancelled) => streamCatchUp(deps.snapshot, req, actorOf(req.caller), send, cancelled)),
+    snapshot: serverStream(logger, 'Snapshot', (req: storagePb.SnapshotRequest, send, cancelled) => {
+      const actor = actorOf(req.caller);
+      return deps.slots.snapshots.run(actor.userId, () => streamSnapshot(deps.snapshot, req, actor, send, cancelled));
+    }),
+    catchUp: serverStream(logger, 'CatchUp', (req: storagePb.CatchUpRequest, send, cancelled) => {
+      const actor = actorOf(req.caller);
+      return deps.slots.snapshots.run(actor.userId, () => streamCatchUp(deps.snapshot, req, actor, send, cancelled));
+    }),
     getOpResult: unary(logger, 'GetOpResult', async (req: storagePb.GetOpResultRequest) => {
       const deadline = Date.now() + Math.min(req.waitMs, 30_000);
       for (;;) {

@@ -130,6 +130,13 @@ const predicateArb: fc.Arbitrary<string> = fc.letrec<{ p: string }>((tie) => ({
   p: fc.oneof({ depthSize: 'small', withCrossShrink: true }, atomArb, atomArb, fc.tuple(tie('p'), fc.constantFrom('AND', 'OR'), tie('p')).map(([a, op, b]) => `(${a}) ${op} (${b})`), tie('p').map((a) => `NOT (${a})`)),
 })).p;
 
+const LIKE_PATTERNS = 600;
+const LIKE_STRINGS = 300;
+const LIKE_CHARS = ['a', 'b', 'A', 'é', 'É', '😀', '%', '_', '\\'];
+const likePatternArb = fc
+  .array(fc.oneof({ arbitrary: fc.constantFrom('%', '_'), weight: 4 }, { arbitrary: fc.constantFrom('a', 'b', 'A', 'é', '😀', '\\%', '\\_', '\\\\', 'ab', 'ba'), weight: 5 }), { maxLength: 10 })
+  .map((parts) => parts.join(''));
+
 // ---- The test ---------------------------------------------------------------------------------
 
 describe('live filters against PostgreSQL', () => {
@@ -171,4 +178,31 @@ describe('live filters against PostgreSQL', () => {
       await sql.end();
     }
   }, 300_000);
+
+  // LIKE and ILIKE are matched by a segment matcher of their own (libs/sql/src/like.ts), not a
+  // regular expression: patterns dense in % and _ (escaped or not) against longer strings.
+  it(`match LIKE and ILIKE patterns full of % and _ as PostgreSQL does (${LIKE_PATTERNS} patterns × ${LIKE_STRINGS} strings)`, async () => {
+    await using db = await createTestDatabase();
+    const sql = connectPostgres(db.url, { max: 1 });
+    try {
+      const strings = [null, '', ...fc.sample(fc.array(fc.constantFrom(...LIKE_CHARS), { maxLength: 14 }).map((cs) => cs.join('')), { numRuns: LIKE_STRINGS - 2, seed: 1010 })];
+      const images = strings.map((t, i) => ({ i: i + 1, image: { ...Object.fromEntries(COLUMNS.map((c) => [c.name, null])), t } }));
+      let matchedSome = 0;
+      await fc.assert(
+        fc.asyncProperty(likePatternArb, fc.constantFrom('LIKE', 'NOT LIKE', 'ILIKE', 'NOT ILIKE'), async (pattern, op) => {
+          const predicate = `t ${op} ${quote(pattern)}`;
+          const { filter } = compileLiveQuery(`SELECT * FROM app.x WHERE ${predicate}`, { catalog, defaultNamespace: 'app', currentUser: 'alice' });
+          const expected = (await sql.unsafe<{ i: string }[]>(`SELECT i FROM unnest($1::text[]) WITH ORDINALITY AS s(t, i) WHERE t COLLATE "C" ${op} ${quote(pattern)} ORDER BY i`, [strings as never])).map((r) => Number(r.i));
+          const actual = images.filter((x) => filter.test(x.image) === true).map((x) => x.i);
+          if (expected.length > 0 && expected.length < strings.length - 1) matchedSome++;
+          expect({ predicate, rows: actual }).toEqual({ predicate, rows: expected });
+        }),
+        { numRuns: LIKE_PATTERNS, seed: 1011, endOnFailure: true },
+      );
+      expect(matchedSome).toBeGreaterThan(LIKE_PATTERNS / 4);
+    } finally {
+      await sql.end();
+    }
+  }, 300_000);
 });
+

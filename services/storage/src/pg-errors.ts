@@ -11,6 +11,7 @@ export function pgToProtocolError(err: unknown): ProtocolError | undefined {
   const cls = pg.code.slice(0, 2);
   if (pg.code === '42501') return new ProtocolError('PERMISSION_DENIED', 'permission denied', { cause: err });
   if (pg.code === '57014') return new ProtocolError('SQL_EXECUTION_ERROR', 'the statement exceeded its time limit', { cause: err });
+  if (pg.code === '55P03') return new ProtocolError('SQL_EXECUTION_ERROR', 'the statement waited too long for a lock', { cause: err });
   if (pg.code === '21000') return new ProtocolError('SQL_EXECUTION_ERROR', 'duplicate primary key: the statement inserts the same key twice', { cause: err });
   if (pg.code === '42P01') return new ProtocolError('TABLE_NOT_FOUND', message, { cause: err });
   if (cls === '42') return new ProtocolError('INVALID_SQL', message, { cause: err });

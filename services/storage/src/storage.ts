@@ -17,6 +17,7 @@ import { createSequencerClient, type SequencerClient } from '@seqline/sequencer'
 import { initSql } from '@seqline/sql';
 import type { Sql } from 'postgres';
 import { Applier } from './apply/applier.js';
+import { changeLimitFor, type ApplyLimits } from './apply/limits.js';
 import { CatalogCache } from './catalog.js';
 import type { StorageConfig } from './config.js';
 import { connectPostgres } from './db.js';
@@ -26,6 +27,7 @@ import { migrate } from './migrations.js';
 import { ownedShards, ShardLocks } from './ownership.js';
 import { bootstrapPrivileges, refuse, sessionProblems } from './privileges.js';
 import { purgeOnce } from './purge.js';
+import { UserSlots } from './user-slots.js';
 
 export interface StorageDeps {
   readonly logger: Logger;
@@ -77,6 +79,10 @@ export class StorageService extends ServiceHost<{ port: number }> {
       logger: this.#logger,
       query,
       admin: { sql, catalog, hashPartitions: config.hashPartitions },
+      slots: {
+        queries: new UserSlots({ max: config.userMaxQueries, maxWaiting: config.userMaxWaiting, waitMs: config.userSlotWaitMs }, 'queries'),
+        snapshots: new UserSlots({ max: config.userMaxSnapshots, maxWaiting: config.userMaxWaiting, waitMs: config.userSlotWaitMs }, 'snapshots and catch-ups'),
+      },
       snapshot: { sql, catalog, names, defaultBatch: config.snapshotBatch, maxBatch: config.snapshotMaxBatch, maxBatchBytes: config.snapshotMaxBatchBytes, timeoutMs: config.snapshotTimeoutMs },
       catalogChanged: (version) => nc.publish(names.catalogSubject, String(version)),
     });
@@ -119,7 +125,7 @@ export class StorageService extends ServiceHost<{ port: number }> {
     const waiting = new Set(ownedShards(this.#config.shards, this.#config.replica, this.#config.replicas));
     const applySql = connectPostgres(this.#config.postgresUrl, { max: 1 });
     this.#applySql = applySql;
-    const applier = new Applier({ ...deps, applySql, logger: this.#logger, state: this.state, batch: this.#config.applyBatch, preparedStatements: this.#config.applyPreparedStatements, ackWaitMs: this.#config.ackWaitMs });
+    const applier = new Applier({ ...deps, applySql, logger: this.#logger, state: this.state, batch: this.#config.applyBatch, preparedStatements: this.#config.applyPreparedStatements, ackWaitMs: this.#config.ackWaitMs, limits: this.#applyLimits(deps.nc) });
     this.#applier = applier;
     this.#applying = applier.run().catch((err: unknown) => {
       if (!this.state.shouldRun()) return;
@@ -148,6 +154,13 @@ export class StorageService extends ServiceHost<{ port: number }> {
         await this.state.sleep(2000);
       }
     }
+  }
+
+  #applyLimits(nc: NatsConnection): ApplyLimits {
+    const config = this.#config;
+    const maxChangeBytes = changeLimitFor(config.maxChangeBytes, nc.info?.max_payload);
+    if (maxChangeBytes < config.maxChangeBytes) this.#logger.warn('SEQLINE_MAX_CHANGE_BYTES is over what the NATS server accepts; using less', { configured: config.maxChangeBytes, used: maxChangeBytes });
+    return { maxRowBytes: config.maxRowBytes, maxChangeBytes, statementTimeoutMs: config.applyStatementTimeoutMs, lockTimeoutMs: config.applyLockTimeoutMs };
   }
 
   #purgeLoop(sql: Sql, catalog: CatalogCache): void {

@@ -89,6 +89,9 @@ export async function storageHarness(name: string, options: { readonly postgresU
   };
 }
 
+/** Settings that let an apply transaction wait on a test's lock as long as the test holds it. */
+export const NO_TIMEOUTS = { SEQLINE_APPLY_LOCK_TIMEOUT_MS: '600000', SEQLINE_APPLY_STATEMENT_TIMEOUT_MS: '600000' } as const;
+
 /** Sessions of this database waiting for a lock. */
 export async function lockWaiters(sql: postgres.Sql): Promise<number> {
   const [row] = await sql<{ c: number }[]>`SELECT count(*)::int AS c FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()`;

@@ -8,6 +8,7 @@ export const writeConfigSchema = {
   storageAddr: str({ env: 'SEQLINE_STORAGE_ADDR', default: '127.0.0.1:50052', description: 'storage gRPC address' }),
   busPrefix: str({ env: 'SEQLINE_BUS_PREFIX', default: 'seqline', pattern: /^[A-Za-z0-9_-]+$/, description: 'prefix of NATS subjects and streams' }),
   shards: int({ env: 'SEQLINE_SHARDS', default: 16, min: 1, max: 4096, description: 'number of op-log shards (the same in every service; never change it on live data)' }),
+  maxOpBytes: int({ env: 'SEQLINE_MAX_OP_BYTES', default: 983_040, min: 1024, max: 64 * 1024 * 1024, description: 'largest write (statement and parameters, encoded) published to the ops log; over it ROW_TOO_LARGE and nothing is written; kept 4 KiB below the NATS server\'s max_payload whatever is set' }),
   resultTimeoutMs: int({ env: 'SEQLINE_WRITE_TIMEOUT_MS', default: 10_000, min: 100, description: 'how long a write waits for its op to be applied' }),
   instanceId: optionalStr({ env: 'SEQLINE_INSTANCE_ID', description: 'name of this process in subjects and logs (default host-pid)' }),
   logLevel: oneOf({ env: 'SEQLINE_LOG_LEVEL', values: LOG_LEVELS, default: 'info', description: 'log level' }),

@@ -29,6 +29,8 @@ export class WriteService extends ServiceHost<{ port: number }> {
   #inbox: ResultInbox | undefined;
   #names: BusNames;
   #catalog: RemoteCatalog | undefined;
+  /** Largest encoded op: the configured limit, kept under the NATS server's max_payload. */
+  #maxOpBytes = 0;
   readonly #streams = new ExecuteStreams(
     (req) => this.#execute(req),
     (err) => this.#failure(err),
@@ -47,6 +49,7 @@ export class WriteService extends ServiceHost<{ port: number }> {
     const nc = await connectNats({ servers: this.#config.natsUrls, name: `write ${this.#instance}`, logger: this.#logger, state: this.state });
     if (nc === undefined) throw new Error('stopped before NATS was reached');
     this.#nc = nc;
+    this.#maxOpBytes = Math.min(this.#config.maxOpBytes, (nc.info?.max_payload ?? Infinity) - 4096);
     await ensureStreams(nc, this.#names, DEFAULT_STREAM_LIMITS, ['ops']);
     this.#publisher = new JsPublisher(nc, { timeoutMs: Math.min(this.#config.resultTimeoutMs, 5000) });
     this.#inbox = new ResultInbox(nc, this.#names.results(this.#instance));
@@ -163,10 +166,12 @@ export class WriteService extends ServiceHost<{ port: number }> {
   /** Publishes the op durably and waits for its result (or the stored one, for a deduplicated retry). */
   async #submit(op: busPb.Op, shard: number): Promise<busPb.OpResult> {
     const timeoutMs = this.#config.resultTimeoutMs;
+    const data = busPb.Op.encode(op).finish();
+    if (data.length > this.#maxOpBytes) throw new ProtocolError('ROW_TOO_LARGE', `the write is ${data.length} bytes (statement and parameters); the limit is ${this.#maxOpBytes} bytes (nothing was written)`);
     const waiter = this.#inbox!.wait(op.opId, timeoutMs);
     let ack;
     try {
-      ack = await this.#publisher!.publish(this.#names.ops(shard), busPb.Op.encode(op).finish(), { msgID: op.opId });
+      ack = await this.#publisher!.publish(this.#names.ops(shard), data, { msgID: op.opId });
     } catch (err) {
       waiter.cancel();
       throw new ProtocolError('UNAVAILABLE', 'the write could not be logged (NATS unavailable); it was not applied, retry', { cause: err });

@@ -41,11 +41,11 @@ const snap = (rows: number[], boundary: bigint, hasMore = false, batchNum = 0): 
   rowsJson: JSON.stringify(rows.map((id) => ({ id, v: `v${id}`, _seq: String(id) }))),
 });
 
-function harness(options: Partial<SubscriptionOptions>, sources: { history?: (after: bigint) => History; head?: bigint; snapshot?: storagePb.SnapshotBatch[]; catchUp?: storagePb.CatchUpBatch[]; maxBuffer?: number; onSnapshotBatch?: () => void }) {
+function harness(options: Partial<SubscriptionOptions>, sources: { history?: (after: bigint) => History; head?: bigint; snapshot?: storagePb.SnapshotBatch[]; catchUp?: storagePb.CatchUpBatch[]; maxBuffer?: number; onSnapshotBatch?: () => void; sql?: string; filterBudget?: number }) {
   let listener: ChangeListener | undefined;
   const events: LiveEvent[] = [];
   const historyCalls: bigint[] = [];
-  const query = compileLiveQuery('SELECT id, v FROM app.t', { catalog: { hasNamespace: () => true, table: () => TABLE }, defaultNamespace: 'app', currentUser: 'alice' });
+  const query = compileLiveQuery(sources.sql ?? 'SELECT id, v FROM app.t', { catalog: { hasNamespace: () => true, table: () => TABLE }, defaultNamespace: 'app', currentUser: 'alice' });
   const sub = new LiveSubscription(
     {
       id: 's',
@@ -78,6 +78,7 @@ function harness(options: Partial<SubscriptionOptions>, sources: { history?: (af
         return Promise.resolve();
       },
       maxBuffer: sources.maxBuffer ?? 100,
+      ...(sources.filterBudget === undefined ? {} : { filterBudget: sources.filterBudget }),
     },
     { batchSize: 10, lastRows: 0, liveOnly: false, clientPaced: false, ...options },
   );
@@ -86,6 +87,20 @@ function harness(options: Partial<SubscriptionOptions>, sources: { history?: (af
 }
 
 describe('LiveSubscription', () => {
+  it('ends itself with FILTER_BUDGET_EXCEEDED when its filter takes more than the budget on one change, delivering nothing of it', async () => {
+    const h = harness({ liveOnly: true }, { sql: "SELECT id, v FROM app.t WHERE v LIKE '%b%'", filterBudget: 2000 });
+    await h.sub.start();
+    const long = (seq: bigint, prev: bigint, v: string): busPb.Change => ({ ...insert(seq, prev, Number(seq)), rows: [{ kind: 'insert', seq, oldJson: '', newJson: JSON.stringify({ id: Number(seq), v, _seq: String(seq) }) }] });
+    h.push(long(1n, 0n, 'ab'));
+    h.push(long(2n, 1n, `${'a'.repeat(5000)}b`));
+    h.push(long(3n, 2n, 'b'));
+    await expect.poll(() => h.events.at(-1)?.type).toBe('error');
+    expect(h.changeSummary()).toEqual(['insert 1']);
+    expect(h.events.at(-1)).toEqual({ type: 'error', subscription_id: 's', code: 'FILTER_BUDGET_EXCEEDED', message: "evaluating the subscription's filter on one change took more than 2000 steps; the subscription is ended (simplify its WHERE, e.g. fewer % in LIKE patterns)" });
+    h.push(long(4n, 3n, 'b'));
+    expect(h.events.filter((e) => e.type === 'change')).toHaveLength(1);
+  });
+
   it('resumes through storage’s compacted catch-up when the stream no longer covers the range, then goes live from its boundary', async () => {
     const h = harness(
       { from: 5n },

@@ -15,7 +15,7 @@
 // Each row change is filtered on its old and new image (in→in update, out→in insert, in→out
 // delete) and projected to the selected columns, the primary key and `_seq`.
 import type { busPb, storagePb } from '@seqline/proto';
-import { liveChange, type LiveCell, type LiveQuery, type LiveRow } from '@seqline/sql';
+import { FilterBudgetExceeded, liveChange, meter, type LiveCell, type LiveQuery, type LiveRow } from '@seqline/sql';
 import type { ChangeListener } from './change-hub.js';
 import type { History } from './history.js';
 
@@ -74,7 +74,14 @@ export interface SubscriptionDeps {
   readonly send: (event: LiveEvent, pushed: boolean) => Promise<void>;
   /** Changes buffered while catching up; past this the buffer is dropped and history used. */
   readonly maxBuffer: number;
+  /**
+   * Steps the filter may take on one change (default DEFAULT_FILTER_BUDGET); past it the
+   * subscription ends with FILTER_BUDGET_EXCEEDED, so one costly filter cannot stall the gateway.
+   */
+  readonly filterBudget?: number;
 }
+
+export const DEFAULT_FILTER_BUDGET = 10_000_000;
 
 /**
  * A row change's images, parsed once however many subscriptions it reaches (the hub hands every
@@ -278,20 +285,39 @@ export class LiveSubscription {
     return this.#deliverRows(change);
   }
 
-  /** A change's row changes as events, filtered and projected. */
+  /** A change's row changes as events, filtered (within the filter budget) and projected. */
   #deliverRows(change: busPb.Change): Promise<void> {
-    const sends: Promise<void>[] = [];
+    let events: LiveEvent[];
+    try {
+      events = this.#rowEvents(change);
+    } catch (err) {
+      if (!(err instanceof FilterBudgetExceeded)) throw err;
+      return this.#end('FILTER_BUDGET_EXCEEDED', `${err.message}; the subscription is ended (simplify its WHERE, e.g. fewer % in LIKE patterns)`);
+    }
+    return Promise.all(events.map((e) => this.#emit(e))).then(() => undefined);
+  }
+
+  #rowEvents(change: busPb.Change): LiveEvent[] {
+    const budget = meter(this.#d.filterBudget ?? DEFAULT_FILTER_BUDGET);
+    const id = this.#d.id;
+    const events: LiveEvent[] = [];
     for (const r of change.rows) {
       const { old, next } = imagesOf(r);
-      const kind = liveChange(this.#d.query.filter, old, next);
-      if (kind === undefined) continue;
-      const id = this.#d.id;
-      if (kind === 'insert') sends.push(this.#emit({ type: 'change', subscription_id: id, change_type: 'insert', rows: [this.#project(next!)] }));
-      else if (kind === 'update') sends.push(this.#emit({ type: 'change', subscription_id: id, change_type: 'update', rows: [this.#project(next!)], old_values: [this.#project(old!)] }));
+      const kind = liveChange(this.#d.query.filter, old, next, budget);
+      if (kind === 'insert') events.push({ type: 'change', subscription_id: id, change_type: 'insert', rows: [this.#project(next!)] });
+      else if (kind === 'update') events.push({ type: 'change', subscription_id: id, change_type: 'update', rows: [this.#project(next!)], old_values: [this.#project(old!)] });
       // A delete carries the _seq of the change that removed the row (a resume cursor never goes back).
-      else sends.push(this.#emit({ type: 'change', subscription_id: id, change_type: 'delete', old_values: [{ ...this.#project(old ?? next!), _seq: String(r.seq) }] }));
+      else if (kind === 'delete') events.push({ type: 'change', subscription_id: id, change_type: 'delete', old_values: [{ ...this.#project(old ?? next!), _seq: String(r.seq) }] });
     }
-    return Promise.all(sends).then(() => undefined);
+    return events;
+  }
+
+  /** Ends the subscription with an error event (its last event). */
+  #end(code: 'FILTER_BUDGET_EXCEEDED', message: string): Promise<void> {
+    if (this.#stopped) return Promise.resolve();
+    const sent = this.#d.send({ type: 'error', subscription_id: this.#d.id, code, message }, this.#live);
+    this.stop();
+    return sent;
   }
 
   #project(image: LiveRow): Row {

@@ -7,9 +7,9 @@
 // (the client resumes from its last `_seq`). Drain closes every socket with 1001.
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { Metadata } from '@grpc/grpc-js';
+import { Metadata, type ServiceError } from '@grpc/grpc-js';
 import type { storagePb } from '@seqline/proto';
-import { schemaEntry, columnFlags, type RemoteCatalog } from '@seqline/protocol';
+import { ERROR_CODE_METADATA, ProtocolError, schemaEntry, columnFlags, type RemoteCatalog } from '@seqline/protocol';
 import type { Logger } from '@seqline/runtime';
 import { checkReadAccess, compileLiveQuery, SHARED_OWNER, SqlError, type Actor } from '@seqline/sql';
 import { WebSocketServer, type WebSocket } from 'ws';
@@ -29,6 +29,8 @@ export interface WsLimits {
   readonly messageRate: number;
   readonly maxBufferedBytes: number;
   readonly defaultBatchSize: number;
+  /** Steps a subscription's filter may take on one change (SEQLINE_FILTER_BUDGET). */
+  readonly filterBudget: number;
 }
 
 export interface WsDeps {
@@ -217,7 +219,9 @@ class Connection {
     if (actor === undefined) return fail('AUTH_REQUIRED', 'authenticate before subscribing');
     if (this.#subs.has(req.id)) return fail('INVALID_SUBSCRIPTION_ID', `subscription ${req.id} already exists on this connection`);
     if (this.#subs.size >= this.#d.limits.maxSubscriptions) return fail('SUBSCRIPTION_LIMIT_EXCEEDED', `at most ${this.#d.limits.maxSubscriptions} subscriptions per connection`);
-    void this.#start(req, actor).catch((err: unknown) => {
+    void this.#start(req, actor).catch((failure: unknown) => {
+      // A refusal storage decided (a per-user limit) arrives as a gRPC status naming its code.
+      const err = decidedByStorage(failure) ? ProtocolError.fromGrpc(failure) : failure;
       this.#subs.get(req.id)?.live.stop();
       this.#subs.delete(req.id);
       if (err instanceof SqlError) {
@@ -264,10 +268,12 @@ class Connection {
         snapshot: (batchSize, lastRows) => this.#d.storage.snapshot({ caller, sql: req.sql, paramsJson, namespace, batchSize, lastRows }, new Metadata()),
         catchUp: (from) => this.#d.storage.catchUp({ caller, sql: req.sql, paramsJson, namespace, fromSeq: from, batchSize: 0 }, new Metadata()),
         send: (event, pushed) => {
+          if (event.type === 'error') this.#subs.delete(req.id); // the subscription ended itself
           note(info, event);
           return this.#sendEvent(req.id, event.type === 'subscription_ack' ? { ...event, schema } : event, pushed);
         },
         maxBuffer: 10_000,
+        filterBudget: this.#d.limits.filterBudget,
       },
       {
         batchSize: req.batchSize ?? this.#d.limits.defaultBatchSize,
@@ -302,6 +308,11 @@ class Connection {
     const { data, binary } = encodeServerMessage(message, this.#compress);
     return new Promise((resolve) => this.#ws.send(data, { binary }, () => resolve()));
   }
+}
+
+function decidedByStorage(err: unknown): err is ServiceError {
+  const metadata = (err as { metadata?: unknown } | null)?.metadata;
+  return err instanceof Error && metadata instanceof Metadata && metadata.get(ERROR_CODE_METADATA).length > 0;
 }
 
 /** Keeps `system.live`'s view of a subscription: its status, the last `_seq` sent, changes sent. */

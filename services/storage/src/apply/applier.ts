@@ -32,6 +32,7 @@ import type { IdPool } from '../ids.js';
 import { isConnectionLost } from '../db.js';
 import { pgToProtocolError } from '../pg-errors.js';
 import { applyOp, prepareOp, type AppliedOp, type Exec, type PreparedOp } from './apply-op.js';
+import { checkChangeSize, rowChanges, timeoutsStatement, type ApplyLimits } from './limits.js';
 import { deleteOutbox, publishOutbox, type OutboxRow } from './outbox.js';
 
 export class FencedError extends Error {
@@ -58,6 +59,8 @@ export interface ApplierDeps {
   /** Distinct op statement texts kept prepared on the apply connection. */
   readonly preparedStatements: number;
   readonly ackWaitMs: number;
+  /** Row and change sizes, statement and lock timeouts (see limits.ts). */
+  readonly limits: ApplyLimits;
 }
 
 interface Pending {
@@ -321,7 +324,7 @@ export class Applier {
 
   async #publish(outbox: readonly OutboxRow[]): Promise<void> {
     try {
-      await publishOutbox(this.#publisher, outbox, this.#deps.state);
+      await publishOutbox(this.#publisher, outbox, this.#deps.state, this.#deps.logger);
       this.#published.push(...outbox.map((r) => r.id));
     } catch (err) {
       // Only when stopping: the rows stay in the outbox and are published at the next start.
@@ -336,7 +339,8 @@ export class Applier {
    */
   async #inTransaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
     const { applySql: sql } = this.#deps;
-    const begun = sql.unsafe('BEGIN');
+    const timeouts = timeoutsStatement(this.#deps.limits);
+    const begun = Promise.all([sql.unsafe('BEGIN'), sql.unsafe(timeouts.text, timeouts.params)]);
     begun.catch(() => {}); // a failed BEGIN fails the statements after it, which fn awaits
     const exec: Exec = (text, params) => sql.unsafe<Record<string, unknown>[]>(text, params as never[], { prepare: this.#prepare(text) });
     const asOwner = (owner: string): Promise<unknown> => sql.unsafe(ownerSettingSql(owner), [], { prepare: false }).execute();
@@ -484,7 +488,9 @@ export class Applier {
       try {
         await tx.unsafe('SAVEPOINT op');
         await asOwner(p.op.owner);
-        out.push(await applyOp(exec, p.op, deps));
+        const applied = await applyOp(exec, p.op, deps);
+        checkChangeSize(p.op, applied, this.#deps.limits);
+        out.push(applied);
         await tx.unsafe('RELEASE SAVEPOINT op');
       } catch (err) {
         await tx.unsafe('ROLLBACK TO SAVEPOINT op');
@@ -502,7 +508,13 @@ export class Applier {
    */
   async #applyPipelined({ exec, asOwner }: Tx, fresh: readonly Pending[], floors: ReadonlyMap<number, { value: bigint }>): Promise<AppliedOp[]> {
     const inflight: Promise<Settled>[] = [];
-    const settle = (promise: Promise<AppliedOp>): Promise<Settled> => promise.then((applied) => ({ applied }), (err: unknown) => ({ err }));
+    const settle = (op: busPb.Op, promise: Promise<AppliedOp>): Promise<Settled> =>
+      promise
+        .then((applied) => {
+          checkChangeSize(op, applied, this.#deps.limits);
+          return { applied };
+        })
+        .catch((err: unknown) => ({ err }));
     const drain = async (): Promise<AppliedOp[]> => {
       const settled = await Promise.all(inflight.splice(0));
       for (const s of settled) if ('err' in s) throw new RedoWithSavepoints(this.#opFailure(s.err).message);
@@ -520,11 +532,11 @@ export class Applier {
       }
       if (op.kind === 'statement') {
         const owned = asOwner(p.op.owner);
-        inflight.push(settle(Promise.all([owned, exec(op.text, op.params)]).then(([, rows]) => op.finish(rows))));
+        inflight.push(settle(p.op, Promise.all([owned, exec(op.text, op.params)]).then(([, rows]) => op.finish(rows))));
       } else {
         out.push(...(await drain()));
         const owned = asOwner(p.op.owner);
-        inflight.push(settle(Promise.all([owned, op.run(exec)]).then(([, applied]) => applied)));
+        inflight.push(settle(p.op, Promise.all([owned, op.run(exec)]).then(([, applied]) => applied)));
         out.push(...(await drain()));
       }
     }
@@ -550,7 +562,7 @@ export class Applier {
         prevSeq: heads.get(subject) ?? 0n,
         opId: p.op.opId,
         committedAtUs,
-        rows: outcome.changes.map((c) => ({ kind: c.kind, seq: c.seq, oldJson: c.old ? JSON.stringify(c.old) : '', newJson: c.new ? JSON.stringify(c.new) : '' })),
+        rows: rowChanges(outcome),
       }).finish();
       heads.set(subject, seq);
       changes.push({ shard: p.shard, subject, seq, payload: change });
@@ -623,7 +635,7 @@ export class Applier {
     const rows = await this.#deps.sql<OutboxRow[]>`SELECT id, subject, seq, payload FROM seqline.outbox WHERE shard = ${shard} ORDER BY id`;
     if (rows.length === 0) return;
     this.#deps.logger.info('publishing changes left in the outbox', { shard, count: rows.length });
-    await publishOutbox(this.#publisher, rows, this.#deps.state, { skipPublished: true, nc: this.#deps.nc, stream: this.#deps.names.changesStream });
+    await publishOutbox(this.#publisher, rows, this.#deps.state, this.#deps.logger, { skipPublished: true, nc: this.#deps.nc, stream: this.#deps.names.changesStream });
     await deleteOutbox(this.#deps.sql, rows.map((r) => r.id));
   }
 }

@@ -1,14 +1,21 @@
 // Publishing committed changes to their change subjects. Each message carries its `_seq` in a
 // header and uses `<subject>:<seq>` as Nats-Msg-Id, so a re-publish after a crash inside the
 // duplicate window is dropped by JetStream; leftovers found at start-up are also checked
-// against the subject's last message, which covers a restart after the window. Publishing is
-// retried until it succeeds: a later batch must not overtake an earlier one on a subject.
-// Published rows are deleted by the caller later (in the next apply transaction, saving a
-// commit per batch); a row left behind by a crash is re-checked and skipped at start-up.
+// against the subject's last message, which covers a restart after the window. A failure that
+// may pass (NATS away, a timeout) is logged at once and retried with a backoff of the outbox's
+// own (not the apply loop's): a later batch must not overtake an earlier one on a subject.
+// A failure that can never pass (the message is over the bus's max_payload) is not retried:
+// limits.ts keeps such changes from being committed at all, and should one be found anyway
+// (max_payload lowered under committed changes) it is logged as an error at once and replaced
+// by a stand-in with the same seq, prev_seq and op id but no rows, so the subject's chain goes
+// on and no subscriber waits for it; its rows are in PostgreSQL (snapshots and catch-ups have
+// them). Published rows are deleted by the caller later (in the next apply transaction, saving
+// a commit per batch); a row left behind by a crash is re-checked and skipped at start-up.
 import type { NatsConnection } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { lastChange, type JsPublisher } from '@seqline/bus';
-import type { RunningState } from '@seqline/runtime';
+import { busPb } from '@seqline/proto';
+import { backoffDelay, DEFAULT_BACKOFF, type Logger, type RunningState } from '@seqline/runtime';
 import type { Sql, TransactionSql } from 'postgres';
 
 export interface OutboxRow {
@@ -20,22 +27,36 @@ export interface OutboxRow {
 
 export const SEQ_HEADER = 'Seqline-Seq';
 
-export async function publishOutbox(publisher: JsPublisher, rows: readonly OutboxRow[], state: RunningState, leftovers?: { skipPublished: true; nc: NatsConnection; stream: string }): Promise<void> {
+export async function publishOutbox(publisher: JsPublisher, rows: readonly OutboxRow[], state: RunningState, logger: Logger, leftovers?: { skipPublished: true; nc: NatsConnection; stream: string }): Promise<void> {
   if (rows.length === 0) return;
   const lastPublished = leftovers ? await lastSeqs(leftovers.nc, leftovers.stream, rows) : new Map<string, bigint>();
-  for (;;) {
+  const pending = rows.filter((r) => BigInt(r.seq) > (lastPublished.get(r.subject) ?? -1n));
+  for (let attempt = 0; ; attempt++) {
     try {
-      await Promise.all(
-        rows
-          .filter((r) => BigInt(r.seq) > (lastPublished.get(r.subject) ?? -1n))
-          .map((r) => publisher.publish(r.subject, r.payload, { msgID: `${r.subject}:${r.seq}`, headers: { [SEQ_HEADER]: r.seq } })),
-      );
-      break;
+      await Promise.all(pending.map((r) => publishRow(publisher, r, logger)));
+      return;
     } catch (err) {
-      if (!(await state.backoff())) throw err;
+      logger.warn('cannot publish committed changes; retrying', { changes: pending.length, attempt, err });
+      if (!(await state.sleep(backoffDelay(attempt, DEFAULT_BACKOFF)))) throw err;
     }
   }
-  state.resetBackoff();
+}
+
+function publishRow(publisher: JsPublisher, r: OutboxRow, logger: Logger): Promise<unknown> {
+  const send = (payload: Uint8Array) => publisher.publish(r.subject, payload, { msgID: `${r.subject}:${r.seq}`, headers: { [SEQ_HEADER]: r.seq } });
+  return send(r.payload).catch((err: unknown) => {
+    if (!isTooLarge(err)) throw err;
+    const change = busPb.Change.decode(r.payload);
+    logger.error('a committed change is over the bus\'s max_payload; published without its rows (they are in PostgreSQL)', { subject: r.subject, seq: r.seq, opId: change.opId, bytes: r.payload.length, rows: change.rows.length, err });
+    return send(busPb.Change.encode({ ...change, rows: [] }).finish());
+  });
+}
+
+/** A publish that no retry can make pass: the message is bigger than the server or the stream accepts. */
+export function isTooLarge(err: unknown): boolean {
+  const e = err as { name?: unknown; message?: unknown } | null;
+  const message = typeof e?.message === 'string' ? e.message : '';
+  return (e?.name === 'InvalidArgumentError' && message.includes('max_payload')) || /message size exceeds maximum/i.test(message);
 }
 
 /** Deletes published outbox rows (the apply loop does it inside its next transaction). */
