@@ -1,19 +1,24 @@
 // The auth endpoints of PROTOCOL.md §2, in KalamDB's shapes (errors `{"error","message"}`):
 //
-//   POST /v1/api/auth/login    per-address rate limit → user look-up → lockout → password →
-//                              record the outcome → token pair + refresh cookie
-//   POST /v1/api/auth/refresh  refresh token (Bearer, else the cookie) → re-read the user (a
-//                              dropped user cannot refresh; a changed role takes effect) → pair
-//   POST /v1/api/auth/logout   clears the cookie (tokens are stateless and expire by themselves)
-//   GET  /v1/api/auth/me       access token → the current user record
+//   POST /v1/api/auth/login    per-address rate limit → user look-up → password → lockout →
+//                              record the outcome → a new refresh family → token pair + cookie
+//   POST /v1/api/auth/refresh  refresh token (Bearer, else the cookie) → storage rotates its
+//                              family (only the family's current token is accepted; a reused
+//                              one revokes the family; a family of an older credential version
+//                              is over) → a new pair at the user's current role and version
+//   POST /v1/api/auth/logout   clears the cookie
+//   GET  /v1/api/auth/me       access token (still valid: user exists, same `cv`) → the user
 //   POST /v1/api/auth/setup, GET /v1/api/auth/status   first run, loopback peers only
 //
-// Login never says whether a user exists: an unknown user and a wrong password get the same
-// 401 and the same message, and an unknown user's password is still checked (against a dummy
-// hash) so the answer takes as long. A locked account is 429 with the time it unlocks.
+// Login never says whether a user exists or is locked: an unknown user, a wrong password and a
+// locked account (whatever the password) get the same 401 and the same message, after the same
+// work (one user look-up, one password check, against a dummy hash for an unknown user, and one
+// recorded failure), so neither the answer nor its time tells them apart. Only the per-address
+// rate limit answers 429, and it does not depend on the user.
 import { USER_ID_PATTERN } from '@seqline/sql';
 import type { UserRecord } from '../backend.js';
-import { adminUiAccess, bodyText, guarded, isoFromMicros, refreshCookie, REFRESH_COOKIE, tokensReply, userJson, type AuthRouteDeps } from './auth-common.js';
+import { judge } from '../auth/credential-cache.js';
+import { adminUiAccess, bodyText, guarded, newTokenId, refreshCookie, refreshExpiry, REFRESH_COOKIE, tokensReply, userJson, type AuthRouteDeps } from './auth-common.js';
 import { header, type Handler, type RequestContext } from './context.js';
 import { bearerToken, clientKey, isLoopback, parseCookies } from './credentials.js';
 import { authErrorReply, jsonReply, retryAfter, type Reply } from './reply.js';
@@ -50,20 +55,14 @@ async function login(deps: AuthRouteDeps, ctx: RequestContext): Promise<Reply> {
   if (!creds.ok) return authErrorReply('invalid_input', creds.message);
   const { username, password } = creds.value;
   const user = USER_ID_PATTERN.test(username) ? await deps.backend.getUser(username) : undefined;
-  if (user === undefined) {
-    await deps.verifyPassword(password, deps.dummyHash);
-    return authErrorReply('unauthorized', BAD_LOGIN);
-  }
-  const nowUs = BigInt(deps.now()) * 1000n;
-  if (user.lockedUntilUs > nowUs) {
-    const waitMs = Number((user.lockedUntilUs - nowUs + 999n) / 1000n);
-    return authErrorReply('rate_limited', `account locked after too many failed logins until ${isoFromMicros(user.lockedUntilUs)}`, retryAfter(waitMs));
-  }
-  const ok = await deps.verifyPassword(password, user.passwordHash);
-  await deps.backend.recordLogin(user.userId, ok, deps.loginPolicy);
+  const locked = user !== undefined && user.lockedUntilUs > BigInt(deps.now()) * 1000n;
+  const ok = (await deps.verifyPassword(password, user?.passwordHash ?? deps.dummyHash)) && user !== undefined && !locked;
+  if (USER_ID_PATTERN.test(username)) await deps.backend.recordLogin(username, ok, deps.loginPolicy); // a name that cannot exist needs no disguise
   if (!ok) return authErrorReply('unauthorized', BAD_LOGIN);
+  const refreshId = { fam: newTokenId(), jti: newTokenId() };
+  const current = await deps.backend.startRefreshFamily({ userId: user.userId, familyId: refreshId.fam, jti: refreshId.jti, credentialVersion: user.credentialVersion, expiresAtS: refreshExpiry(deps) });
   deps.logger.info('login', { user: user.userId, address: ctx.remoteAddress });
-  return tokensReply(deps, user);
+  return tokensReply(deps, current, refreshId);
 }
 
 async function refresh(deps: AuthRouteDeps, ctx: RequestContext): Promise<Reply> {
@@ -72,9 +71,17 @@ async function refresh(deps: AuthRouteDeps, ctx: RequestContext): Promise<Reply>
   if (token === undefined || token === '') return authErrorReply('unauthorized', bearer.kind === 'malformed' ? bearer.message : 'missing refresh token');
   const verified = deps.jwt.verify(token, 'refresh');
   if (!verified.ok) return authErrorReply('unauthorized', verified.code === 'TOKEN_EXPIRED' ? 'refresh token expired' : 'invalid refresh token');
-  const user = await deps.backend.getUser(verified.claims.sub);
-  if (user === undefined) return authErrorReply('unauthorized', 'user no longer exists', { 'set-cookie': refreshCookie(deps, '', 0) });
-  return tokensReply(deps, user);
+  const { sub, fam, jti } = verified.claims;
+  const next = { fam: fam!, jti: newTokenId() };
+  let user: UserRecord;
+  try {
+    user = await deps.backend.rotateRefresh({ userId: sub, familyId: next.fam, jti: jti!, nextJti: next.jti, expiresAtS: refreshExpiry(deps) });
+  } catch (err) {
+    if ((err as { code?: unknown }).code !== 'INVALID_CREDENTIALS') throw err;
+    deps.logger.info('refresh refused (reused, revoked or outdated family)', { user: sub, address: ctx.remoteAddress });
+    return authErrorReply('unauthorized', 'invalid refresh token', { 'set-cookie': refreshCookie(deps, '', 0) });
+  }
+  return tokensReply(deps, user, next);
 }
 
 async function me(deps: AuthRouteDeps, ctx: RequestContext): Promise<Reply> {
@@ -91,7 +98,8 @@ async function currentUser(deps: AuthRouteDeps, ctx: RequestContext): Promise<Us
   const verified = deps.jwt.verify(bearer.token, 'access');
   if (!verified.ok) return authErrorReply('unauthorized', verified.message);
   const user = await deps.backend.getUser(verified.claims.sub);
-  return user ?? authErrorReply('unauthorized', 'user no longer exists');
+  const admitted = judge(verified.claims, user && { role: user.role, version: user.credentialVersion });
+  return admitted.ok && user !== undefined ? user : authErrorReply('unauthorized', admitted.ok ? 'token revoked' : admitted.message);
 }
 
 function isReply(value: UserRecord | Reply): value is Reply {
