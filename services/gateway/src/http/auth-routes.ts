@@ -126,6 +126,7 @@ async function setup(deps: AuthRouteDeps, ctx: RequestContext): Promise<Reply> {
     user = await deps.backend.setup({ userId: username, passwordHash: await deps.hashPassword(password), email });
   } catch (err) {
     if ((err as { code?: unknown }).code === 'PERMISSION_DENIED') return authErrorReply('already_configured', 'setup is already done: a DBA exists');
+    if ((err as { code?: unknown }).code === 'SQL_EXECUTION_ERROR') return authErrorReply('invalid_input', (err as Error).message); // the name is taken (or was)
     throw err;
   }
   deps.logger.info('first-run setup: DBA created', { user: user.userId, address: ctx.remoteAddress });
