@@ -153,6 +153,7 @@ export class GatewayService extends ServiceHost<GatewayInfo> {
     const catalog = new RemoteCatalog(() => unaryCall(storage.getCatalog.bind(storage), {}, config.requestTimeoutMs));
     catalog.follow(nc.subscribe(names.catalogSubject));
     userCredentials.follow(nc.subscribe(names.usersSubject));
+    userCredentials.followReconnects(nc.status());
     const revocation = new SocketRevocation(userCredentials);
     this.#revocation = revocation;
     await catalog.refresh().catch((err: unknown) => this.#logger.warn('catalog not loaded yet; it is fetched on first use', { err }));

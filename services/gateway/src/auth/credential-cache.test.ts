@@ -93,6 +93,24 @@ describe('CredentialCache', () => {
   });
 });
 
+describe('CredentialCache after a NATS reconnect', () => {
+  it('forgets every user (notices sent meanwhile were lost) and tells the listeners', async () => {
+    const { cache, loads } = setup(60_000);
+    const heard: string[] = [];
+    cache.onInvalidate((u) => heard.push(u));
+    await cache.current('alice');
+    await cache.current('bob');
+    async function* statuses() {
+      yield { type: 'disconnect' };
+      yield { type: 'reconnect' };
+    }
+    cache.followReconnects(statuses());
+    await vi.waitFor(() => expect(heard).toEqual(['alice', 'bob']));
+    await cache.current('alice');
+    expect(loads).toEqual(['alice', 'bob', 'alice']);
+  });
+});
+
 describe('SocketRevocation', () => {
   afterEach(() => {
     vi.useRealTimers();

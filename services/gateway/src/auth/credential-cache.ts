@@ -7,8 +7,9 @@
 //   invalidation   storage publishes the user id on the bus's users subject after it changes a
 //                  user (DROP, ALTER, a lock); `follow` drops that user's entry on every
 //                  gateway, so the next check reads storage again (within a second of the
-//                  change). An entry older than the TTL is read again too: the backstop for a
-//                  notice missed during a NATS outage.
+//                  change). After a NATS reconnect every entry is dropped (notices sent while
+//                  disconnected are lost); an entry older than the TTL is read again too: the
+//                  backstop for any other missed notice.
 //
 // A load is shared by the checks that arrive while it runs (single flight); a failed load is
 // not kept (the check fails with the load's error, e.g. UNAVAILABLE, and the next one retries);
@@ -78,6 +79,13 @@ export class CredentialCache {
     for (const listener of this.#listeners) listener(userId);
   }
 
+  /** Forgets every user (each cached one is told to the listeners). */
+  invalidateAll(): void {
+    const userIds = [...this.#entries.keys()];
+    this.#entries.clear();
+    for (const userId of userIds) for (const listener of this.#listeners) listener(userId);
+  }
+
   /** Called with the user id of every invalidation; returns the unsubscribe function. */
   onInvalidate(listener: (userId: string) => void): () => void {
     this.#listeners.add(listener);
@@ -91,6 +99,13 @@ export class CredentialCache {
         const userId = m.string();
         if (userId !== '') this.invalidate(userId);
       }
+    })();
+  }
+
+  /** Invalidates everything on each reconnect of the connection whose statuses these are. */
+  followReconnects(statuses: AsyncIterable<{ readonly type: string }>): void {
+    void (async () => {
+      for await (const s of statuses) if (s.type === 'reconnect') this.invalidateAll();
     })();
   }
 
