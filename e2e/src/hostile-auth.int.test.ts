@@ -124,7 +124,7 @@ describe('revocable authority', () => {
     await expectServed(stack, bystander);
   });
 
-  it('rotates refresh tokens, and a reused one revokes its whole family', async () => {
+  it('rotates refresh tokens, a reused one revokes its whole family, and logout ends one', async () => {
     const { pair } = await newUser('user');
     const second = await refresh(pair.refresh);
     expect(second.status).toBe(200);
@@ -132,6 +132,9 @@ describe('revocable authority', () => {
     expect([replay.status, replay.body]).toEqual([401, { error: 'unauthorized', message: 'invalid refresh token' }]);
     const legit = await refresh(second.body.refresh_token!); // the family is over for its holder too
     expect([legit.status, legit.body]).toEqual([401, { error: 'unauthorized', message: 'invalid refresh token' }]);
+    const other = await newUser('user');
+    expect((await post(`${stack.url}/v1/api/auth/logout`, {}, { authorization: `Bearer ${other.pair.refresh}` })).status).toBe(200);
+    expect((await refresh(other.pair.refresh)).status).toBe(401); // logout ends the family
     await expectServed(stack, bystander);
   });
 
@@ -197,8 +200,8 @@ describe('revocable authority', () => {
       }
     }
     expect([...answers].map((a) => JSON.parse(a) as unknown[]).map(([status, body]) => [status, body])).toEqual([[401, '{"error":"unauthorized","message":"invalid username or password"}']]);
-    const medians = Object.values(times).map((t) => [...t].sort((a, b) => a - b)[2]!);
-    expect(Math.max(...medians) / Math.min(...medians)).toBeLessThan(4); // each does one look-up, one scrypt check and one recorded failure
+    const fastest = Object.values(times).map((t) => Math.min(...t)); // load on the machine only adds time
+    expect(Math.max(...fastest) / Math.min(...fastest)).toBeLessThan(4); // each does one look-up, one scrypt check and one recorded failure
     await expectServed(stack, bystander);
   });
 

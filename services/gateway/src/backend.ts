@@ -91,6 +91,8 @@ export interface Backend {
   startRefreshFamily(start: RefreshFamilyStart): Promise<UserRecord>;
   /** Rotates a refresh family; the user as it is now. INVALID_CREDENTIALS when refused (a reused token revokes the family). */
   rotateRefresh(rotation: RefreshRotation): Promise<UserRecord>;
+  /** Ends a refresh family (logout); idempotent. */
+  revokeRefreshFamily(userId: string, familyId: string): Promise<void>;
   /** Releases connections; idempotent. */
   close(): void;
 }

@@ -13,7 +13,8 @@ export type BackendCall =
   | { readonly method: 'setup'; readonly userId: string; readonly passwordHash: string; readonly email: string | null }
   | { readonly method: 'needsSetup' }
   | { readonly method: 'startRefreshFamily'; readonly start: RefreshFamilyStart }
-  | { readonly method: 'rotateRefresh'; readonly rotation: RefreshRotation };
+  | { readonly method: 'rotateRefresh'; readonly rotation: RefreshRotation }
+  | { readonly method: 'revokeRefreshFamily'; readonly userId: string; readonly familyId: string };
 
 /** Microseconds of 2025-01-01T00:00:00Z, the creation time of fake users. */
 export const FAKE_CREATED_US = 1_735_689_600_000_000n;
@@ -93,6 +94,13 @@ export class FakeBackend implements Backend {
     }
     family.jti = rotation.nextJti;
     return user;
+  }
+
+  async revokeRefreshFamily(userId: string, familyId: string): Promise<void> {
+    this.calls.push({ method: 'revokeRefreshFamily', userId, familyId });
+    this.#maybeFail();
+    const family = this.families.get(familyId);
+    if (family?.userId === userId) family.revoked = true;
   }
 
   close(): void {

@@ -54,6 +54,9 @@ export function createGrpcBackend(options: GrpcBackendOptions): Backend {
     needsSetup: async () => (await call(storage.setupStatus.bind(storage), {})).needsSetup,
     startRefreshFamily: async (start: RefreshFamilyStart) =>
       toUserRecord(await call(storage.startRefreshFamily.bind(storage), { ...start, credentialVersion: BigInt(start.credentialVersion), expiresAtS: BigInt(start.expiresAtS) })),
+    revokeRefreshFamily: async (userId: string, familyId: string) => {
+      await call(storage.revokeRefreshFamily.bind(storage), { userId, familyId });
+    },
     rotateRefresh: async (rotation: RefreshRotation) => toUserRecord(await call(storage.rotateRefresh.bind(storage), { ...rotation, expiresAtS: BigInt(rotation.expiresAtS) })),
     close: () => {
       if (closed) return;

@@ -10,7 +10,7 @@ import { runAdmin, type AdminContext } from './admin.js';
 import type { CatalogCache } from './catalog.js';
 import { parseParams, runQuery, type QueryContext } from './query.js';
 import { streamCatchUp, streamSnapshot, type SnapshotContext } from './snapshot.js';
-import { getUser, needsSetup, recordLogin, rotateRefresh, setup, startRefreshFamily } from './users.js';
+import { getUser, needsSetup, recordLogin, revokeRefreshFamily, rotateRefresh, setup, startRefreshFamily } from './users.js';
 
 export interface HandlerDeps {
   readonly sql: Sql;
@@ -121,6 +121,7 @@ export function storageHandlers(deps: HandlerDeps): storagePb.StorageServer {
     }),
     startRefreshFamily: unary(logger, 'StartRefreshFamily', (req: storagePb.StartRefreshFamilyRequest) => startRefreshFamily(deps.sql, req)),
     rotateRefresh: unary(logger, 'RotateRefresh', (req: storagePb.RotateRefreshRequest) => rotateRefresh(deps.sql, req)),
+    revokeRefreshFamily: unary(logger, 'RevokeRefreshFamily', (req: storagePb.RevokeRefreshFamilyRequest) => revokeRefreshFamily(deps.sql, req)),
     setup: unary(logger, 'Setup', (req: storagePb.SetupRequest) => setup(deps.sql, req)),
     setupStatus: unary(logger, 'SetupStatus', async () => ({ needsSetup: await needsSetup(deps.sql) })),
     snapshot: serverStream(logger, 'Snapshot', (req: storagePb.SnapshotRequest, send, cancelled) => streamSnapshot(deps.snapshot, req, actorOf(req.caller), send, cancelled)),

@@ -1,12 +1,12 @@
 // Storage's side of revocable authority (issue 10) against a real PostgreSQL: the credential
 // version a lock moves (once, without extending the lock), refresh-family rotation and reuse,
-// and setup that never takes over an existing or dropped user's name.
+// logout's revocation, and setup that never takes over an existing or dropped user's name.
 import { createTestDatabase, type TestDatabase } from '@seqline/testkit';
 import type { Sql } from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectPostgres } from './db.js';
 import { migrate } from './migrations.js';
-import { getUser, recordLogin, rotateRefresh, setup, startRefreshFamily } from './users.js';
+import { getUser, recordLogin, revokeRefreshFamily, rotateRefresh, setup, startRefreshFamily } from './users.js';
 
 let db: TestDatabase;
 let sql: Sql;
@@ -57,6 +57,10 @@ describe('refresh families', () => {
     await expect(rotate('fam1', 'j2', 'j3')).rejects.toMatchObject({ code: 'INVALID_CREDENTIALS' }); // revoked by the reuse
     await startRefreshFamily(sql, { ...start, familyId: 'fam2' });
     await expect(rotate('fam2', 'j1', 'j2')).resolves.toMatchObject({ userId: 'bob' });
+    await startRefreshFamily(sql, { ...start, familyId: 'fam3' });
+    await revokeRefreshFamily(sql, { userId: 'alice', familyId: 'fam3' }); // not alice's family: nothing happens
+    await revokeRefreshFamily(sql, { userId: 'bob', familyId: 'fam3' }); // logout
+    await expect(rotate('fam3', 'j1', 'j2')).rejects.toMatchObject({ code: 'INVALID_CREDENTIALS' });
     await sql`UPDATE seqline.users SET credential_version = credential_version + 1 WHERE user_id = 'bob'`; // a password change
     await expect(rotate('fam2', 'j2', 'j3')).rejects.toMatchObject({ code: 'INVALID_CREDENTIALS' });
     await expect(rotateRefresh(sql, { userId: 'alice', familyId: 'fam2', jti: 'j2', nextJti: 'j3', expiresAtS: start.expiresAtS })).rejects.toMatchObject({ code: 'INVALID_CREDENTIALS' });

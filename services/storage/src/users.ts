@@ -9,6 +9,7 @@
 //           version the user's; then the next id becomes current. An id that is not current
 //           (a stolen or replayed token) revokes the family for good; so does a version that
 //           moved on. Every refusal is the same INVALID_CREDENTIALS for the client.
+//   revoke  logout: the family is over.
 import { ProtocolError } from '@seqline/protocol';
 import type { storagePb } from '@seqline/proto';
 import { USER_ID_PATTERN } from '@seqline/sql';
@@ -138,4 +139,9 @@ export async function rotateRefresh(sql: Sql, req: storagePb.RotateRefreshReques
   });
   if (outcome === 'refused') throw REFUSED();
   return getUser(sql, req.userId);
+}
+
+export async function revokeRefreshFamily(sql: Sql, req: storagePb.RevokeRefreshFamilyRequest): Promise<storagePb.RevokeRefreshFamilyResponse> {
+  await sql`UPDATE seqline.refresh_families SET revoked = true, updated_at = now() WHERE family_id = ${req.familyId} AND user_id = ${req.userId}`;
+  return {};
 }

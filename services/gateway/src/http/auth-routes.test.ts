@@ -248,6 +248,20 @@ describe('POST /v1/api/auth/logout', () => {
     expect([reply.status, json(reply)]).toEqual([200, { message: 'Logged out successfully' }]);
     expect(reply.headers['set-cookie']).toBe('seqline_refresh=; Path=/v1/api/auth; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT; HttpOnly; SameSite=Strict');
   });
+
+  it('ends the family of the refresh token presented (cookie or Bearer); other tokens are ignored', async () => {
+    const { routes, backend } = setup();
+    const byCookie = (await tokens(routes)).refresh_token;
+    const byBearer = await tokens(routes);
+    expect((await routes.logout(request({ headers: { cookie: `seqline_refresh=${byCookie}` } }))).status).toBe(200);
+    expect((await routes.logout(request({ headers: { authorization: `Bearer ${byBearer.refresh_token}` } }))).status).toBe(200);
+    expect((await routes.logout(request({ headers: { authorization: `Bearer ${byBearer.access_token}` } }))).status).toBe(200);
+    expect(backend.calls.filter((c) => c.method === 'revokeRefreshFamily')).toHaveLength(2);
+    for (const token of [byCookie, byBearer.refresh_token]) {
+      const reply = await routes.refresh(request({ headers: { authorization: `Bearer ${token}` } }));
+      expect([reply.status, json(reply)]).toEqual([401, { error: 'unauthorized', message: 'invalid refresh token' }]);
+    }
+  });
 });
 
 describe('GET /v1/api/auth/me', () => {

@@ -6,7 +6,8 @@
 //                              family (only the family's current token is accepted; a reused
 //                              one revokes the family; a family of an older credential version
 //                              is over) → a new pair at the user's current role and version
-//   POST /v1/api/auth/logout   clears the cookie
+//   POST /v1/api/auth/logout   ends the refresh family of the refresh token presented (Bearer,
+//                              else the cookie), if it is one of ours, and clears the cookie
 //   GET  /v1/api/auth/me       access token (still valid: user exists, same `cv`) → the user
 //   POST /v1/api/auth/setup, GET /v1/api/auth/status   first run, loopback peers only
 //
@@ -33,7 +34,7 @@ export function authRoutes(deps: AuthRouteDeps): Readonly<Record<AuthRouteName, 
   return {
     login: guarded(logger, 'login', (ctx) => login(deps, ctx)),
     refresh: guarded(logger, 'refresh', (ctx) => refresh(deps, ctx)),
-    logout: async () => jsonReply(200, { message: 'Logged out successfully' }, { 'set-cookie': refreshCookie(deps, '', 0), 'cache-control': 'no-store' }),
+    logout: guarded(logger, 'logout', (ctx) => logout(deps, ctx)),
     me: guarded(logger, 'me', (ctx) => me(deps, ctx)),
     setup: guarded(logger, 'setup', (ctx) => setup(deps, ctx)),
     status: guarded(logger, 'status', (ctx) => status(deps, ctx)),
@@ -65,9 +66,21 @@ async function login(deps: AuthRouteDeps, ctx: RequestContext): Promise<Reply> {
   return tokensReply(deps, current, refreshId);
 }
 
-async function refresh(deps: AuthRouteDeps, ctx: RequestContext): Promise<Reply> {
+/** The refresh token of a request: `Authorization: Bearer`, else the refresh cookie. */
+function presentedRefresh(ctx: RequestContext): { bearer: ReturnType<typeof bearerToken>; token: string | undefined } {
   const bearer = bearerToken(header(ctx, 'authorization'));
-  const token = bearer.kind === 'bearer' ? bearer.token : parseCookies(header(ctx, 'cookie')).get(REFRESH_COOKIE);
+  return { bearer, token: bearer.kind === 'bearer' ? bearer.token : parseCookies(header(ctx, 'cookie')).get(REFRESH_COOKIE) };
+}
+
+async function logout(deps: AuthRouteDeps, ctx: RequestContext): Promise<Reply> {
+  const { token } = presentedRefresh(ctx);
+  const verified = token === undefined || token === '' ? undefined : deps.jwt.verify(token, 'refresh');
+  if (verified?.ok === true) await deps.backend.revokeRefreshFamily(verified.claims.sub, verified.claims.fam!);
+  return jsonReply(200, { message: 'Logged out successfully' }, { 'set-cookie': refreshCookie(deps, '', 0), 'cache-control': 'no-store' });
+}
+
+async function refresh(deps: AuthRouteDeps, ctx: RequestContext): Promise<Reply> {
+  const { bearer, token } = presentedRefresh(ctx);
   if (token === undefined || token === '') return authErrorReply('unauthorized', bearer.kind === 'malformed' ? bearer.message : 'missing refresh token');
   const verified = deps.jwt.verify(token, 'refresh');
   if (!verified.ok) return authErrorReply('unauthorized', verified.code === 'TOKEN_EXPIRED' ? 'refresh token expired' : 'invalid refresh token');

@@ -168,6 +168,14 @@ export interface StartRefreshFamilyRequest {
   expiresAtS: bigint;
 }
 
+export interface RevokeRefreshFamilyRequest {
+  userId: string;
+  familyId: string;
+}
+
+export interface RevokeRefreshFamilyResponse {
+}
+
 export interface RotateRefreshRequest {
   userId: string;
   familyId: string;
@@ -2308,6 +2316,151 @@ export const StartRefreshFamilyRequest: MessageFns<StartRefreshFamilyRequest> = 
   },
 };
 
+function createBaseRevokeRefreshFamilyRequest(): RevokeRefreshFamilyRequest {
+  return { userId: "", familyId: "" };
+}
+
+export const RevokeRefreshFamilyRequest: MessageFns<RevokeRefreshFamilyRequest> = {
+  encode(message: RevokeRefreshFamilyRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.userId !== "") {
+      writer.uint32(10).string(message.userId);
+    }
+    if (message.familyId !== "") {
+      writer.uint32(18).string(message.familyId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RevokeRefreshFamilyRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRevokeRefreshFamilyRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.userId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.familyId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RevokeRefreshFamilyRequest {
+    return {
+      userId: isSet(object.userId)
+        ? globalThis.String(object.userId)
+        : isSet(object.user_id)
+        ? globalThis.String(object.user_id)
+        : "",
+      familyId: isSet(object.familyId)
+        ? globalThis.String(object.familyId)
+        : isSet(object.family_id)
+        ? globalThis.String(object.family_id)
+        : "",
+    };
+  },
+
+  toJSON(message: RevokeRefreshFamilyRequest): unknown {
+    const obj: any = {};
+    if (message.userId !== "") {
+      obj.userId = message.userId;
+    }
+    if (message.familyId !== "") {
+      obj.familyId = message.familyId;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<RevokeRefreshFamilyRequest>): RevokeRefreshFamilyRequest {
+    return RevokeRefreshFamilyRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<RevokeRefreshFamilyRequest>): RevokeRefreshFamilyRequest {
+    const message = createBaseRevokeRefreshFamilyRequest();
+    message.userId = object.userId ?? "";
+    message.familyId = object.familyId ?? "";
+    return message;
+  },
+};
+
+function createBaseRevokeRefreshFamilyResponse(): RevokeRefreshFamilyResponse {
+  return {};
+}
+
+export const RevokeRefreshFamilyResponse: MessageFns<RevokeRefreshFamilyResponse> = {
+  encode(_: RevokeRefreshFamilyResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RevokeRefreshFamilyResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRevokeRefreshFamilyResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): RevokeRefreshFamilyResponse {
+    return {};
+  },
+
+  toJSON(_: RevokeRefreshFamilyResponse): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create(base?: DeepPartial<RevokeRefreshFamilyResponse>): RevokeRefreshFamilyResponse {
+    return RevokeRefreshFamilyResponse.fromPartial(base ?? {});
+  },
+  fromPartial(_: DeepPartial<RevokeRefreshFamilyResponse>): RevokeRefreshFamilyResponse {
+    const message = createBaseRevokeRefreshFamilyResponse();
+    return message;
+  },
+};
+
 function createBaseRotateRefreshRequest(): RotateRefreshRequest {
   return { userId: "", familyId: "", jti: "", nextJti: "", expiresAtS: 0n };
 }
@@ -2730,6 +2883,18 @@ export const StorageService = {
     responseSerialize: (value: UserRecord): Buffer => Buffer.from(UserRecord.encode(value).finish()),
     responseDeserialize: (value: Buffer): UserRecord => UserRecord.decode(value),
   },
+  /** Revokes a refresh-token family of the user (logout); idempotent. */
+  revokeRefreshFamily: {
+    path: "/seqline.v1.Storage/RevokeRefreshFamily" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: RevokeRefreshFamilyRequest): Buffer =>
+      Buffer.from(RevokeRefreshFamilyRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): RevokeRefreshFamilyRequest => RevokeRefreshFamilyRequest.decode(value),
+    responseSerialize: (value: RevokeRefreshFamilyResponse): Buffer =>
+      Buffer.from(RevokeRefreshFamilyResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): RevokeRefreshFamilyResponse => RevokeRefreshFamilyResponse.decode(value),
+  },
   /** The stored result of an op, for an idempotent retry whose publish was deduplicated. */
   getOpResult: {
     path: "/seqline.v1.Storage/GetOpResult" as const,
@@ -2799,6 +2964,8 @@ export interface StorageServer extends UntypedServiceImplementation {
    * INVALID_CREDENTIALS.
    */
   rotateRefresh: handleUnaryCall<RotateRefreshRequest, UserRecord>;
+  /** Revokes a refresh-token family of the user (logout); idempotent. */
+  revokeRefreshFamily: handleUnaryCall<RevokeRefreshFamilyRequest, RevokeRefreshFamilyResponse>;
   /** The stored result of an op, for an idempotent retry whose publish was deduplicated. */
   getOpResult: handleUnaryCall<GetOpResultRequest, OpResult>;
   /**
@@ -2966,6 +3133,22 @@ export interface StorageClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: UserRecord) => void,
+  ): ClientUnaryCall;
+  /** Revokes a refresh-token family of the user (logout); idempotent. */
+  revokeRefreshFamily(
+    request: RevokeRefreshFamilyRequest,
+    callback: (error: ServiceError | null, response: RevokeRefreshFamilyResponse) => void,
+  ): ClientUnaryCall;
+  revokeRefreshFamily(
+    request: RevokeRefreshFamilyRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: RevokeRefreshFamilyResponse) => void,
+  ): ClientUnaryCall;
+  revokeRefreshFamily(
+    request: RevokeRefreshFamilyRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: RevokeRefreshFamilyResponse) => void,
   ): ClientUnaryCall;
   /** The stored result of an op, for an idempotent retry whose publish was deduplicated. */
   getOpResult(
