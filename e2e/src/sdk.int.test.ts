@@ -194,6 +194,6 @@ describe('@seqline/client', () => {
 
 function forgeAccessToken(sub: string, role: string, exp: number): string {
   const b64 = (v: object): string => Buffer.from(JSON.stringify(v)).toString('base64url');
-  const head = `${b64({ alg: 'HS256', typ: 'JWT' })}.${b64({ sub, role, token_type: 'access', iat: exp - 60, exp })}`;
+  const head = `${b64({ alg: 'HS256', typ: 'JWT' })}.${b64({ sub, role, token_type: 'access', iat: exp - 60, exp, cv: 1 })}`;
   return `${head}.${createHmac('sha256', stack.jwtSecret).update(head).digest('base64url')}`;
 }

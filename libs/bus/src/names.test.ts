@@ -4,7 +4,7 @@ import { busNames, shardOf } from './names.js';
 describe('busNames', () => {
   it('builds subjects and stream names from one prefix', () => {
     const n = busNames('seqline');
-    expect([n.opsStream, n.changesStream, n.ops(3), n.opsWildcard(), n.changes('alice', 'app', 'tickets'), n.changesWildcard(), n.catalogSubject, n.results('w-1')]).toEqual([
+    expect([n.opsStream, n.changesStream, n.ops(3), n.opsWildcard(), n.changes('alice', 'app', 'tickets'), n.changesWildcard(), n.catalogSubject, n.usersSubject, n.results('w-1')]).toEqual([
       'SEQLINE_OPS',
       'SEQLINE_CHANGES',
       'seqline.ops.3',
@@ -12,6 +12,7 @@ describe('busNames', () => {
       'seqline.changes.alice.app.tickets',
       'seqline.changes.>',
       'seqline.catalog',
+      'seqline.users',
       'seqline.results.w-1',
     ]);
     expect(busNames('t-1_x').opsStream).toBe('T_1_X_OPS');

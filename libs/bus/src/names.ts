@@ -3,6 +3,7 @@
 //   <prefix>.ops.<shard>                       JetStream <PREFIX>_OPS: the write-ahead log
 //   <prefix>.changes.<owner>.<ns>.<table>      JetStream <PREFIX>_CHANGES: per-owner change log
 //   <prefix>.catalog                           core NATS: "the catalog changed" notices
+//   <prefix>.users                             core NATS: "this user's credentials changed" notices (body: the user id)
 //   <prefix>.results.<instance>.<op>           core NATS: op results for one write instance
 // Owners, namespaces and tables are restricted to [A-Za-z0-9_-], so every name is one token.
 
@@ -13,6 +14,7 @@ export interface BusNames {
   readonly opsStream: string;
   readonly changesStream: string;
   readonly catalogSubject: string;
+  readonly usersSubject: string;
   ops(shard: number): string;
   opsWildcard(): string;
   changes(owner: string, namespace: string, table: string): string;
@@ -32,6 +34,7 @@ export function busNames(prefix = 'seqline'): BusNames {
     opsStream: `${stream}_OPS`,
     changesStream: `${stream}_CHANGES`,
     catalogSubject: `${prefix}.catalog`,
+    usersSubject: `${prefix}.users`,
     ops: (shard) => `${prefix}.ops.${shard}`,
     opsWildcard: () => `${prefix}.ops.*`,
     changes: (owner, namespace, table) => `${prefix}.changes.${token('owner', owner)}.${token('namespace', namespace)}.${token('table', table)}`,

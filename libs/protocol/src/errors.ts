@@ -16,6 +16,8 @@ export const ERRORS = {
   MISSING_AUTHORIZATION: { http: 401, grpc: status.UNAUTHENTICATED },
   TOKEN_EXPIRED: { http: 401, grpc: status.UNAUTHENTICATED },
   INVALID_CREDENTIALS: { http: 401, grpc: status.UNAUTHENTICATED },
+  /** A well-signed, unexpired token of a user who was dropped, or whose role, password or lock changed since it was issued (its `cv` is not the user's). */
+  TOKEN_REVOKED: { http: 401, grpc: status.UNAUTHENTICATED },
   PERMISSION_DENIED: { http: 403, grpc: status.PERMISSION_DENIED },
   NOT_FOUND: { http: 404, grpc: status.NOT_FOUND },
   PAYLOAD_TOO_LARGE: { http: 413, grpc: status.RESOURCE_EXHAUSTED },
@@ -29,6 +31,15 @@ export const ERRORS = {
 } as const;
 
 export type ErrorCode = keyof typeof ERRORS;
+
+/**
+ * WebSocket close codes of our own (RFC 6455 leaves 4000-4999 to applications).
+ * TOKEN_REVOKED: the connection's user was dropped, or their role, password or lock changed
+ * (their credential version moved on); the client must log in again.
+ */
+export const WS_CLOSE_CODES = {
+  TOKEN_REVOKED: 4001,
+} as const satisfies Partial<Record<ErrorCode, number>>;
 export const ERROR_CODE_METADATA = 'seqline-error-code';
 
 export function isErrorCode(code: unknown): code is ErrorCode {

@@ -1,7 +1,7 @@
 // @seqline/protocol: the client contract shared by every service (PROTOCOL.md).
 export { unaryCall } from './grpc.js';
 export type { UnaryMethod } from './grpc.js';
-export { ERRORS, ERROR_CODE_METADATA, isErrorCode, ProtocolError, toProtocolError } from './errors.js';
+export { ERRORS, ERROR_CODE_METADATA, isErrorCode, ProtocolError, toProtocolError, WS_CLOSE_CODES } from './errors.js';
 export type { ErrorCode } from './errors.js';
 export { dataTypeForOid, dateDays, encodeCell, microsToTimestampText, RAW_TEXT_OIDS, timeMicros, timestampMicros } from './cells.js';
 export type { Cell } from './cells.js';

@@ -45,6 +45,27 @@ export interface UserRecord {
   readonly updatedAtUs: bigint;
   /** 0n = not locked. */
   readonly lockedUntilUs: bigint;
+  /** Moved by DROP, a role or password change and a lock; tokens carry the one they were issued at (`cv`). */
+  readonly credentialVersion: number;
+}
+
+/** A refresh-token family's start (login) or rotation (refresh); `expiresAtS` in seconds since the epoch. */
+export interface RefreshFamilyStart {
+  readonly userId: string;
+  readonly familyId: string;
+  readonly jti: string;
+  readonly credentialVersion: number;
+  readonly expiresAtS: number;
+}
+
+export interface RefreshRotation {
+  readonly userId: string;
+  readonly familyId: string;
+  /** The presented token's id. */
+  readonly jti: string;
+  /** The id of the token issued in its place. */
+  readonly nextJti: string;
+  readonly expiresAtS: number;
 }
 
 export interface LoginPolicy {
@@ -66,6 +87,12 @@ export interface Backend {
   setup(user: { readonly userId: string; readonly passwordHash: string; readonly email: string | null }): Promise<UserRecord>;
   /** True while no DBA exists. */
   needsSetup(): Promise<boolean>;
+  /** Starts a refresh family at login; the user as it is now. INVALID_CREDENTIALS when the user is gone or its credential version moved on. */
+  startRefreshFamily(start: RefreshFamilyStart): Promise<UserRecord>;
+  /** Rotates a refresh family; the user as it is now. INVALID_CREDENTIALS when refused (a reused token revokes the family). */
+  rotateRefresh(rotation: RefreshRotation): Promise<UserRecord>;
+  /** Ends a refresh family (logout); idempotent. */
+  revokeRefreshFamily(userId: string, familyId: string): Promise<void>;
   /** Releases connections; idempotent. */
   close(): void;
 }

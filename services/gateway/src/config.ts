@@ -59,6 +59,7 @@ export const gatewayConfigSchema = {
   loginRate: int({ env: 'SEQLINE_LOGIN_RATE', default: 20, min: 1, max: 100_000, description: 'login and setup attempts per minute per client IP' }),
   loginMaxFailures: int({ env: 'SEQLINE_LOGIN_MAX_FAILURES', default: 5, min: 1, max: 1000, description: 'consecutive failed logins that lock an account' }),
   loginLockoutMs: int({ env: 'SEQLINE_LOGIN_LOCKOUT_MS', default: 900_000, min: 0, max: 86_400_000, description: 'how long a locked account stays locked, ms' }),
+  credentialCacheTtlMs: int({ env: 'SEQLINE_CREDENTIAL_CACHE_TTL_MS', default: 10_000, min: 100, max: 600_000, description: "how long a gateway trusts its cached copy of a user's role and credential version (changes reach every gateway at once through the bus; this backs up a missed notice), and how often open WebSockets are re-checked, ms" }),
   corsOrigins: corsOrigins({ env: 'SEQLINE_CORS_ORIGINS', default: '*', description: 'origins allowed by CORS: * or a comma-separated list' }),
   cookieSecure: bool({ env: 'SEQLINE_COOKIE_SECURE', default: false, description: 'mark the refresh cookie Secure (set it when clients reach the gateway over HTTPS)' }),
   adminUser: str({ env: 'SEQLINE_ADMIN_USER', default: 'admin', pattern: USER_ID_PATTERN, description: 'name of the first DBA created at start-up' }),

@@ -3,7 +3,7 @@
 // answers from a user map and from answer functions a test may replace.
 import { ProtocolError } from '@seqline/protocol';
 import type { Role } from '@seqline/sql';
-import type { Backend, ExecuteCall, LoginPolicy, QueryCall, UserRecord } from './backend.js';
+import type { Backend, ExecuteCall, LoginPolicy, QueryCall, RefreshFamilyStart, RefreshRotation, UserRecord } from './backend.js';
 
 export type BackendCall =
   | { readonly method: 'query'; readonly call: QueryCall }
@@ -11,18 +11,23 @@ export type BackendCall =
   | { readonly method: 'getUser'; readonly userId: string }
   | { readonly method: 'recordLogin'; readonly userId: string; readonly success: boolean; readonly policy: LoginPolicy }
   | { readonly method: 'setup'; readonly userId: string; readonly passwordHash: string; readonly email: string | null }
-  | { readonly method: 'needsSetup' };
+  | { readonly method: 'needsSetup' }
+  | { readonly method: 'startRefreshFamily'; readonly start: RefreshFamilyStart }
+  | { readonly method: 'rotateRefresh'; readonly rotation: RefreshRotation }
+  | { readonly method: 'revokeRefreshFamily'; readonly userId: string; readonly familyId: string };
 
 /** Microseconds of 2025-01-01T00:00:00Z, the creation time of fake users. */
 export const FAKE_CREATED_US = 1_735_689_600_000_000n;
 
 export function fakeUser(userId: string, role: Role, passwordHash: string, extra: Partial<UserRecord> = {}): UserRecord {
-  return { userId, role, email: null, passwordHash, createdAtUs: FAKE_CREATED_US, updatedAtUs: FAKE_CREATED_US, lockedUntilUs: 0n, ...extra };
+  return { userId, role, email: null, passwordHash, createdAtUs: FAKE_CREATED_US, updatedAtUs: FAKE_CREATED_US, lockedUntilUs: 0n, credentialVersion: 1, ...extra };
 }
 
 export class FakeBackend implements Backend {
   readonly calls: BackendCall[] = [];
   readonly users = new Map<string, UserRecord>();
+  /** Refresh families by id, as storage keeps them. */
+  readonly families = new Map<string, { userId: string; jti: string; credentialVersion: number; revoked: boolean }>();
   closed = false;
   /** Answers Storage.Query; default: one row with the SQL text. */
   onQuery: (call: QueryCall) => Promise<string> = async (call) =>
@@ -66,6 +71,36 @@ export class FakeBackend implements Backend {
     this.calls.push({ method: 'needsSetup' });
     this.#maybeFail();
     return ![...this.users.values()].some((u) => u.role === 'dba' || u.role === 'system');
+  }
+
+  async startRefreshFamily(start: RefreshFamilyStart): Promise<UserRecord> {
+    this.calls.push({ method: 'startRefreshFamily', start });
+    this.#maybeFail();
+    const user = this.users.get(start.userId);
+    if (user === undefined || user.credentialVersion !== start.credentialVersion) throw new ProtocolError('INVALID_CREDENTIALS', 'invalid refresh token');
+    this.families.set(start.familyId, { userId: start.userId, jti: start.jti, credentialVersion: start.credentialVersion, revoked: false });
+    return user;
+  }
+
+  async rotateRefresh(rotation: RefreshRotation): Promise<UserRecord> {
+    this.calls.push({ method: 'rotateRefresh', rotation });
+    this.#maybeFail();
+    const family = this.families.get(rotation.familyId);
+    const user = this.users.get(rotation.userId);
+    if (family === undefined || family.revoked || family.userId !== rotation.userId || user === undefined) throw new ProtocolError('INVALID_CREDENTIALS', 'invalid refresh token');
+    if (family.jti !== rotation.jti || family.credentialVersion !== user.credentialVersion) {
+      family.revoked = true;
+      throw new ProtocolError('INVALID_CREDENTIALS', 'invalid refresh token');
+    }
+    family.jti = rotation.nextJti;
+    return user;
+  }
+
+  async revokeRefreshFamily(userId: string, familyId: string): Promise<void> {
+    this.calls.push({ method: 'revokeRefreshFamily', userId, familyId });
+    this.#maybeFail();
+    const family = this.families.get(familyId);
+    if (family?.userId === userId) family.revoked = true;
   }
 
   close(): void {

@@ -1,6 +1,7 @@
 // The gateway service (DESIGN.md §1): the HTTP API of PROTOCOL.md §2 in front of storage and
 // write, and the WebSocket endpoint of §4 (realtime subscriptions; see ws/endpoint.ts). Stateless: any number of replicas serve the same users (tokens are self-contained
-// HS256 JWTs; rate limits are per replica).
+// HS256 JWTs checked against each user's credential version, cached per replica and dropped
+// on the bus's user notices: auth/credential-cache.ts; rate limits are per replica).
 //
 // Lifecycle: load the SQL parser → connect the backend (gRPC clients, created once) → if
 // SEQLINE_ADMIN_PASSWORD is set, make sure the first DBA exists (Storage.Setup, idempotent;
@@ -19,6 +20,8 @@ import { hashPassword, RunningState, ServiceHost, verifyPassword, type Logger } 
 import { stringifyJsonLossless } from '@seqline/seq';
 import { initSql } from '@seqline/sql';
 import pkg from '../package.json' with { type: 'json' };
+import { CredentialCache } from './auth/credential-cache.js';
+import { SocketRevocation } from './auth/revocation.js';
 import type { Backend, Caller } from './backend.js';
 import type { GatewayConfig } from './config.js';
 import { createGrpcBackend } from './grpc-backend.js';
@@ -67,6 +70,8 @@ export class GatewayService extends ServiceHost<GatewayInfo> {
   #ws: WsEndpoint | undefined;
   #directory: LiveDirectory | undefined;
   #storageClient: storagePb.StorageClient | undefined;
+  #credentials: CredentialCache | undefined;
+  #revocation: SocketRevocation | undefined;
 
   constructor(config: GatewayConfig, deps: GatewayDeps) {
     super(new RunningState('gateway', { backoff: { initialMs: 200, maxMs: 5000 } }));
@@ -106,19 +111,27 @@ export class GatewayService extends ServiceHost<GatewayInfo> {
     await initSql();
     const backend = this.#deps.backend ?? createGrpcBackend({ storageAddr: config.storageAddr, writeAddr: config.writeAddr, timeoutMs: config.requestTimeoutMs });
     this.#backend = backend;
+    this.#credentials = new CredentialCache({
+      load: async (userId) => {
+        const user = await backend.getUser(userId);
+        return user && { role: user.role, version: user.credentialVersion };
+      },
+      ttlMs: config.credentialCacheTtlMs,
+      now: this.#monotonic,
+    });
     if (config.adminPassword !== undefined) await this.#ensureAdmin(backend, config.adminUser, config.adminPassword);
     if (!this.state.shouldRun()) throw new Error('gateway stopped during start-up');
     const http = await HttpServer.listen({
       host: config.host,
       port: config.port,
-      handlers: await this.#handlers(backend, () => this.#http?.draining ?? false),
+      handlers: await this.#handlers(backend, this.#credentials, () => this.#http?.draining ?? false),
       corsOrigins: config.corsOrigins,
       maxBodyBytes: config.maxBodyBytes,
       logger: this.#logger,
       monotonic: this.#monotonic,
     });
     this.#http = http;
-    if (this.#deps.backend === undefined) await this.#startRealtime(http);
+    if (this.#deps.backend === undefined) await this.#startRealtime(http, this.#credentials);
     this.#logger.info('gateway serving', { url: `http://${config.host}:${http.port}`, storage: config.storageAddr, write: config.writeAddr });
     return { port: http.port };
   }
@@ -128,7 +141,7 @@ export class GatewayService extends ServiceHost<GatewayInfo> {
    * catalog from storage (refreshed on catalog notices), and `/v1/ws` on the HTTP server.
    * Only with the real gRPC backend: an embedded gateway with a backend of its own serves HTTP.
    */
-  async #startRealtime(http: HttpServer): Promise<void> {
+  async #startRealtime(http: HttpServer, userCredentials: CredentialCache): Promise<void> {
     const config = this.#config;
     const nc = await connectNats({ servers: config.natsUrls, name: 'gateway', logger: this.#logger, state: this.state });
     if (nc === undefined) throw new Error('stopped before NATS was reached');
@@ -139,11 +152,16 @@ export class GatewayService extends ServiceHost<GatewayInfo> {
     this.#storageClient = storage;
     const catalog = new RemoteCatalog(() => unaryCall(storage.getCatalog.bind(storage), {}, config.requestTimeoutMs));
     catalog.follow(nc.subscribe(names.catalogSubject));
+    userCredentials.follow(nc.subscribe(names.usersSubject));
+    userCredentials.followReconnects(nc.status());
+    const revocation = new SocketRevocation(userCredentials);
+    this.#revocation = revocation;
     await catalog.refresh().catch((err: unknown) => this.#logger.warn('catalog not loaded yet; it is fetched on first use', { err }));
     const hub = new ChangeHub(nc);
     this.#hub = hub;
     const ws = new WsEndpoint({
       jwt: new JwtCodec(config.jwtSecret, this.#deps.now ?? Date.now),
+      revocation,
       hub,
       catalog,
       storage,
@@ -183,7 +201,7 @@ export class GatewayService extends ServiceHost<GatewayInfo> {
     return this.#deps.monotonic ?? (() => performance.now());
   }
 
-  async #handlers(backend: Backend, isDraining: () => boolean) {
+  async #handlers(backend: Backend, credentials: CredentialCache, isDraining: () => boolean) {
     const config = this.#config;
     const now = this.#deps.now ?? Date.now;
     const jwt = new JwtCodec(config.jwtSecret, now);
@@ -205,6 +223,7 @@ export class GatewayService extends ServiceHost<GatewayInfo> {
       backend,
       parser: this.#deps.parser ?? pgSqlParser,
       jwt,
+      credentials,
       limiter: new RateLimiter({ capacity: config.queryRate * 2, refill: { tokens: config.queryRate, periodMs: 1000 }, now: this.#monotonic }),
       maxSqlBytes: config.maxSqlBytes,
       logger: this.#logger,
@@ -237,6 +256,7 @@ export class GatewayService extends ServiceHost<GatewayInfo> {
 
   protected async shutdown(): Promise<void> {
     this.#ws?.close();
+    this.#revocation?.close();
     await this.#directory?.stop();
     this.#directory = undefined;
     await this.#http?.destroy();

@@ -8,7 +8,7 @@ import { credentials } from '@grpc/grpc-js';
 import { storagePb, writePb } from '@seqline/proto';
 import { ProtocolError, unaryCall, type UnaryMethod } from '@seqline/protocol';
 import { ROLES } from '@seqline/sql';
-import type { Backend, ExecuteCall, LoginPolicy, QueryCall, UserRecord } from './backend.js';
+import type { Backend, ExecuteCall, LoginPolicy, QueryCall, RefreshFamilyStart, RefreshRotation, UserRecord } from './backend.js';
 import { ExecuteMux } from './execute-mux.js';
 
 export interface GrpcBackendOptions {
@@ -52,6 +52,12 @@ export function createGrpcBackend(options: GrpcBackendOptions): Backend {
       return toUserRecord(rec);
     },
     needsSetup: async () => (await call(storage.setupStatus.bind(storage), {})).needsSetup,
+    startRefreshFamily: async (start: RefreshFamilyStart) =>
+      toUserRecord(await call(storage.startRefreshFamily.bind(storage), { ...start, credentialVersion: BigInt(start.credentialVersion), expiresAtS: BigInt(start.expiresAtS) })),
+    revokeRefreshFamily: async (userId: string, familyId: string) => {
+      await call(storage.revokeRefreshFamily.bind(storage), { userId, familyId });
+    },
+    rotateRefresh: async (rotation: RefreshRotation) => toUserRecord(await call(storage.rotateRefresh.bind(storage), { ...rotation, expiresAtS: BigInt(rotation.expiresAtS) })),
     close: () => {
       if (closed) return;
       closed = true;
@@ -76,5 +82,6 @@ export function toUserRecord(rec: storagePb.UserRecord): UserRecord {
     createdAtUs: rec.createdAtUs,
     updatedAtUs: rec.updatedAtUs,
     lockedUntilUs: rec.lockedUntilUs,
+    credentialVersion: Number(rec.credentialVersion),
   };
 }

@@ -1,13 +1,17 @@
 // HS256 JSON Web Tokens (RFC 7519) with node:crypto, for the access and refresh tokens of
-// PROTOCOL.md §2. The claims are exactly `sub` (user id), `role`, `token_type`
-// ('access' | 'refresh'), `iat` and `exp` (seconds since the epoch).
+// PROTOCOL.md §2. The claims are KalamDB's `sub` (user id), `role`, `token_type`
+// ('access' | 'refresh'), `iat` and `exp` (seconds since the epoch), and Seqline's `cv`, the
+// user's credential version when the token was issued (a token whose `cv` is not the user's
+// current one is revoked: auth/credential-cache.ts). A refresh token also has `fam`, its
+// refresh family, and `jti`, its own id (the family rotates: auth-routes.ts).
 //
 // Verification is strict and answers data, never throws:
 //   - the header must name alg HS256 (so `none` and every other algorithm are refused before
 //     any signature work), the three parts must be canonical base64url;
 //   - the signature is compared in constant time against the one we compute;
-//   - the payload must have exactly the claim types above, and the token type the caller asks
-//     for (a refresh token is no access token, and the other way round);
+//   - the payload must have exactly the claim types above (`fam` and `jti` in refresh tokens
+//     only, always), and the token type the caller asks for (a refresh token is no access
+//     token, and the other way round);
 //   - `exp <= now` is TOKEN_EXPIRED (only for a correctly signed token); everything else is
 //     INVALID_CREDENTIALS, with a message that does not help an attacker tell cases apart.
 // The clock is injected (ms), so tests pin expiry to the second.
@@ -23,6 +27,19 @@ export interface Claims {
   readonly token_type: TokenType;
   readonly iat: number;
   readonly exp: number;
+  /** The user's credential version at issue. */
+  readonly cv: number;
+  /** Refresh tokens only: the family and the token's own id. */
+  readonly fam?: string;
+  readonly jti?: string;
+}
+
+/** Who a token is for; a refresh token also names its family and its id. */
+export interface Subject {
+  readonly sub: string;
+  readonly role: Role;
+  readonly cv: number;
+  readonly refresh?: { readonly fam: string; readonly jti: string };
 }
 
 export type VerifyResult =
@@ -36,6 +53,7 @@ export interface SignedToken {
 
 const HEADER = Buffer.from(JSON.stringify({ alg: 'HS256', typ: 'JWT' })).toString('base64url');
 const B64URL = /^[A-Za-z0-9_-]+$/;
+const TOKEN_ID = /^[A-Za-z0-9_-]{1,64}$/;
 /** Tokens are small; anything longer is not ours (and not worth hashing). */
 const MAX_TOKEN_LENGTH = 4096;
 
@@ -52,9 +70,10 @@ export class JwtCodec {
     this.#now = now;
   }
 
-  sign(subject: { readonly sub: string; readonly role: Role }, tokenType: TokenType, ttlSeconds: number): SignedToken {
+  sign(subject: Subject, tokenType: TokenType, ttlSeconds: number): SignedToken {
     const iat = Math.floor(this.#now() / 1000);
-    const claims: Claims = { sub: subject.sub, role: subject.role, token_type: tokenType, iat, exp: iat + ttlSeconds };
+    if ((tokenType === 'refresh') !== (subject.refresh !== undefined)) throw new Error('a refresh token, and only a refresh token, names its family and id');
+    const claims: Claims = { sub: subject.sub, role: subject.role, token_type: tokenType, iat, exp: iat + ttlSeconds, cv: subject.cv, ...subject.refresh };
     const payload = Buffer.from(JSON.stringify(claims)).toString('base64url');
     const signingInput = `${HEADER}.${payload}`;
     return { token: `${signingInput}.${this.#mac(signingInput)}`, claims };
@@ -106,10 +125,13 @@ function isSeconds(value: unknown): value is number {
 
 function parseClaims(value: unknown): Claims | undefined {
   if (!isObject(value)) return undefined;
-  const { sub, role, token_type: tokenType, iat, exp } = value;
+  const { sub, role, token_type: tokenType, iat, exp, cv, fam, jti } = value;
   if (typeof sub !== 'string' || sub === '') return undefined;
   const knownRole = ROLES.find((r) => r === role);
   const knownType = TOKEN_TYPES.find((t) => t === tokenType);
-  if (knownRole === undefined || knownType === undefined || !isSeconds(iat) || !isSeconds(exp) || exp < iat) return undefined;
-  return { sub, role: knownRole, token_type: knownType, iat, exp };
+  if (knownRole === undefined || knownType === undefined || !isSeconds(iat) || !isSeconds(exp) || exp < iat || !isSeconds(cv)) return undefined;
+  const claims = { sub, role: knownRole, token_type: knownType, iat, exp, cv };
+  if (knownType === 'access') return fam === undefined && jti === undefined ? claims : undefined;
+  if (typeof fam !== 'string' || typeof jti !== 'string' || !TOKEN_ID.test(fam) || !TOKEN_ID.test(jti)) return undefined;
+  return { ...claims, fam, jti };
 }

@@ -2,12 +2,15 @@
 // transaction together with the catalog row it changes and a catalog version bump, so the
 // catalog and the physical schema never disagree. Permissions: namespace DDL needs dba; a
 // user may create USER and STREAM tables; users are managed by dba/system (a user may change
-// their own password).
+// their own password); only system creates, changes or drops a system user. A password or
+// role change moves the user's credential version (their tokens end); a dropped user's name
+// is kept in seqline.dropped_users and cannot be created again (see users.ts).
 import { ProtocolError, type DdlResult } from '@seqline/protocol';
 import { hashPassword } from '@seqline/runtime';
 import { ddlSql, isAdminRole, type Actor, type Statement, type TableDef, USER_ID_PATTERN } from '@seqline/sql';
 import type { Sql, TransactionSql } from 'postgres';
 import type { CatalogCache } from './catalog.js';
+import { refuseDroppedName } from './users.js';
 
 type Ddl = Extract<Statement, { kind: 'create_namespace' | 'drop_namespace' | 'create_table' | 'alter_table_add_column' | 'alter_table_drop_column' | 'drop_table' }>;
 type UserStmt = Extract<Statement, { kind: 'create_user' | 'alter_user' | 'drop_user' }>;
@@ -109,8 +112,13 @@ async function userStatement(tx: TransactionSql, stmt: UserStmt, actor: Actor): 
   if (!USER_ID_PATTERN.test(stmt.name) || stmt.name.startsWith('_')) fail(`invalid user name ${JSON.stringify(stmt.name)}: use letters, digits, _ and - (not starting with _)`, 'INVALID_INPUT');
   if ('role' in stmt && stmt.role === 'system' && actor.role !== 'system') fail('permission denied: only system may grant the system role', 'PERMISSION_DENIED');
   if ('password' in stmt && stmt.password !== undefined && stmt.password.length < MIN_PASSWORD) fail(`password must be at least ${MIN_PASSWORD} characters`, 'INVALID_INPUT');
+  if (stmt.kind !== 'create_user' && !self && actor.role !== 'system') {
+    const [target] = await tx<{ role: string }[]>`SELECT role FROM seqline.users WHERE user_id = ${stmt.name} FOR UPDATE`;
+    if (target?.role === 'system') fail('permission denied: only system may change or drop a system user', 'PERMISSION_DENIED');
+  }
   switch (stmt.kind) {
     case 'create_user': {
+      await refuseDroppedName(tx, stmt.name);
       const hash = await hashPassword(stmt.password);
       const inserted = await tx`INSERT INTO seqline.users (user_id, password_hash, role, email) VALUES (${stmt.name}, ${hash}, ${stmt.role}, ${stmt.email ?? null}) ON CONFLICT DO NOTHING RETURNING user_id`;
       if (inserted.length === 0) fail(`user ${stmt.name} already exists`);
@@ -118,7 +126,9 @@ async function userStatement(tx: TransactionSql, stmt: UserStmt, actor: Actor): 
     }
     case 'alter_user': {
       const hash = stmt.password === undefined ? null : await hashPassword(stmt.password);
-      const updated = await tx`UPDATE seqline.users SET password_hash = coalesce(${hash}, password_hash), role = coalesce(${stmt.role ?? null}, role), email = coalesce(${stmt.email ?? null}, email), updated_at = now() WHERE user_id = ${stmt.name} RETURNING user_id`;
+      const updated = await tx`UPDATE seqline.users SET password_hash = coalesce(${hash}, password_hash), role = coalesce(${stmt.role ?? null}, role), email = coalesce(${stmt.email ?? null}, email),
+        credential_version = credential_version + CASE WHEN ${hash}::text IS NOT NULL OR role IS DISTINCT FROM coalesce(${stmt.role ?? null}, role) THEN 1 ELSE 0 END, updated_at = now()
+        WHERE user_id = ${stmt.name} RETURNING user_id`;
       if (updated.length === 0) fail(`user ${stmt.name} does not exist`);
       return `User ${stmt.name} updated`;
     }
@@ -126,6 +136,7 @@ async function userStatement(tx: TransactionSql, stmt: UserStmt, actor: Actor): 
       if (self) fail('you cannot drop yourself');
       const deleted = await tx`DELETE FROM seqline.users WHERE user_id = ${stmt.name} RETURNING user_id`;
       if (deleted.length === 0) return stmt.ifExists ? `User ${stmt.name} does not exist` : fail(`user ${stmt.name} does not exist`);
+      await tx`INSERT INTO seqline.dropped_users (user_id) VALUES (${stmt.name}) ON CONFLICT DO NOTHING`;
       return `User ${stmt.name} dropped`;
     }
   }

@@ -11,7 +11,7 @@ import type { CatalogCache } from './catalog.js';
 import { parseParams, runQuery, type QueryContext } from './query.js';
 import { streamCatchUp, streamSnapshot, type SnapshotContext } from './snapshot.js';
 import type { UserSlots } from './user-slots.js';
-import { getUser, needsSetup, recordLogin, setup } from './users.js';
+import { getUser, needsSetup, recordLogin, revokeRefreshFamily, rotateRefresh, setup, startRefreshFamily } from './users.js';
 
 export interface HandlerDeps {
   readonly sql: Sql;
@@ -24,6 +24,8 @@ export interface HandlerDeps {
   readonly slots: { readonly queries: UserSlots; readonly snapshots: UserSlots };
   /** Called after DDL committed, to tell other services the catalog moved. */
   readonly catalogChanged: (version: bigint) => void;
+  /** Called after a user's record changed (created, altered, dropped, locked), so every gateway forgets what it cached of that user. */
+  readonly userChanged: (userId: string) => void;
 }
 
 type Handler<Req, Res> = (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => void;
@@ -107,6 +109,7 @@ export function storageHandlers(deps: HandlerDeps): storagePb.StorageServer {
       if ((cls !== 'ddl' && cls !== 'user') || stmt.kind === 'execute_as') throw new ProtocolError('INVALID_SQL', 'Admin takes DDL or user management only');
       const result = await runAdmin(deps.admin, stmt as Parameters<typeof runAdmin>[1], actor);
       if (cls === 'ddl') deps.catalogChanged(deps.catalog.version);
+      else if (stmt.kind === 'create_user' || stmt.kind === 'alter_user' || stmt.kind === 'drop_user') deps.userChanged(stmt.name);
       return { resultJson: JSON.stringify(result), catalogVersion: deps.catalog.version };
     }),
     getCatalog: unary(logger, 'GetCatalog', async () => {
@@ -114,7 +117,14 @@ export function storageHandlers(deps: HandlerDeps): storagePb.StorageServer {
       return { version: deps.catalog.version, namespaces: deps.catalog.namespaces(), tablesJson: JSON.stringify(deps.catalog.tables()) };
     }),
     getUser: unary(logger, 'GetUser', (req: storagePb.GetUserRequest) => getUser(deps.sql, req.userId)),
-    recordLogin: unary(logger, 'RecordLogin', (req: storagePb.RecordLoginRequest) => recordLogin(deps.sql, req)),
+    recordLogin: unary(logger, 'RecordLogin', async (req: storagePb.RecordLoginRequest) => {
+      const { user, locked } = await recordLogin(deps.sql, req);
+      if (locked) deps.userChanged(req.userId);
+      return user;
+    }),
+    startRefreshFamily: unary(logger, 'StartRefreshFamily', (req: storagePb.StartRefreshFamilyRequest) => startRefreshFamily(deps.sql, req)),
+    rotateRefresh: unary(logger, 'RotateRefresh', (req: storagePb.RotateRefreshRequest) => rotateRefresh(deps.sql, req)),
+    revokeRefreshFamily: unary(logger, 'RevokeRefreshFamily', (req: storagePb.RevokeRefreshFamilyRequest) => revokeRefreshFamily(deps.sql, req)),
     setup: unary(logger, 'Setup', (req: storagePb.SetupRequest) => setup(deps.sql, req)),
     setupStatus: unary(logger, 'SetupStatus', async () => ({ needsSetup: await needsSetup(deps.sql) })),
     snapshot: serverStream(logger, 'Snapshot', (req: storagePb.SnapshotRequest, send, cancelled) => {

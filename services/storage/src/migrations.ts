@@ -77,6 +77,24 @@ const MIGRATIONS: readonly (readonly Step[])[] = [
       }
     },
   ],
+  // Revocable authority (issue 10): each user's credential version (tokens carry it; DROP,
+  // a role or password change and a lock move it), the refresh-token families (the id of each
+  // family's current token; a reused older one revokes the family), and the names of dropped
+  // users, which cannot be created again (their rows stay in USER tables under that name).
+  [
+    `ALTER TABLE seqline.users ADD COLUMN credential_version bigint NOT NULL DEFAULT 1`,
+    `CREATE TABLE seqline.refresh_families (
+       family_id text PRIMARY KEY,
+       user_id text NOT NULL REFERENCES seqline.users (user_id) ON DELETE CASCADE,
+       current_jti text NOT NULL,
+       credential_version bigint NOT NULL,
+       revoked boolean NOT NULL DEFAULT false,
+       expires_at timestamptz NOT NULL,
+       updated_at timestamptz NOT NULL DEFAULT now())`,
+    `CREATE INDEX refresh_families_user ON seqline.refresh_families (user_id)`,
+    `CREATE INDEX refresh_families_expires ON seqline.refresh_families (expires_at)`,
+    `CREATE TABLE seqline.dropped_users (user_id text PRIMARY KEY, dropped_at timestamptz NOT NULL DEFAULT now())`,
+  ],
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

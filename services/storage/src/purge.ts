@@ -1,7 +1,7 @@
 // Retention: tombstones older than their table's DELETED_RETENTION_HOURS are deleted, and the
 // table records up to which `_seq` it purged (a resume from before that point cannot be told
 // about those deletes and gets a fresh snapshot instead); op results older than their
-// retention are deleted too.
+// retention are deleted too, and so are refresh-token families past their expiry.
 import { seqIdFloorForTime } from '@seqline/seq';
 import { quoteIdent } from '@seqline/sql';
 import type { Sql } from 'postgres';
@@ -20,5 +20,6 @@ export async function purgeOnce(sql: Sql, catalog: CatalogCache, nowMs: number, 
     tombstones += deleted;
   }
   const results = await sql`DELETE FROM seqline.op_results WHERE created_at < now() - make_interval(hours => ${opResultRetentionHours})`;
+  await sql`DELETE FROM seqline.refresh_families WHERE expires_at < now()`;
   return { tombstones, opResults: results.count };
 }

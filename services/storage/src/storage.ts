@@ -85,6 +85,7 @@ export class StorageService extends ServiceHost<{ port: number }> {
       },
       snapshot: { sql, catalog, names, defaultBatch: config.snapshotBatch, maxBatch: config.snapshotMaxBatch, maxBatchBytes: config.snapshotMaxBatchBytes, timeoutMs: config.snapshotTimeoutMs },
       catalogChanged: (version) => nc.publish(names.catalogSubject, String(version)),
+      userChanged: (userId) => nc.publish(names.usersSubject, userId),
     });
     this.#grpc = await startGrpcServer({ host: config.host, port: config.port, services: [{ name: 'seqline.v1.Storage', definition: storagePb.StorageService, implementation: handlers }] });
     this.#locks = new ShardLocks(sql);

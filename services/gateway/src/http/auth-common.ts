@@ -8,6 +8,10 @@
 //             when unset; times RFC 3339 / ISO-8601 UTC strings, as KalamDB's to_rfc3339().
 //   tokens    {"user","admin_ui_access","expires_at","access_token","refresh_token",
 //             "refresh_expires_at"}, admin_ui_access = role is dba or system, times ISO-8601.
+//             Both tokens carry the user's credential version (`cv`); the refresh token also
+//             its family (`fam`) and its own id (`jti`), which storage records as the family's
+//             current token before the pair is answered.
+import { randomBytes } from 'node:crypto';
 import { toProtocolError, type ProtocolError } from '@seqline/protocol';
 import type { Logger } from '@seqline/runtime';
 import { isAdminRole } from '@seqline/sql';
@@ -64,11 +68,24 @@ export function adminUiAccess(user: UserRecord): boolean {
   return isAdminRole(user.role);
 }
 
-/** Login and refresh success: a new access + refresh pair, the refresh token also as cookie. */
-export function tokensReply(deps: AuthRouteDeps, user: UserRecord): Reply {
-  const subject = { sub: user.userId, role: user.role };
+/** A refresh family's or token's id: 128 random bits. */
+export function newTokenId(): string {
+  return randomBytes(16).toString('base64url');
+}
+
+/** When a refresh token signed now expires, seconds since the epoch. */
+export function refreshExpiry(deps: Pick<AuthRouteDeps, 'now' | 'refreshTokenTtlS'>): number {
+  return Math.floor(deps.now() / 1000) + deps.refreshTokenTtlS;
+}
+
+/**
+ * Login and refresh success: a new access + refresh pair at the user's credential version, the
+ * refresh token (of family `refresh.fam`, id `refresh.jti`, already recorded by storage) also as cookie.
+ */
+export function tokensReply(deps: AuthRouteDeps, user: UserRecord, refreshId: { readonly fam: string; readonly jti: string }): Reply {
+  const subject = { sub: user.userId, role: user.role, cv: user.credentialVersion };
   const access = deps.jwt.sign(subject, 'access', deps.accessTokenTtlS);
-  const refresh = deps.jwt.sign(subject, 'refresh', deps.refreshTokenTtlS);
+  const refresh = deps.jwt.sign({ ...subject, refresh: refreshId }, 'refresh', deps.refreshTokenTtlS);
   const body = {
     user: userJson(user),
     admin_ui_access: adminUiAccess(user),

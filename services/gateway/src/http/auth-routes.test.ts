@@ -68,13 +68,17 @@ describe('POST /v1/api/auth/login', () => {
     expect(body.expires_at).toBe('2025-06-01T13:00:00.000Z');
     expect(body.refresh_expires_at).toBe('2025-06-08T12:00:00.000Z');
     const iat = NOW / 1000;
-    expect(deps.jwt.verify(body.access_token as string, 'access')).toEqual({ ok: true, claims: { sub: 'alice', role: 'user', token_type: 'access', iat, exp: iat + 3600 } });
-    expect(deps.jwt.verify(body.refresh_token as string, 'refresh')).toEqual({ ok: true, claims: { sub: 'alice', role: 'user', token_type: 'refresh', iat, exp: iat + 604_800 } });
+    expect(deps.jwt.verify(body.access_token as string, 'access')).toEqual({ ok: true, claims: { sub: 'alice', role: 'user', token_type: 'access', iat, exp: iat + 3600, cv: 1 } });
+    const refresh = deps.jwt.verify(body.refresh_token as string, 'refresh');
+    const ID = expect.stringMatching(/^[\w-]{22}$/) as unknown as string;
+    expect(refresh).toEqual({ ok: true, claims: { sub: 'alice', role: 'user', token_type: 'refresh', iat, exp: iat + 604_800, cv: 1, fam: ID, jti: ID } });
     expect(reply.headers['set-cookie']).toBe(`seqline_refresh=${String(body.refresh_token)}; Path=/v1/api/auth; Max-Age=604800; HttpOnly; SameSite=Strict`);
     expect(reply.headers['cache-control']).toBe('no-store');
+    const { fam, jti } = refresh.ok ? refresh.claims : { fam: '', jti: '' };
     expect(backend.calls).toEqual([
       { method: 'getUser', userId: 'alice' },
       { method: 'recordLogin', userId: 'alice', success: true, policy: { maxFailures: 5, lockoutMs: 900_000 } },
+      { method: 'startRefreshFamily', start: { userId: 'alice', familyId: fam, jti, credentialVersion: 1, expiresAtS: iat + 604_800 } },
     ]);
   });
 
@@ -100,19 +104,22 @@ describe('POST /v1/api/auth/login', () => {
       expect(json(reply)).toEqual({ error: 'unauthorized', message: 'invalid username or password' });
     }
     expect(verified).toEqual(['dummy-hash', 'dummy-hash']);
-    expect(backend.calls).toEqual([{ method: 'getUser', userId: 'mallory' }]);
+    const failure = { success: false, policy: { maxFailures: 5, lockoutMs: 900_000 } };
+    expect(backend.calls).toEqual([{ method: 'getUser', userId: 'mallory' }, { method: 'recordLogin', userId: 'mallory', ...failure }]);
   });
 
-  it('refuses a locked account with 429 and when it unlocks, without checking the password', async () => {
+  it('answers a locked account exactly like a wrong password, whatever the password, after the same work', async () => {
     const { routes, backend, verified } = setup();
-    const until = BigInt(NOW + 90_500) * 1000n;
-    backend.users.set('alice', fakeUser('alice', 'user', 'plain:pw-alice', { lockedUntilUs: until }));
-    const reply = await routes.login(login({ username: 'alice', password: 'pw-alice' }));
-    expect(reply.status).toBe(429);
-    expect(json(reply)).toEqual({ error: 'rate_limited', message: 'account locked after too many failed logins until 2025-06-01T12:01:30.500Z' });
-    expect(reply.headers['retry-after']).toBe('91');
-    expect(verified).toEqual([]);
-    expect(backend.calls.map((c) => c.method)).toEqual(['getUser']);
+    backend.users.set('alice', fakeUser('alice', 'user', 'plain:pw-alice', { lockedUntilUs: BigInt(NOW + 90_500) * 1000n }));
+    const answers = [];
+    for (const [username, password] of [['alice', 'pw-alice'], ['alice', 'wrong'], ['mallory', 'pw-alice'], ['boss', 'wrong']] as const) {
+      backend.calls.length = 0;
+      const reply = await routes.login(login({ username, password }));
+      answers.push([reply.status, reply.body, reply.headers, backend.calls.map((c) => c.method)]);
+    }
+    expect(new Set(answers.map((a) => JSON.stringify(a))).size).toBe(1);
+    expect(answers[0]).toEqual([401, JSON.stringify({ error: 'unauthorized', message: 'invalid username or password' }), { 'content-type': 'application/json; charset=utf-8' }, ['getUser', 'recordLogin']]);
+    expect(verified).toEqual(['plain:pw-alice', 'plain:pw-alice', 'dummy-hash', 'plain:pw-boss']);
   });
 
   it('lets a login through once the lock has passed', async () => {
@@ -182,9 +189,35 @@ describe('POST /v1/api/auth/refresh', () => {
     const byBearer = await routes.refresh(request({ headers: { authorization: `Bearer ${refresh}` } }));
     expect(byBearer.status).toBe(200);
     expect(json(byBearer)).toMatchObject({ user: { id: 'alice', role: 'service' }, expires_at: '2025-06-01T13:01:00.000Z' });
-    const byCookie = await routes.refresh(request({ headers: { cookie: `theme=dark; seqline_refresh=${refresh}` } }));
+    const next = json(byBearer).refresh_token as string;
+    const byCookie = await routes.refresh(request({ headers: { cookie: `theme=dark; seqline_refresh=${next}` } }));
     expect(byCookie.status).toBe(200);
     expect(byCookie.headers['set-cookie']).toMatch(/^seqline_refresh=[\w.-]+; Path=\/v1\/api\/auth; Max-Age=604800; HttpOnly; SameSite=Strict$/);
+  });
+
+  it('rotates: a refresh token used once is refused again, and its reuse revokes the whole family', async () => {
+    const { routes, deps } = setup();
+    const first = (await tokens(routes)).refresh_token;
+    const second = json(await routes.refresh(request({ headers: { authorization: `Bearer ${first}` } }))).refresh_token as string;
+    const [a, b] = [deps.jwt.verify(first, 'refresh'), deps.jwt.verify(second, 'refresh')];
+    expect(a.ok && b.ok && a.claims.fam === b.claims.fam && a.claims.jti !== b.claims.jti).toBe(true);
+    const reused = await routes.refresh(request({ headers: { authorization: `Bearer ${first}` } }));
+    expect([reused.status, json(reused)]).toEqual([401, { error: 'unauthorized', message: 'invalid refresh token' }]);
+    expect(reused.headers['set-cookie']).toMatch(/^seqline_refresh=; Path=\/v1\/api\/auth; Max-Age=0;/);
+    const afterReuse = await routes.refresh(request({ headers: { authorization: `Bearer ${second}` } }));
+    expect([afterReuse.status, json(afterReuse)]).toEqual([401, { error: 'unauthorized', message: 'invalid refresh token' }]);
+    const otherLogin = (await tokens(routes)).refresh_token; // another family of the same user is not affected
+    expect((await routes.refresh(request({ headers: { authorization: `Bearer ${otherLogin}` } }))).status).toBe(200);
+  });
+
+  it('refuses a refresh token issued before a password change (credential version moved on)', async () => {
+    const { routes, backend } = setup();
+    const { refresh_token: refresh, access_token: access } = await tokens(routes);
+    backend.users.set('alice', fakeUser('alice', 'user', 'plain:new-pw', { credentialVersion: 2 }));
+    const reply = await routes.refresh(request({ headers: { authorization: `Bearer ${refresh}` } }));
+    expect([reply.status, json(reply)]).toEqual([401, { error: 'unauthorized', message: 'invalid refresh token' }]);
+    const me = await routes.me(request({ method: 'GET', headers: { authorization: `Bearer ${access}` } }));
+    expect([me.status, json(me)]).toEqual([401, { error: 'unauthorized', message: "token revoked: the user's credentials changed; log in again" }]);
   });
 
   it('refuses an access token, a missing token, an expired one and a dropped user', async () => {
@@ -201,7 +234,7 @@ describe('POST /v1/api/auth/refresh', () => {
     }
     backend.users.delete('alice');
     const dropped = await routes.refresh(request({ headers: { authorization: `Bearer ${refresh}` } }));
-    expect([dropped.status, json(dropped)]).toEqual([401, { error: 'unauthorized', message: 'user no longer exists' }]);
+    expect([dropped.status, json(dropped)]).toEqual([401, { error: 'unauthorized', message: 'invalid refresh token' }]);
     expect(dropped.headers['set-cookie']).toMatch(/^seqline_refresh=; Path=\/v1\/api\/auth; Max-Age=0;/);
     clock.now += 604_800_000;
     const expired = await routes.refresh(request({ headers: { authorization: `Bearer ${refresh}` } }));
@@ -214,6 +247,20 @@ describe('POST /v1/api/auth/logout', () => {
     const reply = await setup().routes.logout(request());
     expect([reply.status, json(reply)]).toEqual([200, { message: 'Logged out successfully' }]);
     expect(reply.headers['set-cookie']).toBe('seqline_refresh=; Path=/v1/api/auth; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT; HttpOnly; SameSite=Strict');
+  });
+
+  it('ends the family of the refresh token presented (cookie or Bearer); other tokens are ignored', async () => {
+    const { routes, backend } = setup();
+    const byCookie = (await tokens(routes)).refresh_token;
+    const byBearer = await tokens(routes);
+    expect((await routes.logout(request({ headers: { cookie: `seqline_refresh=${byCookie}` } }))).status).toBe(200);
+    expect((await routes.logout(request({ headers: { authorization: `Bearer ${byBearer.refresh_token}` } }))).status).toBe(200);
+    expect((await routes.logout(request({ headers: { authorization: `Bearer ${byBearer.access_token}` } }))).status).toBe(200);
+    expect(backend.calls.filter((c) => c.method === 'revokeRefreshFamily')).toHaveLength(2);
+    for (const token of [byCookie, byBearer.refresh_token]) {
+      const reply = await routes.refresh(request({ headers: { authorization: `Bearer ${token}` } }));
+      expect([reply.status, json(reply)]).toEqual([401, { error: 'unauthorized', message: 'invalid refresh token' }]);
+    }
   });
 });
 

@@ -1,19 +1,25 @@
 // The auth endpoints of PROTOCOL.md §2, in KalamDB's shapes (errors `{"error","message"}`):
 //
-//   POST /v1/api/auth/login    per-address rate limit → user look-up → lockout → password →
-//                              record the outcome → token pair + refresh cookie
-//   POST /v1/api/auth/refresh  refresh token (Bearer, else the cookie) → re-read the user (a
-//                              dropped user cannot refresh; a changed role takes effect) → pair
-//   POST /v1/api/auth/logout   clears the cookie (tokens are stateless and expire by themselves)
-//   GET  /v1/api/auth/me       access token → the current user record
+//   POST /v1/api/auth/login    per-address rate limit → user look-up → password → lockout →
+//                              record the outcome → a new refresh family → token pair + cookie
+//   POST /v1/api/auth/refresh  refresh token (Bearer, else the cookie) → storage rotates its
+//                              family (only the family's current token is accepted; a reused
+//                              one revokes the family; a family of an older credential version
+//                              is over) → a new pair at the user's current role and version
+//   POST /v1/api/auth/logout   ends the refresh family of the refresh token presented (Bearer,
+//                              else the cookie), if it is one of ours, and clears the cookie
+//   GET  /v1/api/auth/me       access token (still valid: user exists, same `cv`) → the user
 //   POST /v1/api/auth/setup, GET /v1/api/auth/status   first run, loopback peers only
 //
-// Login never says whether a user exists: an unknown user and a wrong password get the same
-// 401 and the same message, and an unknown user's password is still checked (against a dummy
-// hash) so the answer takes as long. A locked account is 429 with the time it unlocks.
+// Login never says whether a user exists or is locked: an unknown user, a wrong password and a
+// locked account (whatever the password) get the same 401 and the same message, after the same
+// work (one user look-up, one password check, against a dummy hash for an unknown user, and one
+// recorded failure), so neither the answer nor its time tells them apart. Only the per-address
+// rate limit answers 429, and it does not depend on the user.
 import { USER_ID_PATTERN } from '@seqline/sql';
 import type { UserRecord } from '../backend.js';
-import { adminUiAccess, bodyText, guarded, isoFromMicros, refreshCookie, REFRESH_COOKIE, tokensReply, userJson, type AuthRouteDeps } from './auth-common.js';
+import { judge } from '../auth/credential-cache.js';
+import { adminUiAccess, bodyText, guarded, newTokenId, refreshCookie, refreshExpiry, REFRESH_COOKIE, tokensReply, userJson, type AuthRouteDeps } from './auth-common.js';
 import { header, type Handler, type RequestContext } from './context.js';
 import { bearerToken, clientKey, isLoopback, parseCookies } from './credentials.js';
 import { authErrorReply, jsonReply, retryAfter, type Reply } from './reply.js';
@@ -28,7 +34,7 @@ export function authRoutes(deps: AuthRouteDeps): Readonly<Record<AuthRouteName, 
   return {
     login: guarded(logger, 'login', (ctx) => login(deps, ctx)),
     refresh: guarded(logger, 'refresh', (ctx) => refresh(deps, ctx)),
-    logout: async () => jsonReply(200, { message: 'Logged out successfully' }, { 'set-cookie': refreshCookie(deps, '', 0), 'cache-control': 'no-store' }),
+    logout: guarded(logger, 'logout', (ctx) => logout(deps, ctx)),
     me: guarded(logger, 'me', (ctx) => me(deps, ctx)),
     setup: guarded(logger, 'setup', (ctx) => setup(deps, ctx)),
     status: guarded(logger, 'status', (ctx) => status(deps, ctx)),
@@ -50,31 +56,45 @@ async function login(deps: AuthRouteDeps, ctx: RequestContext): Promise<Reply> {
   if (!creds.ok) return authErrorReply('invalid_input', creds.message);
   const { username, password } = creds.value;
   const user = USER_ID_PATTERN.test(username) ? await deps.backend.getUser(username) : undefined;
-  if (user === undefined) {
-    await deps.verifyPassword(password, deps.dummyHash);
-    return authErrorReply('unauthorized', BAD_LOGIN);
-  }
-  const nowUs = BigInt(deps.now()) * 1000n;
-  if (user.lockedUntilUs > nowUs) {
-    const waitMs = Number((user.lockedUntilUs - nowUs + 999n) / 1000n);
-    return authErrorReply('rate_limited', `account locked after too many failed logins until ${isoFromMicros(user.lockedUntilUs)}`, retryAfter(waitMs));
-  }
-  const ok = await deps.verifyPassword(password, user.passwordHash);
-  await deps.backend.recordLogin(user.userId, ok, deps.loginPolicy);
+  const locked = user !== undefined && user.lockedUntilUs > BigInt(deps.now()) * 1000n;
+  const ok = (await deps.verifyPassword(password, user?.passwordHash ?? deps.dummyHash)) && user !== undefined && !locked;
+  if (USER_ID_PATTERN.test(username)) await deps.backend.recordLogin(username, ok, deps.loginPolicy); // a name that cannot exist needs no disguise
   if (!ok) return authErrorReply('unauthorized', BAD_LOGIN);
+  const refreshId = { fam: newTokenId(), jti: newTokenId() };
+  const current = await deps.backend.startRefreshFamily({ userId: user.userId, familyId: refreshId.fam, jti: refreshId.jti, credentialVersion: user.credentialVersion, expiresAtS: refreshExpiry(deps) });
   deps.logger.info('login', { user: user.userId, address: ctx.remoteAddress });
-  return tokensReply(deps, user);
+  return tokensReply(deps, current, refreshId);
+}
+
+/** The refresh token of a request: `Authorization: Bearer`, else the refresh cookie. */
+function presentedRefresh(ctx: RequestContext): { bearer: ReturnType<typeof bearerToken>; token: string | undefined } {
+  const bearer = bearerToken(header(ctx, 'authorization'));
+  return { bearer, token: bearer.kind === 'bearer' ? bearer.token : parseCookies(header(ctx, 'cookie')).get(REFRESH_COOKIE) };
+}
+
+async function logout(deps: AuthRouteDeps, ctx: RequestContext): Promise<Reply> {
+  const { token } = presentedRefresh(ctx);
+  const verified = token === undefined || token === '' ? undefined : deps.jwt.verify(token, 'refresh');
+  if (verified?.ok === true) await deps.backend.revokeRefreshFamily(verified.claims.sub, verified.claims.fam!);
+  return jsonReply(200, { message: 'Logged out successfully' }, { 'set-cookie': refreshCookie(deps, '', 0), 'cache-control': 'no-store' });
 }
 
 async function refresh(deps: AuthRouteDeps, ctx: RequestContext): Promise<Reply> {
-  const bearer = bearerToken(header(ctx, 'authorization'));
-  const token = bearer.kind === 'bearer' ? bearer.token : parseCookies(header(ctx, 'cookie')).get(REFRESH_COOKIE);
+  const { bearer, token } = presentedRefresh(ctx);
   if (token === undefined || token === '') return authErrorReply('unauthorized', bearer.kind === 'malformed' ? bearer.message : 'missing refresh token');
   const verified = deps.jwt.verify(token, 'refresh');
   if (!verified.ok) return authErrorReply('unauthorized', verified.code === 'TOKEN_EXPIRED' ? 'refresh token expired' : 'invalid refresh token');
-  const user = await deps.backend.getUser(verified.claims.sub);
-  if (user === undefined) return authErrorReply('unauthorized', 'user no longer exists', { 'set-cookie': refreshCookie(deps, '', 0) });
-  return tokensReply(deps, user);
+  const { sub, fam, jti } = verified.claims;
+  const next = { fam: fam!, jti: newTokenId() };
+  let user: UserRecord;
+  try {
+    user = await deps.backend.rotateRefresh({ userId: sub, familyId: next.fam, jti: jti!, nextJti: next.jti, expiresAtS: refreshExpiry(deps) });
+  } catch (err) {
+    if ((err as { code?: unknown }).code !== 'INVALID_CREDENTIALS') throw err;
+    deps.logger.info('refresh refused (reused, revoked or outdated family)', { user: sub, address: ctx.remoteAddress });
+    return authErrorReply('unauthorized', 'invalid refresh token', { 'set-cookie': refreshCookie(deps, '', 0) });
+  }
+  return tokensReply(deps, user, next);
 }
 
 async function me(deps: AuthRouteDeps, ctx: RequestContext): Promise<Reply> {
@@ -91,7 +111,8 @@ async function currentUser(deps: AuthRouteDeps, ctx: RequestContext): Promise<Us
   const verified = deps.jwt.verify(bearer.token, 'access');
   if (!verified.ok) return authErrorReply('unauthorized', verified.message);
   const user = await deps.backend.getUser(verified.claims.sub);
-  return user ?? authErrorReply('unauthorized', 'user no longer exists');
+  const admitted = judge(verified.claims, user && { role: user.role, version: user.credentialVersion });
+  return admitted.ok && user !== undefined ? user : authErrorReply('unauthorized', admitted.ok ? 'token revoked' : admitted.message);
 }
 
 function isReply(value: UserRecord | Reply): value is Reply {
@@ -118,6 +139,7 @@ async function setup(deps: AuthRouteDeps, ctx: RequestContext): Promise<Reply> {
     user = await deps.backend.setup({ userId: username, passwordHash: await deps.hashPassword(password), email });
   } catch (err) {
     if ((err as { code?: unknown }).code === 'PERMISSION_DENIED') return authErrorReply('already_configured', 'setup is already done: a DBA exists');
+    if ((err as { code?: unknown }).code === 'SQL_EXECUTION_ERROR') return authErrorReply('invalid_input', (err as Error).message); // the name is taken (or was)
     throw err;
   }
   deps.logger.info('first-run setup: DBA created', { user: user.userId, address: ctx.remoteAddress });

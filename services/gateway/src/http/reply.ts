@@ -85,6 +85,7 @@ function authCodeOf(code: ErrorCode): AuthErrorCode {
       return 'invalid_input';
     case 'MISSING_AUTHORIZATION':
     case 'TOKEN_EXPIRED':
+    case 'TOKEN_REVOKED':
     case 'INVALID_CREDENTIALS':
       return 'unauthorized';
     case 'PERMISSION_DENIED':

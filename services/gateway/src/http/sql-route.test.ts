@@ -5,6 +5,7 @@ import { memoryLogger } from '@seqline/runtime';
 import { initSql } from '@seqline/sql';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { FakeBackend } from '../fake-backend.js';
+import { CredentialCache, type CurrentCredentials } from '../auth/credential-cache.js';
 import { JwtCodec } from '../jwt.js';
 import { RateLimiter } from '../rate-limit.js';
 import type { SystemLive } from '../sql/dispatch.js';
@@ -27,17 +28,25 @@ function setup(options: { rate?: number; maxSqlBytes?: number; systemLive?: Syst
   const logger = memoryLogger();
   const jwt = new JwtCodec(SECRET, () => clock.now);
   const rate = options.rate ?? 100;
+  const current = new Map<string, CurrentCredentials>([['alice', { role: 'user', version: 1 }]]);
+  const storage = { down: false };
+  const load = async (userId: string): Promise<CurrentCredentials | undefined> => {
+    if (storage.down) throw new ProtocolError('UNAVAILABLE', 'a Seqline service is unavailable; retry');
+    return current.get(userId);
+  };
+  const credentials = new CredentialCache({ load, ttlMs: 60_000, now: () => clock.mono });
   const route = sqlRoute({
     backend,
     parser: pgSqlParser,
     jwt,
+    credentials,
     limiter: new RateLimiter({ capacity: rate * 2, refill: { tokens: rate, periodMs: 1000 }, now: () => clock.mono }),
     maxSqlBytes: options.maxSqlBytes ?? 4096,
     logger,
     monotonic: () => clock.mono,
     ...(options.systemLive === undefined ? {} : { systemLive: options.systemLive }),
   });
-  const access = jwt.sign({ sub: 'alice', role: 'user' }, 'access', 3600).token;
+  const access = jwt.sign({ sub: 'alice', role: 'user', cv: 1 }, 'access', 3600).token;
   const send = (body: unknown, headers: Record<string, string> = { authorization: `Bearer ${access}` }, bodyResult?: BodyResult): Promise<Reply> => {
     const ctx: RequestContext = {
       method: 'POST',
@@ -49,7 +58,7 @@ function setup(options: { rate?: number; maxSqlBytes?: number; systemLive?: Syst
     };
     return route(ctx);
   };
-  return { backend, clock, logger, jwt, access, send };
+  return { backend, clock, logger, jwt, access, send , current, credentials, storage };
 }
 
 function errorOf(reply: Reply): { status: number; code: string; message: string } {
@@ -63,14 +72,40 @@ function errorOf(reply: Reply): { status: number; code: string; message: string 
 const ALICE = { userId: 'alice', role: 'user' };
 
 describe('POST /v1/api/sql: authentication', () => {
+  it('refuses the token of a dropped user, and one of an older credential version, with TOKEN_REVOKED', async () => {
+    const { send, jwt, current, credentials, backend } = setup();
+    const token = jwt.sign({ sub: 'alice', role: 'user', cv: 1 }, 'access', 3600).token;
+    expect((await send({ sql: 'SELECT 1' }, { authorization: `Bearer ${token}` })).status).toBe(200);
+    current.set('alice', { role: 'user', version: 2 }); // a password change
+    credentials.invalidate('alice');
+    expect(errorOf(await send({ sql: 'SELECT 1' }, { authorization: `Bearer ${token}` }))).toEqual({ status: 401, code: 'TOKEN_REVOKED', message: "token revoked: the user's credentials changed; log in again" });
+    current.delete('alice'); // DROP USER
+    credentials.invalidate('alice');
+    expect(errorOf(await send({ sql: 'SELECT 1' }, { authorization: `Bearer ${token}` }))).toEqual({ status: 401, code: 'TOKEN_REVOKED', message: 'token revoked: the user no longer exists' });
+    expect(backend.calls).toHaveLength(1);
+  });
+
+  it("runs with the user's current role, not the token's", async () => {
+    const { send, jwt, backend } = setup();
+    const claimsDba = jwt.sign({ sub: 'alice', role: 'dba', cv: 1 }, 'access', 3600).token;
+    expect((await send({ sql: 'CREATE USER eve WITH PASSWORD $$long-enough$$ ROLE dba' }, { authorization: `Bearer ${claimsDba}` })).status).toBe(200);
+    expect(backend.calls).toMatchObject([{ method: 'execute', call: { caller: { userId: 'alice', role: 'user' } } }]);
+  });
+
+  it('answers UNAVAILABLE when the user cannot be checked', async () => {
+    const { send, storage } = setup();
+    storage.down = true;
+    expect(errorOf(await send({ sql: 'SELECT 1' }))).toEqual({ status: 503, code: 'UNAVAILABLE', message: 'a Seqline service is unavailable; retry' });
+  });
+
   it('requires a Bearer access token', async () => {
     const { send, jwt, clock } = setup();
     expect(errorOf(await send({ sql: 'SELECT 1' }, {}))).toEqual({ status: 401, code: 'MISSING_AUTHORIZATION', message: 'missing Authorization: Bearer <access token> header' });
     expect(errorOf(await send({ sql: 'SELECT 1' }, { authorization: 'Basic YTpi' }))).toEqual({ status: 401, code: 'INVALID_CREDENTIALS', message: 'Authorization must use the Bearer scheme' });
     expect(errorOf(await send({ sql: 'SELECT 1' }, { authorization: 'Bearer x.y.z' }))).toEqual({ status: 401, code: 'INVALID_CREDENTIALS', message: 'invalid token' });
-    const refresh = jwt.sign({ sub: 'alice', role: 'user' }, 'refresh', 3600).token;
+    const refresh = jwt.sign({ sub: 'alice', role: 'user', cv: 1, refresh: { fam: 'fam1', jti: 'jti1' } }, 'refresh', 3600).token;
     expect(errorOf(await send({ sql: 'SELECT 1' }, { authorization: `Bearer ${refresh}` }))).toEqual({ status: 401, code: 'INVALID_CREDENTIALS', message: 'invalid token' });
-    const short = jwt.sign({ sub: 'alice', role: 'user' }, 'access', 60).token;
+    const short = jwt.sign({ sub: 'alice', role: 'user', cv: 1 }, 'access', 60).token;
     clock.now += 60_000;
     expect(errorOf(await send({ sql: 'SELECT 1' }, { authorization: `Bearer ${short}` }))).toEqual({ status: 401, code: 'TOKEN_EXPIRED', message: 'token expired' });
   });

@@ -1,10 +1,13 @@
 // POST /v1/api/sql (PROTOCOL.md §2). The checks run cheapest first, so a request that will be
-// refused costs as little as possible: the Bearer access token (before reading the body), the
+// refused costs as little as possible: the Bearer access token (before reading the body; its
+// user must still exist with the token's credential version, and the statement runs with the
+// user's current role: auth/credential-cache.ts), the
 // caller's rate limit, the Idempotency-Key header, then the body (size limit, JSON, shape),
 // then dispatch (sql/dispatch.ts). Every refusal is the SQL API's error body with the status
 // of its code; an internal failure is logged with its cause and answered 'internal error'.
-import type { ProtocolError } from '@seqline/protocol';
+import { toProtocolError, type ProtocolError } from '@seqline/protocol';
 import type { Logger } from '@seqline/runtime';
+import type { CredentialCache } from '../auth/credential-cache.js';
 import type { Backend, Caller } from '../backend.js';
 import type { JwtCodec } from '../jwt.js';
 import type { RateLimiter } from '../rate-limit.js';
@@ -18,6 +21,8 @@ export interface SqlRouteDeps {
   readonly backend: Backend;
   readonly parser: SqlParser;
   readonly jwt: JwtCodec;
+  /** Whether a verified token still holds, and its user's current role. */
+  readonly credentials: Pick<CredentialCache, 'admit'>;
   /** Per-user request rate. */
   readonly limiter: RateLimiter;
   readonly maxSqlBytes: number;
@@ -38,7 +43,7 @@ export function sqlRoute(deps: SqlRouteDeps): Handler {
       return extra?.close === true ? { ...reply, close: true } : reply;
     };
 
-    const caller = authenticate(deps, header(ctx, 'authorization'));
+    const caller = await authenticate(deps, header(ctx, 'authorization'));
     if (!caller.ok) return fail(caller.error);
     const rate = deps.limiter.take(caller.value.userId);
     if (!rate.ok) return fail({ code: 'RATE_LIMIT_EXCEEDED', message: `too many requests; retry in ${Math.ceil(rate.retryAfterMs / 1000)} s` }, { headers: retryAfter(rate.retryAfterMs) });
@@ -62,14 +67,20 @@ export function sqlRoute(deps: SqlRouteDeps): Handler {
 
 type AuthOutcome = { readonly ok: true; readonly value: Caller } | { readonly ok: false; readonly error: WireError };
 
-/** The caller of an access token in `Authorization: Bearer …`. */
-export function authenticate(deps: Pick<SqlRouteDeps, 'jwt'>, authorization: string | undefined): AuthOutcome {
+/** The caller of a still valid access token in `Authorization: Bearer …`, with the user's current role. */
+export async function authenticate(deps: Pick<SqlRouteDeps, 'jwt' | 'credentials'>, authorization: string | undefined): Promise<AuthOutcome> {
   const bearer = bearerToken(authorization);
   if (bearer.kind === 'none') return { ok: false, error: { code: 'MISSING_AUTHORIZATION', message: 'missing Authorization: Bearer <access token> header' } };
   if (bearer.kind === 'malformed') return { ok: false, error: { code: 'INVALID_CREDENTIALS', message: bearer.message } };
   const verified = deps.jwt.verify(bearer.token, 'access');
   if (!verified.ok) return { ok: false, error: verified };
-  return { ok: true, value: { userId: verified.claims.sub, role: verified.claims.role } };
+  let admitted;
+  try {
+    admitted = await deps.credentials.admit(verified.claims);
+  } catch (err) {
+    return { ok: false, error: toProtocolError(err) }; // storage unreachable: UNAVAILABLE, never a guess
+  }
+  return admitted.ok ? { ok: true, value: admitted.caller } : { ok: false, error: admitted };
 }
 
 function logFailure(logger: Logger, error: ProtocolError, caller: Caller, index: number | undefined): void {

@@ -4,15 +4,18 @@
 // a frame size limit, a subscription limit, and the subscriptions themselves, each a
 // LiveSubscription whose events are written in order, one after another, so a slow socket
 // slows only itself; past a limit of unsent bytes its subscriptions end with SLOW_CONSUMER
-// (the client resumes from its last `_seq`). Drain closes every socket with 1001.
+// (the client resumes from its last `_seq`). Drain closes every socket with 1001. A socket
+// whose user is dropped or whose credentials change is closed with 4001 TOKEN_REVOKED
+// (auth/revocation.ts).
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { Metadata, type ServiceError } from '@grpc/grpc-js';
 import type { storagePb } from '@seqline/proto';
-import { ERROR_CODE_METADATA, ProtocolError, schemaEntry, columnFlags, type RemoteCatalog } from '@seqline/protocol';
+import { ERROR_CODE_METADATA, ProtocolError, schemaEntry, columnFlags, WS_CLOSE_CODES, type RemoteCatalog } from '@seqline/protocol';
 import type { Logger } from '@seqline/runtime';
 import { checkReadAccess, compileLiveQuery, SHARED_OWNER, SqlError, type Actor } from '@seqline/sql';
 import { WebSocketServer, type WebSocket } from 'ws';
+import { MessageGate, type SocketRevocation } from '../auth/revocation.js';
 import type { JwtCodec } from '../jwt.js';
 import { RateLimiter } from '../rate-limit.js';
 import type { ChangeHub } from '../live/change-hub.js';
@@ -35,6 +38,7 @@ export interface WsLimits {
 
 export interface WsDeps {
   readonly jwt: JwtCodec;
+  readonly revocation: SocketRevocation;
   readonly hub: ChangeHub;
   readonly catalog: RemoteCatalog;
   /** Storage's client (Snapshot and CatchUp streams); the caller closes it. */
@@ -106,6 +110,8 @@ class Connection {
   #authTimer: NodeJS.Timeout | undefined;
   #idleTimer: NodeJS.Timeout | undefined;
   #closed = false;
+  readonly #gate = new MessageGate();
+  #unwatch: (() => void) | undefined;
 
   constructor(id: string, ws: WebSocket, req: IncomingMessage, compress: boolean, deps: WsDeps, onClosed: () => void) {
     this.#id = id;
@@ -114,7 +120,7 @@ class Connection {
     this.#onClosed = onClosed;
     this.#compress = compress;
     this.#limiter = new RateLimiter({ capacity: deps.limits.messageRate * 2, refill: { tokens: deps.limits.messageRate, periodMs: 1000 }, now: deps.monotonic });
-    ws.on('message', (data, isBinary) => this.#onMessage(data as Buffer, isBinary));
+    ws.on('message', (data, isBinary) => this.#gate.run(() => this.#onMessage(data as Buffer, isBinary)));
     ws.on('ping', () => this.#touch());
     ws.on('pong', () => this.#touch());
     ws.on('close', () => this.#cleanUp());
@@ -150,6 +156,7 @@ class Connection {
     this.#closed = true;
     clearTimeout(this.#authTimer);
     clearTimeout(this.#idleTimer);
+    this.#unwatch?.();
     for (const s of this.#subs.values()) s.live.stop();
     this.#subs.clear();
     this.#onClosed();
@@ -208,9 +215,23 @@ class Connection {
       void this.#send({ type: 'auth_error', message: verified.message }).finally(() => this.close(CLOSE.policy, 'authentication failed'));
       return;
     }
-    clearTimeout(this.#authTimer);
-    this.#actor = { userId: verified.claims.sub, role: verified.claims.role };
-    void this.#send({ type: 'auth_success', user: this.#actor.userId, role: this.#actor.role, protocol: { serialization: 'json', compression: this.#compress ? 'gzip' : 'none' } });
+    const { claims } = verified;
+    const admitted = this.#d.revocation.admit(claims).then(
+      (admission) => {
+        if (this.#closed) return;
+        if (!admission.ok) {
+          void this.#send({ type: 'auth_error', message: admission.message }).finally(() => this.close(WS_CLOSE_CODES.TOKEN_REVOKED, 'TOKEN_REVOKED'));
+          return;
+        }
+        clearTimeout(this.#authTimer);
+        this.#actor = { userId: admission.caller.userId, role: admission.caller.role };
+        this.#unwatch?.();
+        this.#unwatch = this.#d.revocation.watch(claims, admission.caller.role, () => this.close(WS_CLOSE_CODES.TOKEN_REVOKED, 'TOKEN_REVOKED'));
+        void this.#send({ type: 'auth_success', user: this.#actor.userId, role: this.#actor.role, protocol: { serialization: 'json', compression: this.#compress ? 'gzip' : 'none' } });
+      },
+      () => void this.#send({ type: 'auth_error', message: 'authentication is unavailable; retry' }).finally(() => this.close(CLOSE.error, 'authentication unavailable')),
+    );
+    this.#gate.hold(admitted);
   }
 
   #subscribe(req: SubscribeRequest): void {

@@ -138,6 +138,8 @@ export interface UserRecord {
   updatedAtUs: bigint;
   lockedUntilUs: bigint;
   failedLogins: number;
+  /** changed by DROP, a role or password change and a lock */
+  credentialVersion: bigint;
 }
 
 export interface RecordLoginRequest {
@@ -155,6 +157,33 @@ export interface SetupRequest {
 }
 
 export interface SetupStatusRequest {
+}
+
+export interface StartRefreshFamilyRequest {
+  userId: string;
+  familyId: string;
+  jti: string;
+  credentialVersion: bigint;
+  /** the family is forgotten after this (seconds since the epoch) */
+  expiresAtS: bigint;
+}
+
+export interface RevokeRefreshFamilyRequest {
+  userId: string;
+  familyId: string;
+}
+
+export interface RevokeRefreshFamilyResponse {
+}
+
+export interface RotateRefreshRequest {
+  userId: string;
+  familyId: string;
+  /** the presented refresh token's id */
+  jti: string;
+  /** the id of the token issued in its place */
+  nextJti: string;
+  expiresAtS: bigint;
 }
 
 export interface SetupStatusResponse {
@@ -1577,6 +1606,7 @@ function createBaseUserRecord(): UserRecord {
     updatedAtUs: 0n,
     lockedUntilUs: 0n,
     failedLogins: 0,
+    credentialVersion: 0n,
   };
 }
 
@@ -1617,6 +1647,12 @@ export const UserRecord: MessageFns<UserRecord> = {
     }
     if (message.failedLogins !== 0) {
       writer.uint32(72).uint32(message.failedLogins);
+    }
+    if (message.credentialVersion !== 0n) {
+      if (BigInt.asUintN(64, message.credentialVersion) !== message.credentialVersion) {
+        throw new globalThis.Error("value provided for field message.credentialVersion of type uint64 too large");
+      }
+      writer.uint32(80).uint64(message.credentialVersion);
     }
     return writer;
   },
@@ -1706,6 +1742,14 @@ export const UserRecord: MessageFns<UserRecord> = {
             message.failedLogins = reader.uint32();
             continue;
           }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.credentialVersion = reader.uint64() as bigint;
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1753,6 +1797,11 @@ export const UserRecord: MessageFns<UserRecord> = {
         : isSet(object.failed_logins)
         ? globalThis.Number(object.failed_logins)
         : 0,
+      credentialVersion: isSet(object.credentialVersion)
+        ? BigInt(object.credentialVersion)
+        : isSet(object.credential_version)
+        ? BigInt(object.credential_version)
+        : 0n,
     };
   },
 
@@ -1785,6 +1834,9 @@ export const UserRecord: MessageFns<UserRecord> = {
     if (message.failedLogins !== 0) {
       obj.failedLogins = Math.round(message.failedLogins);
     }
+    if (message.credentialVersion !== 0n) {
+      obj.credentialVersion = message.credentialVersion.toString();
+    }
     return obj;
   },
 
@@ -1808,6 +1860,9 @@ export const UserRecord: MessageFns<UserRecord> = {
       ? BigInt(object.lockedUntilUs)
       : 0n;
     message.failedLogins = object.failedLogins ?? 0;
+    message.credentialVersion = (object.credentialVersion !== undefined && object.credentialVersion !== null)
+      ? BigInt(object.credentialVersion)
+      : 0n;
     return message;
   },
 };
@@ -2102,6 +2157,464 @@ export const SetupStatusRequest: MessageFns<SetupStatusRequest> = {
   },
 };
 
+function createBaseStartRefreshFamilyRequest(): StartRefreshFamilyRequest {
+  return { userId: "", familyId: "", jti: "", credentialVersion: 0n, expiresAtS: 0n };
+}
+
+export const StartRefreshFamilyRequest: MessageFns<StartRefreshFamilyRequest> = {
+  encode(message: StartRefreshFamilyRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.userId !== "") {
+      writer.uint32(10).string(message.userId);
+    }
+    if (message.familyId !== "") {
+      writer.uint32(18).string(message.familyId);
+    }
+    if (message.jti !== "") {
+      writer.uint32(26).string(message.jti);
+    }
+    if (message.credentialVersion !== 0n) {
+      if (BigInt.asUintN(64, message.credentialVersion) !== message.credentialVersion) {
+        throw new globalThis.Error("value provided for field message.credentialVersion of type uint64 too large");
+      }
+      writer.uint32(32).uint64(message.credentialVersion);
+    }
+    if (message.expiresAtS !== 0n) {
+      if (BigInt.asIntN(64, message.expiresAtS) !== message.expiresAtS) {
+        throw new globalThis.Error("value provided for field message.expiresAtS of type int64 too large");
+      }
+      writer.uint32(40).int64(message.expiresAtS);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): StartRefreshFamilyRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseStartRefreshFamilyRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.userId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.familyId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.jti = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.credentialVersion = reader.uint64() as bigint;
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.expiresAtS = reader.int64() as bigint;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): StartRefreshFamilyRequest {
+    return {
+      userId: isSet(object.userId)
+        ? globalThis.String(object.userId)
+        : isSet(object.user_id)
+        ? globalThis.String(object.user_id)
+        : "",
+      familyId: isSet(object.familyId)
+        ? globalThis.String(object.familyId)
+        : isSet(object.family_id)
+        ? globalThis.String(object.family_id)
+        : "",
+      jti: isSet(object.jti) ? globalThis.String(object.jti) : "",
+      credentialVersion: isSet(object.credentialVersion)
+        ? BigInt(object.credentialVersion)
+        : isSet(object.credential_version)
+        ? BigInt(object.credential_version)
+        : 0n,
+      expiresAtS: isSet(object.expiresAtS)
+        ? BigInt(object.expiresAtS)
+        : isSet(object.expires_at_s)
+        ? BigInt(object.expires_at_s)
+        : 0n,
+    };
+  },
+
+  toJSON(message: StartRefreshFamilyRequest): unknown {
+    const obj: any = {};
+    if (message.userId !== "") {
+      obj.userId = message.userId;
+    }
+    if (message.familyId !== "") {
+      obj.familyId = message.familyId;
+    }
+    if (message.jti !== "") {
+      obj.jti = message.jti;
+    }
+    if (message.credentialVersion !== 0n) {
+      obj.credentialVersion = message.credentialVersion.toString();
+    }
+    if (message.expiresAtS !== 0n) {
+      obj.expiresAtS = message.expiresAtS.toString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<StartRefreshFamilyRequest>): StartRefreshFamilyRequest {
+    return StartRefreshFamilyRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<StartRefreshFamilyRequest>): StartRefreshFamilyRequest {
+    const message = createBaseStartRefreshFamilyRequest();
+    message.userId = object.userId ?? "";
+    message.familyId = object.familyId ?? "";
+    message.jti = object.jti ?? "";
+    message.credentialVersion = (object.credentialVersion !== undefined && object.credentialVersion !== null)
+      ? BigInt(object.credentialVersion)
+      : 0n;
+    message.expiresAtS = (object.expiresAtS !== undefined && object.expiresAtS !== null)
+      ? BigInt(object.expiresAtS)
+      : 0n;
+    return message;
+  },
+};
+
+function createBaseRevokeRefreshFamilyRequest(): RevokeRefreshFamilyRequest {
+  return { userId: "", familyId: "" };
+}
+
+export const RevokeRefreshFamilyRequest: MessageFns<RevokeRefreshFamilyRequest> = {
+  encode(message: RevokeRefreshFamilyRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.userId !== "") {
+      writer.uint32(10).string(message.userId);
+    }
+    if (message.familyId !== "") {
+      writer.uint32(18).string(message.familyId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RevokeRefreshFamilyRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRevokeRefreshFamilyRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.userId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.familyId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RevokeRefreshFamilyRequest {
+    return {
+      userId: isSet(object.userId)
+        ? globalThis.String(object.userId)
+        : isSet(object.user_id)
+        ? globalThis.String(object.user_id)
+        : "",
+      familyId: isSet(object.familyId)
+        ? globalThis.String(object.familyId)
+        : isSet(object.family_id)
+        ? globalThis.String(object.family_id)
+        : "",
+    };
+  },
+
+  toJSON(message: RevokeRefreshFamilyRequest): unknown {
+    const obj: any = {};
+    if (message.userId !== "") {
+      obj.userId = message.userId;
+    }
+    if (message.familyId !== "") {
+      obj.familyId = message.familyId;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<RevokeRefreshFamilyRequest>): RevokeRefreshFamilyRequest {
+    return RevokeRefreshFamilyRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<RevokeRefreshFamilyRequest>): RevokeRefreshFamilyRequest {
+    const message = createBaseRevokeRefreshFamilyRequest();
+    message.userId = object.userId ?? "";
+    message.familyId = object.familyId ?? "";
+    return message;
+  },
+};
+
+function createBaseRevokeRefreshFamilyResponse(): RevokeRefreshFamilyResponse {
+  return {};
+}
+
+export const RevokeRefreshFamilyResponse: MessageFns<RevokeRefreshFamilyResponse> = {
+  encode(_: RevokeRefreshFamilyResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RevokeRefreshFamilyResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRevokeRefreshFamilyResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): RevokeRefreshFamilyResponse {
+    return {};
+  },
+
+  toJSON(_: RevokeRefreshFamilyResponse): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create(base?: DeepPartial<RevokeRefreshFamilyResponse>): RevokeRefreshFamilyResponse {
+    return RevokeRefreshFamilyResponse.fromPartial(base ?? {});
+  },
+  fromPartial(_: DeepPartial<RevokeRefreshFamilyResponse>): RevokeRefreshFamilyResponse {
+    const message = createBaseRevokeRefreshFamilyResponse();
+    return message;
+  },
+};
+
+function createBaseRotateRefreshRequest(): RotateRefreshRequest {
+  return { userId: "", familyId: "", jti: "", nextJti: "", expiresAtS: 0n };
+}
+
+export const RotateRefreshRequest: MessageFns<RotateRefreshRequest> = {
+  encode(message: RotateRefreshRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.userId !== "") {
+      writer.uint32(10).string(message.userId);
+    }
+    if (message.familyId !== "") {
+      writer.uint32(18).string(message.familyId);
+    }
+    if (message.jti !== "") {
+      writer.uint32(26).string(message.jti);
+    }
+    if (message.nextJti !== "") {
+      writer.uint32(34).string(message.nextJti);
+    }
+    if (message.expiresAtS !== 0n) {
+      if (BigInt.asIntN(64, message.expiresAtS) !== message.expiresAtS) {
+        throw new globalThis.Error("value provided for field message.expiresAtS of type int64 too large");
+      }
+      writer.uint32(40).int64(message.expiresAtS);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RotateRefreshRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRotateRefreshRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.userId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.familyId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.jti = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.nextJti = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.expiresAtS = reader.int64() as bigint;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RotateRefreshRequest {
+    return {
+      userId: isSet(object.userId)
+        ? globalThis.String(object.userId)
+        : isSet(object.user_id)
+        ? globalThis.String(object.user_id)
+        : "",
+      familyId: isSet(object.familyId)
+        ? globalThis.String(object.familyId)
+        : isSet(object.family_id)
+        ? globalThis.String(object.family_id)
+        : "",
+      jti: isSet(object.jti) ? globalThis.String(object.jti) : "",
+      nextJti: isSet(object.nextJti)
+        ? globalThis.String(object.nextJti)
+        : isSet(object.next_jti)
+        ? globalThis.String(object.next_jti)
+        : "",
+      expiresAtS: isSet(object.expiresAtS)
+        ? BigInt(object.expiresAtS)
+        : isSet(object.expires_at_s)
+        ? BigInt(object.expires_at_s)
+        : 0n,
+    };
+  },
+
+  toJSON(message: RotateRefreshRequest): unknown {
+    const obj: any = {};
+    if (message.userId !== "") {
+      obj.userId = message.userId;
+    }
+    if (message.familyId !== "") {
+      obj.familyId = message.familyId;
+    }
+    if (message.jti !== "") {
+      obj.jti = message.jti;
+    }
+    if (message.nextJti !== "") {
+      obj.nextJti = message.nextJti;
+    }
+    if (message.expiresAtS !== 0n) {
+      obj.expiresAtS = message.expiresAtS.toString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<RotateRefreshRequest>): RotateRefreshRequest {
+    return RotateRefreshRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<RotateRefreshRequest>): RotateRefreshRequest {
+    const message = createBaseRotateRefreshRequest();
+    message.userId = object.userId ?? "";
+    message.familyId = object.familyId ?? "";
+    message.jti = object.jti ?? "";
+    message.nextJti = object.nextJti ?? "";
+    message.expiresAtS = (object.expiresAtS !== undefined && object.expiresAtS !== null)
+      ? BigInt(object.expiresAtS)
+      : 0n;
+    return message;
+  },
+};
+
 function createBaseSetupStatusResponse(): SetupStatusResponse {
   return { needsSetup: false };
 }
@@ -2340,6 +2853,48 @@ export const StorageService = {
     responseSerialize: (value: SetupStatusResponse): Buffer => Buffer.from(SetupStatusResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): SetupStatusResponse => SetupStatusResponse.decode(value),
   },
+  /**
+   * Starts a refresh-token family (at login) whose current token is `jti`, bound to the user's
+   * credential version; answers the user. INVALID_CREDENTIALS when the user is gone or the
+   * version moved on since the login read it.
+   */
+  startRefreshFamily: {
+    path: "/seqline.v1.Storage/StartRefreshFamily" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: StartRefreshFamilyRequest): Buffer =>
+      Buffer.from(StartRefreshFamilyRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): StartRefreshFamilyRequest => StartRefreshFamilyRequest.decode(value),
+    responseSerialize: (value: UserRecord): Buffer => Buffer.from(UserRecord.encode(value).finish()),
+    responseDeserialize: (value: Buffer): UserRecord => UserRecord.decode(value),
+  },
+  /**
+   * Rotates a refresh-token family: `jti` must be its current token and the user's credential
+   * version the family's; then `next_jti` becomes current and the user is answered. A token of
+   * the family that is no longer current (reuse) revokes the whole family. Every refusal is
+   * INVALID_CREDENTIALS.
+   */
+  rotateRefresh: {
+    path: "/seqline.v1.Storage/RotateRefresh" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: RotateRefreshRequest): Buffer => Buffer.from(RotateRefreshRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): RotateRefreshRequest => RotateRefreshRequest.decode(value),
+    responseSerialize: (value: UserRecord): Buffer => Buffer.from(UserRecord.encode(value).finish()),
+    responseDeserialize: (value: Buffer): UserRecord => UserRecord.decode(value),
+  },
+  /** Revokes a refresh-token family of the user (logout); idempotent. */
+  revokeRefreshFamily: {
+    path: "/seqline.v1.Storage/RevokeRefreshFamily" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: RevokeRefreshFamilyRequest): Buffer =>
+      Buffer.from(RevokeRefreshFamilyRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): RevokeRefreshFamilyRequest => RevokeRefreshFamilyRequest.decode(value),
+    responseSerialize: (value: RevokeRefreshFamilyResponse): Buffer =>
+      Buffer.from(RevokeRefreshFamilyResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): RevokeRefreshFamilyResponse => RevokeRefreshFamilyResponse.decode(value),
+  },
   /** The stored result of an op, for an idempotent retry whose publish was deduplicated. */
   getOpResult: {
     path: "/seqline.v1.Storage/GetOpResult" as const,
@@ -2396,6 +2951,21 @@ export interface StorageServer extends UntypedServiceImplementation {
   setup: handleUnaryCall<SetupRequest, UserRecord>;
   /** Whether first-run setup is still needed (no DBA exists). */
   setupStatus: handleUnaryCall<SetupStatusRequest, SetupStatusResponse>;
+  /**
+   * Starts a refresh-token family (at login) whose current token is `jti`, bound to the user's
+   * credential version; answers the user. INVALID_CREDENTIALS when the user is gone or the
+   * version moved on since the login read it.
+   */
+  startRefreshFamily: handleUnaryCall<StartRefreshFamilyRequest, UserRecord>;
+  /**
+   * Rotates a refresh-token family: `jti` must be its current token and the user's credential
+   * version the family's; then `next_jti` becomes current and the user is answered. A token of
+   * the family that is no longer current (reuse) revokes the whole family. Every refusal is
+   * INVALID_CREDENTIALS.
+   */
+  rotateRefresh: handleUnaryCall<RotateRefreshRequest, UserRecord>;
+  /** Revokes a refresh-token family of the user (logout); idempotent. */
+  revokeRefreshFamily: handleUnaryCall<RevokeRefreshFamilyRequest, RevokeRefreshFamilyResponse>;
   /** The stored result of an op, for an idempotent retry whose publish was deduplicated. */
   getOpResult: handleUnaryCall<GetOpResultRequest, OpResult>;
   /**
@@ -2522,6 +3092,63 @@ export interface StorageClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: SetupStatusResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Starts a refresh-token family (at login) whose current token is `jti`, bound to the user's
+   * credential version; answers the user. INVALID_CREDENTIALS when the user is gone or the
+   * version moved on since the login read it.
+   */
+  startRefreshFamily(
+    request: StartRefreshFamilyRequest,
+    callback: (error: ServiceError | null, response: UserRecord) => void,
+  ): ClientUnaryCall;
+  startRefreshFamily(
+    request: StartRefreshFamilyRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: UserRecord) => void,
+  ): ClientUnaryCall;
+  startRefreshFamily(
+    request: StartRefreshFamilyRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: UserRecord) => void,
+  ): ClientUnaryCall;
+  /**
+   * Rotates a refresh-token family: `jti` must be its current token and the user's credential
+   * version the family's; then `next_jti` becomes current and the user is answered. A token of
+   * the family that is no longer current (reuse) revokes the whole family. Every refusal is
+   * INVALID_CREDENTIALS.
+   */
+  rotateRefresh(
+    request: RotateRefreshRequest,
+    callback: (error: ServiceError | null, response: UserRecord) => void,
+  ): ClientUnaryCall;
+  rotateRefresh(
+    request: RotateRefreshRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: UserRecord) => void,
+  ): ClientUnaryCall;
+  rotateRefresh(
+    request: RotateRefreshRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: UserRecord) => void,
+  ): ClientUnaryCall;
+  /** Revokes a refresh-token family of the user (logout); idempotent. */
+  revokeRefreshFamily(
+    request: RevokeRefreshFamilyRequest,
+    callback: (error: ServiceError | null, response: RevokeRefreshFamilyResponse) => void,
+  ): ClientUnaryCall;
+  revokeRefreshFamily(
+    request: RevokeRefreshFamilyRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: RevokeRefreshFamilyResponse) => void,
+  ): ClientUnaryCall;
+  revokeRefreshFamily(
+    request: RevokeRefreshFamilyRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: RevokeRefreshFamilyResponse) => void,
   ): ClientUnaryCall;
   /** The stored result of an op, for an idempotent retry whose publish was deduplicated. */
   getOpResult(

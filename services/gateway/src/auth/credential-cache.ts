@@ -1,0 +1,122 @@
+// What each user's tokens are checked against (issue 10, "authority that can be revoked"):
+// the user's current role and credential version, per gateway, cached.
+//
+//   admit(claims)  the token's user must still exist and the token's `cv` must be the user's
+//                  credential version; the caller then has the user's CURRENT role (never the
+//                  token's). Anything else is TOKEN_REVOKED.
+//   invalidation   storage publishes the user id on the bus's users subject after it changes a
+//                  user (DROP, ALTER, a lock); `follow` drops that user's entry on every
+//                  gateway, so the next check reads storage again (within a second of the
+//                  change). After a NATS reconnect every entry is dropped (notices sent while
+//                  disconnected are lost); an entry older than the TTL is read again too: the
+//                  backstop for any other missed notice.
+//
+// A load is shared by the checks that arrive while it runs (single flight); a failed load is
+// not kept (the check fails with the load's error, e.g. UNAVAILABLE, and the next one retries);
+// an invalidation during a load drops that load, so a notice can never be overwritten by a read
+// from before it. The cache holds at most `maxEntries` users (the oldest go first).
+import type { Role } from '@seqline/sql';
+import type { Caller } from '../backend.js';
+
+export interface CurrentCredentials {
+  readonly role: Role;
+  readonly version: number;
+}
+
+export type Admission = { readonly ok: true; readonly caller: Caller } | { readonly ok: false; readonly code: 'TOKEN_REVOKED'; readonly message: string };
+
+export interface CredentialCacheOptions {
+  /** The user's current credentials from storage; undefined when the user does not exist. */
+  readonly load: (userId: string) => Promise<CurrentCredentials | undefined>;
+  readonly ttlMs: number;
+  /** Monotonic ms. */
+  readonly now: () => number;
+  readonly maxEntries?: number;
+}
+
+interface Entry {
+  readonly value: Promise<CurrentCredentials | undefined>;
+  readonly loadedAt: number;
+}
+
+const DROPPED: Admission = { ok: false, code: 'TOKEN_REVOKED', message: 'token revoked: the user no longer exists' };
+const CHANGED: Admission = { ok: false, code: 'TOKEN_REVOKED', message: "token revoked: the user's credentials changed; log in again" };
+
+export class CredentialCache {
+  readonly #o: CredentialCacheOptions;
+  readonly #entries = new Map<string, Entry>();
+  readonly #listeners = new Set<(userId: string) => void>();
+
+  constructor(options: CredentialCacheOptions) {
+    this.#o = options;
+  }
+
+  get ttlMs(): number {
+    return this.#o.ttlMs;
+  }
+
+  /** The user's current credentials (cached up to the TTL). */
+  current(userId: string): Promise<CurrentCredentials | undefined> {
+    const now = this.#o.now();
+    const cached = this.#entries.get(userId);
+    if (cached !== undefined && now - cached.loadedAt < this.#o.ttlMs) return cached.value;
+    const entry: Entry = { value: this.#o.load(userId), loadedAt: now };
+    this.#entries.delete(userId);
+    this.#entries.set(userId, entry);
+    entry.value.catch(() => this.#forget(userId, entry));
+    if (this.#entries.size > (this.#o.maxEntries ?? 100_000)) this.#entries.delete(this.#entries.keys().next().value!);
+    return entry.value;
+  }
+
+  /** Whether a verified token still holds, and the caller with the user's current role. */
+  async admit(claims: { readonly sub: string; readonly cv: number }): Promise<Admission> {
+    return judge(claims, await this.current(claims.sub));
+  }
+
+  /** Forgets the user (their next check reads storage) and tells the listeners. */
+  invalidate(userId: string): void {
+    this.#entries.delete(userId);
+    for (const listener of this.#listeners) listener(userId);
+  }
+
+  /** Forgets every user (each cached one is told to the listeners). */
+  invalidateAll(): void {
+    const userIds = [...this.#entries.keys()];
+    this.#entries.clear();
+    for (const userId of userIds) for (const listener of this.#listeners) listener(userId);
+  }
+
+  /** Called with the user id of every invalidation; returns the unsubscribe function. */
+  onInvalidate(listener: (userId: string) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /** Invalidates on each notice (its text is a user id), for as long as they come. */
+  follow(notices: AsyncIterable<{ string(): string }>): void {
+    void (async () => {
+      for await (const m of notices) {
+        const userId = m.string();
+        if (userId !== '') this.invalidate(userId);
+      }
+    })();
+  }
+
+  /** Invalidates everything on each reconnect of the connection whose statuses these are. */
+  followReconnects(statuses: AsyncIterable<{ readonly type: string }>): void {
+    void (async () => {
+      for await (const s of statuses) if (s.type === 'reconnect') this.invalidateAll();
+    })();
+  }
+
+  #forget(userId: string, entry: Entry): void {
+    if (this.#entries.get(userId) === entry) this.#entries.delete(userId);
+  }
+}
+
+/** A token's claims against the user's current credentials. */
+export function judge(claims: { readonly sub: string; readonly cv: number }, current: CurrentCredentials | undefined): Admission {
+  if (current === undefined) return DROPPED;
+  if (current.version !== claims.cv) return CHANGED;
+  return { ok: true, caller: { userId: claims.sub, role: current.role } };
+}
