@@ -9,7 +9,7 @@ import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { Metadata } from '@grpc/grpc-js';
 import type { storagePb } from '@seqline/proto';
-import { schemaEntry, columnFlags, type RemoteCatalog } from '@seqline/protocol';
+import { columnFlags, FrameError, MessageError, parseClientMessage, ProtocolError, schemaEntry, WS_CLOSE, type ErrorCode, type RemoteCatalog, type SchemaEntry, type SubscribeRequest } from '@seqline/protocol';
 import type { Logger } from '@seqline/runtime';
 import { checkReadAccess, compileLiveQuery, SHARED_OWNER, SqlError, type Actor } from '@seqline/sql';
 import { WebSocketServer, type WebSocket } from 'ws';
@@ -19,7 +19,7 @@ import type { ChangeHub } from '../live/change-hub.js';
 import type { History } from '../live/history.js';
 import { LiveSubscription, type LiveEvent } from '../live/subscription.js';
 import type { LiveEntry } from '../live/system-live.js';
-import { encodeServerMessage, FrameError, MessageError, parseClientMessage, type SubscribeRequest } from './messages.js';
+import { encodeServerMessage, type OutgoingMessage } from './messages.js';
 
 export interface WsLimits {
   readonly authTimeoutMs: number;
@@ -44,9 +44,6 @@ export interface WsDeps {
   readonly limits: WsLimits;
   readonly monotonic: () => number;
 }
-
-/** Close codes (RFC 6455). */
-const CLOSE = { normal: 1000, goingAway: 1001, policy: 1008, tooBig: 1009, error: 1011 } as const;
 
 export class WsEndpoint {
   readonly #d: WsDeps;
@@ -81,7 +78,7 @@ export class WsEndpoint {
 
   /** Closes every socket with 1001 (going away) so clients resume elsewhere. */
   close(): void {
-    for (const c of this.#connections) c.close(CLOSE.goingAway, 'server shutting down');
+    for (const c of this.#connections) c.close(WS_CLOSE.GOING_AWAY, 'server shutting down');
     this.#wss.close();
   }
 }
@@ -117,8 +114,8 @@ class Connection {
     ws.on('pong', () => this.#touch());
     ws.on('close', () => this.#cleanUp());
     ws.on('error', (err: Error & { code?: string }) => {
-      if (err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') this.close(CLOSE.tooBig, 'frame too large');
-      else this.close(CLOSE.error, 'protocol error');
+      if (err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') this.close(WS_CLOSE.FRAME_TOO_LARGE, 'frame too large');
+      else this.close(WS_CLOSE.INVALID_FRAME, 'protocol error');
     });
     this.#touch();
     const header = req.headers.authorization;
@@ -127,7 +124,7 @@ class Connection {
     } else {
       this.#authTimer = setTimeout(() => {
         if (this.#actor === undefined) {
-          void this.#send({ type: 'auth_error', message: `not authenticated within ${deps.limits.authTimeoutMs} ms` }).finally(() => this.close(CLOSE.policy, 'authentication timeout'));
+          void this.#send({ type: 'auth_error', code: 'AUTH_REQUIRED', message: `not authenticated within ${deps.limits.authTimeoutMs} ms` }).finally(() => this.close(WS_CLOSE.AUTH_FAILED, 'authentication timeout'));
         }
       }, deps.limits.authTimeoutMs);
     }
@@ -137,7 +134,7 @@ class Connection {
     return [...this.#subs.values()].map(({ info }) => ({ ...info, node, connectionId: this.#id }));
   }
 
-  close(code: number, reason: string): void {
+  close(code: (typeof WS_CLOSE)[keyof typeof WS_CLOSE], reason: string): void {
     if (this.#closed) return;
     this.#closed = true;
     this.#ws.close(code, reason);
@@ -155,12 +152,12 @@ class Connection {
 
   #touch(): void {
     clearTimeout(this.#idleTimer);
-    this.#idleTimer = setTimeout(() => this.close(CLOSE.normal, 'idle'), this.#d.limits.idleMs);
+    this.#idleTimer = setTimeout(() => this.close(WS_CLOSE.IDLE, 'idle'), this.#d.limits.idleMs);
   }
 
   #onMessage(data: Buffer, isBinary: boolean): void {
     this.#touch();
-    if (isBinary) return this.close(CLOSE.error, 'client frames must be text');
+    if (isBinary) return this.close(WS_CLOSE.INVALID_FRAME, 'client frames must be text');
     if (!this.#limiter.take('connection').ok) {
       void this.#send({ type: 'error', subscription_id: 'rate_limit', code: 'RATE_LIMIT_EXCEEDED', message: `more than ${this.#d.limits.messageRate} messages per second` });
       return;
@@ -173,7 +170,8 @@ class Connection {
         void this.#send({ type: 'error', subscription_id: err.subscriptionId, code: err.code, message: err.message });
         return;
       }
-      return this.close(CLOSE.error, err instanceof FrameError ? err.message.slice(0, 120) : 'invalid frame');
+      if (!(err instanceof FrameError)) this.#d.logger.error('a client frame could not be read', { err });
+      return this.close(WS_CLOSE.INVALID_FRAME, err instanceof FrameError ? err.message.slice(0, 120) : 'invalid frame');
     }
     switch (message.type) {
       case 'ping':
@@ -203,7 +201,7 @@ class Connection {
   #authenticate(token: string): void {
     const verified = this.#d.jwt.verify(token, 'access');
     if (!verified.ok) {
-      void this.#send({ type: 'auth_error', message: verified.message }).finally(() => this.close(CLOSE.policy, 'authentication failed'));
+      void this.#send({ type: 'auth_error', code: verified.code, message: verified.message }).finally(() => this.close(WS_CLOSE.AUTH_FAILED, 'authentication failed'));
       return;
     }
     clearTimeout(this.#authTimer);
@@ -213,7 +211,7 @@ class Connection {
 
   #subscribe(req: SubscribeRequest): void {
     const actor = this.#actor;
-    const fail = (code: string, message: string): void => void this.#send({ type: 'error', subscription_id: req.id, code, message });
+    const fail = (code: ErrorCode, message: string): void => void this.#send({ type: 'error', subscription_id: req.id, code, message });
     if (actor === undefined) return fail('AUTH_REQUIRED', 'authenticate before subscribing');
     if (this.#subs.has(req.id)) return fail('INVALID_SUBSCRIPTION_ID', `subscription ${req.id} already exists on this connection`);
     if (this.#subs.size >= this.#d.limits.maxSubscriptions) return fail('SUBSCRIPTION_LIMIT_EXCEEDED', `at most ${this.#d.limits.maxSubscriptions} subscriptions per connection`);
@@ -224,8 +222,9 @@ class Connection {
         const code = err.code === 'TABLE_NOT_FOUND' ? 'NOT_FOUND' : err.code === 'PERMISSION_DENIED' ? 'UNAUTHORIZED' : err.code === 'UNSUPPORTED' ? 'UNSUPPORTED' : 'INVALID_SQL';
         return fail(code, err.message);
       }
-      const code = (err as { code?: unknown }).code;
-      if (typeof code === 'string' && /^[A-Z_]+$/.test(code) && code !== 'INTERNAL_ERROR') return fail(code === 'TABLE_NOT_FOUND' ? 'NOT_FOUND' : code, (err as Error).message);
+      // Only an error of the table that a service chose to answer with reaches the client; any
+      // other (a NATS or socket error, a bug) is logged and answered without its text.
+      if (err instanceof ProtocolError && err.code !== 'INTERNAL_ERROR') return fail(err.code === 'TABLE_NOT_FOUND' ? 'NOT_FOUND' : err.code, err.message);
       this.#d.logger.error('subscription failed', { subscription: req.id, err });
       return fail('SUBSCRIPTION_FAILED', 'the subscription could not be served; subscribe again to resume');
     });
@@ -286,7 +285,7 @@ class Connection {
    * limit of unsent data, else the subscription ends with SLOW_CONSUMER. Paced events wait
    * for the socket instead, so a resume or a snapshot never counts as slow.
    */
-  async #sendEvent(id: string, event: LiveEvent | (LiveEvent & { schema: unknown }), pushed: boolean): Promise<void> {
+  async #sendEvent(id: string, event: LiveEvent | (LiveEvent & { readonly schema: readonly SchemaEntry[] }), pushed: boolean): Promise<void> {
     if (pushed && this.#ws.bufferedAmount > this.#d.limits.maxBufferedBytes) {
       this.#subs.get(id)?.live.stop();
       this.#subs.delete(id);
@@ -297,7 +296,7 @@ class Connection {
   }
 
   /** Writes one message; resolves once it is handed to the socket. */
-  #send(message: object): Promise<void> {
+  #send(message: OutgoingMessage): Promise<void> {
     if (this.#closed || this.#ws.readyState !== this.#ws.OPEN) return Promise.resolve();
     const { data, binary } = encodeServerMessage(message, this.#compress);
     return new Promise((resolve) => this.#ws.send(data, { binary }, () => resolve()));
