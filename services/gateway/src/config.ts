@@ -71,6 +71,7 @@ export const gatewayConfigSchema = {
   wsMaxSubscriptions: int({ env: 'SEQLINE_WS_MAX_SUBSCRIPTIONS', default: 100, min: 1, max: 10_000, description: 'subscriptions per WebSocket connection' }),
   wsMessageRate: int({ env: 'SEQLINE_WS_MESSAGE_RATE', default: 50, min: 1, max: 100_000, description: 'client messages per second per WebSocket (bursts of twice that)' }),
   wsMaxBufferedBytes: int({ env: 'SEQLINE_WS_MAX_BUFFERED_BYTES', default: 16 * 1024 * 1024, min: 65_536, description: 'unsent bytes a WebSocket may hold before its subscriptions get SLOW_CONSUMER' }),
+  wsStreamTimeoutMs: int({ env: 'SEQLINE_WS_STREAM_TIMEOUT_MS', default: 600_000, min: 1000, max: 86_400_000, description: "deadline of a subscription's Snapshot and CatchUp streams from storage (a client-paced snapshot not read to its end by then fails), ms" }),
   liveDirectoryTtlMs: int({ env: 'SEQLINE_LIVE_DIRECTORY_TTL_MS', default: 15_000, min: 1000, max: 600_000, description: 'a gateway that stops refreshing its system.live directory entry (every third of this) is forgotten after this long, ms' }),
   liveListTimeoutMs: int({ env: 'SEQLINE_LIVE_LIST_TIMEOUT_MS', default: 2000, min: 50, max: 60_000, description: 'a system.live query waits this long for every gateway to list its subscriptions, ms' }),
   historyReads: int({ env: 'SEQLINE_HISTORY_READS', default: 4, min: 1, max: 1000, description: 'change-history reads (resumes, gap repairs) a gateway runs at a time; more wait their turn' }),

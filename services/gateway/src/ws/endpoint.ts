@@ -5,6 +5,9 @@
 // LiveSubscription whose events are written in order, one after another, so a slow socket
 // slows only itself; past a limit of unsent bytes its subscriptions end with SLOW_CONSUMER
 // (the client resumes from its last `_seq`). Drain closes every socket with 1001.
+// Cancellation: each socket has one AbortController and each subscription a child of it; an
+// unsubscribe, a SLOW_CONSUMER or the socket's close aborts it, which cancels the
+// subscription's storage streams (Snapshot, CatchUp) and its JetStream history reads.
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { Metadata } from '@grpc/grpc-js';
@@ -17,6 +20,7 @@ import type { JwtCodec } from '../jwt.js';
 import { RateLimiter } from '../rate-limit.js';
 import type { ChangeHub } from '../live/change-hub.js';
 import type { History } from '../live/history.js';
+import { storageStream } from '../live/storage-stream.js';
 import { LiveSubscription, type LiveEvent } from '../live/subscription.js';
 import type { LiveEntry } from '../live/system-live.js';
 import { encodeServerMessage, type OutgoingMessage } from './messages.js';
@@ -29,6 +33,8 @@ export interface WsLimits {
   readonly messageRate: number;
   readonly maxBufferedBytes: number;
   readonly defaultBatchSize: number;
+  /** Deadline of a subscription's Snapshot and CatchUp streams. */
+  readonly streamTimeoutMs: number;
 }
 
 export interface WsDeps {
@@ -38,7 +44,8 @@ export interface WsDeps {
   /** Storage's client (Snapshot and CatchUp streams); the caller closes it. */
   readonly storage: storagePb.StorageClient;
   readonly subject: (owner: string, namespace: string, table: string) => string;
-  readonly history: (subject: string, after: bigint) => Promise<History>;
+  /** Rejects with the signal's reason once it is aborted. */
+  readonly history: (subject: string, after: bigint, signal: AbortSignal) => Promise<History>;
   readonly head: (subject: string) => Promise<bigint | undefined>;
   readonly logger: Logger;
   readonly limits: WsLimits;
@@ -86,6 +93,8 @@ export class WsEndpoint {
 /** A subscription of a connection, and what `system.live` shows of it. */
 interface Served {
   readonly live: LiveSubscription;
+  /** Aborted when the subscription ends (a child of the connection's). */
+  readonly controller: AbortController;
   readonly info: { -readonly [K in keyof Omit<LiveEntry, 'node' | 'connectionId'>]: LiveEntry[K] };
 }
 
@@ -95,6 +104,7 @@ class Connection {
   readonly #d: WsDeps;
   readonly #onClosed: () => void;
   readonly #subs = new Map<string, Served>();
+  readonly #abort = new AbortController();
   readonly #limiter: RateLimiter;
   #compress: boolean;
   #actor: Actor | undefined;
@@ -145,8 +155,8 @@ class Connection {
     this.#closed = true;
     clearTimeout(this.#authTimer);
     clearTimeout(this.#idleTimer);
-    for (const s of this.#subs.values()) s.live.stop();
-    this.#subs.clear();
+    for (const id of [...this.#subs.keys()]) this.#end(id);
+    this.#abort.abort(new Error('the socket closed'));
     this.#onClosed();
   }
 
@@ -182,8 +192,7 @@ class Connection {
       case 'subscribe':
         return this.#subscribe(message.subscription);
       case 'unsubscribe': {
-        this.#subs.get(message.subscriptionId)?.live.stop();
-        this.#subs.delete(message.subscriptionId);
+        this.#end(message.subscriptionId);
         return;
       }
       case 'next_batch': {
@@ -215,9 +224,10 @@ class Connection {
     if (actor === undefined) return fail('AUTH_REQUIRED', 'authenticate before subscribing');
     if (this.#subs.has(req.id)) return fail('INVALID_SUBSCRIPTION_ID', `subscription ${req.id} already exists on this connection`);
     if (this.#subs.size >= this.#d.limits.maxSubscriptions) return fail('SUBSCRIPTION_LIMIT_EXCEEDED', `at most ${this.#d.limits.maxSubscriptions} subscriptions per connection`);
-    void this.#start(req, actor).catch((err: unknown) => {
-      this.#subs.get(req.id)?.live.stop();
-      this.#subs.delete(req.id);
+    const controller = new AbortController();
+    void this.#start(req, actor, controller).catch((err: unknown) => {
+      if (controller.signal.aborted) return; // ended by the client or the socket: nothing to answer
+      this.#end(req.id, controller);
       if (err instanceof SqlError) {
         const code = err.code === 'TABLE_NOT_FOUND' ? 'NOT_FOUND' : err.code === 'PERMISSION_DENIED' ? 'UNAUTHORIZED' : err.code === 'UNSUPPORTED' ? 'UNSUPPORTED' : 'INVALID_SQL';
         return fail(code, err.message);
@@ -230,7 +240,16 @@ class Connection {
     });
   }
 
-  async #start(req: SubscribeRequest, actor: Actor): Promise<void> {
+  /** Ends a subscription (only that one when `controller` is given: the id may be taken again since). */
+  #end(id: string, controller?: AbortController): void {
+    const served = this.#subs.get(id);
+    if (served === undefined || (controller !== undefined && served.controller !== controller)) return;
+    this.#subs.delete(id);
+    served.live.stop();
+    served.controller.abort(new Error(`subscription ${id} ended`));
+  }
+
+  async #start(req: SubscribeRequest, actor: Actor, controller: AbortController): Promise<void> {
     const catalog = this.#d.catalog;
     const namespace = 'default';
     const compile = () => compileLiveQuery(req.sql, { catalog, defaultNamespace: namespace, currentUser: actor.userId, params: req.params });
@@ -251,6 +270,8 @@ class Connection {
       const def = query.table.columns.find((c) => c.name === name);
       return def === undefined ? schemaEntry(name, 'BigInt', i) : schemaEntry(name, def.dataType, i, columnFlags(def)); // only _seq is not a table column
     });
+    const signal = AbortSignal.any([this.#abort.signal, controller.signal]);
+    const stream = { signal, timeoutMs: this.#d.limits.streamTimeoutMs };
     const info: Served['info'] = { subscriptionId: req.id, userId: actor.userId, namespace: query.table.namespace, table: query.table.name, query: req.sql, status: 'loading', createdAtMs: Date.now(), lastSeq: null, changes: 0 };
     const sub = new LiveSubscription(
       {
@@ -258,10 +279,10 @@ class Connection {
         query,
         subject,
         hub: this.#d.hub,
-        history: (after) => this.#d.history(subject, after),
+        history: (after) => this.#d.history(subject, after, signal),
         head: () => this.#d.head(subject),
-        snapshot: (batchSize, lastRows) => this.#d.storage.snapshot({ caller, sql: req.sql, paramsJson, namespace, batchSize, lastRows }, new Metadata()),
-        catchUp: (from) => this.#d.storage.catchUp({ caller, sql: req.sql, paramsJson, namespace, fromSeq: from, batchSize: 0 }, new Metadata()),
+        snapshot: (batchSize, lastRows) => storageStream((options) => this.#d.storage.snapshot({ caller, sql: req.sql, paramsJson, namespace, batchSize, lastRows }, new Metadata(), options), stream),
+        catchUp: (from) => storageStream((options) => this.#d.storage.catchUp({ caller, sql: req.sql, paramsJson, namespace, fromSeq: from, batchSize: 0 }, new Metadata(), options), stream),
         send: (event, pushed) => {
           note(info, event);
           return this.#sendEvent(req.id, event.type === 'subscription_ack' ? { ...event, schema } : event, pushed);
@@ -276,7 +297,8 @@ class Connection {
         clientPaced: req.clientPaced,
       },
     );
-    this.#subs.set(req.id, { live: sub, info });
+    if (signal.aborted) return;
+    this.#subs.set(req.id, { live: sub, controller, info });
     await sub.start();
   }
 
@@ -287,8 +309,7 @@ class Connection {
    */
   async #sendEvent(id: string, event: LiveEvent | (LiveEvent & { readonly schema: readonly SchemaEntry[] }), pushed: boolean): Promise<void> {
     if (pushed && this.#ws.bufferedAmount > this.#d.limits.maxBufferedBytes) {
-      this.#subs.get(id)?.live.stop();
-      this.#subs.delete(id);
+      this.#end(id);
       await this.#send({ type: 'error', subscription_id: id, code: 'SLOW_CONSUMER', message: 'the connection fell too far behind; subscribe again with from = the last _seq received' });
       return;
     }
