@@ -44,6 +44,10 @@ export const WS_CLOSE = {
   GOING_AWAY: 1001,
   /** Authentication failed or timed out (after an `auth_error`). */
   AUTH_FAILED: 1008,
+  /** A WebSocket protocol violation (bad framing, an unmasked frame), as the ws library answers it. */
+  PROTOCOL_VIOLATION: 1002,
+  /** A text frame that is not UTF-8 (the ws library's answer). */
+  INVALID_UTF8: 1007,
   /** A frame larger than the frame limit. */
   FRAME_TOO_LARGE: 1009,
   /** A frame that is not a message (not JSON, binary, no or unknown `type`, a WebSocket protocol error). */

@@ -29,6 +29,8 @@ describe('parseClientMessage', () => {
   it.each([
     ['{"type":"authenticate","method":"basic","token":"t"}', 'protocol', 'UNAUTHORIZED', 'authentication method "basic" is not supported; use "jwt"'],
     ['{"type":"authenticate"}', 'protocol', 'UNAUTHORIZED', 'authenticate needs a token'],
+    [`{"type":"authenticate","token":"t","method":${'['.repeat(100_000)}${']'.repeat(100_000)}}`, 'protocol', 'UNAUTHORIZED', 'authentication method an array is not supported; use "jwt"'],
+    ['{"type":"authenticate","token":"t","protocol":{"compression":7}}', 'protocol', 'UNSUPPORTED_DATA', 'compression a number is not supported; use "gzip" or "none"'],
     ['{"type":"authenticate","token":""}', 'protocol', 'UNAUTHORIZED', 'authenticate needs a token'],
     ['{"type":"authenticate","token":"t","protocol":{"compression":"br"}}', 'protocol', 'UNSUPPORTED_DATA', 'compression "br" is not supported; use "gzip" or "none"'],
     ['{"type":"authenticate","token":"t","protocol":{"serialization":"msgpack"}}', 'protocol', 'UNSUPPORTED_DATA', 'only JSON serialization is supported'],

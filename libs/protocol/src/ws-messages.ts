@@ -83,15 +83,20 @@ const subscription = z
     };
   });
 
+/** A client's value in an error message: a short string as JSON, anything else by its type (never serialized: it may be nested 100,000 deep). */
+function shown(value: unknown): string {
+  return typeof value === 'string' ? JSON.stringify(value.slice(0, 40)) : Array.isArray(value) ? 'an array' : value === null ? 'null' : `a ${typeof value}`;
+}
+
 const authenticate = z
   .object({
     type: z.literal('authenticate'),
-    method: z.literal('jwt', { error: (iss) => `authentication method ${JSON.stringify(iss.input)?.slice(0, 40)} is not supported; use "jwt"` }).optional(),
+    method: z.literal('jwt', { error: (iss) => `authentication method ${shown(iss.input)} is not supported; use "jwt"` }).optional(),
     token: z.string({ error: 'authenticate needs a token' }).min(1, { error: 'authenticate needs a token' }),
     protocol: z
       .object({
         serialization: z.literal('json', { error: 'only JSON serialization is supported' }).nullish(),
-        compression: z.enum(['gzip', 'none'], { error: (iss) => `compression ${JSON.stringify(iss.input)?.slice(0, 40)} is not supported; use "gzip" or "none"` }).nullish(),
+        compression: z.enum(['gzip', 'none'], { error: (iss) => `compression ${shown(iss.input)} is not supported; use "gzip" or "none"` }).nullish(),
       })
       .nullish(),
   })
