@@ -1,5 +1,7 @@
 // The one table of error codes (PROTOCOL.md §2, §4): each code with its HTTP status and the
-// gRPC status it travels as between services. Errors cross gRPC as a status whose details
+// gRPC status it travels as between services; codes that only the WebSocket answers with have
+// an HTTP status for completeness. WS_CLOSE lists every close code the WebSocket endpoint
+// closes a socket with, and why. Errors cross gRPC as a status whose details
 // are the message and whose trailing metadata `seqline-error-code` names the code, so the
 // gateway answers exactly what the service that failed decided.
 import { Metadata, status, type ServiceError, type StatusObject } from '@grpc/grpc-js';
@@ -28,18 +30,46 @@ export const ERRORS = {
   RATE_LIMIT_EXCEEDED: { http: 429, grpc: status.RESOURCE_EXHAUSTED },
   INTERNAL_ERROR: { http: 500, grpc: status.INTERNAL },
   UNAVAILABLE: { http: 503, grpc: status.UNAVAILABLE },
+  // WebSocket (PROTOCOL.md §4): `error` events and `auth_error`.
+  AUTH_REQUIRED: { http: 401, grpc: status.UNAUTHENTICATED },
+  UNAUTHORIZED: { http: 401, grpc: status.UNAUTHENTICATED },
+  INVALID_SUBSCRIPTION_ID: { http: 400, grpc: status.INVALID_ARGUMENT },
+  SUBSCRIPTION_LIMIT_EXCEEDED: { http: 429, grpc: status.RESOURCE_EXHAUSTED },
+  SUBSCRIPTION_FAILED: { http: 500, grpc: status.INTERNAL },
+  BATCH_FETCH_FAILED: { http: 500, grpc: status.INTERNAL },
+  MESSAGE_TOO_LARGE: { http: 413, grpc: status.RESOURCE_EXHAUSTED },
+  UNSUPPORTED_DATA: { http: 400, grpc: status.INVALID_ARGUMENT },
+  SLOW_CONSUMER: { http: 429, grpc: status.RESOURCE_EXHAUSTED },
 } as const;
+
+/** The WebSocket close codes (RFC 6455) the endpoint uses, each with the one situation it means. */
+export const WS_CLOSE = {
+  /** Silent longer than the idle limit. */
+  IDLE: 1000,
+  /** The server is draining: reconnect elsewhere and resume. */
+  GOING_AWAY: 1001,
+  /** Authentication failed or timed out (after an `auth_error`). */
+  AUTH_FAILED: 1008,
+  /** A WebSocket protocol violation (bad framing, an unmasked frame), as the ws library answers it. */
+  PROTOCOL_VIOLATION: 1002,
+  /** A text frame that is not UTF-8 (the ws library's answer). */
+  INVALID_UTF8: 1007,
+  /** A frame larger than the frame limit. */
+  FRAME_TOO_LARGE: 1009,
+  /** A frame that is not a message (not JSON, binary, no or unknown `type`, a WebSocket protocol error). */
+  INVALID_FRAME: 1011,
+  /** Authentication could not be checked (storage unreachable): reconnect after a while. */
+  TRY_AGAIN_LATER: 1013,
+  /**
+   * Ours (RFC 6455 leaves 4000-4999 to applications): the connection's user was dropped, or
+   * their role, password or lock changed (their credential version moved on); log in again.
+   */
+  TOKEN_REVOKED: 4001,
+} as const;
+export type WsCloseCode = (typeof WS_CLOSE)[keyof typeof WS_CLOSE];
 
 export type ErrorCode = keyof typeof ERRORS;
 
-/**
- * WebSocket close codes of our own (RFC 6455 leaves 4000-4999 to applications).
- * TOKEN_REVOKED: the connection's user was dropped, or their role, password or lock changed
- * (their credential version moved on); the client must log in again.
- */
-export const WS_CLOSE_CODES = {
-  TOKEN_REVOKED: 4001,
-} as const satisfies Partial<Record<ErrorCode, number>>;
 export const ERROR_CODE_METADATA = 'seqline-error-code';
 
 export function isErrorCode(code: unknown): code is ErrorCode {

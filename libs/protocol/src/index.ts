@@ -1,8 +1,10 @@
 // @seqline/protocol: the client contract shared by every service (PROTOCOL.md).
 export { unaryCall } from './grpc.js';
 export type { UnaryMethod } from './grpc.js';
-export { ERRORS, ERROR_CODE_METADATA, isErrorCode, ProtocolError, toProtocolError, WS_CLOSE_CODES } from './errors.js';
-export type { ErrorCode } from './errors.js';
+export { ERRORS, ERROR_CODE_METADATA, isErrorCode, ProtocolError, toProtocolError, WS_CLOSE } from './errors.js';
+export type { ErrorCode, WsCloseCode } from './errors.js';
+export { batchControlSchema, clientMessageSchema, FrameError, MessageError, parseClientMessage, seqIdSchema, serverMessageSchema, SUBSCRIPTION_ID_PATTERN } from './ws-messages.js';
+export type { BatchControl, ClientMessage, ClientMessageWire, ServerMessage, SubscribeRequest } from './ws-messages.js';
 export { dataTypeForOid, dateDays, encodeCell, microsToTimestampText, RAW_TEXT_OIDS, timeMicros, timestampMicros } from './cells.js';
 export type { Cell } from './cells.js';
 export { columnFlags, dmlMessage, schemaEntry } from './results.js';

@@ -166,7 +166,11 @@ export class GatewayService extends ServiceHost<GatewayInfo> {
       catalog,
       storage,
       subject: (owner, namespace, table) => names.changes(owner, namespace, table),
-      history: limitConcurrency(config.historyReads, (subject: string, after: bigint) => readHistory(nc, names.changesStream, subject, after, { skewMs: config.clockSkewMs })),
+      history: limitConcurrency(
+        config.historyReads,
+        (subject: string, after: bigint, signal: AbortSignal) => readHistory(nc, names.changesStream, subject, after, { skewMs: config.clockSkewMs, signal }),
+        (_subject, _after, signal) => signal,
+      ),
       head: (subject) => lastChangeSeq(nc, names.changesStream, subject),
       logger: this.#logger,
       limits: {
@@ -178,6 +182,7 @@ export class GatewayService extends ServiceHost<GatewayInfo> {
         maxBufferedBytes: config.wsMaxBufferedBytes,
         defaultBatchSize: 1000,
         filterBudget: config.filterBudget,
+        streamTimeoutMs: config.wsStreamTimeoutMs,
       },
       monotonic: this.#monotonic,
     });

@@ -2,7 +2,7 @@
 // that user's credentials change (a notice from storage through the CredentialCache, or the
 // periodic re-check every TTL that backs up a missed notice), the user is read again and every
 // socket whose token no longer holds (user dropped, credential version moved on, role changed)
-// is told so through its `onRevoked`: the endpoint closes it with WS_CLOSE_CODES.TOKEN_REVOKED
+// is told so through its `onRevoked`: the endpoint closes it with WS_CLOSE.TOKEN_REVOKED
 // (libs/protocol errors.ts). A re-check that cannot reach storage keeps the socket and tries
 // again at the next tick.
 //

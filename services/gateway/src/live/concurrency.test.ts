@@ -29,3 +29,31 @@ describe('limitConcurrency', () => {
     expect(peak).toBe(2);
   });
 });
+
+describe('limitConcurrency with a signal', () => {
+  it('drops a waiting call whose signal is aborted, and never runs it', async () => {
+    const releases: (() => void)[] = [];
+    const started: string[] = [];
+    const limited = limitConcurrency(
+      1,
+      async (name: string, _signal: AbortSignal) => {
+        started.push(name);
+        await new Promise<void>((resolve) => releases.push(resolve));
+        return name;
+      },
+      (_name, signal) => signal,
+    );
+    const gone = new AbortController();
+    const first = limited('first', new AbortController().signal);
+    const dropped = limited('dropped', gone.signal);
+    const third = limited('third', new AbortController().signal);
+    gone.abort(new Error('socket closed'));
+    await expect(dropped).rejects.toThrow('socket closed');
+    releases.shift()!();
+    await expect.poll(() => started).toEqual(['first', 'third']);
+    releases.shift()!();
+    expect([await first, await third]).toEqual(['first', 'third']);
+    await expect(limited('late', gone.signal)).rejects.toThrow('socket closed');
+    expect(started).toEqual(['first', 'third']);
+  });
+});

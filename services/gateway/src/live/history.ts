@@ -4,7 +4,9 @@
 // answer says whether the stream covered the whole range: the first change after `_seq` must
 // chain to it (its prev_seq at or below `_seq`) and each later one to the one before, else
 // history was dropped by the stream's limits (or published later than the skew margin
-// allows) and the caller falls back to storage's compacted catch-up.
+// allows) and the caller falls back to storage's compacted catch-up. An aborted `signal` (the
+// socket closed, the subscription ended) stops the fetch in flight, deletes the consumer and
+// rejects with the signal's reason.
 import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { lastChange } from '@seqline/bus';
@@ -23,6 +25,8 @@ export interface HistoryOptions {
   readonly skewMs: number;
   /** Messages per fetch (tests); by default a fetch is bounded by bytes instead, see FETCH_BYTES. */
   readonly batch?: number;
+  /** Ends the read early (rejecting with its reason). */
+  readonly signal?: AbortSignal;
 }
 
 /** One manager per connection: creating one asks the server for account info each time. */
@@ -65,6 +69,7 @@ export async function readHistory(nc: NatsConnection, stream: string, subject: s
   let nextSeq: number | undefined;
   let reached = false;
   for (let stalls = 0; !reached; ) {
+    options.signal?.throwIfAborted();
     const ci = await jsm.consumers.add(stream, {
       filter_subject: subject,
       ack_policy: AckPolicy.None,
@@ -84,22 +89,33 @@ export async function readHistory(nc: NatsConnection, stream: string, subject: s
         let got = 0;
         try {
           const bounds = options.batch === undefined ? { max_bytes: fetchBytes(nc) } : { max_messages: Math.min(ci.num_pending, options.batch) };
-          for await (const m of await consumer.fetch({ ...bounds, expires: 5000 })) {
-            got++;
-            nextSeq = m.seq + 1;
-            const change = busPb.Change.decode(m.data);
-            if (change.seq > after) {
-              const rows = change.rows.filter((r) => r.seq > after);
-              changes.push(rows.length === change.rows.length ? change : { ...change, rows });
+          const messages = await consumer.fetch({ ...bounds, expires: 5000 });
+          const stop = (): void => {
+            messages.stop();
+          };
+          options.signal?.addEventListener('abort', stop, { once: true });
+          if (options.signal?.aborted === true) stop();
+          try {
+            for await (const m of messages) {
+              got++;
+              nextSeq = m.seq + 1;
+              const change = busPb.Change.decode(m.data);
+              if (change.seq > after) {
+                const rows = change.rows.filter((r) => r.seq > after);
+                changes.push(rows.length === change.rows.length ? change : { ...change, rows });
+              }
+              if (m.seq >= last.streamSeq) {
+                reached = true;
+                break; // a fetch bounded by bytes would otherwise wait out its expiry
+              }
             }
-            if (m.seq >= last.streamSeq) {
-              reached = true;
-              break; // a fetch bounded by bytes would otherwise wait out its expiry
-            }
+          } finally {
+            options.signal?.removeEventListener('abort', stop);
           }
         } catch {
           // The fetch failed part-way: go on from nextSeq with a fresh consumer.
         }
+        options.signal?.throwIfAborted();
         if (got === 0) break;
         progressed = true;
       }

@@ -14,6 +14,7 @@
 //   even storage no longer knows the deletes after `from`.
 // Each row change is filtered on its old and new image (in→in update, out→in insert, in→out
 // delete) and projected to the selected columns, the primary key and `_seq`.
+import type { BatchControl, ServerMessage } from '@seqline/protocol';
 import type { busPb, storagePb } from '@seqline/proto';
 import { FilterBudgetExceeded, liveChange, meter, type LiveCell, type LiveQuery, type LiveRow } from '@seqline/sql';
 import type { ChangeListener } from './change-hub.js';
@@ -21,21 +22,18 @@ import type { History } from './history.js';
 
 export type Row = Record<string, LiveCell>;
 
-export type BatchStatus = 'loading' | 'loading_batch' | 'ready';
+export type { BatchControl };
+export type BatchStatus = BatchControl['status'];
 
-export interface BatchControl {
-  readonly batch_num: number;
-  readonly has_more: boolean;
-  readonly status: BatchStatus;
-  readonly last_seq_id?: bigint;
-}
+type Message<T extends ServerMessage['type']> = Readonly<Extract<ServerMessage, { type: T }>>;
 
+/** The server messages of a subscription (@seqline/protocol's schemas); the endpoint adds the ack's `schema`. */
 export type LiveEvent =
-  | { readonly type: 'subscription_ack'; readonly subscription_id: string; readonly total_rows: number; readonly batch_control: BatchControl; readonly reset?: true }
+  | Omit<Message<'subscription_ack'>, 'schema'>
   /** `rowsJson` is storage's JSON of `rows`, sent as it is (never parsed and re-encoded on the way); `rows` parses it when read. */
-  | { readonly type: 'initial_data_batch'; readonly subscription_id: string; readonly rows: readonly Row[]; readonly rowsJson: string; readonly batch_control: BatchControl }
-  | { readonly type: 'change'; readonly subscription_id: string; readonly change_type: 'insert' | 'update' | 'delete'; readonly rows?: readonly Row[]; readonly old_values?: readonly Row[] }
-  | { readonly type: 'error'; readonly subscription_id: string; readonly code: string; readonly message: string };
+  | (Message<'initial_data_batch'> & { readonly rowsJson: string })
+  | Message<'change'>
+  | Message<'error'>;
 
 export interface SubscriptionOptions {
   readonly batchSize: number;

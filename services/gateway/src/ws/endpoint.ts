@@ -7,11 +7,14 @@
 // (the client resumes from its last `_seq`). Drain closes every socket with 1001. A socket
 // whose user is dropped or whose credentials change is closed with 4001 TOKEN_REVOKED
 // (auth/revocation.ts).
+// Cancellation: each socket has one AbortController and each subscription a child of it; an
+// unsubscribe, a SLOW_CONSUMER or the socket's close aborts it, which cancels the
+// subscription's storage streams (Snapshot, CatchUp) and its JetStream history reads.
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { Metadata, type ServiceError } from '@grpc/grpc-js';
+import { Metadata } from '@grpc/grpc-js';
 import type { storagePb } from '@seqline/proto';
-import { ERROR_CODE_METADATA, ProtocolError, schemaEntry, columnFlags, WS_CLOSE_CODES, type RemoteCatalog } from '@seqline/protocol';
+import { columnFlags, FrameError, MessageError, parseClientMessage, ProtocolError, schemaEntry, WS_CLOSE, type ErrorCode, type RemoteCatalog, type SchemaEntry, type SubscribeRequest } from '@seqline/protocol';
 import type { Logger } from '@seqline/runtime';
 import { checkReadAccess, compileLiveQuery, SHARED_OWNER, SqlError, type Actor } from '@seqline/sql';
 import { WebSocketServer, type WebSocket } from 'ws';
@@ -20,9 +23,10 @@ import type { JwtCodec } from '../jwt.js';
 import { RateLimiter } from '../rate-limit.js';
 import type { ChangeHub } from '../live/change-hub.js';
 import type { History } from '../live/history.js';
+import { storageStream } from '../live/storage-stream.js';
 import { LiveSubscription, type LiveEvent } from '../live/subscription.js';
 import type { LiveEntry } from '../live/system-live.js';
-import { encodeServerMessage, FrameError, MessageError, parseClientMessage, type SubscribeRequest } from './messages.js';
+import { encodeServerMessage, type OutgoingMessage } from './messages.js';
 
 export interface WsLimits {
   readonly authTimeoutMs: number;
@@ -34,6 +38,8 @@ export interface WsLimits {
   readonly defaultBatchSize: number;
   /** Steps a subscription's filter may take on one change (SEQLINE_FILTER_BUDGET). */
   readonly filterBudget: number;
+  /** Deadline of a subscription's Snapshot and CatchUp streams. */
+  readonly streamTimeoutMs: number;
 }
 
 export interface WsDeps {
@@ -44,15 +50,13 @@ export interface WsDeps {
   /** Storage's client (Snapshot and CatchUp streams); the caller closes it. */
   readonly storage: storagePb.StorageClient;
   readonly subject: (owner: string, namespace: string, table: string) => string;
-  readonly history: (subject: string, after: bigint) => Promise<History>;
+  /** Rejects with the signal's reason once it is aborted. */
+  readonly history: (subject: string, after: bigint, signal: AbortSignal) => Promise<History>;
   readonly head: (subject: string) => Promise<bigint | undefined>;
   readonly logger: Logger;
   readonly limits: WsLimits;
   readonly monotonic: () => number;
 }
-
-/** Close codes (RFC 6455). */
-const CLOSE = { normal: 1000, goingAway: 1001, policy: 1008, tooBig: 1009, error: 1011 } as const;
 
 export class WsEndpoint {
   readonly #d: WsDeps;
@@ -87,7 +91,7 @@ export class WsEndpoint {
 
   /** Closes every socket with 1001 (going away) so clients resume elsewhere. */
   close(): void {
-    for (const c of this.#connections) c.close(CLOSE.goingAway, 'server shutting down');
+    for (const c of this.#connections) c.close(WS_CLOSE.GOING_AWAY, 'server shutting down');
     this.#wss.close();
   }
 }
@@ -95,6 +99,8 @@ export class WsEndpoint {
 /** A subscription of a connection, and what `system.live` shows of it. */
 interface Served {
   readonly live: LiveSubscription;
+  /** Aborted when the subscription ends (a child of the connection's). */
+  readonly controller: AbortController;
   readonly info: { -readonly [K in keyof Omit<LiveEntry, 'node' | 'connectionId'>]: LiveEntry[K] };
 }
 
@@ -104,6 +110,7 @@ class Connection {
   readonly #d: WsDeps;
   readonly #onClosed: () => void;
   readonly #subs = new Map<string, Served>();
+  readonly #abort = new AbortController();
   readonly #limiter: RateLimiter;
   #compress: boolean;
   #actor: Actor | undefined;
@@ -125,8 +132,8 @@ class Connection {
     ws.on('pong', () => this.#touch());
     ws.on('close', () => this.#cleanUp());
     ws.on('error', (err: Error & { code?: string }) => {
-      if (err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') this.close(CLOSE.tooBig, 'frame too large');
-      else this.close(CLOSE.error, 'protocol error');
+      if (err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') this.close(WS_CLOSE.FRAME_TOO_LARGE, 'frame too large');
+      else this.close(WS_CLOSE.INVALID_FRAME, 'protocol error');
     });
     this.#touch();
     const header = req.headers.authorization;
@@ -135,7 +142,7 @@ class Connection {
     } else {
       this.#authTimer = setTimeout(() => {
         if (this.#actor === undefined) {
-          void this.#send({ type: 'auth_error', message: `not authenticated within ${deps.limits.authTimeoutMs} ms` }).finally(() => this.close(CLOSE.policy, 'authentication timeout'));
+          void this.#send({ type: 'auth_error', code: 'AUTH_REQUIRED', message: `not authenticated within ${deps.limits.authTimeoutMs} ms` }).finally(() => this.close(WS_CLOSE.AUTH_FAILED, 'authentication timeout'));
         }
       }, deps.limits.authTimeoutMs);
     }
@@ -145,7 +152,7 @@ class Connection {
     return [...this.#subs.values()].map(({ info }) => ({ ...info, node, connectionId: this.#id }));
   }
 
-  close(code: number, reason: string): void {
+  close(code: (typeof WS_CLOSE)[keyof typeof WS_CLOSE], reason: string): void {
     if (this.#closed) return;
     this.#closed = true;
     this.#ws.close(code, reason);
@@ -157,19 +164,19 @@ class Connection {
     clearTimeout(this.#authTimer);
     clearTimeout(this.#idleTimer);
     this.#unwatch?.();
-    for (const s of this.#subs.values()) s.live.stop();
-    this.#subs.clear();
+    for (const id of [...this.#subs.keys()]) this.#end(id);
+    this.#abort.abort(new Error('the socket closed'));
     this.#onClosed();
   }
 
   #touch(): void {
     clearTimeout(this.#idleTimer);
-    this.#idleTimer = setTimeout(() => this.close(CLOSE.normal, 'idle'), this.#d.limits.idleMs);
+    this.#idleTimer = setTimeout(() => this.close(WS_CLOSE.IDLE, 'idle'), this.#d.limits.idleMs);
   }
 
   #onMessage(data: Buffer, isBinary: boolean): void {
     this.#touch();
-    if (isBinary) return this.close(CLOSE.error, 'client frames must be text');
+    if (isBinary) return this.close(WS_CLOSE.INVALID_FRAME, 'client frames must be text');
     if (!this.#limiter.take('connection').ok) {
       void this.#send({ type: 'error', subscription_id: 'rate_limit', code: 'RATE_LIMIT_EXCEEDED', message: `more than ${this.#d.limits.messageRate} messages per second` });
       return;
@@ -182,7 +189,8 @@ class Connection {
         void this.#send({ type: 'error', subscription_id: err.subscriptionId, code: err.code, message: err.message });
         return;
       }
-      return this.close(CLOSE.error, err instanceof FrameError ? err.message.slice(0, 120) : 'invalid frame');
+      if (!(err instanceof FrameError)) this.#d.logger.error('a client frame could not be read', { err });
+      return this.close(WS_CLOSE.INVALID_FRAME, err instanceof FrameError ? err.message.slice(0, 120) : 'invalid frame');
     }
     switch (message.type) {
       case 'ping':
@@ -193,8 +201,7 @@ class Connection {
       case 'subscribe':
         return this.#subscribe(message.subscription);
       case 'unsubscribe': {
-        this.#subs.get(message.subscriptionId)?.live.stop();
-        this.#subs.delete(message.subscriptionId);
+        this.#end(message.subscriptionId);
         return;
       }
       case 'next_batch': {
@@ -212,7 +219,7 @@ class Connection {
   #authenticate(token: string): void {
     const verified = this.#d.jwt.verify(token, 'access');
     if (!verified.ok) {
-      void this.#send({ type: 'auth_error', message: verified.message }).finally(() => this.close(CLOSE.policy, 'authentication failed'));
+      void this.#send({ type: 'auth_error', code: verified.code, message: verified.message }).finally(() => this.close(WS_CLOSE.AUTH_FAILED, 'authentication failed'));
       return;
     }
     const { claims } = verified;
@@ -220,43 +227,52 @@ class Connection {
       (admission) => {
         if (this.#closed) return;
         if (!admission.ok) {
-          void this.#send({ type: 'auth_error', message: admission.message }).finally(() => this.close(WS_CLOSE_CODES.TOKEN_REVOKED, 'TOKEN_REVOKED'));
+          void this.#send({ type: 'auth_error', code: 'TOKEN_REVOKED', message: admission.message }).finally(() => this.close(WS_CLOSE.TOKEN_REVOKED, 'TOKEN_REVOKED'));
           return;
         }
         clearTimeout(this.#authTimer);
         this.#actor = { userId: admission.caller.userId, role: admission.caller.role };
         this.#unwatch?.();
-        this.#unwatch = this.#d.revocation.watch(claims, admission.caller.role, () => this.close(WS_CLOSE_CODES.TOKEN_REVOKED, 'TOKEN_REVOKED'));
+        this.#unwatch = this.#d.revocation.watch(claims, admission.caller.role, () => this.close(WS_CLOSE.TOKEN_REVOKED, 'TOKEN_REVOKED'));
         void this.#send({ type: 'auth_success', user: this.#actor.userId, role: this.#actor.role, protocol: { serialization: 'json', compression: this.#compress ? 'gzip' : 'none' } });
       },
-      () => void this.#send({ type: 'auth_error', message: 'authentication is unavailable; retry' }).finally(() => this.close(CLOSE.error, 'authentication unavailable')),
+      () => void this.#send({ type: 'auth_error', code: 'UNAVAILABLE', message: 'authentication is unavailable; retry' }).finally(() => this.close(WS_CLOSE.TRY_AGAIN_LATER, 'authentication unavailable')),
     );
     this.#gate.hold(admitted);
   }
 
   #subscribe(req: SubscribeRequest): void {
     const actor = this.#actor;
-    const fail = (code: string, message: string): void => void this.#send({ type: 'error', subscription_id: req.id, code, message });
+    const fail = (code: ErrorCode, message: string): void => void this.#send({ type: 'error', subscription_id: req.id, code, message });
     if (actor === undefined) return fail('AUTH_REQUIRED', 'authenticate before subscribing');
     if (this.#subs.has(req.id)) return fail('INVALID_SUBSCRIPTION_ID', `subscription ${req.id} already exists on this connection`);
     if (this.#subs.size >= this.#d.limits.maxSubscriptions) return fail('SUBSCRIPTION_LIMIT_EXCEEDED', `at most ${this.#d.limits.maxSubscriptions} subscriptions per connection`);
-    void this.#start(req, actor).catch((failure: unknown) => {
-      // A refusal storage decided (a per-user limit) arrives as a gRPC status naming its code.
-      const err = decidedByStorage(failure) ? ProtocolError.fromGrpc(failure) : failure;
-      this.#subs.get(req.id)?.live.stop();
-      this.#subs.delete(req.id);
+    const controller = new AbortController();
+    void this.#start(req, actor, controller).catch((err: unknown) => {
+      if (controller.signal.aborted) return; // ended by the client or the socket: nothing to answer
+      this.#end(req.id, controller);
       if (err instanceof SqlError) {
         const code = err.code === 'TABLE_NOT_FOUND' ? 'NOT_FOUND' : err.code === 'PERMISSION_DENIED' ? 'UNAUTHORIZED' : err.code === 'UNSUPPORTED' ? 'UNSUPPORTED' : 'INVALID_SQL';
         return fail(code, err.message);
       }
-      const code = (err as { code?: unknown }).code;
-      if (typeof code === 'string' && /^[A-Z_]+$/.test(code) && code !== 'INTERNAL_ERROR') return fail(code === 'TABLE_NOT_FOUND' ? 'NOT_FOUND' : code, (err as Error).message);
+      // Only an error of the table that a service chose to answer with reaches the client; any
+      // other (a NATS or socket error, a bug) is logged and answered without its text.
+      if (err instanceof ProtocolError && err.code !== 'INTERNAL_ERROR') return fail(err.code === 'TABLE_NOT_FOUND' ? 'NOT_FOUND' : err.code, err.message);
       this.#d.logger.error('subscription failed', { subscription: req.id, err });
       return fail('SUBSCRIPTION_FAILED', 'the subscription could not be served; subscribe again to resume');
     });
   }
 
-  async #start(req: SubscribeRequest, actor: Actor): Promise<void> {
+  /** Ends a subscription (only that one when `controller` is given: the id may be taken again since). */
+  #end(id: string, controller?: AbortController): void {
+    const served = this.#subs.get(id);
+    if (served === undefined || (controller !== undefined && served.controller !== controller)) return;
+    this.#subs.delete(id);
+    served.live.stop();
+    served.controller.abort(new Error(`subscription ${id} ended`));
+  }
+
+  async #start(req: SubscribeRequest, actor: Actor, controller: AbortController): Promise<void> {
     const catalog = this.#d.catalog;
     const namespace = 'default';
     const compile = () => compileLiveQuery(req.sql, { catalog, defaultNamespace: namespace, currentUser: actor.userId, params: req.params });
@@ -277,6 +293,8 @@ class Connection {
       const def = query.table.columns.find((c) => c.name === name);
       return def === undefined ? schemaEntry(name, 'BigInt', i) : schemaEntry(name, def.dataType, i, columnFlags(def)); // only _seq is not a table column
     });
+    const signal = AbortSignal.any([this.#abort.signal, controller.signal]);
+    const stream = { signal, timeoutMs: this.#d.limits.streamTimeoutMs };
     const info: Served['info'] = { subscriptionId: req.id, userId: actor.userId, namespace: query.table.namespace, table: query.table.name, query: req.sql, status: 'loading', createdAtMs: Date.now(), lastSeq: null, changes: 0 };
     const sub = new LiveSubscription(
       {
@@ -284,10 +302,10 @@ class Connection {
         query,
         subject,
         hub: this.#d.hub,
-        history: (after) => this.#d.history(subject, after),
+        history: (after) => this.#d.history(subject, after, signal),
         head: () => this.#d.head(subject),
-        snapshot: (batchSize, lastRows) => this.#d.storage.snapshot({ caller, sql: req.sql, paramsJson, namespace, batchSize, lastRows }, new Metadata()),
-        catchUp: (from) => this.#d.storage.catchUp({ caller, sql: req.sql, paramsJson, namespace, fromSeq: from, batchSize: 0 }, new Metadata()),
+        snapshot: (batchSize, lastRows) => storageStream((options) => this.#d.storage.snapshot({ caller, sql: req.sql, paramsJson, namespace, batchSize, lastRows }, new Metadata(), options), stream),
+        catchUp: (from) => storageStream((options) => this.#d.storage.catchUp({ caller, sql: req.sql, paramsJson, namespace, fromSeq: from, batchSize: 0 }, new Metadata(), options), stream),
         send: (event, pushed) => {
           if (event.type === 'error') this.#subs.delete(req.id); // the subscription ended itself
           note(info, event);
@@ -304,7 +322,8 @@ class Connection {
         clientPaced: req.clientPaced,
       },
     );
-    this.#subs.set(req.id, { live: sub, info });
+    if (signal.aborted) return;
+    this.#subs.set(req.id, { live: sub, controller, info });
     await sub.start();
   }
 
@@ -313,10 +332,9 @@ class Connection {
    * limit of unsent data, else the subscription ends with SLOW_CONSUMER. Paced events wait
    * for the socket instead, so a resume or a snapshot never counts as slow.
    */
-  async #sendEvent(id: string, event: LiveEvent | (LiveEvent & { schema: unknown }), pushed: boolean): Promise<void> {
+  async #sendEvent(id: string, event: LiveEvent | (LiveEvent & { readonly schema: readonly SchemaEntry[] }), pushed: boolean): Promise<void> {
     if (pushed && this.#ws.bufferedAmount > this.#d.limits.maxBufferedBytes) {
-      this.#subs.get(id)?.live.stop();
-      this.#subs.delete(id);
+      this.#end(id);
       await this.#send({ type: 'error', subscription_id: id, code: 'SLOW_CONSUMER', message: 'the connection fell too far behind; subscribe again with from = the last _seq received' });
       return;
     }
@@ -324,16 +342,11 @@ class Connection {
   }
 
   /** Writes one message; resolves once it is handed to the socket. */
-  #send(message: object): Promise<void> {
+  #send(message: OutgoingMessage): Promise<void> {
     if (this.#closed || this.#ws.readyState !== this.#ws.OPEN) return Promise.resolve();
     const { data, binary } = encodeServerMessage(message, this.#compress);
     return new Promise((resolve) => this.#ws.send(data, { binary }, () => resolve()));
   }
-}
-
-function decidedByStorage(err: unknown): err is ServiceError {
-  const metadata = (err as { metadata?: unknown } | null)?.metadata;
-  return err instanceof Error && metadata instanceof Metadata && metadata.get(ERROR_CODE_METADATA).length > 0;
 }
 
 /** Keeps `system.live`'s view of a subscription: its status, the last `_seq` sent, changes sent. */
