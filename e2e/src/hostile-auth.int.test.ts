@@ -157,7 +157,7 @@ describe('revocable authority', () => {
     expect(performance.now() - demoted).toBeLessThan(1000);
     const late = await openSocket(url2, { token: pair.access });
     expect((await late.closed).code).toBe(REVOKED_CLOSE);
-    expect(late.messages).toEqual([{ type: 'auth_error', message: "token revoked: the user's credentials changed; log in again" }]);
+    expect(late.messages).toEqual([{ type: 'auth_error', code: 'TOKEN_REVOKED', message: "token revoked: the user's credentials changed; log in again" }]);
     await expectServed(stack, bystander);
   });
 
