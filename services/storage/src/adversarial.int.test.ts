@@ -35,7 +35,7 @@ import { runQuery, type QueryContext } from './query.js';
 
 const RUNS = Number(process.env['SEQLINE_ADVERSARIAL_RUNS'] ?? 10_000);
 const SEED = Number(process.env['SEQLINE_ADVERSARIAL_SEED'] ?? 20261202);
-const BATCH = 50;
+const BATCH = 100;
 const ALICE: Actor = { userId: 'alice', role: 'user' };
 const CANARY = /canary/i;
 
@@ -83,7 +83,7 @@ beforeAll(async () => {
   const admin = postgres(db.url, { max: 1, onnotice: () => undefined });
   await admin.unsafe(`ALTER DATABASE "${(await admin<{ d: string }[]>`SELECT current_database() AS d`)[0]!.d}" SET seqline.hidden = 'CANARY-setting'`);
   await admin.end();
-  sql = connectPostgres(db.url, { max: 6 });
+  sql = connectPostgres(db.url, { max: 8 });
   await migrate(sql);
   catalog = new CatalogCache(sql);
   await catalog.reload();
@@ -127,13 +127,20 @@ function refusal(err: unknown): string | undefined {
   return err instanceof SqlError ? err.code : undefined;
 }
 
-/** EXPLAIN of what is about to run; the plan's functions and types against the allow-list. */
-async function checkPlan(run: (text: string, params: readonly unknown[]) => Promise<readonly Record<string, unknown>[]>, text: string, params: readonly unknown[], extra: readonly string[]): Promise<string[]> {
+type Run = (text: string, params: readonly unknown[]) => Promise<readonly Record<string, unknown>[]>;
+
+/**
+ * EXPLAIN of what is about to run; the plan's functions and types against the allow-list. A
+ * statement that does not plan cannot run either: its error is rethrown (with `rethrow`) as
+ * the statement's own.
+ */
+async function checkPlan(run: Run, text: string, params: readonly unknown[], extra: readonly string[], rethrow: boolean): Promise<string[]> {
   let rows: readonly Record<string, unknown>[];
   try {
     rows = await run(`EXPLAIN (VERBOSE, FORMAT JSON) ${text}`, params);
-  } catch {
-    return []; // does not plan, so it cannot run either
+  } catch (err) {
+    if (rethrow) throw err;
+    return [];
   }
   const plan = rows[0]?.['QUERY PLAN'];
   return violations(planFindings(typeof plan === 'string' ? JSON.parse(plan) : plan), extra).map((v) => `${v} in plan of: ${text}`);
@@ -157,16 +164,19 @@ async function runRead(text: string): Promise<string[]> {
   } catch (err) {
     return refused(err, text);
   }
-  problems.push(...(await checkPlan((t, p) => sql.unsafe(t, p as never[]), rewritten, [], [])));
-  try {
-    const result = await runQuery(ctx, select, ALICE, [], 'app');
-    stats.ran++;
-    if (CANARY.test(JSON.stringify(result))) problems.push(`canary in the answer to: ${text}`);
-  } catch (err) {
-    stats.failed++;
-    if (CANARY.test(errorText(err))) problems.push(`canary in the error of: ${text}: ${errorText(err)}`);
-  }
-  return problems;
+  const run = async (): Promise<void> => {
+    try {
+      const result = await runQuery(ctx, select, ALICE, [], 'app');
+      stats.ran++;
+      if (CANARY.test(JSON.stringify(result))) problems.push(`canary in the answer to: ${text}`);
+    } catch (err) {
+      stats.failed++;
+      if (CANARY.test(errorText(err))) problems.push(`canary in the error of: ${text}: ${errorText(err)}`);
+    }
+  };
+  // The plan (as the superuser, so that layer 2 hides nothing from it) and the run, at once.
+  const [plan] = await Promise.all([checkPlan((t, p) => sql.unsafe(t, p as never[]), rewritten, [], [], false), run()]);
+  return [...plan, ...problems];
 }
 
 async function runWrite(text: string): Promise<string[]> {
@@ -185,8 +195,7 @@ async function runWrite(text: string): Promise<string[]> {
     await sql.begin(async (tx) => {
       const run = async (t: string, p: readonly unknown[]): Promise<Record<string, unknown>[]> => (await tx.unsafe(t, p as never[])).map((r) => ({ ...r }));
       const exec: Exec = async (t, p) => {
-        // In a savepoint: a plan that fails to EXPLAIN must not abort the op's transaction.
-        problems.push(...(await tx.savepoint((sp) => checkPlan(async (x, y) => (await sp.unsafe(x, y as never[])).map((r) => ({ ...r })), t, p, ['unnest']))));
+        problems.push(...(await checkPlan(run, t, p, ['unnest'], true)));
         return run(t, p);
       };
       const applied = await applyOp(exec, op, { catalog, ids, seqFloor: { value: 0n } });
@@ -237,6 +246,8 @@ describe('adversarial SQL as a user', () => {
     process.stdout.write(`adversarial: ${stats.statements} statements (${stats.reads} reads, ${stats.writes} writes) in ${seconds} s, seed ${SEED}: ` +
       `${stats.refused} refused ${JSON.stringify(Object.fromEntries(stats.refusals))}, ${stats.ran} ran, ${stats.failed} failed in PostgreSQL, 0 violations\n`);
     expect(stats.statements).toBeGreaterThanOrEqual(RUNS);
-    expect(stats.ran / stats.statements).toBeGreaterThan(0.2);
+    // Admitted by the rewrite (then run, or failed in PostgreSQL on types and the like).
+    expect((stats.ran + stats.failed) / stats.statements).toBeGreaterThan(0.3);
+    expect(stats.ran / stats.statements).toBeGreaterThan(0.15);
   }, 600_000 + RUNS * 20);
 });

@@ -27,11 +27,14 @@ const SYNTAX = new Set([
 /** Function names PostgreSQL prints for the forms the allow-list admits. */
 const PRINTED_FORMS = new Set(['coalesce', 'nullif', 'greatest', 'least']);
 
-/** Types (as PostgreSQL prints them) a plan may cast to: the rewrite's ALLOWED_CAST_TYPES. */
+/**
+ * Types (as PostgreSQL prints them) a plan may cast to: the rewrite's ALLOWED_CAST_TYPES, and
+ * cstring, which the planner prints for an I/O conversion of a constant ('x'::cstring)::date.
+ */
 const ALLOWED_PRINTED_TYPES = new Set([
   'text', 'bigint', 'integer', 'smallint', 'boolean', 'real', 'double precision', 'numeric', 'character varying', 'character', 'bpchar', 'bytea',
   'json', 'jsonb', 'timestamp without time zone', 'timestamp with time zone', 'date', 'time without time zone', 'time with time zone', 'interval',
-  'uuid',
+  'uuid', 'cstring',
 ]);
 
 const MULTIWORD_TYPES = [
