@@ -22,7 +22,8 @@
 //   `system.users|namespaces|tables` become a subquery over their meta-schema view, for dba
 //   and system only.
 // - `schema.table.column` references lose the schema (the replaced table is aliased by its
-//   name); four-part references are UNSUPPORTED.
+//   name); four-part references are UNSUPPORTED. A qualified reference `a.b` must be a column
+//   of every relation a can mean (rewrite-scope.ts): otherwise PostgreSQL would call b(a.*).
 // - LIMIT of the outermost query: none → LIMIT defaultLimit (limitAdded); a constant above
 //   maxRows, LIMIT ALL or LIMIT NULL → maxRows (clamped); a parameter or expression →
 //   LIMIT LEAST(<expr>, maxRows::bigint) (clamped; `limit` is then the bound maxRows).
@@ -31,7 +32,7 @@
 // - The SQL text is printed by pgsql-deparser and parsed back: if the result differs from the
 //   checked AST the query is refused (ast.ts printStatement).
 import {
-  and, binaryOp, bodyOf, cloneAst, columnRef, intConst, isBody, nameList, nodeParts, not, printStatement, stringConst, typeCast, unsupported, type AstNode, type Body,
+  and, binaryOp, bodyOf, cloneAst, columnRef, isBody, nameList, nodeParts, not, printStatement, stringConst, typeCast, unsupported, type AstNode, type Body,
 } from './ast.js';
 import { SqlError } from './errors.js';
 import { assertSqlReady } from './init.js';
@@ -39,6 +40,7 @@ import { ExprWalker, isCurrentUser } from './rewrite-expr.js';
 import { aliased, aliasName, Level, outputColumns, type Columns } from './rewrite-scope.js';
 import { RESERVED_NAMESPACES, SYSTEM_COLUMNS, type Actor, type Catalog, type Statement, type TableDef } from './types.js';
 import { SYSTEM_TABLES, systemView } from './system-tables.js';
+import { applyLimit } from './rewrite-limit.js';
 import { checkReadAccess, isAdminRole } from './validate.js';
 
 export interface RewriteContext {
@@ -357,42 +359,4 @@ function partitionSelect(table: TableDef, actor: Actor): AstNode {
       op: 'SETOP_NONE',
     },
   };
-}
-
-type LimitOutcome = Pick<RewrittenSelect, 'limit' | 'limitAdded' | 'clamped'>;
-
-function applyLimit(select: Body, ctx: RewriteContext): LimitOutcome {
-  const max = ctx.maxRows;
-  if (select['limitOption'] === 'LIMIT_OPTION_WITH_TIES') throw new SqlError('UNSUPPORTED', 'FETCH FIRST … WITH TIES is not supported');
-  const setLimit = (n: number): void => {
-    select['limitCount'] = intConst(n);
-    select['limitOption'] = 'LIMIT_OPTION_COUNT';
-  };
-  const count = select['limitCount'];
-  if (count === undefined && ctx.unlimited === true) return { limit: Number.POSITIVE_INFINITY, limitAdded: false, clamped: false };
-  if (count === undefined) {
-    const limit = Math.min(ctx.defaultLimit, max);
-    setLimit(limit);
-    return { limit, limitAdded: true, clamped: false };
-  }
-  const value = constantLimit(count);
-  if (value === undefined) {
-    select['limitCount'] = { MinMaxExpr: { op: 'IS_LEAST', args: [count, typeCast(intConst(max), ['pg_catalog', 'int8'])] } };
-    return { limit: max, limitAdded: false, clamped: true };
-  }
-  if (value === null || value > max) {
-    setLimit(max);
-    return { limit: max, limitAdded: false, clamped: true };
-  }
-  return { limit: value, limitAdded: false, clamped: false };
-}
-
-/** An integer constant; null for LIMIT ALL / LIMIT NULL; undefined for anything else. */
-function constantLimit(node: unknown): number | null | undefined {
-  const c = bodyOf(node, 'A_Const');
-  if (c === undefined) return undefined;
-  if (c['isnull'] === true) return null;
-  const raw = isBody(c['ival']) ? (c['ival']['ival'] ?? 0) : isBody(c['fval']) ? c['fval']['fval'] : undefined;
-  const n = Number(raw);
-  return raw !== undefined && Number.isSafeInteger(n) ? n : undefined;
 }

@@ -112,15 +112,16 @@ function fakeSequencer(): SequencerClient {
 /** Thrown to roll a write's transaction back after it has been checked. */
 class Rollback extends Error {}
 
-/** Everything attacker-visible about an error: its message and its causes'. */
+/** Everything attacker-visible about an error: its message, details and its causes'. */
 function errorText(err: unknown): string {
   const parts: string[] = [];
-  for (let e: unknown = err, depth = 0; e !== undefined && e !== null && depth < 5; depth++) {
+  const text = (v: unknown): string => (typeof v === 'string' ? v : '');
+  for (let e: unknown = err, depth = 0; typeof e === 'object' && e !== null && depth < 5; depth++) {
     const rec = e as { message?: unknown; detail?: unknown; hint?: unknown; where?: unknown; cause?: unknown };
-    parts.push(String(rec.message ?? e), String(rec.detail ?? ''), String(rec.hint ?? ''), String(rec.where ?? ''));
+    parts.push(text(rec.message), text(rec.detail), text(rec.hint), text(rec.where));
     e = rec.cause;
   }
-  return parts.join(' | ');
+  return typeof err === 'object' && err !== null ? parts.join(' | ') : String(err);
 }
 
 function refusal(err: unknown): string | undefined {
@@ -231,6 +232,12 @@ async function check(s: GeneratedStatement): Promise<string[]> {
   return s.kind === 'read' ? runRead(s.sql) : runWrite(s.sql);
 }
 
+function summary(started: number): string {
+  const seconds = ((Date.now() - started) / 1000).toFixed(1);
+  return `${stats.statements} statements (${stats.reads} reads, ${stats.writes} writes) in ${seconds} s, seed ${SEED}: ` +
+    `${stats.refused} refused ${JSON.stringify(Object.fromEntries(stats.refusals))}, ${stats.ran} ran, ${stats.failed} failed in PostgreSQL, 0 violations`;
+}
+
 describe('adversarial SQL as a user', () => {
   it(`${RUNS} random hostile statements: no canary anywhere, only allowed functions in every plan`, async () => {
     const started = Date.now();
@@ -238,13 +245,12 @@ describe('adversarial SQL as a user', () => {
       fc.asyncProperty(fc.array(statement, { minLength: BATCH, maxLength: BATCH }), async (batch) => {
         const problems = (await Promise.all(batch.map(check))).flat();
         if (problems.length > 0) throw new Error(problems.slice(0, 5).join('\n'));
+        if (stats.statements % 10_000 === 0) process.stdout.write(`adversarial: ${summary(started)}\n`);
       }),
       { seed: SEED, numRuns: Math.ceil(RUNS / BATCH) },
     );
-    const seconds = ((Date.now() - started) / 1000).toFixed(1);
-    // Progress for the long run (SEQLINE_ADVERSARIAL_RUNS) and the figures of the README.
-    process.stdout.write(`adversarial: ${stats.statements} statements (${stats.reads} reads, ${stats.writes} writes) in ${seconds} s, seed ${SEED}: ` +
-      `${stats.refused} refused ${JSON.stringify(Object.fromEntries(stats.refusals))}, ${stats.ran} ran, ${stats.failed} failed in PostgreSQL, 0 violations\n`);
+    // The figures of the README (and progress above, every 10,000 statements).
+    process.stdout.write(`adversarial: ${summary(started)}\n`);
     expect(stats.statements).toBeGreaterThanOrEqual(RUNS);
     // Admitted by the rewrite (then run, or failed in PostgreSQL on types and the like).
     expect((stats.ran + stats.failed) / stats.statements).toBeGreaterThan(0.3);
