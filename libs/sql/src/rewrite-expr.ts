@@ -1,6 +1,7 @@
 // The expression rules reads and writes share: function calls against the allow-list
-// (functions.ts), casts against the allowed types, PostgreSQL's own operators only, and the
-// SQL value functions (CURRENT_USER, CURRENT_TIMESTAMP…). rewrite.ts adds tables and scopes
+// (functions.ts), casts against the allowed types with integer type modifiers, operators from
+// the allow-list, no field selection `(x).f` (PostgreSQL's function-call notation f(x)), only
+// subscripts in an indirection, and the SQL value functions (CURRENT_USER, CURRENT_TIMESTAMP…). rewrite.ts adds tables and scopes
 // for reads; dml-check.ts adds the target table's columns for writes.
 //
 // Decisions on SQL value functions:
