@@ -4,15 +4,22 @@
 // type, or a field of a known node, that it has no rule for is UNSUPPORTED. So a construct a
 // future PostgreSQL adds (or one nobody thought about) is refused, never passed through
 // unchecked. Subclasses (rewrite.ts, dml-check.ts) add the nodes that need a decision.
+//
+// Every way PostgreSQL can call a function is a node here with a rule: FuncCall (the
+// allow-list), A_Indirection (field selection `(x).f` is `f(x)`: refused; subscripts only),
+// ColumnRef (`a.b` is `b(a.*)` when a has no column b: the subclasses prove the column),
+// TypeCast (the type's input and cast functions: allowed types only), operators (allowed
+// names only, never OPERATOR(schema.op)) and COLLATE (allowed collations only).
 import { isDeepStrictEqual } from 'node:util';
 import { parseSync } from 'libpg-query';
 import { deparseSync } from 'pgsql-deparser';
 import { SqlError } from './errors.js';
+import { assertCollationAllowed, assertOperatorAllowed } from './functions.js';
 
 export type Body = Record<string, unknown>;
 export type AstNode = Record<string, Body>;
 
-type FieldKind = 'value' | 'node' | 'list' | 'operator';
+type FieldKind = 'value' | 'node' | 'list' | 'operator' | 'collation';
 
 const LOC = { location: 'value' } as const;
 
@@ -34,7 +41,6 @@ const GENERIC: Readonly<Record<string, Readonly<Record<string, FieldKind>>>> = {
   CoalesceExpr: { args: 'list', ...LOC },
   MinMaxExpr: { op: 'value', args: 'list', ...LOC },
   A_ArrayExpr: { elements: 'list', list_start: 'value', list_end: 'value', ...LOC },
-  A_Indirection: { arg: 'node', indirection: 'list' },
   A_Indices: { is_slice: 'value', lidx: 'node', uidx: 'node' },
   RowExpr: { args: 'list', row_format: 'value', colnames: 'list', ...LOC },
   GroupingSet: { kind: 'value', content: 'list', ...LOC },
@@ -42,7 +48,7 @@ const GENERIC: Readonly<Record<string, Readonly<Record<string, FieldKind>>>> = {
   List: { items: 'list' },
   NamedArgExpr: { arg: 'node', name: 'value', argnumber: 'value', ...LOC },
   ResTarget: { name: 'value', indirection: 'list', val: 'node', ...LOC },
-  CollateClause: { arg: 'node', collname: 'list', ...LOC },
+  CollateClause: { arg: 'node', collname: 'collation', ...LOC },
   SortBy: { node: 'node', sortby_dir: 'value', sortby_nulls: 'value', useOp: 'operator', ...LOC },
   WindowDef: {
     name: 'value', refname: 'value', partitionClause: 'list', orderClause: 'list', frameOptions: 'value', startOffset: 'node', endOffset: 'node', ...LOC,
@@ -88,10 +94,9 @@ export function unsupported(what: string): SqlError {
   return new SqlError('UNSUPPORTED', `${what} is not supported`);
 }
 
-/** PostgreSQL's own operators only: `OPERATOR(pg_catalog.=)` and friends are refused. */
+/** Allowed operators only (functions.ts), never schema-qualified: `OPERATOR(pg_catalog.=)` is refused. */
 export function checkOperator(value: unknown): void {
-  const names = nameList(value);
-  if (names.length > 1) throw new SqlError('UNSUPPORTED', `operator ${names.join('.')} is not allowed`);
+  assertOperatorAllowed(nameList(value));
 }
 
 /**
@@ -128,6 +133,7 @@ export abstract class AstWalker {
       if (kind === 'node') body[field] = this.visit(value);
       else if (kind === 'list') body[field] = this.visitList(value);
       else if (kind === 'operator') checkOperator(value);
+      else if (kind === 'collation') assertCollationAllowed(nameList(value));
     }
   }
 

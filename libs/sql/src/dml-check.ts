@@ -5,7 +5,9 @@
 // and the clock (NOW(), CURRENT_TIMESTAMP…) become literals of the op.
 //
 // Rules: every column named exists and is a user column (_seq, _deleted, _user_id: INVALID_SQL);
-// no subqueries anywhere; only allow-listed functions, none of them aggregates, window or
+// no subqueries, ROW(…) or field selection anywhere; column references name a column of the
+// target table (so `a.b` can never be PostgreSQL's function-call notation b(a));
+// only allow-listed functions, none of them aggregates, window or
 // read-only ones (random, gen_random_uuid, one-argument age); INSERT … SELECT, ON CONFLICT,
 // WITH, UPDATE … FROM, DELETE … USING, multiple-column SET and updating the primary key are
 // UNSUPPORTED. Column references become `"<table>"."<column>"`, the alias the plans use.
@@ -198,6 +200,11 @@ class DmlExprWalker extends ExprWalker {
       case 'SubLink':
       case 'SelectStmt':
         throw new SqlError('UNSUPPORTED', NO_SUBQUERIES);
+      // No column is a row or a group: ROW(…), GROUPING(…) and grouping sets mean nothing here.
+      case 'RowExpr':
+      case 'GroupingFunc':
+      case 'GroupingSet':
+        throw unsupported(`${type === 'RowExpr' ? 'ROW(…)' : 'GROUPING'} in INSERT, UPDATE or DELETE`);
       case 'ParamRef': {
         const n = body['number'];
         if (typeof n !== 'number' || !Number.isInteger(n) || n < 1) throw new SqlError('INVALID_PARAMETER', 'malformed parameter reference');

@@ -222,6 +222,15 @@ describe('planDml: refusals', () => {
     ['UPDATE app.t SET _seq = 1', [], 'INVALID_SQL: column _seq is a system column and cannot be used in a write'],
     ['DELETE FROM app.t WHERE id IN (SELECT 1)', [], 'UNSUPPORTED: subqueries are not supported in INSERT, UPDATE or DELETE'],
     ["SELECT 1", [], 'INVALID_SQL: expected INSERT statement'],
+    ["INSERT INTO app.t (id, title) VALUES (1, ('data_directory'::text).current_setting)", [], 'UNSUPPORTED: field selection (…).current_setting is not supported'],
+    ['UPDATE app.t SET title = (title).pg_read_file', [], 'UNSUPPORTED: field selection (…).pg_read_file is not supported'],
+    ["DELETE FROM app.t WHERE ('SELECT 1'::text).ts_stat IS NOT NULL", [], 'UNSUPPORTED: field selection (…).ts_stat is not supported'],
+    ['UPDATE app.t SET title = t.title.current_setting', [], 'INVALID_SQL: invalid reference to table t.title'],
+    ["UPDATE app.t SET title = (ROW(title)).f1", [], 'UNSUPPORTED: field selection (…).f1 is not supported'],
+    ["UPDATE app.t SET title = ROW(title)::text", [], 'UNSUPPORTED: ROW(…) in INSERT, UPDATE or DELETE is not supported'],
+    ["INSERT INTO app.t (id, title) VALUES (1, ('app.t'::regclass)::text)", [], 'UNSUPPORTED: cast to regclass is not allowed'],
+    ["UPDATE app.t SET title = title OPERATOR(pg_catalog.||) 'x'", [], 'UNSUPPORTED: operator pg_catalog.|| is not allowed'],
+    ["DELETE FROM app.t WHERE title @@ 'x'", [], 'UNSUPPORTED: operator @@ is not allowed'],
   ])('%s %j → %s', (text, params, expected) => {
     expect(refusal(text, params)).toBe(expected);
   });

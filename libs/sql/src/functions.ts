@@ -20,6 +20,10 @@
 //   age(x) with one argument reads the clock, so writes refuse it.
 // - Any schema-qualified call (pg_catalog.upper, public.f) is refused: with a qualified name
 //   a query could reach functions the allow-list never meant.
+// - Operators are functions too (`a @@ b` is ts_match_tt, which parses text search configs;
+//   `OPERATOR(schema.op)` reaches any operator): only the operators below, by name, never
+//   schema-qualified. Text search (@@, @@@), geometric and range operators are left out.
+// - Casts: an allow-list of types (ALLOWED_CAST_TYPES); collations: C, POSIX and default.
 // One code for every refusal, UNSUPPORTED: the message names the function, never whether it
 // exists in PostgreSQL.
 import { SqlError } from './errors.js';
@@ -86,4 +90,31 @@ export function assertCastAllowed(names: readonly string[]): void {
   const shown = names.join('.');
   const bare = names.length === 1 ? names[0] : names.length === 2 && names[0] === 'pg_catalog' ? names[1] : undefined;
   if (bare === undefined || !ALLOWED_CAST_TYPES.has(bare)) throw new SqlError('UNSUPPORTED', `cast to ${shown} is not allowed`);
+}
+
+/**
+ * Operators a query may use, by name: comparison, arithmetic, string, pattern matching (LIKE
+ * arrives as ~~, SIMILAR TO as ~), bit, JSON and array containment. The BETWEEN forms are the
+ * names the grammar gives BETWEEN (no operator can be written with those names).
+ */
+export const ALLOWED_OPERATORS: ReadonlySet<string> = new Set([
+  '=', '<>', '<', '>', '<=', '>=',
+  '+', '-', '*', '/', '%', '^', '|/', '||/', '@',
+  '||', '~~', '!~~', '~~*', '!~~*', '~', '!~', '~*', '!~*',
+  '&', '|', '#', '<<', '>>',
+  '->', '->>', '#>', '#>>', '@>', '<@', '?', '?|', '?&', '#-', '&&',
+  'BETWEEN', 'NOT BETWEEN', 'BETWEEN SYMMETRIC', 'NOT BETWEEN SYMMETRIC',
+]);
+
+/** Throws UNSUPPORTED unless the operator (its name list as parsed) is allowed and not schema-qualified. */
+export function assertOperatorAllowed(names: readonly string[]): void {
+  const shown = names.join('.');
+  if (names.length !== 1 || !ALLOWED_OPERATORS.has(names[0] ?? '')) throw new SqlError('UNSUPPORTED', `operator ${shown} is not allowed`);
+}
+
+/** Collations a COLLATE clause may name (unqualified): byte order, and the database's default. */
+export const ALLOWED_COLLATIONS: ReadonlySet<string> = new Set(['C', 'POSIX', 'default']);
+
+export function assertCollationAllowed(names: readonly string[]): void {
+  if (names.length !== 1 || !ALLOWED_COLLATIONS.has(names[0] ?? '')) throw new SqlError('UNSUPPORTED', `collation ${names.join('.')} is not allowed`);
 }

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { SqlError, type SqlErrorCode } from './errors.js';
 import { initSql } from './init.js';
-import { parseStatements } from './parse.js';
+import { parseBatch, parseStatements } from './parse.js';
 import type { ColumnDef, DataType, Statement, TableDef } from './types.js';
 
 beforeAll(async () => {
@@ -78,6 +78,40 @@ describe('splitting', () => {
 
   it.each(['', '   ', '\n\t', '-- only a comment', '/* only */', ';', ' ; ; ', '-- a\n/* b */ ;'])('%j is EMPTY_SQL', (sql) => {
     expect(failure(sql)).toEqual({ code: 'EMPTY_SQL', message: 'SQL is empty' });
+  });
+});
+
+describe('parseBatch: each statement with its source text, split by PostgreSQL\'s scanner', () => {
+  it.each([
+    ['one statement', 'SELECT 1', ['SELECT 1']],
+    ['a trailing semicolon', 'SELECT 1;', ['SELECT 1']],
+    ['two statements, trimmed', '  SELECT 1 ;\n INSERT INTO t VALUES (1)  ', ['SELECT 1', 'INSERT INTO t VALUES (1)']],
+    ['empty statements dropped', ';;SELECT 1;; ;SELECT 2;', ['SELECT 1', 'SELECT 2']],
+    ['comments around a statement', '/* lead */ SELECT 1; -- done', ['SELECT 1']],
+    ['; in a string', "INSERT INTO t VALUES ('a;b'); SELECT 2", ["INSERT INTO t VALUES ('a;b')", 'SELECT 2']],
+    ['doubled quotes', "SELECT 'it''s;'; SELECT 2", ["SELECT 'it''s;'", 'SELECT 2']],
+    ['E-string escapes', "SELECT E'a\\';b'; SELECT 2", ["SELECT E'a\\';b'", 'SELECT 2']],
+    ['backslash in a standard string', "SELECT 'a\\'; SELECT 2", ["SELECT 'a\\'", 'SELECT 2']],
+    ['; in a quoted identifier', 'SELECT "a;""b" FROM t; SELECT 2', ['SELECT "a;""b" FROM t', 'SELECT 2']],
+    ['; in a line comment', 'SELECT 1 -- a;b\n; SELECT 2', ['SELECT 1', 'SELECT 2']],
+    ['; in nested block comments', 'SELECT /* a /* ; */ ; */ 1; SELECT 2', ['SELECT /* a /* ; */ ; */ 1', 'SELECT 2']],
+    ['; in dollar quotes', 'SELECT $$a;b$$; SELECT $x$ $$;$$ $x$; SELECT 3', ['SELECT $$a;b$$', 'SELECT $x$ $$;$$ $x$', 'SELECT 3']],
+    ['params are not dollar quotes', 'SELECT $1; SELECT $2', ['SELECT $1', 'SELECT $2']],
+    ['; inside EXECUTE AS parentheses', "EXECUTE AS USER 'alice' (INSERT INTO t VALUES (1);); SELECT 2", ["EXECUTE AS USER 'alice' (INSERT INTO t VALUES (1);)", 'SELECT 2']],
+    ['non-ASCII text', "INSERT INTO t VALUES ('héllo 😀;'); SELECT 'ü'", ["INSERT INTO t VALUES ('héllo 😀;')", "SELECT 'ü'"]],
+    [
+      'KalamDB statements',
+      "CREATE NAMESPACE app; CREATE USER 'bob' WITH PASSWORD 'p;w' ROLE user;CREATE TABLE app.t (id INT PRIMARY KEY) WITH (TYPE='USER'); DROP USER bob",
+      ['CREATE NAMESPACE app', "CREATE USER 'bob' WITH PASSWORD 'p;w' ROLE user", "CREATE TABLE app.t (id INT PRIMARY KEY) WITH (TYPE='USER')", 'DROP USER bob'],
+    ],
+  ])('%s', (_name, sql, sources) => {
+    const batch = parseBatch(sql);
+    expect(batch.map((p) => p.source)).toEqual(sources);
+    expect(batch.map((p) => p.statement)).toEqual(parseStatements(sql));
+  });
+
+  it('fails as parseStatements does on an unterminated string', () => {
+    expect(() => parseBatch("SELECT 'a; SELECT 2")).toThrow(SqlError);
   });
 });
 

@@ -10,7 +10,9 @@
 //   4. parse the rewritten statement with PostgreSQL and map its AST to a Statement.
 //
 // A DML or SELECT statement keeps `ast` (the statement node) and `text` (the rewritten SQL of
-// that one statement; AST locations are UTF-8 byte offsets into `text`). Error positions in
+// that one statement; AST locations are UTF-8 byte offsets into `text`). parseBatch also gives
+// each statement's source: the caller's text from its first token to its last, as PostgreSQL's
+// scanner split it (the one SQL lexer: nothing else splits statements). Error positions in
 // messages are 1-based character positions in the whole input.
 import { parseSync, scanSync, type Node, type RawStmt } from 'libpg-query';
 import { SqlError } from './errors.js';
@@ -27,14 +29,25 @@ export interface ParseOptions {
   readonly defaultNamespace?: string | undefined;
 }
 
+/** A statement of a batch with its source text (without the `;` and the blanks around it). */
+export interface ParsedStatement {
+  readonly statement: Statement;
+  readonly source: string;
+}
+
 // Parsed statements are immutable (readonly types; the rewrite and the planners clone before
 // changing anything), so repeated texts, which is what parameterized writes are, are parsed
 // once per process. Bounded: least recently used entries go first.
 const CACHE_ENTRIES = 2048;
 const CACHE_MAX_SQL = 8192;
-const cache = new Map<string, readonly Statement[]>();
+const cache = new Map<string, readonly ParsedStatement[]>();
 
 export function parseStatements(sql: string, options: ParseOptions = {}): Statement[] {
+  return parseBatch(sql, options).map((p) => p.statement);
+}
+
+/** The statements of `sql` with each one's source text, split by PostgreSQL's scanner. */
+export function parseBatch(sql: string, options: ParseOptions = {}): ParsedStatement[] {
   if (sql.length > CACHE_MAX_SQL) return parseUncached(sql, options);
   const key = `${options.defaultNamespace ?? ''}\0${sql}`;
   const hit = cache.get(key);
@@ -49,13 +62,13 @@ export function parseStatements(sql: string, options: ParseOptions = {}): Statem
   return [...parsed];
 }
 
-function parseUncached(sql: string, options: ParseOptions): Statement[] {
+function parseUncached(sql: string, options: ParseOptions): ParsedStatement[] {
   assertSqlReady('parseStatements');
   // The parser reads a C string: whatever follows a NUL would silently vanish.
   if (sql.includes('\0')) throw new SqlError('INVALID_SQL', 'SQL must not contain NUL characters');
   const statements = splitStatements(scanTokens(sql));
   if (statements.length === 0) throw new SqlError('EMPTY_SQL', 'SQL is empty');
-  return statements.map((tokens) => parseOne(sql, tokens, options));
+  return statements.map((tokens) => ({ statement: parseOne(sql, tokens, options), source: sql.slice(tokens[0]?.start ?? 0, tokens.at(-1)?.end ?? 0) }));
 }
 
 // Commands of KalamDB that Seqline does not have; named instead of failing as syntax errors.

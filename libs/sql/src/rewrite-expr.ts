@@ -1,6 +1,7 @@
 // The expression rules reads and writes share: function calls against the allow-list
-// (functions.ts), casts against the allowed types, PostgreSQL's own operators only, and the
-// SQL value functions (CURRENT_USER, CURRENT_TIMESTAMP…). rewrite.ts adds tables and scopes
+// (functions.ts), casts against the allowed types with integer type modifiers, operators from
+// the allow-list, no field selection `(x).f` (PostgreSQL's function-call notation f(x)), only
+// subscripts in an indirection, and the SQL value functions (CURRENT_USER, CURRENT_TIMESTAMP…). rewrite.ts adds tables and scopes
 // for reads; dml-check.ts adds the target table's columns for writes.
 //
 // Decisions on SQL value functions:
@@ -66,6 +67,9 @@ export abstract class ExprWalker extends AstWalker {
         return this.aExpr(body, node);
       case 'SQLValueFunction':
         return this.sqlValueFunction(body, node);
+      case 'A_Indirection':
+        this.indirection(body);
+        return node;
       default:
         return this.visitOther(type, body, node);
     }
@@ -103,9 +107,30 @@ export abstract class ExprWalker extends AstWalker {
     if (!isBody(type)) throw unsupported('a malformed cast');
     this.onlyFields('TypeName', type, TYPE_NAME_FIELDS);
     assertCastAllowed(nameList(type['names']));
-    if (type['typmods'] !== undefined) type['typmods'] = this.visitList(type['typmods']);
-    if (type['arrayBounds'] !== undefined) type['arrayBounds'] = this.visitList(type['arrayBounds']);
+    // Type modifiers are run through the type's typmod input function: integers only.
+    for (const field of ['typmods', 'arrayBounds'] as const) {
+      const items = type[field];
+      if (items === undefined) continue;
+      if (!Array.isArray(items) || !items.every(isIntegerNode)) throw unsupported('a type modifier other than an integer');
+    }
     body['arg'] = this.visit(body['arg']);
+  }
+
+  // `(x).f` is PostgreSQL's field selection, which is also function-call notation: f(x). There
+  // are no composite columns in Seqline, so a name in an indirection is refused; subscripts
+  // (arrays, jsonb) call only their type's fixed subscript handler.
+  private indirection(body: Body): void {
+    this.onlyFields('A_Indirection', body, ['arg', 'indirection']);
+    const items = body['indirection'];
+    if (!Array.isArray(items) || items.length === 0) throw unsupported('a malformed indirection');
+    for (const item of items) {
+      if (bodyOf(item, 'A_Indices') === undefined) {
+        const name = bodyOf(item, 'String')?.['sval'];
+        throw new SqlError('UNSUPPORTED', typeof name === 'string' ? `field selection (…).${name} is not supported` : '(…).* is not supported');
+      }
+    }
+    body['arg'] = this.visit(body['arg']);
+    body['indirection'] = this.visitList(items);
   }
 
   // `x SIMILAR TO y` arrives as x ~ pg_catalog.similar_to_escape(y): a call the grammar made.
@@ -129,4 +154,12 @@ export abstract class ExprWalker extends AstWalker {
     if (CLOCK_OPS.has(op)) return this.clock(op, body) ?? node;
     throw new SqlError('UNSUPPORTED', `${REFUSED_OPS[op] ?? op} is not supported; CURRENT_USER is the acting user`);
   }
+}
+
+/** An integer constant as the grammar writes type modifiers and array bounds. */
+function isIntegerNode(node: unknown): boolean {
+  const constant = bodyOf(node, 'A_Const');
+  if (constant !== undefined) return Object.keys(constant).every((k) => k === 'ival' || k === 'location') && isBody(constant['ival']);
+  const integer = bodyOf(node, 'Integer');
+  return integer !== undefined && Object.keys(integer).every((k) => k === 'ival');
 }

@@ -256,8 +256,54 @@ describe('rewriteSelect: refusals', () => {
     ["SELECT xmlelement(name a)", 'UNSUPPORTED: an XML expression is not supported'],
     ["SELECT * FROM ROWS FROM (upper('a') AS (x text))", 'UNSUPPORTED: a column definition list is not supported'],
     ["SELECT JSON_OBJECT('a': 1)", 'UNSUPPORTED: this SQL construct (JsonObjectConstructor) is not supported'],
+    // Every other way to call a function (issue 10): field notation, operators, casts, collations.
+    ["SELECT ('port'::text).current_setting", 'UNSUPPORTED: field selection (…).current_setting is not supported'],
+    ['SELECT (title).pg_read_file FROM app.t', 'UNSUPPORTED: field selection (…).pg_read_file is not supported'],
+    ["SELECT (ROW('x')).f1", 'UNSUPPORTED: field selection (…).f1 is not supported'],
+    ["SELECT ((ARRAY['port'])[1]).current_setting", 'UNSUPPORTED: field selection (…).current_setting is not supported'],
+    ['SELECT (t).* FROM app.t', 'UNSUPPORTED: (…).* is not supported'],
+    ["SELECT $1.current_setting", 'UNSUPPORTED: field selection (…).current_setting is not supported'],
+    ['SELECT t.current_setting FROM app.t', 'INVALID_SQL: column t.current_setting does not exist'],
+    ['SELECT t.title.current_setting FROM app.t', 'INVALID_SQL: missing FROM-clause entry for table title'],
+    ['SELECT app.t.to_jsonb FROM app.t', 'INVALID_SQL: column t.to_jsonb does not exist'],
+    ['SELECT s.current_setting FROM (SELECT title FROM app.t) s', 'INVALID_SQL: column s.current_setting does not exist'],
+    ['SELECT c.pg_typeof FROM (WITH c AS (SELECT 1 AS x) SELECT * FROM c) c', 'INVALID_SQL: column c.pg_typeof does not exist'],
+    ["SELECT f.upper FROM upper('a') AS f", 'UNSUPPORTED: f.upper: the columns of f are not known here (a function or a join with USING); write upper without f.'],
+    ['SELECT j.id FROM (app.t JOIN app.u USING (id)) AS j', 'UNSUPPORTED: j.id: the columns of j are not known here (a function or a join with USING); write id without j.'],
+    ['SELECT x.title FROM app.t x WHERE EXISTS (SELECT 1 FROM app.u x WHERE x.title IS NULL)', 'INVALID_SQL: column x.title does not exist'],
+    ["SELECT title @@ 'a' FROM app.t", 'UNSUPPORTED: operator @@ is not allowed'],
+    ["SELECT 'a' <-> 'b'", 'UNSUPPORTED: operator <-> is not allowed'],
+    ["SELECT 1 OPERATOR(+) 1 OPERATOR(##) 2", 'UNSUPPORTED: operator ## is not allowed'],
+    ["SELECT title FROM app.t WHERE title = ANY (SELECT 'a') OR title OPERATOR(pg_catalog.~) 'a'", 'UNSUPPORTED: operator pg_catalog.~ is not allowed'],
+    ["SELECT regclass 'pg_class'", 'UNSUPPORTED: cast to regclass is not allowed'],
+    ["SELECT '{}'::regclass[]", 'UNSUPPORTED: cast to regclass is not allowed'],
+    ["SELECT CAST('a' AS xml)", 'UNSUPPORTED: cast to xml is not allowed'],
+    ["SELECT 'a'::tsquery", 'UNSUPPORTED: cast to tsquery is not allowed'],
+    ["SELECT '0/0'::pg_lsn", 'UNSUPPORTED: cast to pg_lsn is not allowed'],
+    ["SELECT '1'::numeric(length('ab'))", 'UNSUPPORTED: a type modifier other than an integer is not supported'],
+    ['SELECT title COLLATE "en_US" FROM app.t', 'UNSUPPORTED: collation en_US is not allowed'],
+    ['SELECT title COLLATE pg_catalog."default" FROM app.t', 'UNSUPPORTED: collation pg_catalog.default is not allowed'],
+    ["SELECT title FROM app.t WHERE title LIKE 'a!%' ESCAPE '!'", 'UNSUPPORTED: function pg_catalog.like_escape is not allowed'],
+    ['SELECT COLLATION FOR (title) FROM app.t', 'UNSUPPORTED: function pg_collation_for is not allowed'],
+    ['SELECT NORMALIZE(title) FROM app.t', 'UNSUPPORTED: function normalize is not allowed'],
   ])('%s → %s', (text, expected) => {
     expect(refusal(text)).toBe(expected);
+  });
+
+  it.each([
+    'SELECT t.title, app.t.id, x.t_id FROM app.t, app.u x WHERE x.id = t.id',
+    'SELECT s.title, s.c, s.upper FROM (SELECT title, count(*) AS c, upper(title) FROM app.t GROUP BY title) s',
+    'SELECT s.title, s.n, s._seq FROM (SELECT * FROM app.t) s',
+    'SELECT s.id, s.x FROM (SELECT t.*, 1 AS x FROM app.t t) s',
+    'SELECT v.column1, w.a FROM (VALUES (1)) v, (VALUES (2, 3)) w(a, b)',
+    'WITH c(k) AS (SELECT id FROM app.t) SELECT c.k FROM c',
+    'WITH RECURSIVE r(id, d) AS (SELECT id, 0 FROM app.t UNION ALL SELECT r.id, r.d + 1 FROM r WHERE r.d < 1) SELECT r.id FROM r',
+    'SELECT a.id, l.title FROM app.t a, LATERAL (SELECT b.title FROM app.t b WHERE b.id = a.id) l',
+    'SELECT j.title, j.t_id FROM (app.t JOIN app.u ON u.id = t.id) AS j',
+    "SELECT s.case, s.title, s.text FROM (SELECT CASE WHEN true THEN 'x' END, CASE WHEN true THEN 'x' ELSE title END, 'a'::text FROM app.t) s",
+    "SELECT t.title COLLATE \"C\", ('{a}'::text[])[1], ('{\"a\": 1}'::jsonb)['a'], ROW(t.id, 1) = ROW(1, 1) FROM app.t",
+  ])('admits provable columns and subscripts: %s', (text) => {
+    expect(refusal(text)).toBe('accepted');
   });
 
   it('refuses a statement that is not a SELECT', () => {

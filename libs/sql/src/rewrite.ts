@@ -22,7 +22,8 @@
 //   `system.users|namespaces|tables` become a subquery over their meta-schema view, for dba
 //   and system only.
 // - `schema.table.column` references lose the schema (the replaced table is aliased by its
-//   name); four-part references are UNSUPPORTED.
+//   name); four-part references are UNSUPPORTED. A qualified reference `a.b` must be a column
+//   of every relation a can mean (rewrite-scope.ts): otherwise PostgreSQL would call b(a.*).
 // - LIMIT of the outermost query: none → LIMIT defaultLimit (limitAdded); a constant above
 //   maxRows, LIMIT ALL or LIMIT NULL → maxRows (clamped); a parameter or expression →
 //   LIMIT LEAST(<expr>, maxRows::bigint) (clamped; `limit` is then the bound maxRows).
@@ -31,13 +32,15 @@
 // - The SQL text is printed by pgsql-deparser and parsed back: if the result differs from the
 //   checked AST the query is refused (ast.ts printStatement).
 import {
-  and, binaryOp, bodyOf, cloneAst, columnRef, intConst, isBody, not, printStatement, stringConst, typeCast, unsupported, type AstNode, type Body,
+  and, binaryOp, bodyOf, cloneAst, columnRef, isBody, nameList, nodeParts, not, printStatement, stringConst, typeCast, unsupported, type AstNode, type Body,
 } from './ast.js';
 import { SqlError } from './errors.js';
 import { assertSqlReady } from './init.js';
 import { ExprWalker, isCurrentUser } from './rewrite-expr.js';
+import { aliased, aliasName, Level, outputColumns, type Columns } from './rewrite-scope.js';
 import { RESERVED_NAMESPACES, SYSTEM_COLUMNS, type Actor, type Catalog, type Statement, type TableDef } from './types.js';
 import { SYSTEM_TABLES, systemView } from './system-tables.js';
+import { applyLimit } from './rewrite-limit.js';
 import { checkReadAccess, isAdminRole } from './validate.js';
 
 export interface RewriteContext {
@@ -77,30 +80,40 @@ const SELECT_FIELDS = [
   'distinctClause', 'intoClause', 'targetList', 'fromClause', 'whereClause', 'groupClause', 'groupDistinct', 'havingClause', 'windowClause',
   'valuesLists', 'sortClause', 'limitOffset', 'limitCount', 'limitOption', 'lockingClause', 'withClause', 'op', 'all', 'larg', 'rarg',
 ];
-const SELECT_LISTS = ['distinctClause', 'targetList', 'fromClause', 'groupClause', 'windowClause', 'valuesLists', 'sortClause'] as const;
+// FROM first: the relations of a level must be known before its column references are checked.
+const SELECT_LISTS = ['fromClause', 'distinctClause', 'targetList', 'groupClause', 'windowClause', 'valuesLists', 'sortClause'] as const;
 const SELECT_NODES = ['whereClause', 'havingClause', 'limitOffset', 'limitCount'] as const;
 
 /** PostgreSQL's system columns and the owner column: never visible to a query. */
 const HIDDEN_COLUMNS: ReadonlySet<string> = new Set(['ctid', 'xmin', 'xmax', 'cmin', 'cmax', 'tableoid', SYSTEM_COLUMNS.userId]);
 
+/** The CTEs a name can refer to, with their columns. */
 interface Scope {
-  readonly names: ReadonlySet<string>;
+  readonly names: ReadonlyMap<string, Columns>;
   readonly parent: Scope | undefined;
 }
 
 class SelectRewriter extends ExprWalker {
   readonly tables: TableDef[] = [];
   private scope: Scope | undefined;
+  /** The query levels being walked, innermost last (rewrite-scope.ts). */
+  private readonly levels: Level[] = [];
+  /** Output columns of each walked SelectStmt. */
+  private readonly outputs = new WeakMap<Body, Columns>();
+  /** Columns of each walked FROM item (the replacement node's body). */
+  private readonly itemColumns = new WeakMap<Body, Columns>();
 
   constructor(private readonly ctx: RewriteContext) {
     super();
   }
 
-  selectStmt(body: Body): void {
+  selectStmt(body: Body): Columns {
     this.onlyFields('SelectStmt', body, SELECT_FIELDS);
     if (body['intoClause'] !== undefined) throw new SqlError('UNSUPPORTED', 'SELECT INTO is not supported');
     if (body['lockingClause'] !== undefined) throw new SqlError('UNSUPPORTED', 'SELECT … FOR UPDATE/SHARE is not supported');
     const outer = this.scope;
+    const level = new Level();
+    this.levels.push(level);
     try {
       if (body['withClause'] !== undefined) this.withClause(body['withClause']);
       for (const side of ['larg', 'rarg'] as const) {
@@ -110,8 +123,13 @@ class SelectRewriter extends ExprWalker {
         this.selectStmt(branch);
       }
       for (const field of SELECT_LISTS) if (body[field] !== undefined) body[field] = this.visitList(body[field]);
+      if (Array.isArray(body['fromClause'])) level.entries.push(...body['fromClause'].map((item) => this.columnsOf(item)));
       for (const field of SELECT_NODES) if (body[field] !== undefined) body[field] = this.visit(body[field]);
+      const columns = outputColumns(body, level, this.outputs);
+      this.outputs.set(body, columns);
+      return columns;
     } finally {
+      this.levels.pop();
       this.scope = outer;
     }
   }
@@ -121,21 +139,25 @@ class SelectRewriter extends ExprWalker {
     this.onlyFields('WithClause', clause, ['ctes', 'recursive', 'location']);
     const ctes = (Array.isArray(clause['ctes']) ? clause['ctes'] : []).map((c) => bodyOf(c, 'CommonTableExpr') ?? {});
     const names = ctes.map((c) => String(c['ctename']));
+    // A recursive CTE refers to itself before its output is known: its column list names it.
+    const columns = new Map<string, Columns>(ctes.map((c, i) => [names[i] ?? '', aliasColumns(c['aliascolnames'])]));
     const outer = this.scope;
     ctes.forEach((cte, i) => {
       const visible = clause['recursive'] === true ? names : names.slice(0, i);
-      this.scope = { names: new Set(visible), parent: outer };
-      this.cte(cte);
+      this.scope = { names: new Map(visible.map((n) => [n, columns.get(n)])), parent: outer };
+      const output = this.cte(cte);
+      columns.set(names[i] ?? '', aliasColumns(cte['aliascolnames']) ?? output);
     });
-    this.scope = { names: new Set(names), parent: outer };
+    this.scope = { names: columns, parent: outer };
   }
 
-  private cte(body: Body): void {
+  private cte(body: Body): Columns {
     this.onlyFields('CommonTableExpr', body, ['ctename', 'aliascolnames', 'ctematerialized', 'ctequery', 'location']);
     const query = bodyOf(body['ctequery'], 'SelectStmt');
     if (query === undefined) throw new SqlError('UNSUPPORTED', 'only SELECT is supported inside WITH');
-    this.selectStmt(query);
+    const columns = this.selectStmt(query);
     if (body['aliascolnames'] !== undefined) body['aliascolnames'] = this.visitList(body['aliascolnames']);
+    return columns;
   }
 
   protected visitOther(type: string, body: Body, node: AstNode): unknown {
@@ -145,18 +167,19 @@ class SelectRewriter extends ExprWalker {
         return node;
       case 'RangeVar':
         return this.rangeVar(body, node);
-      case 'RangeSubselect':
+      case 'RangeSubselect': {
         this.onlyFields(type, body, ['lateral', 'subquery', 'alias']);
-        if (bodyOf(body['subquery'], 'SelectStmt') === undefined) throw unsupported('this subquery');
-        body['subquery'] = this.visit(body['subquery']);
+        const subquery = bodyOf(body['subquery'], 'SelectStmt');
+        if (subquery === undefined) throw unsupported('this subquery');
         this.alias(body['alias']);
-        return node;
+        return this.relation(node, aliasName(body['alias']), aliased(this.selectStmt(subquery), body['alias']));
+      }
       case 'JoinExpr':
-        this.joinExpr(body);
-        return node;
+        return this.joinExpr(body, node);
       case 'RangeFunction':
         this.rangeFunction(body);
-        return node;
+        // Columns of a function are not tracked: it cannot qualify a column reference.
+        return this.relation(node, aliasName(body['alias']), aliasColumns(isBody(body['alias']) ? body['alias']['colnames'] : undefined));
       case 'ColumnRef':
         this.columnRef(body);
         return node;
@@ -167,6 +190,19 @@ class SelectRewriter extends ExprWalker {
       default:
         return undefined;
     }
+  }
+
+  /** Registers a FROM item of the current level under its name; returns its node. */
+  private relation(node: AstNode, name: string | undefined, columns: Columns): AstNode {
+    this.levels.at(-1)?.add(name, columns);
+    const [body] = Object.values(node);
+    if (body !== undefined) this.itemColumns.set(body, columns);
+    return node;
+  }
+
+  private columnsOf(item: unknown): Columns {
+    const parts = nodeParts(item);
+    return parts === undefined ? undefined : this.itemColumns.get(parts.body);
   }
 
   protected currentUser(): AstNode {
@@ -186,18 +222,21 @@ class SelectRewriter extends ExprWalker {
     const name = stringField(body, 'relname') ?? '';
     const schema = stringField(body, 'schemaname');
     this.alias(body['alias']);
+    const refname = aliasName(body['alias']) ?? name;
     const database = stringField(body, 'catalogname');
     if (database !== undefined) throw notFound(`${database}.${schema ?? ''}.${name}`);
-    if (schema === undefined && this.isCte(name)) return node;
+    const cte = schema === undefined ? this.cteColumns(name) : undefined;
+    if (cte !== undefined) return this.relation(node, refname, aliased(cte.columns, body['alias']));
     const namespace = schema ?? this.ctx.defaultNamespace;
     const system = namespace.toLowerCase() === 'system' ? SYSTEM_TABLES.get(name) : undefined;
-    if (system !== undefined) return this.systemTable(system, body);
+    if (system !== undefined) return this.relation(this.systemTable(system, body), refname, aliased(system.columns.map((c) => c.name), body['alias']));
     const table = isHiddenNamespace(namespace) ? undefined : this.ctx.catalog.table(namespace, name);
     if (table === undefined) throw notFound(`${namespace}.${name}`);
     checkReadAccess(table, this.ctx.actor);
     if (!this.tables.some((t) => t.namespace === table.namespace && t.name === table.name)) this.tables.push(table);
     const alias = isBody(body['alias']) ? body['alias'] : { aliasname: name };
-    return { RangeSubselect: { subquery: partitionSelect(table, this.ctx.actor), alias } };
+    const columns = [...table.columns.map((c) => c.name), SYSTEM_COLUMNS.seq, SYSTEM_COLUMNS.deleted];
+    return this.relation({ RangeSubselect: { subquery: partitionSelect(table, this.ctx.actor), alias } }, refname, aliased(columns, alias));
   }
 
   private systemTable(table: TableDef, body: Body): AstNode {
@@ -215,12 +254,13 @@ class SelectRewriter extends ExprWalker {
     return { RangeSubselect: { subquery, alias: isBody(body['alias']) ? body['alias'] : { aliasname: table.name } } };
   }
 
-  private isCte(name: string): boolean {
-    for (let s = this.scope; s !== undefined; s = s.parent) if (s.names.has(name)) return true;
-    return false;
+  /** The CTE a bare name refers to (the innermost), with its columns; undefined when none. */
+  private cteColumns(name: string): { readonly columns: Columns } | undefined {
+    for (let s = this.scope; s !== undefined; s = s.parent) if (s.names.has(name)) return { columns: s.names.get(name) };
+    return undefined;
   }
 
-  private joinExpr(body: Body): void {
+  private joinExpr(body: Body, node: AstNode): AstNode {
     this.onlyFields('JoinExpr', body, ['jointype', 'isNatural', 'larg', 'rarg', 'usingClause', 'join_using_alias', 'quals', 'alias', 'rtindex']);
     body['larg'] = this.visit(body['larg']);
     body['rarg'] = this.visit(body['rarg']);
@@ -228,6 +268,12 @@ class SelectRewriter extends ExprWalker {
     if (body['quals'] !== undefined) body['quals'] = this.visit(body['quals']);
     this.alias(body['alias']);
     this.alias(body['join_using_alias']);
+    // USING and NATURAL merge columns: their order is PostgreSQL's business, not tracked here.
+    const left = this.columnsOf(body['larg']);
+    const right = this.columnsOf(body['rarg']);
+    const merged = body['usingClause'] !== undefined || body['isNatural'] === true || left === undefined || right === undefined ? undefined : [...left, ...right];
+    if (body['join_using_alias'] !== undefined) this.levels.at(-1)?.add(aliasName(body['join_using_alias']), undefined);
+    return this.relation(node, aliasName(body['alias']), aliased(merged, body['alias']));
   }
 
   // A function in FROM: only allow-listed calls, and no column definition list.
@@ -246,13 +292,26 @@ class SelectRewriter extends ExprWalker {
 
   private columnRef(body: Body): void {
     this.onlyFields('ColumnRef', body, ['fields', 'location']);
-    const fields = Array.isArray(body['fields']) ? body['fields'] : [];
+    let fields = Array.isArray(body['fields']) ? body['fields'] : [];
     for (const field of fields) {
       const name = bodyOf(field, 'String')?.['sval'];
       if (typeof name === 'string' && HIDDEN_COLUMNS.has(name)) throw new SqlError('INVALID_SQL', `column ${name} does not exist`);
     }
     if (fields.length > 3) throw new SqlError('UNSUPPORTED', 'cross-database references are not supported');
-    if (fields.length === 3) body['fields'] = fields.slice(1);
+    if (fields.length === 3) body['fields'] = fields = fields.slice(1);
+    const [relation, column] = fields.map((f) => bodyOf(f, 'String')?.['sval']);
+    if (fields.length === 2 && typeof relation === 'string' && typeof column === 'string') this.proveColumn(relation, column);
+  }
+
+  // `a.b` is column b of relation a, or PostgreSQL's function-call notation b(a.*) when a has
+  // no column b: admitted only when every relation a could mean has a column b.
+  private proveColumn(relation: string, column: string): void {
+    const candidates = this.levels.flatMap((level) => level.relationsNamed(relation));
+    if (candidates.length === 0) throw new SqlError('INVALID_SQL', `missing FROM-clause entry for table ${relation}`);
+    if (candidates.some((c) => c === undefined)) {
+      throw new SqlError('UNSUPPORTED', `${relation}.${column}: the columns of ${relation} are not known here (a function or a join with USING); write ${column} without ${relation}.`);
+    }
+    if (!candidates.every((c) => c?.includes(column))) throw new SqlError('INVALID_SQL', `column ${relation}.${column} does not exist`);
   }
 
   private alias(alias: unknown): void {
@@ -260,6 +319,11 @@ class SelectRewriter extends ExprWalker {
     if (!isBody(alias)) throw unsupported('a malformed alias');
     this.walkBody('Alias', alias);
   }
+}
+
+function aliasColumns(value: unknown): Columns {
+  const names = value === undefined ? [] : nameList(value);
+  return names.length === 0 ? undefined : names;
 }
 
 function stringField(body: Body, field: string): string | undefined {
@@ -295,42 +359,4 @@ function partitionSelect(table: TableDef, actor: Actor): AstNode {
       op: 'SETOP_NONE',
     },
   };
-}
-
-type LimitOutcome = Pick<RewrittenSelect, 'limit' | 'limitAdded' | 'clamped'>;
-
-function applyLimit(select: Body, ctx: RewriteContext): LimitOutcome {
-  const max = ctx.maxRows;
-  if (select['limitOption'] === 'LIMIT_OPTION_WITH_TIES') throw new SqlError('UNSUPPORTED', 'FETCH FIRST … WITH TIES is not supported');
-  const setLimit = (n: number): void => {
-    select['limitCount'] = intConst(n);
-    select['limitOption'] = 'LIMIT_OPTION_COUNT';
-  };
-  const count = select['limitCount'];
-  if (count === undefined && ctx.unlimited === true) return { limit: Number.POSITIVE_INFINITY, limitAdded: false, clamped: false };
-  if (count === undefined) {
-    const limit = Math.min(ctx.defaultLimit, max);
-    setLimit(limit);
-    return { limit, limitAdded: true, clamped: false };
-  }
-  const value = constantLimit(count);
-  if (value === undefined) {
-    select['limitCount'] = { MinMaxExpr: { op: 'IS_LEAST', args: [count, typeCast(intConst(max), ['pg_catalog', 'int8'])] } };
-    return { limit: max, limitAdded: false, clamped: true };
-  }
-  if (value === null || value > max) {
-    setLimit(max);
-    return { limit: max, limitAdded: false, clamped: true };
-  }
-  return { limit: value, limitAdded: false, clamped: false };
-}
-
-/** An integer constant; null for LIMIT ALL / LIMIT NULL; undefined for anything else. */
-function constantLimit(node: unknown): number | null | undefined {
-  const c = bodyOf(node, 'A_Const');
-  if (c === undefined) return undefined;
-  if (c['isnull'] === true) return null;
-  const raw = isBody(c['ival']) ? (c['ival']['ival'] ?? 0) : isBody(c['fval']) ? c['fval']['fval'] : undefined;
-  const n = Number(raw);
-  return raw !== undefined && Number.isSafeInteger(n) ? n : undefined;
 }

@@ -10,19 +10,21 @@
 // not carry parameters. With an Idempotency-Key, statement i of a batch of several uses
 // `<key>#<i>`, so a retried batch re-applies none of the writes that already went through.
 //
+// Statements are split by PostgreSQL's scanner inside @seqline/sql (parseBatch), which gives
+// each statement's source text with the parsed statement: there is no second lexer here.
+//
 // Results are passed through as the JSON text the service wrote (a PROTOCOL.md result object):
 // checked to be a JSON object, never re-serialized, so nothing is lost or reformatted.
 import { ProtocolError, toProtocolError } from '@seqline/protocol';
 import { stringifyJsonLossless } from '@seqline/seq';
-import { DEFAULT_NAMESPACE, type Statement, type StatementClass } from '@seqline/sql';
+import { DEFAULT_NAMESPACE, type ParsedStatement, type Statement, type StatementClass } from '@seqline/sql';
 import type { Backend, Caller } from '../backend.js';
 import { readsSystemLive } from '../live/system-live.js';
 import type { JsonScalar } from '../http/shapes.js';
-import { splitSqlText } from './split.js';
 
-/** @seqline/sql's parseStatements and classify (injected, so this file is pure). */
+/** @seqline/sql's parseBatch and classify (injected, so this file is pure). */
 export interface SqlParser {
-  parse(sql: string, defaultNamespace: string): readonly Statement[];
+  parse(sql: string, defaultNamespace: string): readonly ParsedStatement[];
   classify(stmt: Statement): StatementClass;
 }
 
@@ -76,7 +78,7 @@ export async function runBatch(deps: DispatchDeps, caller: Caller, req: BatchReq
 /** Parses and classifies the whole batch before anything runs: a syntax error in statement 3 runs nothing. */
 export function plan(parser: SqlParser, req: Pick<BatchRequest, 'sql' | 'params' | 'namespaceId'>): { ok: true; steps: readonly Step[] } | { ok: false; error: ProtocolError; index: undefined } {
   const failure = (error: ProtocolError) => ({ ok: false as const, error, index: undefined });
-  let statements: readonly Statement[];
+  let statements: readonly ParsedStatement[];
   try {
     statements = parser.parse(req.sql, req.namespaceId ?? DEFAULT_NAMESPACE);
   } catch (err) {
@@ -86,11 +88,9 @@ export function plan(parser: SqlParser, req: Pick<BatchRequest, 'sql' | 'params'
   if (statements.length > 1 && req.params.length > 0) {
     return failure(new ProtocolError('PARAMS_WITH_BATCH', `parameters cannot be used with a batch of ${statements.length} statements; send one statement per request`));
   }
-  const texts = statements.length === 1 ? [req.sql] : splitSqlText(req.sql);
-  if (texts.length !== statements.length) {
-    return failure(new ProtocolError('INTERNAL_ERROR', 'internal error', { cause: new Error(`split ${texts.length} statement texts but parsed ${statements.length} statements`) }));
-  }
-  return { ok: true, steps: statements.map((stmt, i) => stepFor(parser, stmt, texts[i]!)) };
+  // A batch of one is sent as the client wrote it; a statement of a batch as its source slice.
+  const sourceOf = (p: ParsedStatement): string => (statements.length === 1 ? req.sql : p.source);
+  return { ok: true, steps: statements.map((p) => stepFor(parser, p.statement, sourceOf(p))) };
 }
 
 function systemLive(deps: DispatchDeps, caller: Caller, sql: string, params: readonly JsonScalar[]): Promise<string> {
