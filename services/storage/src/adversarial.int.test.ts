@@ -31,6 +31,7 @@ import { CatalogCache } from './catalog.js';
 import { connectPostgres } from './db.js';
 import { IdPool } from './ids.js';
 import { migrate } from './migrations.js';
+import { bootstrapPrivileges } from './privileges.js';
 import { runQuery, type QueryContext } from './query.js';
 
 const RUNS = Number(process.env['SEQLINE_ADVERSARIAL_RUNS'] ?? 10_000);
@@ -73,6 +74,7 @@ interface Stats {
 const stats: Stats = { statements: 0, reads: 0, writes: 0, refused: 0, ran: 0, failed: 0, refusals: new Map() };
 let db: Awaited<ReturnType<typeof createTestDatabase>>;
 let sql: postgres.Sql;
+let runtime: postgres.Sql;
 let catalog: CatalogCache;
 let ids: IdPool;
 
@@ -83,17 +85,23 @@ beforeAll(async () => {
   const admin = postgres(db.url, { max: 1, onnotice: () => undefined });
   await admin.unsafe(`ALTER DATABASE "${(await admin<{ d: string }[]>`SELECT current_database() AS d`)[0]!.d}" SET seqline.hidden = 'CANARY-setting'`);
   await admin.end();
+  // As in production: the roles and grants made with the admin URL, the meta schema and the
+  // tables owned by storage's runtime role, reads run on its connection (as seqline_reader).
+  // Writes and the data set-up use the superuser's, so a write's only wall is the rewrite.
+  await bootstrapPrivileges(db.url, db.runtimeUrl);
   sql = connectPostgres(db.url, { max: 8 });
-  await migrate(sql);
-  catalog = new CatalogCache(sql);
+  runtime = connectPostgres(db.runtimeUrl, { max: 8 });
+  await migrate(runtime);
+  catalog = new CatalogCache(runtime);
   await catalog.reload();
-  for (const text of DDL) await runAdmin({ sql, catalog, hashPartitions: 4 }, parseStatements(text)[0] as never, { userId: 'root', role: 'dba' });
+  for (const text of DDL) await runAdmin({ sql: runtime, catalog, hashPartitions: 4 }, parseStatements(text)[0] as never, { userId: 'root', role: 'dba' });
   for (const text of DATA) await sql.unsafe(text);
   ids = new IdPool(fakeSequencer(), 1000);
 });
 
 afterAll(async () => {
   await sql.end();
+  await runtime.end();
   await db[Symbol.asyncDispose]();
 });
 
@@ -158,7 +166,7 @@ async function runRead(text: string): Promise<string[]> {
   }
   const select = stmt?.kind === 'select' ? stmt : stmt?.kind === 'execute_as' && stmt.inner.kind === 'select' ? stmt.inner : undefined;
   if (select === undefined) return refused(new SqlError('UNSUPPORTED', 'not one SELECT'), text);
-  const ctx: QueryContext = { sql, catalog, defaultLimit: 100, maxRows: 1000, timeoutMs: 2000 };
+  const ctx: QueryContext = { sql: runtime, catalog, defaultLimit: 100, maxRows: 1000, timeoutMs: 2000 };
   let rewritten: string;
   try {
     rewritten = rewriteSelect(select, { catalog, actor: ALICE, defaultNamespace: 'app', defaultLimit: 100, maxRows: 1000 }).sql;
