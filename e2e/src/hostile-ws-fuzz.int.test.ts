@@ -7,8 +7,9 @@
 // proves the frame was handled): a close with the close code of WS_CLOSE the frame calls for,
 // or an `error` event with the code its bad field calls for, and every server message parses
 // with @seqline/protocol's server schema (so every code is in the table); a bystander is
-// served throughout and at the end. Larger runs: SEQLINE_FUZZ_HTTP, SEQLINE_FUZZ_WS and
-// SEQLINE_FUZZ_SEED.
+// served throughout and at the end. `npm test` runs 10,000 cases (6,000 requests and 4,000
+// frames) to stay within its time; the issue's run of 100,000 (SEQLINE_FUZZ_HTTP=50000
+// SEQLINE_FUZZ_WS=50000) and its figures are in the README. Seed: SEQLINE_FUZZ_SEED.
 import http from 'node:http';
 import { setTimeout as delay } from 'node:timers/promises';
 import { gunzipSync } from 'node:zlib';
@@ -23,10 +24,12 @@ import { httpCases, wsFrames, type Frame, type HttpCase } from './fuzz-inputs.js
 import { startStack, type ChildService, type Stack } from './stack.js';
 
 const SEED = Number(process.env['SEQLINE_FUZZ_SEED'] ?? 20_261_210);
-const HTTP_CASES = Number(process.env['SEQLINE_FUZZ_HTTP'] ?? 50_000);
-const WS_CASES = Number(process.env['SEQLINE_FUZZ_WS'] ?? 50_000);
-const HTTP_WORKERS = 48;
-const WS_WORKERS = 16;
+const HTTP_CASES = Number(process.env['SEQLINE_FUZZ_HTTP'] ?? 6_000);
+const WS_CASES = Number(process.env['SEQLINE_FUZZ_WS'] ?? 4_000);
+// Enough connections to interleave every kind of request and frame, few enough that the
+// fuzzers (whose rate limits are lifted) leave this 2-core machine's gateway room for the bystander.
+const HTTP_WORKERS = 16;
+const WS_WORKERS = 8;
 const MAX_FRAME_BYTES = 1_048_576;
 const ANSWER_MS = 10_000;
 /** The auth endpoints' `error` values (KalamDB's) with their statuses; 5xx ones count as failures. */
@@ -147,7 +150,7 @@ async function fuzzHttp(failures: Failures): Promise<number> {
 
 // ---- WebSocket ----
 
-type Reaction = { readonly kind: 'close'; readonly code: number } | { readonly kind: 'error'; readonly code: string; readonly id: string } | { readonly kind: 'any' };
+type Reaction = { readonly kind: 'close'; readonly code: number } | { readonly kind: 'error'; readonly code: string; readonly id: string } | { readonly kind: 'any'; readonly ends?: boolean };
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
@@ -164,6 +167,7 @@ function expected(f: Frame): Reaction {
   try {
     const m = parseClientMessage(text);
     if (m.type === 'authenticate' && m.token !== access) return { kind: 'close', code: WS_CLOSE.AUTH_FAILED };
+    if (m.type === 'authenticate') return { kind: 'any', ends: true };
     return { kind: 'any' };
   } catch (err) {
     if (err instanceof FrameError) return { kind: 'close', code: WS_CLOSE.INVALID_FRAME };
@@ -232,7 +236,10 @@ function nextWindow(frames: Iterator<Frame>): Sent[] {
     if (next.done === true) break;
     const reaction = expected(next.value);
     window.push({ frame: next.value, reaction, marker: `zz-marker-${++markers}` });
-    if (reaction.kind === 'close') break;
+    // An authenticate is checked against the user's record before later messages are handled,
+    // while a frame that breaks the WebSocket protocol closes the socket as it arrives: the
+    // window waits for an authenticate's answer before it sends more.
+    if (reaction.kind === 'close' || (reaction.kind === 'any' && reaction.ends === true)) break;
   }
   return window;
 }
