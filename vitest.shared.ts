@@ -1,4 +1,4 @@
-// One vitest configuration for every package, two tiers chosen by file name (STYLE.md):
+// One vitest configuration for every package, two tiers chosen by file name (docs/architecture.md §7):
 //   *.test.ts      pure unit tests: no I/O, milliseconds each
 //   *.int.test.ts  integration tests against the real nats-server and PostgreSQL that
 //                  libs/testkit starts once per run (vitest globalSetup)

@@ -1,4 +1,4 @@
-// Issue 3 bad input: each mistake gets PROTOCOL.md's code and status with a message saying what
+// Issue 3 bad input: each mistake gets docs/protocol.md's code and status with a message saying what
 // is wrong, nothing partial is written, and the next request works.
 import { createHmac } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -154,7 +154,7 @@ type Reaction = { readonly kind: 'close'; readonly code: number } | { readonly k
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
-/** The documented reaction to a frame (PROTOCOL.md §4 and the error table). */
+/** The documented reaction to a frame (docs/protocol.md §4 and the error table). */
 function expected(f: Frame): Reaction {
   if (Buffer.byteLength(f.data) > MAX_FRAME_BYTES) return { kind: 'close', code: WS_CLOSE.FRAME_TOO_LARGE };
   if (f.binary) return { kind: 'close', code: WS_CLOSE.INVALID_FRAME };

@@ -1,6 +1,6 @@
 // Issue 4's subscription engine, below the WebSocket: a LiveSubscription wired to the real
 // stack (storage's Snapshot and CatchUp over gRPC, the change log in JetStream, the live tail
-// on core NATS) produces PROTOCOL.md §4's events for alice, none of bob's, in order.
+// on core NATS) produces docs/protocol.md §4's events for alice, none of bob's, in order.
 import { credentials, Metadata } from '@grpc/grpc-js';
 import { ChangeHub, lastChangeSeq, LiveSubscription, readHistory, type LiveEvent, type SubscriptionOptions } from '@seqline/gateway';
 import { storagePb } from '@seqline/proto';

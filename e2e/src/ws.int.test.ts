@@ -179,7 +179,7 @@ describe('GET /v1/ws', () => {
     many.ws.close();
   });
 
-  it('answers bad input exactly as PROTOCOL.md says, and keeps serving the other clients meanwhile', async () => {
+  it('answers bad input exactly as docs/protocol.md says, and keeps serving the other clients meanwhile', async () => {
     const watcher = await connect('?compress=false', { authorization: `Bearer ${alice}` });
     watcher.send({ type: 'subscribe', subscription: { id: 'w', sql: 'SELECT id, title FROM app.tickets' } });
     await expect.poll(() => watcher.messages.some((m) => m['type'] === 'subscription_ack')).toBe(true);

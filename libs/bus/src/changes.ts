@@ -1,4 +1,4 @@
-// Reading the change log (DESIGN.md §2): the newest change of a subject, which storage needs to
+// Reading the change log (docs/architecture.md §2): the newest change of a subject, which storage needs to
 // chain prev_seq after a restart and the gateway needs as a live-only subscription's start and
 // as the end of a history read.
 import type { JetStreamManager } from '@nats-io/jetstream';

@@ -1,4 +1,4 @@
-// The message bus: connections, subjects, streams (DESIGN.md §2–§3).
+// The message bus: connections, subjects, streams (docs/architecture.md §2–§3).
 export { connectNats } from './connect.js';
 export type { ConnectOptions } from './connect.js';
 export { busNames, shardOf, TOKEN } from './names.js';

@@ -1,4 +1,4 @@
-// Subjects and stream names (DESIGN.md §2). Everything hangs off one prefix (default
+// Subjects and stream names (docs/architecture.md §2). Everything hangs off one prefix (default
 // "seqline"), so tests and several deployments can share a NATS without seeing each other:
 //   <prefix>.ops.<shard>                       JetStream <PREFIX>_OPS: the write-ahead log
 //   <prefix>.changes.<owner>.<ns>.<table>      JetStream <PREFIX>_CHANGES: per-owner change log

@@ -6,7 +6,7 @@ import { SeqlineError } from '@seqline/client/node';
 export const EXIT = { ok: 0, failure: 1, usage: 2, interrupted: 130 } as const;
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 
-/** The CLI's own failure codes (the server's are in PROTOCOL.md). */
+/** The CLI's own failure codes (the server's are in docs/protocol.md). */
 export const CLI_ERROR = {
   notLoggedIn: 'NOT_LOGGED_IN',
   sessionExpired: 'SESSION_EXPIRED',

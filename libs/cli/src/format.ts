@@ -5,7 +5,7 @@ import { cliError, CLI_ERROR } from './errors.js';
 
 export interface Column {
   readonly name: string;
-  /** PROTOCOL.md §1: "Int", "Timestamp", …, or `{"Decimal":{…}}`, `{"Embedding":n}`. */
+  /** docs/protocol.md §1: "Int", "Timestamp", …, or `{"Decimal":{…}}`, `{"Embedding":n}`. */
   readonly dataType: unknown;
 }
 

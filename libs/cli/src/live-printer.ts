@@ -1,4 +1,4 @@
-// What `seqline live` prints for each protocol event (PROTOCOL.md §4) and connection status:
+// What `seqline live` prints for each protocol event (docs/protocol.md §4) and connection status:
 // pure, events in, lines out. stdout carries data only: the snapshot's rows (`row {…}`) and
 // each change (`insert {…}`, `update {…}`, `delete {…}`), or with --json every event as one
 // JSON line. Progress and the connection's story go to stderr.

@@ -38,7 +38,7 @@ export function runLive(command: LiveCommand, session: Session, io: Io): Promise
     // A subscription error the SDK does not retry calls onError before the event reaches
     // onEvent, so printer.event sees only the retried ones.
     const unsubscribe = client.subscribe(command.sql, (event) => write(printer.event(event)), {
-      // Any options (even none) ask for a snapshot first (PROTOCOL.md §4).
+      // Any options (even none) ask for a snapshot first (docs/protocol.md §4).
       options: command.batchSize === undefined ? {} : { batch_size: command.batchSize },
       onError: (error) => finish(EXIT.failure, error),
     });

@@ -63,7 +63,7 @@ export interface LiveInfo {
   readonly cursor: bigint | undefined;
 }
 
-/** A raw protocol event (PROTOCOL.md §4) for `subscribe`, rows converted like `query`'s. */
+/** A raw protocol event (docs/protocol.md §4) for `subscribe`, rows converted like `query`'s. */
 export type LiveEvent = Record<string, unknown> & { readonly type: string };
 
 export interface SubscribeOptions {

@@ -1,4 +1,4 @@
-// Errors the SDK raises: the server's code (PROTOCOL.md) and, for HTTP, its status; 0 when the
+// Errors the SDK raises: the server's code (docs/protocol.md) and, for HTTP, its status; 0 when the
 // failure is the client's own (network, a malformed answer).
 export class SeqlineError extends Error {
   override name = 'SeqlineError';

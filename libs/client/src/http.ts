@@ -129,7 +129,7 @@ export interface SchemaEntry {
 
 export type BigIntMode = 'bigint' | 'string';
 
-/** Turns a positional row (PROTOCOL.md cells) into an object keyed by column, BIGINTs as asked. */
+/** Turns a positional row (docs/protocol.md cells) into an object keyed by column, BIGINTs as asked. */
 export function rowObject(schema: readonly SchemaEntry[], cells: readonly unknown[], mode: BigIntMode): Record<string, unknown> {
   const row: Record<string, unknown> = {};
   for (const [i, col] of schema.entries()) row[col.name] = convertCell(col, cells[i], mode);

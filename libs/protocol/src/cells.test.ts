@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { dataTypeForOid, dateDays, encodeCell, microsToTimestampText, timeMicros, timestampMicros } from './cells.js';
 
-describe('encodeCell (PROTOCOL.md §1)', () => {
+describe('encodeCell (docs/protocol.md §1)', () => {
   it.each([
     ['BigInt', '9223372036854775807', '9223372036854775807'],
     ['Int', 42, 42],

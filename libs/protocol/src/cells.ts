@@ -1,4 +1,4 @@
-// Cell encoding (PROTOCOL.md §1): how a PostgreSQL value becomes a JSON cell.
+// Cell encoding (docs/protocol.md §1): how a PostgreSQL value becomes a JSON cell.
 // Storage reads with postgres.js configured by `POSTGRES_TYPES` below, so every value arrives
 // in a known raw form: 64-bit integers, numerics, timestamps, dates, times and JSON as the
 // server's text (never through a JS number or Date, which would lose digits or microseconds).

@@ -1,4 +1,4 @@
-// The one table of error codes (PROTOCOL.md §2, §4): each code with its HTTP status and the
+// The one table of error codes (docs/protocol.md §2, §4): each code with its HTTP status and the
 // gRPC status it travels as between services; codes that only the WebSocket answers with have
 // an HTTP status for completeness. WS_CLOSE lists every close code the WebSocket endpoint
 // closes a socket with, and why. Errors cross gRPC as a status whose details
@@ -30,7 +30,7 @@ export const ERRORS = {
   RATE_LIMIT_EXCEEDED: { http: 429, grpc: status.RESOURCE_EXHAUSTED },
   INTERNAL_ERROR: { http: 500, grpc: status.INTERNAL },
   UNAVAILABLE: { http: 503, grpc: status.UNAVAILABLE },
-  // WebSocket (PROTOCOL.md §4): `error` events and `auth_error`.
+  // WebSocket (docs/protocol.md §4): `error` events and `auth_error`.
   AUTH_REQUIRED: { http: 401, grpc: status.UNAUTHENTICATED },
   UNAUTHORIZED: { http: 401, grpc: status.UNAUTHENTICATED },
   INVALID_SUBSCRIPTION_ID: { http: 400, grpc: status.INVALID_ARGUMENT },

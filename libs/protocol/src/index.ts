@@ -1,4 +1,4 @@
-// @seqline/protocol: the client contract shared by every service (PROTOCOL.md).
+// @seqline/protocol: the client contract shared by every service (docs/protocol.md).
 export { unaryCall } from './grpc.js';
 export type { UnaryMethod } from './grpc.js';
 export { ERRORS, ERROR_CODE_METADATA, isErrorCode, ProtocolError, toProtocolError, WS_CLOSE } from './errors.js';

@@ -1,4 +1,4 @@
-// Result objects of POST /v1/api/sql (PROTOCOL.md §2), built once here so every service
+// Result objects of POST /v1/api/sql (docs/protocol.md §2), built once here so every service
 // answers in exactly KalamDB's shapes.
 import type { ColumnDef, DataType } from '@seqline/sql';
 import type { Cell } from './cells.js';

@@ -1,4 +1,4 @@
-// WebSocket messages (PROTOCOL.md §4), declared once as zod schemas; the TypeScript types are
+// WebSocket messages (docs/protocol.md §4), declared once as zod schemas; the TypeScript types are
 // derived from them. Client messages are parsed once at the boundary (parseClientMessage) into
 // a tagged union the endpoint switches on and trusts; server messages are typed the same way
 // (the gateway builds them, the SDK may parse them with `serverMessageSchema`).

@@ -1,4 +1,4 @@
-// SeqIdGenerator: one worker's source of ascending Snowflake ids (DESIGN.md §5).
+// SeqIdGenerator: one worker's source of ascending Snowflake ids (docs/architecture.md §5).
 //
 // State is the last issued slot: a logical timestamp `ts` and the last counter used at it
 // (-1 = none yet, MAX_COUNTER = the millisecond is used up). For each id:

@@ -1,4 +1,4 @@
-// Public surface of @seqline/seq: the SeqId layout (DESIGN.md §5), parse/format, the
+// Public surface of @seqline/seq: the SeqId layout (docs/architecture.md §5), parse/format, the
 // per-worker generator and lossless JSON for 63-bit integers.
 export { SeqIdError } from './errors.js';
 export {

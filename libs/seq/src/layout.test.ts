@@ -28,7 +28,7 @@ const parts = fc.record({
 });
 
 describe('layout constants', () => {
-  it('match DESIGN.md §5', () => {
+  it('match docs/architecture.md §5', () => {
     expect(SEQ_EPOCH_MS).toBe(Date.parse('2024-01-01T00:00:00Z'));
     expect(MAX_SEQ_ID).toBe(9223372036854775807n);
     expect(MAX_TIMESTAMP_MS).toBe(3903090455551);

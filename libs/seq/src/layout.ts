@@ -1,4 +1,4 @@
-// SeqId layout (DESIGN.md §5): KalamDB's Snowflake layout, so ids are interchangeable with it.
+// SeqId layout (docs/architecture.md §5): KalamDB's Snowflake layout, so ids are interchangeable with it.
 //
 //   bit 63      bits 62..22 (41 bits)             bits 21..12 (10)   bits 11..0 (12)
 //   0 (sign)    milliseconds since SEQ_EPOCH_MS   worker id          counter

@@ -1,4 +1,4 @@
-// Which path a statement takes (DESIGN.md §3): reads go to storage, writes to write, DDL and
+// Which path a statement takes (docs/architecture.md §3): reads go to storage, writes to write, DDL and
 // user management to the catalog. EXECUTE AS takes the path of the statement it wraps.
 import type { Statement, StatementClass, StatementKind } from './types.js';
 

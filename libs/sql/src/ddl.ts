@@ -1,5 +1,5 @@
 // Physical DDL: the PostgreSQL statements storage runs, in one transaction with the catalog
-// update, for each DDL statement (DESIGN.md §2). Identifiers are always double-quoted.
+// update, for each DDL statement (docs/architecture.md §2). Identifiers are always double-quoted.
 //
 // USER table "ns"."t":  "_user_id" text, <columns>, "_seq" bigint, "_deleted" boolean,
 //   PRIMARY KEY ("_user_id", "<pk>"), hash-partitioned by "_user_id" into N partitions

@@ -1,4 +1,4 @@
-// The shape of a supported write (PROTOCOL.md §3): INSERT … VALUES, UPDATE … SET … WHERE,
+// The shape of a supported write (docs/protocol.md §3): INSERT … VALUES, UPDATE … SET … WHERE,
 // DELETE … WHERE on one table, each with an optional RETURNING of plain column names. Checked
 // once by the write service (validateWrite) and again by storage when it plans the op
 // (planDml), which also resolves what must not depend on when the op is applied: CURRENT_USER

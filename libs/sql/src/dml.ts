@@ -1,4 +1,4 @@
-// Plans of a write against the physical layout (DESIGN.md §2, §3): storage runs them as the
+// Plans of a write against the physical layout (docs/architecture.md §2, §3): storage runs them as the
 // table owner inside its apply transaction with postgres.js `sql.unsafe(text, params)`.
 //
 //   INSERT  INSERT INTO ns.t AS t (_user_id, <all user cols>, _seq, _deleted) VALUES (…)

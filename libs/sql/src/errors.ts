@@ -1,4 +1,4 @@
-// Errors of @seqline/sql carry the protocol error code the client will see (PROTOCOL.md §2):
+// Errors of @seqline/sql carry the protocol error code the client will see (docs/protocol.md §2):
 // INVALID_SQL, EMPTY_SQL, PARAMS_WITH_BATCH, INVALID_PARAMETER, TABLE_NOT_FOUND,
 // PERMISSION_DENIED, UNSUPPORTED. The message says what is wrong, never how the server works.
 

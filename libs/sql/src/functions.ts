@@ -15,7 +15,7 @@
 // - coalesce, nullif, greatest and least are expressions (CoalesceExpr, NULLIF, MinMaxExpr),
 //   always allowed; they are listed so the set documents everything a query may use.
 // - random() and gen_random_uuid(): reads only. A write is resolved once by the write service
-//   (DESIGN.md §3) and must not depend on when or how often storage applies it.
+//   (docs/architecture.md §3) and must not depend on when or how often storage applies it.
 // - now(): allowed everywhere; in a write it becomes the op's issued_at (dml.ts).
 //   age(x) with one argument reads the clock, so writes refuse it.
 // - Any schema-qualified call (pg_catalog.upper, public.f) is refused: with a qualified name
@@ -71,7 +71,7 @@ export function assertFunctionAllowed(name: string, schema?: string): void {
 }
 
 /**
- * Types a CAST / `::` may target: the column types of PROTOCOL.md §3 under every name the
+ * Types a CAST / `::` may target: the column types of docs/protocol.md §3 under every name the
  * grammar produces for them, plus interval and timetz for date arithmetic. An allow-list
  * rather than a block-list of reg* / oid / pg_* / internal types: a cast runs the target
  * type's input function, and regclass, regproc, regrole… look names up in the catalogs.

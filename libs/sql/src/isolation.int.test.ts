@@ -1,4 +1,4 @@
-// Isolation, twice (DESIGN.md §2), against a real PostgreSQL: attack queries by alice go through
+// Isolation, twice (docs/architecture.md §2), against a real PostgreSQL: attack queries by alice go through
 // rewriteSelect and then run exactly as storage runs reads (read-only transaction, set_config of
 // the acting user and role, SET LOCAL ROLE seqline_reader). Each must either be refused with a
 // SqlError or return alice's rows and nothing else. Layer 2 is then checked alone: queries that
@@ -39,7 +39,7 @@ const catalog: Catalog = {
 };
 const ALICE: Actor = { userId: 'alice', role: 'user' };
 
-// The physical layout (DESIGN.md §2) as storage's DDL creates it, plus the grants and revokes
+// The physical layout (docs/architecture.md §2) as storage's DDL creates it, plus the grants and revokes
 // this layer depends on.
 const SETUP = [
   `DO $$ BEGIN CREATE ROLE seqline_reader NOLOGIN; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$`,

@@ -1,4 +1,4 @@
-// Live filters (DESIGN.md §4, PROTOCOL.md §4): a subscription's WHERE, compiled once into a
+// Live filters (docs/architecture.md §4, docs/protocol.md §4): a subscription's WHERE, compiled once into a
 // predicate over row images and evaluated on the old and new image of every row change, with
 // SQL's three-valued logic and PostgreSQL's comparison rules, so that a live subscription
 // delivers exactly the rows its SELECT would return.
@@ -6,7 +6,7 @@
 // Supported: `= <> != < <= > >=`, AND, OR, NOT, [NOT] IN (…), IS [NOT] NULL, [NOT] BETWEEN
 // [SYMMETRIC], [NOT] LIKE / ILIKE, literals (optionally cast), parameters ($n), CURRENT_USER,
 // and a BOOLEAN column on its own. Everything else is refused when the filter is compiled,
-// with a message naming it. Images are rows of protocol cells (PROTOCOL.md §1): BIGINT and
+// with a message naming it. Images are rows of protocol cells (docs/protocol.md §1): BIGINT and
 // DECIMAL as strings, timestamps and times as µs, dates as days.
 //
 // PostgreSQL's rules reproduced here, per type: integers and decimals compare exactly; REAL
@@ -22,7 +22,7 @@ import { dataTypeName } from './types-map.js';
 import { parseStatements } from './parse.js';
 import type { Catalog, ColumnDef, DataType, Statement, TableDef } from './types.js';
 
-/** A cell of a row image (PROTOCOL.md §1). */
+/** A cell of a row image (docs/protocol.md §1). */
 export type LiveCell = string | number | boolean | null | readonly number[];
 export type LiveRow = Readonly<Record<string, LiveCell>>;
 
@@ -690,7 +690,7 @@ export interface LiveQueryContext {
 
 /**
  * Compiles a subscription's SQL: exactly `SELECT <columns | *> FROM ns.table [WHERE …]`
- * (PROTOCOL.md §4). Anything else is INVALID_SQL or UNSUPPORTED with a message naming it; an
+ * (docs/protocol.md §4). Anything else is INVALID_SQL or UNSUPPORTED with a message naming it; an
  * unknown table is TABLE_NOT_FOUND.
  */
 export function compileLiveQuery(sql: string, ctx: LiveQueryContext): LiveQuery {

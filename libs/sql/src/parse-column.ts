@@ -1,5 +1,5 @@
 // One column of CREATE TABLE or ALTER TABLE … ADD COLUMN, from PostgreSQL's ColumnDef node:
-// name, type, NULL / NOT NULL, PRIMARY KEY and DEFAULT (PROTOCOL.md §3).
+// name, type, NULL / NOT NULL, PRIMARY KEY and DEFAULT (docs/protocol.md §3).
 //
 // Decisions:
 // - UNIQUE, CHECK, REFERENCES, GENERATED, COLLATE, DEFERRABLE → UNSUPPORTED (the primary

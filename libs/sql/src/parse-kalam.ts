@@ -1,4 +1,4 @@
-// KalamDB statements PostgreSQL's grammar does not have, read from tokens (PROTOCOL.md §3):
+// KalamDB statements PostgreSQL's grammar does not have, read from tokens (docs/protocol.md §3):
 //   CREATE NAMESPACE [IF NOT EXISTS] ns          DROP NAMESPACE [IF EXISTS] ns [CASCADE|RESTRICT]
 //   CREATE USER name [WITH] PASSWORD 'pw' [ROLE r] [EMAIL 'e']   (clauses in any order)
 //   ALTER USER name SET PASSWORD 'pw' | ROLE r | EMAIL 'e' [, …]   DROP USER [IF EXISTS] name

@@ -21,7 +21,7 @@ export function checkUserId(name: string): string {
   return name;
 }
 
-/** Reserved (PROTOCOL.md §3): RESERVED_NAMESPACES and pg_*, compared case-insensitively. */
+/** Reserved (docs/protocol.md §3): RESERVED_NAMESPACES and pg_*, compared case-insensitively. */
 export function isReservedNamespace(name: string): boolean {
   const lower = name.toLowerCase();
   return (RESERVED_NAMESPACES as readonly string[]).includes(lower) || lower.startsWith('pg_');

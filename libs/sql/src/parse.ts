@@ -1,4 +1,4 @@
-// parseStatements: SQL text → Statement[] (PROTOCOL.md §3). PostgreSQL's own lexer and parser
+// parseStatements: SQL text → Statement[] (docs/protocol.md §3). PostgreSQL's own lexer and parser
 // (libpg-query) do the work; a thin token-level layer in front handles what KalamDB adds:
 //
 //   1. scan the whole text once; split at `;` tokens outside parentheses (so `;` in strings,

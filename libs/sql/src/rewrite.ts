@@ -1,4 +1,4 @@
-// Isolation, layer 1 (DESIGN.md §2): a user's SELECT is rewritten from its AST so that every
+// Isolation, layer 1 (docs/architecture.md §2): a user's SELECT is rewritten from its AST so that every
 // table reference reads only the caller's partition, without tombstones. Layer 2 is the
 // seqline_reader role and its row-level-security policies, which storage runs the result under.
 //

@@ -1,4 +1,4 @@
-// The read-only system tables storage serves (PROTOCOL.md §3): `system.users` (no password
+// The read-only system tables storage serves (docs/protocol.md §3): `system.users` (no password
 // hash), `system.namespaces`, `system.tables`, for dba and system. The rewrite turns a reference
 // into a subquery over a view in the meta schema; each view also admits rows only when the
 // session's role (set by storage from the caller) is dba or system: enforced twice, like

@@ -1,4 +1,4 @@
-// Column types: the names a CREATE TABLE may use (PROTOCOL.md §3), KalamDB's data types they
+// Column types: the names a CREATE TABLE may use (docs/protocol.md §3), KalamDB's data types they
 // become (types.ts DataType, what clients see in a schema), and the PostgreSQL types of the
 // physical columns.
 //

@@ -1,5 +1,5 @@
 // The contract of @seqline/sql: what a parsed statement is, what the catalog says about a
-// table, and the names of the physical layout in PostgreSQL (DESIGN.md §2). Every other file
+// table, and the names of the physical layout in PostgreSQL (docs/architecture.md §2). Every other file
 // of this package, and storage, write and gateway, code against these types.
 
 export const ROLES = ['user', 'service', 'dba', 'system'] as const;
@@ -11,7 +11,7 @@ export type TableType = (typeof TABLE_TYPES)[number];
 export const ACCESS_LEVELS = ['PUBLIC', 'PRIVATE', 'DBA'] as const;
 export type AccessLevel = (typeof ACCESS_LEVELS)[number];
 
-/** KalamDB's data type names (PROTOCOL.md §1 schema entries). */
+/** KalamDB's data type names (docs/protocol.md §1 schema entries). */
 export const SIMPLE_TYPES = ['Boolean', 'SmallInt', 'Int', 'BigInt', 'Float', 'Double', 'Text', 'Bytes', 'Json', 'Timestamp', 'Date', 'DateTime', 'Time', 'Uuid'] as const;
 export type SimpleType = (typeof SIMPLE_TYPES)[number];
 export type DataType = SimpleType | { readonly Decimal: { readonly precision: number; readonly scale: number } };
@@ -99,7 +99,7 @@ export const SETTING_USER_ID = 'seqline.user_id';
 export const SETTING_ROLE = 'seqline.role';
 /** The owner of the op being applied (a user id, or SHARED_OWNER); the writer's policies read it. */
 export const SETTING_OWNER = 'seqline.owner';
-/** Reserved namespace names (PROTOCOL.md §3); `default` exists from the start. */
+/** Reserved namespace names (docs/protocol.md §3); `default` exists from the start. */
 export const RESERVED_NAMESPACES = ['system', 'public', 'information_schema', 'seqline'] as const;
 export const DEFAULT_NAMESPACE = 'default';
 /** Names of namespaces, tables, columns and users: safe, unambiguous subject tokens. */

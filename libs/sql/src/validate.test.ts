@@ -56,7 +56,7 @@ beforeAll(async () => {
 });
 
 describe('checkExecuteAs', () => {
-  // Rows: the acting role; columns: the target's role (PROTOCOL.md §3).
+  // Rows: the acting role; columns: the target's role (docs/protocol.md §3).
   const MATRIX: Record<Role, Record<Role, boolean>> = {
     system: { system: true, dba: true, service: true, user: true },
     dba: { system: false, dba: true, service: true, user: true },

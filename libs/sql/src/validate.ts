@@ -1,5 +1,5 @@
-// Who may read, write and act as whom (PROTOCOL.md §3 "Roles", "EXECUTE AS USER"), and the
-// checks a write passes before it becomes an op (DESIGN.md §3 step 2). Storage repeats the
+// Who may read, write and act as whom (docs/protocol.md §3 "Roles", "EXECUTE AS USER"), and the
+// checks a write passes before it becomes an op (docs/architecture.md §3 step 2). Storage repeats the
 // statement checks when it plans the op (dml.ts), against the catalog it applies with.
 //
 // Decisions:

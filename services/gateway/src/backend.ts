@@ -75,9 +75,9 @@ export interface LoginPolicy {
 }
 
 export interface Backend {
-  /** Storage.Query: the statement's PROTOCOL.md result object, as JSON text. */
+  /** Storage.Query: the statement's docs/protocol.md result object, as JSON text. */
   query(call: QueryCall): Promise<string>;
-  /** Write.Execute: the statement's PROTOCOL.md result object, as JSON text. */
+  /** Write.Execute: the statement's docs/protocol.md result object, as JSON text. */
   execute(call: ExecuteCall): Promise<string>;
   /** The user with its password hash, or undefined when there is none. */
   getUser(userId: string): Promise<UserRecord | undefined>;

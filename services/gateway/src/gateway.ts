@@ -1,4 +1,4 @@
-// The gateway service (DESIGN.md §1): the HTTP API of PROTOCOL.md §2 in front of storage and
+// The gateway service (docs/architecture.md §1): the HTTP API of docs/protocol.md §2 in front of storage and
 // write, and the WebSocket endpoint of §4 (realtime subscriptions; see ws/endpoint.ts). Stateless: any number of replicas serve the same users (tokens are self-contained
 // HS256 JWTs checked against each user's credential version, cached per replica and dropped
 // on the bus's user notices: auth/credential-cache.ts; rate limits are per replica).

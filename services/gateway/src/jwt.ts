@@ -1,5 +1,5 @@
 // HS256 JSON Web Tokens (RFC 7519) with node:crypto, for the access and refresh tokens of
-// PROTOCOL.md §2. The claims are KalamDB's `sub` (user id), `role`, `token_type`
+// docs/protocol.md §2. The claims are KalamDB's `sub` (user id), `role`, `token_type`
 // ('access' | 'refresh'), `iat` and `exp` (seconds since the epoch), and Seqline's `cv`, the
 // user's credential version when the token was issued (a token whose `cv` is not the user's
 // current one is revoked: auth/credential-cache.ts). A refresh token also has `fam`, its

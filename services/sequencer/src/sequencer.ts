@@ -1,4 +1,4 @@
-// The sequencer service: the only source of Snowflake ids (DESIGN.md §5).
+// The sequencer service: the only source of Snowflake ids (docs/architecture.md §5).
 //
 // Lifecycle: connect to NATS (retrying with backoff, never crash-looping) → lease a worker id
 // → read the durable high-water mark → serve gRPC AllocateIds. Each response's ids are minted

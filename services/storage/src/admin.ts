@@ -1,4 +1,4 @@
-// DDL and user management (PROTOCOL.md §3), each statement applied in one PostgreSQL
+// DDL and user management (docs/protocol.md §3), each statement applied in one PostgreSQL
 // transaction together with the catalog row it changes and a catalog version bump, so the
 // catalog and the physical schema never disagree. Permissions: namespace DDL needs dba; a
 // user may create USER and STREAM tables; users are managed by dba/system (a user may change

@@ -1,7 +1,7 @@
-// Reads (DESIGN.md §2 "Isolation, twice"): the SELECT is rewritten from its AST so every table
+// Reads (docs/architecture.md §2 "Isolation, twice"): the SELECT is rewritten from its AST so every table
 // reference becomes the caller's partition with tombstones hidden (layer 1), then runs in a
 // read-only transaction as seqline_reader, whose row-level-security policies only admit the
-// caller's rows (layer 2). Cells are encoded per PROTOCOL.md §1.
+// caller's rows (layer 2). Cells are encoded per docs/protocol.md §1.
 import { columnFlags, dataTypeForOid, encodeCell, ProtocolError, schemaEntry, type QueryResult, type SchemaEntry } from '@seqline/protocol';
 import { parseJsonLossless } from '@seqline/seq';
 import { READER_ROLE, rewriteSelect, SETTING_ROLE, SETTING_USER_ID, type Actor, type DataType, type Statement, type TableDef } from '@seqline/sql';

@@ -1,4 +1,4 @@
-// A subscription's snapshot (DESIGN.md §4 step 2). One REPEATABLE READ, read-only transaction:
+// A subscription's snapshot (docs/architecture.md §4 step 2). One REPEATABLE READ, read-only transaction:
 // its first statement reads the partition head B (the boundary), then, as seqline_reader inside
 // the caller's partition (the same two layers of isolation as every read), the rows matching
 // the subscription with `_seq <= B` are read in `_seq` order, a batch at a time, by keyset

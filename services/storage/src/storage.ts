@@ -1,4 +1,4 @@
-// The storage service (DESIGN.md §1, §3): the only component that talks to PostgreSQL.
+// The storage service (docs/architecture.md §1, §3): the only component that talks to PostgreSQL.
 //
 // Start-up: PostgreSQL (least privilege checked, roles made with the admin URL if given; see
 // privileges.ts) → migrations → catalog; NATS (retried with backoff) → streams; sequencer

@@ -1,4 +1,4 @@
-// The write service (DESIGN.md §3): validates a mutation against the catalog, resolves what is
+// The write service (docs/architecture.md §3): validates a mutation against the catalog, resolves what is
 // non-deterministic (the time, the acting user), appends it as an op to its shard's subject
 // (Nats-Msg-Id = op id: a retry with the same Idempotency-Key is applied once) and waits for
 // the op's result. DDL and user management go to storage directly (they are not per-owner).

@@ -2,7 +2,7 @@
 // the token-pair answer of login and refresh (with its refresh cookie), and a guard that turns
 // any failure into the auth endpoints' error shape.
 //
-// Response shapes (PROTOCOL.md §2 names the fields; KalamDB decides the rest):
+// Response shapes (docs/protocol.md §2 names the fields; KalamDB decides the rest):
 //   user      {"id","username","role","email","created_at","updated_at"}: `username` equals
 //             `id` (Seqline's user id is the name; KalamDB clients read either); email null
 //             when unset; times RFC 3339 / ISO-8601 UTC strings, as KalamDB's to_rfc3339().

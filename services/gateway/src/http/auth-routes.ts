@@ -1,4 +1,4 @@
-// The auth endpoints of PROTOCOL.md §2, in KalamDB's shapes (errors `{"error","message"}`):
+// The auth endpoints of docs/protocol.md §2, in KalamDB's shapes (errors `{"error","message"}`):
 //
 //   POST /v1/api/auth/login    per-address rate limit → user look-up → password → lockout →
 //                              record the outcome → a new refresh family → token pair + cookie

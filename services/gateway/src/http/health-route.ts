@@ -1,4 +1,4 @@
-// GET /health and GET /v1/api/healthcheck (PROTOCOL.md §2): `{"status":"healthy","version",
+// GET /health and GET /v1/api/healthcheck (docs/protocol.md §2): `{"status":"healthy","version",
 // "api_version":"v1"}`. While the gateway drains it answers 503 with status "draining", so a
 // load balancer stops sending new requests before the process goes away.
 import type { Handler } from './context.js';

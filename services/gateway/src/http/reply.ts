@@ -1,5 +1,5 @@
 // What an HTTP handler answers, as data: a status, headers and a JSON body. Two error shapes
-// exist on the wire (PROTOCOL.md §2):
+// exist on the wire (docs/protocol.md §2):
 //   - the SQL API's `{"status":"error","results":[],"took",error:{code,message}}` with the
 //     HTTP status of the code in the one error table (@seqline/protocol ERRORS), also used
 //     for unknown routes and wrong methods;

@@ -1,4 +1,4 @@
-// The HTTP routes (PROTOCOL.md §2) as one table, and matching a request against it. Matching is
+// The HTTP routes (docs/protocol.md §2) as one table, and matching a request against it. Matching is
 // on the exact path (no trailing-slash or case folding: one resource, one URL), the query
 // string ignored. HEAD is accepted wherever GET is (load balancers probe with it; Node sends
 // no body for HEAD). OPTIONS on a known path is a CORS preflight.

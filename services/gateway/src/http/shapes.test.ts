@@ -48,7 +48,7 @@ describe('parseSqlBody', () => {
     expect(parsed.message).toMatch(message);
   });
 
-  it('maps every validation code to the status PROTOCOL.md gives it', () => {
+  it('maps every validation code to the status docs/protocol.md gives it', () => {
     expect([ERRORS.INVALID_INPUT.http, ERRORS.INVALID_PARAMETER.http, ERRORS.PAYLOAD_TOO_LARGE.http]).toEqual([400, 400, 413]);
   });
 });

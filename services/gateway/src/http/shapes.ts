@@ -1,5 +1,5 @@
 // The JSON bodies the HTTP API accepts, parsed once at the boundary into typed values
-// (PROTOCOL.md §2). Each parser answers data: the value, or an error code and a message that
+// (docs/protocol.md §2). Each parser answers data: the value, or an error code and a message that
 // names the offending field. JSON is read losslessly, so an integer parameter beyond 2^53
 // keeps every digit (it travels on as a bigint literal in params_json).
 //

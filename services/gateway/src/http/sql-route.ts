@@ -1,4 +1,4 @@
-// POST /v1/api/sql (PROTOCOL.md §2). The checks run cheapest first, so a request that will be
+// POST /v1/api/sql (docs/protocol.md §2). The checks run cheapest first, so a request that will be
 // refused costs as little as possible: the Bearer access token (before reading the body; its
 // user must still exist with the token's credential version, and the statement runs with the
 // user's current role: auth/credential-cache.ts), the

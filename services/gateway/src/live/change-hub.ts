@@ -1,4 +1,4 @@
-// The live tail of a gateway (DESIGN.md §4 step 1): one core NATS subscription per change
+// The live tail of a gateway (docs/architecture.md §4 step 1): one core NATS subscription per change
 // subject, shared by every local subscriber of that subject and reference counted, so a
 // thousand subscriptions to one partition cost one NATS subscription, and none is a
 // JetStream consumer. Listeners get each change decoded once, in the order NATS delivers.

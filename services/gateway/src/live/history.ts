@@ -1,4 +1,4 @@
-// Reading a change subject's history from JetStream (DESIGN.md §4 steps 3 and 5): the changes
+// Reading a change subject's history from JetStream (docs/architecture.md §4 steps 3 and 5): the changes
 // after a given `_seq`, read with an ephemeral consumer starting at the time embedded in that
 // `_seq` minus a clock-skew margin, up to the subject's last message when the read began. The
 // answer says whether the stream covered the whole range: the first change after `_seq` must

@@ -1,4 +1,4 @@
-// One live subscription (DESIGN.md §4), independent of the transport: it produces PROTOCOL.md
+// One live subscription (docs/architecture.md §4), independent of the transport: it produces docs/protocol.md
 // §4 events, in order, into a sink whose `send` resolves when the event is written (so a slow
 // client slows only its own subscription).
 //

@@ -1,4 +1,4 @@
-// `system.live` (PROTOCOL.md §3): the active subscriptions of every gateway, for dba and
+// `system.live` (docs/protocol.md §3): the active subscriptions of every gateway, for dba and
 // system. Each gateway knows only its own sockets, so the rows are gathered from all of them
 // (see directory.ts) and the query runs here, on those rows, with the live-filter evaluator:
 // `SELECT <cols|*> FROM system.live [WHERE …]`, PostgreSQL's semantics for the WHERE. Rows come
@@ -60,7 +60,7 @@ export function checkSystemLiveAccess(caller: Actor): void {
   if (!isAdminRole(caller.role)) throw new ProtocolError('PERMISSION_DENIED', 'system.live is readable by dba and system only');
 }
 
-/** Runs `sql` (a SELECT of system.live) over `entries` for `caller`: a PROTOCOL.md result object. */
+/** Runs `sql` (a SELECT of system.live) over `entries` for `caller`: a docs/protocol.md result object. */
 export function querySystemLive(sql: string, params: readonly unknown[], caller: Actor, entries: readonly LiveEntry[], message?: string): QueryResult {
   return compileSystemLive(sql, params, caller)(entries, message);
 }

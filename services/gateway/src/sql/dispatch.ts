@@ -1,4 +1,4 @@
-// POST /v1/api/sql after authentication and body validation (DESIGN.md §3 step 1): parse the
+// POST /v1/api/sql after authentication and body validation (docs/architecture.md §3 step 1): parse the
 // batch, then run its statements one after the other, in order, each on its path:
 //
 //   read  (SELECT, EXECUTE AS … (SELECT))  → Storage.Query   (the inner SELECT, as_user = target)
@@ -13,7 +13,7 @@
 // Statements are split by PostgreSQL's scanner inside @seqline/sql (parseBatch), which gives
 // each statement's source text with the parsed statement: there is no second lexer here.
 //
-// Results are passed through as the JSON text the service wrote (a PROTOCOL.md result object):
+// Results are passed through as the JSON text the service wrote (a docs/protocol.md result object):
 // checked to be a JSON object, never re-serialized, so nothing is lost or reformatted.
 import { ProtocolError, toProtocolError } from '@seqline/protocol';
 import { stringifyJsonLossless } from '@seqline/seq';
@@ -42,7 +42,7 @@ export type BatchOutcome =
 
 type Step = { readonly path: 'query'; readonly sql: string; readonly asUser: string } | { readonly path: 'execute' | 'system_live'; readonly sql: string };
 
-/** Answers a SELECT of system.live as a PROTOCOL.md result object (JSON text). */
+/** Answers a SELECT of system.live as a docs/protocol.md result object (JSON text). */
 export type SystemLive = (caller: Caller, sql: string, params: readonly JsonScalar[]) => Promise<string>;
 
 export interface DispatchDeps {

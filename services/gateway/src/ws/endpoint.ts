@@ -1,4 +1,4 @@
-// The WebSocket endpoint `GET /v1/ws` (PROTOCOL.md §4). Per connection: authentication (a
+// The WebSocket endpoint `GET /v1/ws` (docs/protocol.md §4). Per connection: authentication (a
 // Bearer token on the upgrade, or an `authenticate` message within the auth timeout), a
 // silence timeout (any frame, a WebSocket Ping included, counts as activity), a message rate,
 // a frame size limit, a subscription limit, and the subscriptions themselves, each a

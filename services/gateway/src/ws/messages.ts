@@ -1,4 +1,4 @@
-// Server messages as WebSocket frames (PROTOCOL.md §4): JSON with sequence ids as exact
+// Server messages as WebSocket frames (docs/protocol.md §4): JSON with sequence ids as exact
 // integers (never rounded through a JS number), gzip-compressed into a binary frame from 512
 // bytes on unless the client turned compression off. The messages themselves are declared
 // once, with the client messages, in @seqline/protocol (ws-messages.ts).

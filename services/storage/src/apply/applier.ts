@@ -1,4 +1,4 @@
-// The apply loop of one storage replica (DESIGN.md §3). Each shard the replica owns has a
+// The apply loop of one storage replica (docs/architecture.md §3). Each shard the replica owns has a
 // durable pull consumer delivering its ops in log order; the loop takes whatever has arrived,
 // from every shard at once, and applies it as one batch in one PostgreSQL transaction, so a
 // batch grows with the total load rather than with the load of one shard. Per batch: the

@@ -1,4 +1,4 @@
-// Applying one op inside the apply transaction (DESIGN.md §3): the statement is re-parsed and
+// Applying one op inside the apply transaction (docs/architecture.md §3): the statement is re-parsed and
 // planned against the catalog; old images come from SELECT … FOR UPDATE, new images from
 // … RETURNING; every new row version gets a fresh `_seq` from the id pool, above the shard's
 // highest `_seq` so far (ids are taken when planned, so an op that fails never gives its ids

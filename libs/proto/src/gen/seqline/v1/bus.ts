@@ -12,7 +12,7 @@ export const protobufPackage = "seqline.v1";
 export const protobufFileName = "seqline/v1/bus.proto";
 
 /**
- * Messages on the bus (DESIGN.md §3): ops on seqline.ops.<shard> (JetStream SEQLINE_OPS), op
+ * Messages on the bus (docs/architecture.md §3): ops on seqline.ops.<shard> (JetStream SEQLINE_OPS), op
  * results on the writer's reply subject (core NATS), changes on
  * seqline.changes.<owner>.<ns>.<table> (JetStream SEQLINE_CHANGES).
  */
@@ -50,7 +50,7 @@ export interface OpResult {
   rowCount: bigint;
   /** "Inserted 2 row(s)" */
   message: string;
-  /** PROTOCOL.md code when !ok (e.g. SQL_EXECUTION_ERROR) */
+  /** docs/protocol.md code when !ok (e.g. SQL_EXECUTION_ERROR) */
   errorCode: string;
   errorMessage: string;
   /** highest _seq written (0 if none) */

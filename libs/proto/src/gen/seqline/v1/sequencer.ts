@@ -23,7 +23,7 @@ export const protobufPackage = "seqline.v1";
 
 export const protobufFileName = "seqline/v1/sequencer.proto";
 
-/** The sequencer: the only source of Snowflake sequence ids (DESIGN.md §5). */
+/** The sequencer: the only source of Snowflake sequence ids (docs/architecture.md §5). */
 
 export interface AllocateIdsRequest {
   count: number;

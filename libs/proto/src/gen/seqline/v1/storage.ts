@@ -26,7 +26,7 @@ export const protobufPackage = "seqline.v1";
 
 export const protobufFileName = "seqline/v1/storage.proto";
 
-/** The storage service: the only component that talks to PostgreSQL (DESIGN.md §1). */
+/** The storage service: the only component that talks to PostgreSQL (docs/architecture.md §1). */
 
 export interface CatchUpRequest {
   caller: Caller | undefined;
@@ -52,7 +52,7 @@ export interface SnapshotRequest {
   caller:
     | Caller
     | undefined;
-  /** SELECT <columns|*> FROM ns.table [WHERE …] (PROTOCOL.md §4) */
+  /** SELECT <columns|*> FROM ns.table [WHERE …] (docs/protocol.md §4) */
   sql: string;
   paramsJson: string;
   /** for an unqualified table name ("" = default) */
@@ -96,7 +96,7 @@ export interface QueryRequest {
 }
 
 export interface QueryResponse {
-  /** one PROTOCOL.md result object: {schema, rows, row_count, as_user, message?} */
+  /** one docs/protocol.md result object: {schema, rows, row_count, as_user, message?} */
   resultJson: string;
 }
 
@@ -2906,7 +2906,7 @@ export const StorageService = {
     responseDeserialize: (value: Buffer): OpResult => OpResult.decode(value),
   },
   /**
-   * A subscription's snapshot (DESIGN.md §4): one REPEATABLE READ transaction, the partition
+   * A subscription's snapshot (docs/architecture.md §4): one REPEATABLE READ transaction, the partition
    * head as boundary, the matching rows with _seq <= boundary in _seq order, in batches. The
    * stream respects flow control: a client that stops reading pauses the snapshot.
    */
@@ -2920,7 +2920,7 @@ export const StorageService = {
     responseDeserialize: (value: Buffer): SnapshotBatch => SnapshotBatch.decode(value),
   },
   /**
-   * A compacted catch-up for a resume whose range JetStream no longer holds (DESIGN.md §4
+   * A compacted catch-up for a resume whose range JetStream no longer holds (docs/architecture.md §4
    * step 5): the partition's row versions and tombstones with _seq > from, in _seq order, each
    * as an upsert (the current version matches the filter) or a delete. If tombstones after
    * `from` were purged, the only batch says reset and the client needs a fresh snapshot.
@@ -2969,13 +2969,13 @@ export interface StorageServer extends UntypedServiceImplementation {
   /** The stored result of an op, for an idempotent retry whose publish was deduplicated. */
   getOpResult: handleUnaryCall<GetOpResultRequest, OpResult>;
   /**
-   * A subscription's snapshot (DESIGN.md §4): one REPEATABLE READ transaction, the partition
+   * A subscription's snapshot (docs/architecture.md §4): one REPEATABLE READ transaction, the partition
    * head as boundary, the matching rows with _seq <= boundary in _seq order, in batches. The
    * stream respects flow control: a client that stops reading pauses the snapshot.
    */
   snapshot: handleServerStreamingCall<SnapshotRequest, SnapshotBatch>;
   /**
-   * A compacted catch-up for a resume whose range JetStream no longer holds (DESIGN.md §4
+   * A compacted catch-up for a resume whose range JetStream no longer holds (docs/architecture.md §4
    * step 5): the partition's row versions and tombstones with _seq > from, in _seq order, each
    * as an upsert (the current version matches the filter) or a delete. If tombstones after
    * `from` were purged, the only batch says reset and the client needs a fresh snapshot.
@@ -3167,7 +3167,7 @@ export interface StorageClient extends Client {
     callback: (error: ServiceError | null, response: OpResult) => void,
   ): ClientUnaryCall;
   /**
-   * A subscription's snapshot (DESIGN.md §4): one REPEATABLE READ transaction, the partition
+   * A subscription's snapshot (docs/architecture.md §4): one REPEATABLE READ transaction, the partition
    * head as boundary, the matching rows with _seq <= boundary in _seq order, in batches. The
    * stream respects flow control: a client that stops reading pauses the snapshot.
    */
@@ -3178,7 +3178,7 @@ export interface StorageClient extends Client {
     options?: Partial<CallOptions>,
   ): ClientReadableStream<SnapshotBatch>;
   /**
-   * A compacted catch-up for a resume whose range JetStream no longer holds (DESIGN.md §4
+   * A compacted catch-up for a resume whose range JetStream no longer holds (docs/architecture.md §4
    * step 5): the partition's row versions and tombstones with _seq > from, in _seq order, each
    * as an upsert (the current version matches the filter) or a delete. If tombstones after
    * `from` were purged, the only batch says reset and the client needs a fresh snapshot.

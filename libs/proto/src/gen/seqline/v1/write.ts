@@ -26,7 +26,7 @@ export const protobufPackage = "seqline.v1";
 
 export const protobufFileName = "seqline/v1/write.proto";
 
-/** The write service: validates a mutation, logs it as an op, waits for its result (DESIGN.md §3). */
+/** The write service: validates a mutation, logs it as an op, waits for its result (docs/architecture.md §3). */
 
 export interface ExecuteRequest {
   caller:
@@ -41,7 +41,7 @@ export interface ExecuteRequest {
 }
 
 export interface ExecuteResponse {
-  /** one PROTOCOL.md result object */
+  /** one docs/protocol.md result object */
   resultJson: string;
 }
 
@@ -54,7 +54,7 @@ export interface ExecuteStreamResponse {
   id: bigint;
   /** set on success */
   resultJson: string;
-  /** set on failure: a PROTOCOL.md error code */
+  /** set on failure: a docs/protocol.md error code */
   errorCode: string;
   errorMessage: string;
 }
