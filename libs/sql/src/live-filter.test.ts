@@ -1,4 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
+import { meter } from './filter-budget.js';
 import { initSql } from './init.js';
 import { compileLiveQuery, liveChange, type LiveRow } from './live-filter.js';
 import type { TableDef } from './types.js';
@@ -80,5 +81,25 @@ describe('compileLiveQuery', () => {
     ["SELECT id FROM app.tickets WHERE title LIKE 'a\\'", 'INVALID_SQL', 'a LIKE pattern must not end with the escape character \\'],
   ])('%s → %s', (sql, code, message) => {
     expect(() => compile(sql)).toThrow(expect.objectContaining({ code, message }));
+  });
+});
+
+describe('live filters within their budget', () => {
+  it('evaluate the pathological LIKE and ILIKE of issue 10 on a 100 KB row in milliseconds', () => {
+    const long = { ...row('open'), title: 'a'.repeat(100_000) };
+    for (const op of ['LIKE', 'ILIKE', 'NOT LIKE']) {
+      const { filter } = compile(`SELECT * FROM app.tickets WHERE title ${op} '${'%a'.repeat(30)}%b'`);
+      const started = performance.now();
+      expect(filter.test(long)).toBe(op === 'NOT LIKE');
+      expect(performance.now() - started).toBeLessThan(200);
+    }
+  });
+
+  it('a filter evaluated with a meter throws FilterBudgetExceeded past its budget, and not without one', () => {
+    const { filter } = compile(`SELECT * FROM app.tickets WHERE title IN (${Array.from({ length: 200 }, (_, i) => `'${'x'.repeat(100)}${i}'`).join(', ')})`);
+    const long = { ...row('open'), title: 'x'.repeat(1000) };
+    expect(filter.test(long)).toBe(false);
+    expect(filter.test(long, meter(100_000))).toBe(false);
+    expect(() => filter.test(long, meter(10_000))).toThrow('evaluating the subscription\'s filter on one change took more than 10000 steps');
   });
 });
