@@ -3,6 +3,7 @@
 // 50052, write gRPC on 50053, the first DBA named by SEQLINE_ADMIN_USER.
 import { type ConfigField, type ConfigOf, bool, int, LOG_LEVELS, oneOf, optionalStr, parseConfig, port, str, urls } from '@seqline/runtime';
 import { USER_ID_PATTERN } from '@seqline/sql';
+import { natsReplicasField } from '@seqline/bus';
 
 const HOST_PORT = /^[^\s:]+:\d{1,5}$|^\[[0-9A-Fa-f:.]+\]:\d{1,5}$/;
 
@@ -65,6 +66,7 @@ export const gatewayConfigSchema = {
   adminUser: str({ env: 'SEQLINE_ADMIN_USER', default: 'admin', pattern: USER_ID_PATTERN, description: 'name of the first DBA created at start-up' }),
   adminPassword: optionalStr({ env: 'SEQLINE_ADMIN_PASSWORD', secret: true, description: 'when set, the first DBA is created at start-up if no DBA exists yet' }),
   natsUrls: urls({ env: 'SEQLINE_NATS_URL', default: ['nats://127.0.0.1:14222'], protocols: ['nats', 'tls'], description: 'NATS server URL(s), comma-separated (the live tail and change history)' }),
+  natsReplicas: natsReplicasField,
   busPrefix: str({ env: 'SEQLINE_BUS_PREFIX', default: 'seqline', pattern: /^[A-Za-z0-9_-]+$/, description: 'prefix of NATS subjects and streams' }),
   wsAuthTimeoutMs: int({ env: 'SEQLINE_WS_AUTH_TIMEOUT_MS', default: 3000, min: 100, max: 60_000, description: 'a WebSocket must authenticate within this time, ms' }),
   wsIdleMs: int({ env: 'SEQLINE_WS_IDLE_MS', default: 10_000, min: 1000, max: 600_000, description: 'a WebSocket silent this long is closed, ms' }),

@@ -189,7 +189,7 @@ export class GatewayService extends ServiceHost<GatewayInfo> {
     ws.attach(http.nodeServer);
     this.#ws = ws;
     const node = `${hostname().replace(/[^A-Za-z0-9_-]/g, '_')}-${process.pid}-${randomBytes(3).toString('hex')}`;
-    this.#directory = await LiveDirectory.start(nc, { prefix: config.busPrefix, node, ttlMs: config.liveDirectoryTtlMs, timeoutMs: config.liveListTimeoutMs, list: () => ws.liveEntries(node), logger: this.#logger });
+    this.#directory = await LiveDirectory.start(nc, { prefix: config.busPrefix, node, ttlMs: config.liveDirectoryTtlMs, replicas: config.natsReplicas, timeoutMs: config.liveListTimeoutMs, list: () => ws.liveEntries(node), logger: this.#logger });
   }
 
   /** A SELECT of system.live: every gateway's subscriptions, gathered now. */

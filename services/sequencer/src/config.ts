@@ -1,4 +1,5 @@
 // The sequencer's configuration, declared once; `--help` and the README print this schema.
+import { natsReplicasField } from '@seqline/bus';
 import { type ConfigOf, int, oneOf, optionalInt, optionalStr, port, str, urls, LOG_LEVELS } from '@seqline/runtime';
 
 export const sequencerConfigSchema = {
@@ -8,6 +9,7 @@ export const sequencerConfigSchema = {
     protocols: ['nats', 'tls'],
     description: 'NATS server URL(s), comma-separated',
   }),
+  natsReplicas: natsReplicasField,
   host: str({ env: 'SEQLINE_SEQUENCER_HOST', default: '127.0.0.1', description: 'address the gRPC server binds' }),
   port: port({ env: 'SEQLINE_SEQUENCER_PORT', default: 50051, description: 'gRPC port (0 = any free port)' }),
   workerId: optionalInt({

@@ -9,9 +9,8 @@
 import { performance } from 'node:perf_hooks';
 import { hostname } from 'node:os';
 import { status, type ServerUnaryCall, type sendUnaryData } from '@grpc/grpc-js';
-import { Kvm } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { connectNats } from '@seqline/bus';
+import { connectNats, ensureBucket } from '@seqline/bus';
 import { sequencerPb } from '@seqline/proto';
 import { RunningState, ServiceHost, startGrpcServer, type GrpcServer, type Logger } from '@seqline/runtime';
 import { SeqIdGenerator, systemClock, type Clock } from '@seqline/seq';
@@ -51,10 +50,10 @@ export class SequencerService extends ServiceHost<SequencerInfo> {
     const nc = await connectNats({ servers: this.#config.natsUrls, name: `sequencer ${instance}`, logger: this.#logger, state: this.state });
     if (nc === undefined) throw new Error('stopped before NATS was reached');
     this.#nc = nc;
-    const kvm = new Kvm(nc);
     const prefix = this.#config.bucketPrefix;
-    const leases = await kvm.create(`${prefix}_sequencer_leases`, { history: 1, ttl: this.#config.leaseTtlMs });
-    const marks = await kvm.create(`${prefix}_sequencer_hwm`, { history: 1 });
+    const replicas = this.#config.natsReplicas;
+    const leases = await ensureBucket(nc, `${prefix}_sequencer_leases`, { history: 1, ttlMs: this.#config.leaseTtlMs, replicas });
+    const marks = await ensureBucket(nc, `${prefix}_sequencer_hwm`, { history: 1, replicas });
     const leaseOptions = { instance, ttlMs: this.#config.leaseTtlMs, monotonic: () => performance.now() };
     const lease =
       this.#config.workerId === undefined

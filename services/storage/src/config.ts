@@ -1,10 +1,12 @@
 // The storage service's configuration, declared once; `--help` and the README print it.
+import { natsReplicasField } from '@seqline/bus';
 import { type ConfigOf, int, LOG_LEVELS, oneOf, optionalStr, port, str, urls } from '@seqline/runtime';
 
 export const storageConfigSchema = {
   postgresUrl: str({ env: 'SEQLINE_POSTGRES_URL', description: 'PostgreSQL connection URL of storage\'s runtime role: no SUPERUSER, no BYPASSRLS (the local stack sets it)', secret: true }),
   postgresAdminUrl: optionalStr({ env: 'SEQLINE_POSTGRES_ADMIN_URL', description: 'privileged URL of the same database, used once at start-up to create the roles and grants, then closed (unset: an operator made them, see docs/operations.md)', secret: true }),
   natsUrls: urls({ env: 'SEQLINE_NATS_URL', default: ['nats://127.0.0.1:14222'], protocols: ['nats', 'tls'], description: 'NATS server URL(s), comma-separated' }),
+  natsReplicas: natsReplicasField,
   host: str({ env: 'SEQLINE_STORAGE_HOST', default: '127.0.0.1', description: 'address the gRPC server binds' }),
   port: port({ env: 'SEQLINE_STORAGE_PORT', default: 50052, description: 'gRPC port (0 = any free port)' }),
   sequencerAddr: str({ env: 'SEQLINE_SEQUENCER_ADDR', default: '127.0.0.1:50051', description: 'sequencer gRPC address' }),

@@ -68,7 +68,7 @@ export class StorageService extends ServiceHost<{ port: number }> {
     if (nc === undefined) throw new Error('stopped before NATS was reached');
     this.#nc = nc;
     const names = busNames(config.busPrefix);
-    await ensureStreams(nc, names, { ...DEFAULT_STREAM_LIMITS, changesMaxAgeMs: config.changesMaxAgeMs, changesMaxPerSubject: config.changesMaxPerSubject });
+    await ensureStreams(nc, names, { ...DEFAULT_STREAM_LIMITS, changesMaxAgeMs: config.changesMaxAgeMs, changesMaxPerSubject: config.changesMaxPerSubject, replicas: config.natsReplicas });
     this.#watchCatalog(nc, names, catalog);
     this.#sequencer = createSequencerClient(config.sequencerAddr);
     const ids = new IdPool(this.#sequencer, config.idBlock);

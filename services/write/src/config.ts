@@ -1,8 +1,10 @@
 // The write service's configuration, declared once; `--help` and the README print it.
+import { natsReplicasField } from '@seqline/bus';
 import { type ConfigOf, int, LOG_LEVELS, oneOf, optionalStr, port, str, urls } from '@seqline/runtime';
 
 export const writeConfigSchema = {
   natsUrls: urls({ env: 'SEQLINE_NATS_URL', default: ['nats://127.0.0.1:14222'], protocols: ['nats', 'tls'], description: 'NATS server URL(s), comma-separated' }),
+  natsReplicas: natsReplicasField,
   host: str({ env: 'SEQLINE_WRITE_HOST', default: '127.0.0.1', description: 'address the gRPC server binds' }),
   port: port({ env: 'SEQLINE_WRITE_PORT', default: 50053, description: 'gRPC port (0 = any free port)' }),
   storageAddr: str({ env: 'SEQLINE_STORAGE_ADDR', default: '127.0.0.1:50052', description: 'storage gRPC address' }),

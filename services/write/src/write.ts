@@ -50,7 +50,7 @@ export class WriteService extends ServiceHost<{ port: number }> {
     if (nc === undefined) throw new Error('stopped before NATS was reached');
     this.#nc = nc;
     this.#maxOpBytes = Math.min(this.#config.maxOpBytes, (nc.info?.max_payload ?? Infinity) - 4096);
-    await ensureStreams(nc, this.#names, DEFAULT_STREAM_LIMITS, ['ops']);
+    await ensureStreams(nc, this.#names, { ...DEFAULT_STREAM_LIMITS, replicas: this.#config.natsReplicas }, ['ops']);
     this.#publisher = new JsPublisher(nc, { timeoutMs: Math.min(this.#config.resultTimeoutMs, 5000) });
     this.#inbox = new ResultInbox(nc, this.#names.results(this.#instance));
     const storage = new storagePb.StorageClient(this.#config.storageAddr, credentials.createInsecure());

@@ -7,6 +7,7 @@
 // has and says which gateways are missing.
 import { createInbox, type NatsConnection, type Subscription } from '@nats-io/transport-node';
 import { Kvm, type KV } from '@nats-io/kv';
+import { ensureBucket } from '@seqline/bus';
 import type { Logger } from '@seqline/runtime';
 import type { LiveEntry } from './system-live.js';
 
@@ -15,6 +16,8 @@ export interface DirectoryOptions {
   /** This gateway's name in the directory: letters, digits, `-` and `_`. */
   readonly node: string;
   readonly ttlMs: number;
+  /** Replicas of the bucket (SEQLINE_NATS_REPLICAS). */
+  readonly replicas: number;
   readonly timeoutMs: number;
   /** This gateway's subscriptions, now. */
   readonly list: () => readonly LiveEntry[];
@@ -60,7 +63,7 @@ export class LiveDirectory {
     const kvm = new Kvm(nc);
     const bucket = `${options.prefix}_gateways`;
     // The first gateway creates the bucket; one started with another TTL uses it as it is.
-    const kv = await kvm.create(bucket, { history: 1, ttl: options.ttlMs }).catch(() => kvm.open(bucket));
+    const kv = await ensureBucket(nc, bucket, { history: 1, ttlMs: options.ttlMs, replicas: options.replicas }).catch(() => kvm.open(bucket));
     const directory = new LiveDirectory(nc, kv, options);
     await nc.flush(); // the list subscription is known to the server before we announce ourselves
     await kv.put(options.node, JSON.stringify({ since: Date.now() }));

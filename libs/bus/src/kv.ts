@@ -1,0 +1,27 @@
+// Key-value buckets a service relies on, created with the replica count of the deployment
+// (SEQLINE_NATS_REPLICAS). nats.js's `Kvm.create` leaves an existing bucket as it is; a bucket
+// made earlier with another replica count is moved to this one here, which JetStream does in
+// place on a cluster (nats-server 2.9 alone records the count and keeps one copy).
+import { jetstreamManager } from '@nats-io/jetstream';
+import { Kvm, type KV } from '@nats-io/kv';
+import type { NatsConnection } from '@nats-io/transport-node';
+
+export interface BucketOptions {
+  readonly history: number;
+  /** Entries expire after this long (ms); unset = never. */
+  readonly ttlMs?: number;
+  readonly replicas: number;
+}
+
+export async function ensureBucket(nc: NatsConnection, bucket: string, options: BucketOptions): Promise<KV> {
+  const kv = await new Kvm(nc).create(bucket, { history: options.history, replicas: options.replicas, ...(options.ttlMs === undefined ? {} : { ttl: options.ttlMs }) });
+  await ensureReplicas(nc, `KV_${bucket}`, options.replicas);
+  return kv;
+}
+
+/** Sets `num_replicas` of an existing stream when it differs. */
+export async function ensureReplicas(nc: NatsConnection, stream: string, replicas: number): Promise<void> {
+  const jsm = await jetstreamManager(nc);
+  const { config } = await jsm.streams.info(stream);
+  if (config.num_replicas !== replicas) await jsm.streams.update(stream, { ...config, num_replicas: replicas });
+}
