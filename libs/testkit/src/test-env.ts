@@ -104,10 +104,11 @@ async function asAdmin(url: string, run: (sql: postgres.Sql) => PromiseLike<unkn
  * finish what they have, pending publishes are flushed, then it closes.
  */
 export async function natsConnection(
-  url?: string,
+  url?: string | readonly string[],
   options: Omit<NodeConnectionOptions, 'servers'> = {},
 ): Promise<NatsConnection & AsyncDisposable> {
-  const nc = await connect({ name: 'seqline-testkit', ...options, servers: url ?? testEnv().natsUrl });
+  const servers = url === undefined ? testEnv().natsUrl : typeof url === 'string' ? url : [...url];
+  const nc = await connect({ name: 'seqline-testkit', ...options, servers });
   const dispose = async (): Promise<void> => {
     if (nc.isClosed()) return;
     try {

@@ -1,0 +1,137 @@
+// A real NATS JetStream cluster for tests: N nats-server processes on 127.0.0.1, joined by
+// cluster routes on loopback ports.
+//
+// Each node gets its own store directory holding its config file (nats.conf: server_name,
+// client port, JetStream store, cluster name, listen port and the routes to every node) and its
+// JetStream data. A node is a NatsServer: kill() (SIGKILL), stop() (SIGTERM) and restart() (same
+// ports, same store directory, so it rejoins and catches up from its peers).
+//
+// startNatsCluster() resolves only once the cluster is usable: a JetStream meta leader is
+// elected and a stream with one replica per node can be created with every replica current.
+// waitReady() checks the same again, e.g. after a node was restarted. Disposing stops every node
+// and removes the store directories.
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { LocalNatsServer, resolveNatsBinary, type NatsServer } from './nats-server.js';
+import { freePort, uniqueName, waitFor } from './support.js';
+import { natsConnection } from './test-env.js';
+
+export interface NatsClusterNode extends NatsServer {
+  /** server_name, also the name JetStream reports for this node's replicas: n1, n2, … */
+  readonly name: string;
+  /** Port of the cluster route listener. */
+  readonly clusterPort: number;
+}
+
+export interface NatsCluster extends AsyncDisposable {
+  /** The cluster name (cluster.name in every node's config). */
+  readonly name: string;
+  readonly nodes: readonly NatsClusterNode[];
+  /** Every node's client URL, in node order. */
+  readonly urls: readonly string[];
+  /** Resolves once a meta leader is elected and an R<nodes> stream has every replica current. */
+  waitReady(timeoutMs?: number): Promise<void>;
+  /** SIGTERM every node (in parallel) and wait. Idempotent. */
+  stop(): Promise<void>;
+}
+
+export interface StartNatsClusterOptions {
+  /** Number of nodes (default 3). */
+  readonly nodes?: number;
+  /** Path to nats-server; default as for startNats. */
+  readonly binary?: string;
+  /** Deadline for the cluster to become ready (default 30 s). */
+  readonly readyTimeoutMs?: number;
+}
+
+const READY_TIMEOUT_MS = 30_000;
+
+export async function startNatsCluster(options: StartNatsClusterOptions = {}): Promise<NatsCluster> {
+  const count = options.nodes ?? 3;
+  if (!Number.isInteger(count) || count < 1 || count > 5) throw new Error(`a test cluster has 1 to 5 nodes, not ${count}`);
+  const binary = await resolveNatsBinary(options.binary);
+  const name = uniqueName('seqline').replace(/[^A-Za-z0-9_-]/g, '_');
+  const specs = [];
+  for (let i = 1; i <= count; i++) {
+    specs.push({ name: `n${i}`, port: await freePort(), clusterPort: await freePort(), storeDir: await mkdtemp(join(tmpdir(), `seqline-nats-n${i}-`)) });
+  }
+  const routes = specs.map((s) => `nats-route://127.0.0.1:${s.clusterPort}`);
+  const nodes = await Promise.all(
+    specs.map(async (s) => {
+      const file = join(s.storeDir, 'nats.conf');
+      await writeFile(file, nodeConfig({ ...s, cluster: name, routes }));
+      return Object.assign(new LocalNatsServer(binary, s.port, s.storeDir, ['-c', file]), { name: s.name, clusterPort: s.clusterPort });
+    }),
+  );
+  const cluster = new LocalNatsCluster(name, nodes);
+  try {
+    await Promise.all(nodes.map((n) => n.restart()));
+    await cluster.waitReady(options.readyTimeoutMs ?? READY_TIMEOUT_MS);
+    return cluster;
+  } catch (error) {
+    await cluster[Symbol.asyncDispose]();
+    throw error;
+  }
+}
+
+interface NodeSpec {
+  readonly name: string;
+  readonly port: number;
+  readonly clusterPort: number;
+  readonly storeDir: string;
+  readonly cluster: string;
+  readonly routes: readonly string[];
+}
+
+/** nats-server's configuration for one node (a route to itself is recognised and ignored). */
+function nodeConfig(s: NodeSpec): string {
+  return [
+    `server_name: ${s.name}`,
+    `listen: "127.0.0.1:${s.port}"`,
+    `jetstream { store_dir: ${JSON.stringify(s.storeDir)} }`,
+    'cluster {',
+    `  name: ${s.cluster}`,
+    `  listen: "127.0.0.1:${s.clusterPort}"`,
+    `  routes: [${s.routes.map((r) => JSON.stringify(r)).join(', ')}]`,
+    '}',
+    '',
+  ].join('\n');
+}
+
+class LocalNatsCluster implements NatsCluster {
+  readonly urls: readonly string[];
+
+  constructor(
+    readonly name: string,
+    readonly nodes: readonly NatsClusterNode[],
+  ) {
+    this.urls = nodes.map((n) => n.url);
+  }
+
+  async waitReady(timeoutMs = READY_TIMEOUT_MS): Promise<void> {
+    await using nc = await waitFor(() => natsConnection(this.urls, { reconnect: true, maxReconnectAttempts: -1 }), { timeoutMs, message: `no node of NATS cluster ${this.name} accepts connections` });
+    const probe = uniqueName('cluster_probe');
+    await waitFor(
+      async () => {
+        const jsm = await jetstreamManager(nc);
+        const info = await jsm.streams.add({ name: probe, subjects: [`${probe}.>`], num_replicas: this.nodes.length });
+        const replicas = info.cluster?.replicas ?? [];
+        const ready = info.cluster?.leader !== undefined && replicas.length === this.nodes.length - 1 && replicas.every((r) => r.current);
+        if (ready) await jsm.streams.delete(probe);
+        return ready;
+      },
+      { timeoutMs, intervalMs: 100, message: `NATS cluster ${this.name}: no JetStream meta leader, or an R${this.nodes.length} stream without every replica current` },
+    );
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.nodes.map((n) => n.stop()));
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.stop();
+    await Promise.all(this.nodes.map((n) => rm(n.storeDir, { recursive: true, force: true })));
+  }
+}
