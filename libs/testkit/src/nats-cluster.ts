@@ -9,8 +9,8 @@
 // startNatsCluster() resolves only once the cluster is usable: a JetStream meta leader is
 // elected and a stream with one replica per node can be created with every replica current.
 // waitReady() checks the same again, e.g. after a node was restarted. Disposing stops every node
-// and removes the store directories.
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+// and removes the store directories it made (not those under a given storeDir).
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { jetstreamManager } from '@nats-io/jetstream';
@@ -44,6 +44,14 @@ export interface StartNatsClusterOptions {
   readonly binary?: string;
   /** Deadline for the cluster to become ready (default 30 s). */
   readonly readyTimeoutMs?: number;
+  /** Client port of each node (default: free ports). */
+  readonly ports?: readonly number[];
+  /** Route port of each node (default: free ports). */
+  readonly clusterPorts?: readonly number[];
+  /** Parent of the nodes' store directories (<storeDir>/n1, …), kept on dispose; default: fresh temporary ones, removed on dispose. */
+  readonly storeDir?: string;
+  /** Cluster name (default: a unique one); keep it fixed when a storeDir is reused. */
+  readonly name?: string;
 }
 
 const READY_TIMEOUT_MS = 30_000;
@@ -51,11 +59,16 @@ const READY_TIMEOUT_MS = 30_000;
 export async function startNatsCluster(options: StartNatsClusterOptions = {}): Promise<NatsCluster> {
   const count = options.nodes ?? 3;
   if (!Number.isInteger(count) || count < 1 || count > 5) throw new Error(`a test cluster has 1 to 5 nodes, not ${count}`);
+  for (const list of [options.ports, options.clusterPorts]) {
+    if (list !== undefined && list.length !== count) throw new Error(`a ${count}-node cluster needs ${count} ports, got ${list.length}`);
+  }
   const binary = await resolveNatsBinary(options.binary);
-  const name = uniqueName('seqline').replace(/[^A-Za-z0-9_-]/g, '_');
+  const name = options.name ?? uniqueName('seqline').replace(/[^A-Za-z0-9_-]/g, '_');
   const specs = [];
   for (let i = 1; i <= count; i++) {
-    specs.push({ name: `n${i}`, port: await freePort(), clusterPort: await freePort(), storeDir: await mkdtemp(join(tmpdir(), `seqline-nats-n${i}-`)) });
+    const storeDir = options.storeDir === undefined ? await mkdtemp(join(tmpdir(), `seqline-nats-n${i}-`)) : join(options.storeDir, `n${i}`);
+    await mkdir(storeDir, { recursive: true });
+    specs.push({ name: `n${i}`, port: options.ports?.[i - 1] ?? (await freePort()), clusterPort: options.clusterPorts?.[i - 1] ?? (await freePort()), storeDir });
   }
   const routes = specs.map((s) => `nats-route://127.0.0.1:${s.clusterPort}`);
   const nodes = await Promise.all(
@@ -65,7 +78,7 @@ export async function startNatsCluster(options: StartNatsClusterOptions = {}): P
       return Object.assign(new LocalNatsServer(binary, s.port, s.storeDir, ['-c', file]), { name: s.name, clusterPort: s.clusterPort });
     }),
   );
-  const cluster = new LocalNatsCluster(name, nodes);
+  const cluster = new LocalNatsCluster(name, nodes, options.storeDir === undefined);
   try {
     await Promise.all(nodes.map((n) => n.restart()));
     await cluster.waitReady(options.readyTimeoutMs ?? READY_TIMEOUT_MS);
@@ -106,6 +119,7 @@ class LocalNatsCluster implements NatsCluster {
   constructor(
     readonly name: string,
     readonly nodes: readonly NatsClusterNode[],
+    private readonly removeStores: boolean,
   ) {
     this.urls = nodes.map((n) => n.url);
   }
@@ -132,6 +146,6 @@ class LocalNatsCluster implements NatsCluster {
 
   async [Symbol.asyncDispose](): Promise<void> {
     await this.stop();
-    await Promise.all(this.nodes.map((n) => rm(n.storeDir, { recursive: true, force: true })));
+    if (this.removeStores) await Promise.all(this.nodes.map((n) => rm(n.storeDir, { recursive: true, force: true })));
   }
 }
