@@ -21,6 +21,9 @@ describe('startNatsCluster', () => {
     const js = jetstream(nc);
     const created = await jsm.streams.add({ name, subjects: [`${name}.>`], num_replicas: 3 });
     expect(created.config.num_replicas).toBe(3);
+    // Our one connection is on exactly one node, as /connz of the nodes tells.
+    const ours = async (): Promise<number> => (await Promise.all(cluster.nodes.map(async (n) => (await n.connectionNames()).filter((c) => c === 'seqline-testkit').length))).reduce((a, b) => a + b, 0);
+    await expect.poll(ours, { timeout: 10_000 }).toBe(1);
     const publish = (body: string): Promise<unknown> => waitFor(() => js.publish(`${name}.m`, body, { msgID: body, timeout: 1000 }), { timeoutMs: 30_000, intervalMs: 100 });
     for (const i of [1, 2, 3]) await publish(`m${i}`);
 

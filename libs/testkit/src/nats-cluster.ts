@@ -2,7 +2,7 @@
 // cluster routes on loopback ports.
 //
 // Each node gets its own store directory holding its config file (nats.conf: server_name,
-// client port, JetStream store, cluster name, listen port and the routes to every node) and its
+// client port, monitoring port, JetStream store, cluster name, route port and the routes to every node) and its
 // JetStream data. A node is a NatsServer: kill() (SIGKILL), stop() (SIGTERM) and restart() (same
 // ports, same store directory, so it rejoins and catches up from its peers).
 //
@@ -23,6 +23,10 @@ export interface NatsClusterNode extends NatsServer {
   readonly name: string;
   /** Port of the cluster route listener. */
   readonly clusterPort: number;
+  /** http://127.0.0.1:<port> of the node's monitoring endpoint (/connz, /jsz, …). */
+  readonly monitorUrl: string;
+  /** Names of the client connections the node holds now, from /connz (a node that is down holds none). */
+  connectionNames(): Promise<string[]>;
 }
 
 export interface NatsCluster extends AsyncDisposable {
@@ -68,14 +72,15 @@ export async function startNatsCluster(options: StartNatsClusterOptions = {}): P
   for (let i = 1; i <= count; i++) {
     const storeDir = options.storeDir === undefined ? await mkdtemp(join(tmpdir(), `seqline-nats-n${i}-`)) : join(options.storeDir, `n${i}`);
     await mkdir(storeDir, { recursive: true });
-    specs.push({ name: `n${i}`, port: options.ports?.[i - 1] ?? (await freePort()), clusterPort: options.clusterPorts?.[i - 1] ?? (await freePort()), storeDir });
+    specs.push({ name: `n${i}`, port: options.ports?.[i - 1] ?? (await freePort()), clusterPort: options.clusterPorts?.[i - 1] ?? (await freePort()), monitorPort: await freePort(), storeDir });
   }
   const routes = specs.map((s) => `nats-route://127.0.0.1:${s.clusterPort}`);
   const nodes = await Promise.all(
     specs.map(async (s) => {
       const file = join(s.storeDir, 'nats.conf');
       await writeFile(file, nodeConfig({ ...s, cluster: name, routes }));
-      return Object.assign(new LocalNatsServer(binary, s.port, s.storeDir, ['-c', file]), { name: s.name, clusterPort: s.clusterPort });
+      const monitorUrl = `http://127.0.0.1:${s.monitorPort}`;
+      return Object.assign(new LocalNatsServer(binary, s.port, s.storeDir, ['-c', file]), { name: s.name, clusterPort: s.clusterPort, monitorUrl, connectionNames: () => connectionNames(monitorUrl) });
     }),
   );
   const cluster = new LocalNatsCluster(name, nodes, options.storeDir === undefined);
@@ -93,6 +98,7 @@ interface NodeSpec {
   readonly name: string;
   readonly port: number;
   readonly clusterPort: number;
+  readonly monitorPort: number;
   readonly storeDir: string;
   readonly cluster: string;
   readonly routes: readonly string[];
@@ -103,6 +109,7 @@ function nodeConfig(s: NodeSpec): string {
   return [
     `server_name: ${s.name}`,
     `listen: "127.0.0.1:${s.port}"`,
+    `http: "127.0.0.1:${s.monitorPort}"`,
     `jetstream { store_dir: ${JSON.stringify(s.storeDir)} }`,
     'cluster {',
     `  name: ${s.cluster}`,
@@ -111,6 +118,13 @@ function nodeConfig(s: NodeSpec): string {
     '}',
     '',
   ].join('\n');
+}
+
+async function connectionNames(monitorUrl: string): Promise<string[]> {
+  const res = await fetch(`${monitorUrl}/connz?limit=10000`).catch(() => undefined);
+  if (res === undefined) return [];
+  const body = (await res.json()) as { connections?: { name?: string }[] };
+  return (body.connections ?? []).map((c) => c.name ?? '');
 }
 
 class LocalNatsCluster implements NatsCluster {

@@ -147,7 +147,7 @@ export interface StoredMessage {
  * (no waiting for a quiet period). nats-server 2.9 has no multi-filter consumers, so this uses
  * an ephemeral pull consumer with one filter subject.
  */
-export async function readSubject(stream: string, subject: string, natsUrl?: string): Promise<StoredMessage[]> {
+export async function readSubject(stream: string, subject: string, natsUrl?: string | readonly string[]): Promise<StoredMessage[]> {
   await using nc = await natsConnection(natsUrl);
   const jsm = await jetstreamManager(nc);
   const info = await jsm.streams.info(stream, { subjects_filter: subject });
