@@ -48,7 +48,7 @@ export class SequencerService extends ServiceHost<SequencerInfo> {
 
   protected async startUp(): Promise<SequencerInfo> {
     const instance = this.#config.instanceId ?? `${hostname()}:${process.pid}`;
-    const nc = await connectNats({ servers: this.#config.natsUrls, name: `sequencer ${instance}`, logger: this.#logger, state: this.state });
+    const nc = await connectNats({ servers: this.#config.natsUrls, name: `sequencer ${instance}`, logger: this.#logger, state: this.state, metrics: this.metrics });
     if (nc === undefined) throw new Error('stopped before NATS was reached');
     this.#nc = nc;
     const kvm = new Kvm(nc);

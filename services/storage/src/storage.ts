@@ -64,7 +64,7 @@ export class StorageService extends ServiceHost<{ port: number }> {
     if (migrated.from !== migrated.to) this.#logger.info('migrated the meta schema', migrated);
     const catalog = new CatalogCache(sql);
     await catalog.reload();
-    const nc = await connectNats({ servers: config.natsUrls, name: `storage ${this.#instance}`, logger: this.#logger, state: this.state });
+    const nc = await connectNats({ servers: config.natsUrls, name: `storage ${this.#instance}`, logger: this.#logger, state: this.state, metrics: this.metrics });
     if (nc === undefined) throw new Error('stopped before NATS was reached');
     this.#nc = nc;
     const names = busNames(config.busPrefix);
@@ -126,7 +126,7 @@ export class StorageService extends ServiceHost<{ port: number }> {
     const waiting = new Set(ownedShards(this.#config.shards, this.#config.replica, this.#config.replicas));
     const applySql = connectPostgres(this.#config.postgresUrl, { max: 1 });
     this.#applySql = applySql;
-    const applier = new Applier({ ...deps, applySql, logger: this.#logger, state: this.state, batch: this.#config.applyBatch, preparedStatements: this.#config.applyPreparedStatements, ackWaitMs: this.#config.ackWaitMs, limits: this.#applyLimits(deps.nc) });
+    const applier = new Applier({ ...deps, applySql, logger: this.#logger, state: this.state, batch: this.#config.applyBatch, preparedStatements: this.#config.applyPreparedStatements, ackWaitMs: this.#config.ackWaitMs, limits: this.#applyLimits(deps.nc), metrics: this.metrics });
     this.#applier = applier;
     this.#applying = applier.run().catch((err: unknown) => {
       if (!this.state.shouldRun()) return;

@@ -2,8 +2,18 @@
 // subject, shared by every local subscriber of that subject and reference counted, so a
 // thousand subscriptions to one partition cost one NATS subscription, and none is a
 // JetStream consumer. Listeners get each change decoded once, in the order NATS delivers.
+// With tracing on, the `traceparent` header storage published a change with is kept beside
+// it (changeTraceparent), so each delivery's span is a child of the change's publish.
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
 import { busPb } from '@seqline/proto';
+import { tracingOn } from '@seqline/runtime';
+
+const traceparents = new WeakMap<busPb.Change, string>();
+
+/** The trace context a live change was published under, if tracing is on and it had one. */
+export function changeTraceparent(change: busPb.Change): string | undefined {
+  return traceparents.get(change);
+}
 
 export type ChangeListener = (change: busPb.Change) => void;
 
@@ -33,6 +43,10 @@ export class ChangeHub {
         callback: (err, msg) => {
           if (err !== null) return;
           const change = busPb.Change.decode(msg.data);
+          if (tracingOn()) {
+            const traceparent = msg.headers?.get('traceparent');
+            if (traceparent) traceparents.set(change, traceparent);
+          }
           if (this.#dropFilter?.(change) === true) return;
           for (const l of listeners) l(change);
         },
