@@ -9,13 +9,13 @@
 import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Attributes, type Context, type Link, type Span, type Tracer } from '@opentelemetry/api';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { BatchSpanProcessor, NodeTracerProvider, SimpleSpanProcessor, type SpanExporter } from '@opentelemetry/sdk-trace-node';
+import { BatchSpanProcessor, InMemorySpanExporter, NodeTracerProvider, SimpleSpanProcessor, type ReadableSpan, type SpanExporter } from '@opentelemetry/sdk-trace-node';
 import type { Env } from './config.js';
 
 const SCOPE_VERSION = '0.1.0';
 
-export { SpanKind };
-export type { Context, Link, Span };
+export { InMemorySpanExporter, SpanKind };
+export type { Context, Link, ReadableSpan, Span, SpanExporter };
 
 let on = false;
 

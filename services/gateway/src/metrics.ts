@@ -29,6 +29,7 @@ export class GatewayMetrics {
     this.deliveries = new Counter({ name: 'seqline_gateway_deliveries_total', help: 'changes delivered to a subscription (one per change and subscription whose filter matched at least one of its rows)', registers });
     const catchUps = new Counter({ name: 'seqline_gateway_catchups_total', help: 'catch-ups of subscriptions (resumes and gap repairs), by path: history, compacted or reset', labelNames: ['path'], registers });
     this.catchUps = { history: catchUps.labels('history'), compacted: catchUps.labels('compacted'), reset: catchUps.labels('reset') };
+    for (const c of Object.values(this.catchUps)) c.inc(0); // every path is exposed from the start, at 0
     this.slowConsumers = new Counter({ name: 'seqline_gateway_slow_consumers_total', help: 'subscriptions ended with SLOW_CONSUMER (their socket held too much unsent data)', registers });
     const live = (): LiveCounts | undefined => this.#live?.();
     const tails = (): number => this.#tails?.() ?? 0;

@@ -115,7 +115,7 @@ describe('sequencer over gRPC and NATS', () => {
     const port = await freePort();
     const main = resolve(import.meta.dirname, 'main.ts');
     const child = spawn(process.execPath, ['--import', 'tsx', main], {
-      env: { ...process.env, SEQLINE_NATS_URL: testEnv().natsUrl, SEQLINE_SEQUENCER_PORT: String(port), SEQLINE_KV_PREFIX: prefix, SEQLINE_SEQUENCER_WORKER_ID: '9' },
+      env: { ...process.env, SEQLINE_NATS_URL: testEnv().natsUrl, SEQLINE_SEQUENCER_PORT: String(port), SEQLINE_KV_PREFIX: prefix, SEQLINE_SEQUENCER_WORKER_ID: '9', SEQLINE_METRICS_PORT: '0' },
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     const exited = new Promise<NodeJS.Signals | null>((done) => child.once('exit', (_code, signal) => done(signal)));

@@ -29,6 +29,8 @@ export class ApplyMetrics {
     this.lagSeconds = new Histogram({ name: 'seqline_storage_apply_lag_seconds', help: "from an op's publish by the write service to its commit (wall clocks of two hosts)", buckets: SECONDS_BUCKETS, registers });
     const applied = new Counter({ name: 'seqline_storage_ops_applied_total', help: 'ops applied, by result (ok, or error: the op failed and its error is its result)', labelNames: ['result'], registers });
     this.applied = { ok: applied.labels('ok'), error: applied.labels('error') };
+    this.applied.ok.inc(0); // both results are exposed from the start, at 0
+    this.applied.error.inc(0);
     this.batchFailures = new Counter({ name: 'seqline_storage_apply_batch_failures_total', help: 'batches that failed and were retried (PostgreSQL unavailable, connection lost, a stale state)', registers });
     this.changesPublished = new Counter({ name: 'seqline_storage_changes_published_total', help: 'change messages published to the change stream', registers });
     const unpublished = (): number => this.unpublished;
