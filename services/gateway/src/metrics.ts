@@ -33,28 +33,19 @@ export class GatewayMetrics {
     this.slowConsumers = new Counter({ name: 'seqline_gateway_slow_consumers_total', help: 'subscriptions ended with SLOW_CONSUMER (their socket held too much unsent data)', registers });
     const live = (): LiveCounts | undefined => this.#live?.();
     const tails = (): number => this.#tails?.() ?? 0;
-    new Gauge({
-      name: 'seqline_gateway_websockets',
-      help: 'open WebSocket connections, by state: authenticating or authenticated',
-      labelNames: ['state'],
-      registers,
-      collect() {
-        const counts = live();
-        this.set({ state: 'authenticating' }, counts?.sockets.authenticating ?? 0);
-        this.set({ state: 'authenticated' }, counts?.sockets.authenticated ?? 0);
-      },
-    });
-    new Gauge({
-      name: 'seqline_gateway_subscriptions',
-      help: 'subscriptions, by state: loading (snapshot or catch-up) or live',
-      labelNames: ['state'],
-      registers,
-      collect() {
-        const counts = live();
-        this.set({ state: 'loading' }, counts?.subscriptions.loading ?? 0);
-        this.set({ state: 'live' }, counts?.subscriptions.live ?? 0);
-      },
-    });
+    const byState = (name: string, help: string, read: (counts: LiveCounts) => Readonly<Record<string, number>>): Gauge =>
+      new Gauge({
+        name,
+        help,
+        labelNames: ['state'],
+        registers,
+        collect() {
+          const counts = live();
+          if (counts !== undefined) for (const [state, n] of Object.entries(read(counts))) this.set({ state }, n);
+        },
+      });
+    byState('seqline_gateway_websockets', 'open WebSocket connections, by state: authenticating or authenticated', (c) => c.sockets);
+    byState('seqline_gateway_subscriptions', 'subscriptions, by state: loading (snapshot or catch-up) or live', (c) => c.subscriptions);
     new Gauge({ name: 'seqline_gateway_change_tails', help: 'core NATS subscriptions of the live tail (one per change subject with subscribers)', registers, collect() { this.set(tails()); } });
   }
 
