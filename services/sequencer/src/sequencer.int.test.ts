@@ -127,6 +127,7 @@ describe('sequencer over gRPC and NATS', () => {
     // main.ts serves the ops endpoint on SEQLINE_METRICS_PORT.
     const metrics = await (await fetch(`http://127.0.0.1:${opsPort}/metrics`)).text();
     expect(metrics).toMatch(/^seqline_nats_connected 1$/m);
+    expect(metrics).toMatch(/^seqline_sequencer_ids_issued_total 4096$/m);
     expect((await fetch(`http://127.0.0.1:${opsPort}/readyz`)).status).toBe(200);
     child.kill('SIGKILL');
     expect(await exited).toBe('SIGKILL');
