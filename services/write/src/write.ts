@@ -115,8 +115,9 @@ export class WriteService extends ServiceHost<{ port: number }> {
     const [stmt, ...rest] = parseStatements(req.sql, { defaultNamespace: namespace });
     if (stmt === undefined || rest.length > 0) throw new ProtocolError('INVALID_SQL', 'Execute takes exactly one statement');
     const storage = this.#storage!;
-    kind.statement = classify(stmt);
-    switch (classify(stmt)) {
+    const statement = classify(stmt);
+    kind.statement = statement;
+    switch (statement) {
       case 'read': {
         const res = await unaryCall(storage.query.bind(storage), { caller: req.caller, sql: req.sql, paramsJson: req.paramsJson, namespace, asUser: '' }, this.#config.resultTimeoutMs);
         return res.resultJson;
