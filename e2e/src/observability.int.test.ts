@@ -3,7 +3,8 @@
 // span: one write must make ONE trace, request → write → op publish → apply → change publish →
 // delivery, with exact parents and links. The metrics are read over HTTP from each service's
 // ops endpoint, as Prometheus scrapes them, and must move by exactly what one write does.
-import { InMemorySpanExporter, SpanKind, startTracing, type ReadableSpan, type Tracing } from '@seqline/runtime';
+import { InMemorySpanExporter } from '@opentelemetry/sdk-trace-node';
+import { SpanKind, startTracing, type ReadableSpan, type Tracing } from '@seqline/runtime';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ok, sql } from './client.js';
 import { startStack, type Stack } from './stack.js';
@@ -16,7 +17,7 @@ let stack: Stack;
 let alice: string;
 
 beforeAll(async () => {
-  tracing = startTracing({ serviceName: 'seqline-e2e', exporter, immediate: true });
+  tracing = await startTracing({ serviceName: 'seqline-e2e', exporter, immediate: true });
   stack = await startStack();
   ({ alice } = await ticketsFixture(stack));
 });

@@ -15,7 +15,7 @@ export { checkHealth, startHealthServer } from './health.js';
 export type { HealthCheck, HealthReport, HealthServer } from './health.js';
 export { GrpcHealth, startGrpcServer } from './grpc.js';
 export type { GrpcServer, GrpcServiceEntry } from './grpc.js';
-export { activeIds, contextOf, contextWith, endSpan, InMemorySpanExporter, inSpan, linkTo, SpanKind, startSpan, startTracing, traceparentOf, tracer, tracingOn, tracingRequested, withSpan } from './telemetry.js';
+export { activeIds, contextOf, contextWith, endSpan, inSpan, linkTo, SpanKind, startSpan, startTracing, traceparentOf, tracer, tracingOn, tracingRequested, withSpan } from './telemetry.js';
 export type { Context, Link, ReadableSpan, Span, SpanExporter, SpanOptions, Tracing, TracingOptions } from './telemetry.js';
 export { Counter, Gauge, Histogram, LATENCY_BUCKETS, metricsText, newRegistry, startOpsServer } from './metrics.js';
 export type { OpsServer, Registry } from './metrics.js';

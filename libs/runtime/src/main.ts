@@ -32,7 +32,7 @@ ${describeConfig(main.schema)}
     process.exit(0);
   }
   const logger = createLogger({ service: main.name });
-  const tracing = tracingRequested(env) ? startTracing({ serviceName: `seqline-${main.name}`, env }) : undefined;
+  const tracing = tracingRequested(env) ? await startTracing({ serviceName: `seqline-${main.name}`, env }) : undefined;
   let ops: OpsServer | undefined;
   const code = await runService(
     async () => {

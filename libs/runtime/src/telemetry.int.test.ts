@@ -46,7 +46,7 @@ describe('tracing', () => {
     await new Promise<void>((resolve) => collector.listen(0, '127.0.0.1', resolve));
     const endpoint = `http://127.0.0.1:${(collector.address() as AddressInfo).port}`;
     vi.stubEnv('OTEL_EXPORTER_OTLP_ENDPOINT', endpoint);
-    const tracing = startTracing({ serviceName: 'seqline-test-svc', env: { OTEL_EXPORTER_OTLP_ENDPOINT: endpoint } });
+    const tracing = await startTracing({ serviceName: 'seqline-test-svc', env: { OTEL_EXPORTER_OTLP_ENDPOINT: endpoint } });
     try {
       const logger = memoryLogger();
       let ids: { trace: string; span: string } | undefined;

@@ -7,14 +7,12 @@
 // Context crosses processes as a W3C `traceparent` string: in HTTP headers, in gRPC messages
 // (ExecuteRequest.traceparent), in the bus Op, and in the NATS headers of a change.
 import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Attributes, type Context, type Link, type Span, type Tracer } from '@opentelemetry/api';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
-import { resourceFromAttributes } from '@opentelemetry/resources';
-import { BatchSpanProcessor, InMemorySpanExporter, NodeTracerProvider, SimpleSpanProcessor, type ReadableSpan, type SpanExporter } from '@opentelemetry/sdk-trace-node';
+import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace-node';
 import type { Env } from './config.js';
 
 const SCOPE_VERSION = '0.1.0';
 
-export { InMemorySpanExporter, SpanKind };
+export { SpanKind };
 export type { Context, Link, ReadableSpan, Span, SpanExporter };
 
 let on = false;
@@ -50,10 +48,16 @@ export interface TracingOptions {
   readonly env?: Env;
 }
 
-/** Registers the SDK as the process's global tracer provider (context manager and W3C propagator included). */
-export function startTracing(options: TracingOptions): Tracing {
+/**
+ * Registers the SDK as the process's global tracer provider (context manager and W3C propagator
+ * included). The SDK is loaded here, not at start-up: a process without tracing never loads it
+ * (about 0.2 to 0.5 s and some memory saved). The OTLP exporter reads its own OTEL_EXPORTER_OTLP_*
+ * variables (URL, headers, timeout) from the process environment.
+ */
+export async function startTracing(options: TracingOptions): Promise<Tracing> {
   const env = options.env ?? process.env;
-  const exporter = options.exporter ?? new OTLPTraceExporter();
+  const [{ BatchSpanProcessor, NodeTracerProvider, SimpleSpanProcessor }, { resourceFromAttributes }] = await Promise.all([import('@opentelemetry/sdk-trace-node'), import('@opentelemetry/resources')]);
+  const exporter = options.exporter ?? new (await import('@opentelemetry/exporter-trace-otlp-proto')).OTLPTraceExporter();
   const processor = options.immediate === true ? new SimpleSpanProcessor(exporter) : new BatchSpanProcessor(exporter);
   const serviceName = env['OTEL_SERVICE_NAME'] ?? options.serviceName;
   const provider = new NodeTracerProvider({ resource: resourceFromAttributes({ 'service.name': serviceName }), spanProcessors: [processor] });
