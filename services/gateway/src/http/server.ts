@@ -96,8 +96,9 @@ export class HttpServer {
     };
     const match = matchRoute(ctx.method, ctx.path);
     const route = match.kind === 'route' ? match.name : match.kind;
-    // The request's span continues the caller's trace (a `traceparent` header), if any.
-    const span = tracingOn() ? startSpan(TRACER, `${ctx.method} ${route}`, { kind: SpanKind.SERVER, parent: contextOf(header(req.headers.traceparent)), attributes: { 'http.route': route, 'http.request.method': ctx.method } }) : undefined;
+    // The request's span continues the caller's trace (a `traceparent` header), if any. Health
+    // probes (every few seconds from each load balancer) make no traces.
+    const span = tracingOn() && route !== 'health' ? startSpan(TRACER, `${ctx.method} ${route}`, { kind: SpanKind.SERVER, parent: contextOf(header(req.headers.traceparent)), attributes: { 'http.route': route, 'http.request.method': ctx.method } }) : undefined;
     inSpan(span, () => this.#route(ctx, match)).then(
       (reply) => this.#send(req, res, reply, body !== undefined, { route, span, startedAt }),
       (err: unknown) => {
