@@ -3,6 +3,8 @@
 // span: one write must make ONE trace, request → write → op publish → apply → change publish →
 // delivery, with exact parents and links. The metrics are read over HTTP from each service's
 // ops endpoint, as Prometheus scrapes them, and must move by exactly what one write does.
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { InMemorySpanExporter } from '@opentelemetry/sdk-trace-node';
 import { SpanKind, startTracing, type ReadableSpan, type Tracing } from '@seqline/runtime';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -143,6 +145,12 @@ describe('metrics', () => {
       expect([service, after[service].get('seqline_nats_connected'), after[service].get('seqline_nats_reconnects_total')]).toEqual([service, 1, 0]);
       expect(after[service].has('process_cpu_user_seconds_total')).toBe(true);
     }
+    // The README lists every metric a service exposes.
+    const readme = readFileSync(resolve(import.meta.dirname, '../../README.md'), 'utf8');
+    const families = new Set(Object.values(after).flatMap((m) => [...m.keys()].filter((k) => k.startsWith('seqline_')).map((k) => k.split('{')[0]!)));
+    const undocumented = [...families].filter((f) => !readme.includes(`| \`${f}\` |`) && !readme.includes(`| \`${f.replace(/_(bucket|sum|count)$/, '')}\` |`));
+    expect(undocumented).toEqual([]);
+    expect(families.size).toBeGreaterThan(20);
     // A resume from the last _seq is served from JetStream history: catch-ups by path move.
     const last = String((ws.messages.find((m) => m['type'] === 'change')!['rows'] as Record<string, unknown>[])[0]!['_seq']);
     ws.send({ type: 'subscribe', subscription: { id: 'resumed', sql: 'SELECT id, title FROM app.tickets', options: { from: last } } });
