@@ -39,6 +39,7 @@ export async function runLocalStack(options: { env?: Record<string, string> } = 
       SEQLINE_STORAGE_PORT: String(ports.storage),
       SEQLINE_WRITE_PORT: String(ports.write),
       SEQLINE_GATEWAY_PORT: String(ports.gateway),
+      SEQLINE_LOCAL_METRICS_PORT: '0',
       SEQLINE_DASHBOARD_PORT: '0',
       SEQLINE_QUERY_RATE: '1000000',
       SEQLINE_LOGIN_RATE: '100000',

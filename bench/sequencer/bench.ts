@@ -72,7 +72,7 @@ export async function runSequencerBench({ smoke }: { smoke: boolean }): Promise<
   const seqPort = await freePort();
   const { child: sequencer } = await spawnReady(
     [join(root, 'services/sequencer/src/main.ts')],
-    { ...process.env, SEQLINE_NATS_URL: nats.url, SEQLINE_SEQUENCER_PORT: String(seqPort), SEQLINE_KV_PREFIX: uniqueName('bench'), SEQLINE_LOG_LEVEL: 'info' },
+    { ...process.env, SEQLINE_NATS_URL: nats.url, SEQLINE_SEQUENCER_PORT: String(seqPort), SEQLINE_METRICS_PORT: '0', SEQLINE_KV_PREFIX: uniqueName('bench'), SEQLINE_LOG_LEVEL: 'info' },
     (l) => l.includes('"sequencer serving"'),
   );
   const { child: echo, line: echoPort } = await spawnReady([join(root, 'bench/sequencer/echo-server.ts')], process.env, (l) => /^\d+$/.test(l.trim()));

@@ -8,7 +8,7 @@ import { createWriteStream } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { busNames, type BusNames } from '@seqline/bus';
 import { gatewayConfigSchema, startGateway, type GatewayService } from '@seqline/gateway';
-import { createLogger, parseConfig, type LogLevel, type Service } from '@seqline/runtime';
+import { createLogger, parseConfig, startOpsServer, type LogLevel, type OpsServer, type Service } from '@seqline/runtime';
 import { sequencerConfigSchema, startSequencer } from '@seqline/sequencer';
 import { startStorage, storageConfigSchema } from '@seqline/storage';
 import { createTestDatabase, deleteStreamsWithPrefix, freePort, natsConnection, testEnv, uniqueName } from '@seqline/testkit';
@@ -47,6 +47,8 @@ export interface Stack extends AsyncDisposable {
   readonly gateway: GatewayService;
   /** Child processes by name (when started with `processes`). */
   readonly children: Map<string, ChildService>;
+  /** The ops endpoint (`/metrics`, `/health`) of each in-process service, by name, as a base URL. */
+  readonly ops: Readonly<Record<string, string>>;
   /** Starts (again) a service as a child process, resolving once it serves. */
   spawn(name: 'storage' | 'write' | 'gateway'): Promise<ChildService>;
 }
@@ -70,6 +72,15 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const services: Service[] = [];
   const children = new Map<string, ChildService>();
   const sequencer = await startSequencer(parseConfig(sequencerConfigSchema, { ...nats, SEQLINE_SEQUENCER_PORT: '0', SEQLINE_KV_PREFIX: prefix }), { logger: logger('sequencer') });
+  // Ops endpoints as main.ts serves them, on free ports (child processes get SEQLINE_METRICS_PORT=0).
+  const opsServers: OpsServer[] = [];
+  const ops: Record<string, string> = {};
+  const serveOps = async (name: string, service: Service): Promise<void> => {
+    const server = await startOpsServer({ host: '127.0.0.1', port: 0, version: 'test', registry: service.metrics!, checks: { service: () => service.checkReady?.() } });
+    opsServers.push(server);
+    ops[name] = server.url;
+  };
+  await serveOps('sequencer', sequencer);
   services.push(sequencer);
   const seqPort = (await sequencer.ready).port;
   const ports = { storage: await freePort(), write: await freePort() };
@@ -84,6 +95,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     SEQLINE_STORAGE_PORT: String(ports.storage),
     SEQLINE_WRITE_PORT: String(ports.write),
     SEQLINE_LOG_LEVEL: logLevel,
+    SEQLINE_METRICS_PORT: '0',
     ...options.env,
   };
   const spawnChild = async (name: 'storage' | 'write' | 'gateway'): Promise<ChildService> => {
@@ -95,8 +107,10 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   };
   if (options.processes?.includes('storage')) await spawnChild('storage');
   else services.push(await startStorage(parseConfig(storageConfigSchema, common), { logger: logger('storage') }));
+  if (!options.processes?.includes('storage')) await serveOps('storage', services.at(-1)!);
   if (options.processes?.includes('write')) await spawnChild('write');
   else services.push(await startWrite(parseConfig(writeConfigSchema, common), { logger: logger('write') }));
+  if (!options.processes?.includes('write')) await serveOps('write', services.at(-1)!);
   const gateway = await startGateway(
     parseConfig(gatewayConfigSchema, {
       SEQLINE_GATEWAY_PORT: '0',
@@ -115,6 +129,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     { logger: logger('gateway') },
   );
   services.push(gateway);
+  await serveOps('gateway', gateway);
   const { port } = await gateway.ready;
   return {
     url: `http://127.0.0.1:${port}`,
@@ -129,8 +144,10 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     env: common,
     gateway,
     children,
+    ops,
     spawn: spawnChild,
     async [Symbol.asyncDispose]() {
+      for (const o of opsServers) await o.close();
       for (const s of services.reverse()) await s.stop();
       for (const c of children.values()) await c.kill('SIGKILL');
       await using nc = await natsConnection(natsUrls);

@@ -50,6 +50,9 @@ describe('a client that stops reading', () => {
     const errors = () => slow.messages.filter((m) => m['type'] === 'error');
     await expect.poll(() => errors().length, { timeout: 60_000 }).toBe(SUBSCRIPTIONS);
     expect(new Set(errors().map((e) => `${String(e['subscription_id'])} ${String(e['code'])}`))).toEqual(new Set(ids.map((id) => `${id} SLOW_CONSUMER`)));
+    // …and each is counted on the gateway's /metrics.
+    const metrics = await (await fetch(`${stack.ops['gateway']}/metrics`)).text();
+    expect(metrics).toMatch(new RegExp(`^seqline_gateway_slow_consumers_total ${SUBSCRIPTIONS}$`, 'm'));
     const received = (id: string): string[] => slow.messages.filter((m) => m['type'] === 'change' && m['subscription_id'] === id).map((m) => String((m['rows'] as Msg[])[0]!['_seq']));
     const before = new Map(ids.map((id) => [id, received(id)]));
     for (const got of before.values()) expect(got).toEqual(seqs.slice(0, got.length)); // a prefix, in order

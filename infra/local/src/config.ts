@@ -19,6 +19,7 @@ export const localStackSchema = {
   storagePort: port({ env: 'SEQLINE_STORAGE_PORT', default: 50052, description: 'storage gRPC port' }),
   writePort: port({ env: 'SEQLINE_WRITE_PORT', default: 50053, description: 'write gRPC port' }),
   gatewayPort: port({ env: 'SEQLINE_GATEWAY_PORT', default: 8080, description: 'gateway HTTP and WebSocket port' }),
+  metricsPort: port({ env: 'SEQLINE_LOCAL_METRICS_PORT', default: 9461, description: 'first of the four ops ports (/metrics, /health) of sequencer, storage, write and gateway, in that order (0 = any free port for each)' }),
   dashboardPort: port({ env: 'SEQLINE_DASHBOARD_PORT', default: 8081, description: 'port of the example support dashboard (examples/dashboard; 0 = any free port)' }),
   adminUser: str({ env: 'SEQLINE_ADMIN_USER', default: 'admin', description: 'the first DBA, created at start if no DBA exists' }),
   adminPassword: optionalStr({ env: 'SEQLINE_ADMIN_PASSWORD', description: 'its password (generated into <data dir>/secrets.json when unset)', secret: true }),

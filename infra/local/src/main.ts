@@ -128,17 +128,22 @@ try {
     SEQLINE_ADMIN_USER: config.adminUser,
     SEQLINE_ADMIN_PASSWORD: adminPassword,
   };
-  for (const [name, port] of [
+  // Each service's ops port (/metrics, /health): consecutive from SEQLINE_LOCAL_METRICS_PORT, or any free one with 0.
+  const opsPort = (i: number): number => (config.metricsPort === 0 ? 0 : config.metricsPort + i);
+  const metricsUrls: string[] = [];
+  for (const [i, [name, port]] of ([
     ['sequencer', config.sequencerPort],
     ['storage', config.storagePort],
     ['write', config.writePort],
-  ] as const) {
-    const service = spawnService(root, name, `services/${name}/src/main.ts`, env, logDir);
+  ] as const).entries()) {
+    const service = spawnService(root, name, `services/${name}/src/main.ts`, { ...env, SEQLINE_METRICS_PORT: String(opsPort(i)) }, logDir);
     services.push(service);
     await waitForGrpcHealth(`127.0.0.1:${port}`, service);
     line(name, `127.0.0.1:${port} (gRPC)`, 'healthy');
+    if (opsPort(i) !== 0) metricsUrls.push(`http://127.0.0.1:${opsPort(i)}/metrics`);
   }
-  const gateway = spawnService(root, 'gateway', 'services/gateway/src/main.ts', env, logDir);
+  const gateway = spawnService(root, 'gateway', 'services/gateway/src/main.ts', { ...env, SEQLINE_METRICS_PORT: String(opsPort(3)) }, logDir);
+  if (opsPort(3) !== 0) metricsUrls.push(`http://127.0.0.1:${opsPort(3)}/metrics`);
   services.push(gateway);
   const url = `http://127.0.0.1:${config.gatewayPort}`;
   await waitForHttpHealth(`${url}/health`, gateway);
@@ -149,6 +154,7 @@ try {
   console.log(`\nSeqline ready at ${url}`);
   console.log(`  user: ${config.adminUser}   password: ${adminPassword}${config.adminPassword === undefined ? ` (generated, kept in ${join(dataDir, 'secrets.json')})` : ''}`);
   console.log(`  dashboard: ${dashboard.server.url}   sign in as ${dashboard.agents.join(' or ')}, password: ${secrets.demoPassword}`);
+  if (metricsUrls.length > 0) console.log(`  metrics: ${metricsUrls.join(' ')}`);
   console.log(`  logs: ${logDir}; Ctrl-C stops the stack.`);
   for (const s of services) {
     void s.exited.then((code) => {

@@ -40,6 +40,7 @@ async function runStack(dataDir: string, ports: Ports, args: readonly string[] =
       SEQLINE_STORAGE_PORT: String(ports.storage),
       SEQLINE_WRITE_PORT: String(ports.write),
       SEQLINE_GATEWAY_PORT: String(ports.gateway),
+      SEQLINE_LOCAL_METRICS_PORT: '0',
       SEQLINE_DASHBOARD_PORT: String(ports.dashboard),
       ...env,
     },

@@ -1,11 +1,14 @@
 // An HTTP health endpoint for processes that have no HTTP server of their own:
 // GET /health (also /healthz, /readyz) answers 200 {"status":"healthy"} when every check
-// passes and 503 {"status":"unhealthy","checks":{name: reason}} otherwise.
+// passes and 503 {"status":"unhealthy","checks":{name: reason}} otherwise. With `metrics`, it
+// is the ops endpoint (metrics.ts) and GET /metrics answers the Prometheus text format.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 /** Resolves when healthy; throws (or rejects) with the reason when not. */
 export type HealthCheck = () => void | Promise<void>;
+
+const PROMETHEUS_TEXT = 'text/plain; version=0.0.4; charset=utf-8';
 
 export interface HealthReport {
   readonly status: 'healthy' | 'unhealthy';
@@ -39,9 +42,18 @@ export async function startHealthServer(options: {
   readonly port: number;
   readonly version: string;
   readonly checks: Readonly<Record<string, HealthCheck>>;
+  /** The Prometheus text served at GET /metrics. */
+  readonly metrics?: () => Promise<string>;
 }): Promise<HealthServer> {
   const server: Server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
+    if (req.method === 'GET' && path === '/metrics' && options.metrics !== undefined) {
+      options.metrics().then(
+        (text) => res.writeHead(200, { 'content-type': PROMETHEUS_TEXT }).end(text),
+        () => res.writeHead(500, { 'content-type': 'application/json' }).end('{"error":"internal_error"}'),
+      );
+      return;
+    }
     if (req.method !== 'GET' || !['/health', '/healthz', '/readyz'].includes(path ?? '')) {
       res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"not_found"}');
       return;

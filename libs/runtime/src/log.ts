@@ -1,6 +1,8 @@
 // Structured JSON logs, one object per line: {time, level, service, msg, ...fields}.
 // Errors in fields are serialized with name, message, code and stack (logs are for
-// operators; stack traces never go to clients). The sink is injected for tests.
+// operators; stack traces never go to clients). The sink is injected for tests. A record made
+// while a span is active carries its `trace_id` and `span_id` (tracing on only, telemetry.ts).
+import { activeIds } from './telemetry.js';
 
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -30,7 +32,7 @@ export function createLogger(options: LoggerOptions, bound: LogFields = {}): Log
   const now = options.now ?? (() => new Date());
   const emit = (level: Exclude<LogLevel, 'silent'>, msg: string, fields?: LogFields): void => {
     if (RANK[level] < threshold) return;
-    const record = { time: now().toISOString(), level, service: options.service, msg, ...bound, ...fields };
+    const record = { time: now().toISOString(), level, service: options.service, msg, ...activeIds(), ...bound, ...fields };
     sink(JSON.stringify(record, replacer));
   };
   return {

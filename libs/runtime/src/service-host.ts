@@ -4,6 +4,7 @@
 // running (`fail(err)`) stops the service and makes `run()` reject with it, so the process
 // exits non-zero and is restarted. Services implement `startUp()` and `shutdown()` only.
 import type { Service } from './service.js';
+import { newRegistry, type Registry } from './metrics.js';
 import { type RunningState } from './running-state.js';
 
 export abstract class ServiceHost<Info> implements Service {
@@ -11,6 +12,9 @@ export abstract class ServiceHost<Info> implements Service {
   readonly ready: Promise<Info>;
   /** Owns the abort signal, backoff and timers of the service; stopped by stop(). */
   protected readonly state: RunningState;
+  /** This instance's metrics (metrics.ts); served on the ops port by serviceMain. */
+  readonly metrics: Registry = newRegistry();
+  #isReady = false;
   #resolveReady!: (info: Info) => void;
   #rejectReady!: (err: unknown) => void;
   #running: Promise<void> | undefined;
@@ -49,6 +53,11 @@ export abstract class ServiceHost<Info> implements Service {
     return this.#stopping;
   }
 
+  checkReady(): void {
+    if (!this.#isReady) throw new Error('starting');
+    if (!this.state.shouldRun()) throw new Error('stopping');
+  }
+
   /** Stops the service because of `err`; run() then rejects with it. */
   protected fail(err: unknown): void {
     this.#failure ??= err;
@@ -58,6 +67,7 @@ export abstract class ServiceHost<Info> implements Service {
   async #main(): Promise<void> {
     try {
       this.#resolveReady(await this.startUp());
+      this.#isReady = true;
     } catch (err) {
       this.#rejectReady(err);
       await this.stop();

@@ -4,6 +4,7 @@
 // look like a crash loop.
 import { ConfigError } from './errors.js';
 import type { Logger } from './log.js';
+import type { Registry } from './metrics.js';
 import { startCpuProfile } from './profile.js';
 
 /** Every long-running piece implements this contract. */
@@ -15,6 +16,10 @@ export interface Service {
   drain?(): Promise<void>;
   /** Release everything; idempotent. */
   stop(): Promise<void>;
+  /** The service's Prometheus metrics (served on the ops port by serviceMain). */
+  readonly metrics?: Registry;
+  /** Throws the reason when the service is not (or no longer) ready to serve. */
+  checkReady?(): void;
 }
 
 export const EXIT = { ok: 0, failure: 1, config: 78 } as const;

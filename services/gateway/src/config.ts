@@ -81,6 +81,7 @@ export const gatewayConfigSchema = {
   historyReads: int({ env: 'SEQLINE_HISTORY_READS', default: 4, min: 1, max: 1000, description: 'change-history reads (resumes, gap repairs) a gateway runs at a time; more wait their turn' }),
   clockSkewMs: int({ env: 'SEQLINE_CLOCK_SKEW_MS', default: 5000, min: 0, max: 600_000, description: 'history reads start this long before the time in a _seq, ms' }),
   requestTimeoutMs: int({ env: 'SEQLINE_REQUEST_TIMEOUT_MS', default: 30_000, min: 100, max: 600_000, description: 'deadline of each call to storage and write, ms' }),
+  metricsPort: port({ env: 'SEQLINE_METRICS_PORT', default: 9464, description: 'ops HTTP port of the process started by main.ts: GET /metrics (Prometheus), /health, /healthz, /readyz; same address as the service (0 = any free port)' }),
   logLevel: oneOf({ env: 'SEQLINE_LOG_LEVEL', values: LOG_LEVELS, default: 'info', description: 'log level' }),
 } as const;
 

@@ -39,6 +39,7 @@ import { compileSystemLive } from './live/system-live.js';
 import { RateLimiter } from './rate-limit.js';
 import type { SqlParser } from './sql/dispatch.js';
 import { pgSqlParser } from './sql/parser.js';
+import { GatewayMetrics } from './metrics.js';
 import { WsEndpoint } from './ws/endpoint.js';
 
 export const GATEWAY_VERSION: string = pkg.version;
@@ -72,6 +73,7 @@ export class GatewayService extends ServiceHost<GatewayInfo> {
   #storageClient: storagePb.StorageClient | undefined;
   #credentials: CredentialCache | undefined;
   #revocation: SocketRevocation | undefined;
+  readonly #metrics = new GatewayMetrics(this.metrics);
 
   constructor(config: GatewayConfig, deps: GatewayDeps) {
     super(new RunningState('gateway', { backoff: { initialMs: 200, maxMs: 5000 } }));
@@ -109,7 +111,7 @@ export class GatewayService extends ServiceHost<GatewayInfo> {
   protected async startUp(): Promise<GatewayInfo> {
     const config = this.#config;
     await initSql();
-    const backend = this.#deps.backend ?? createGrpcBackend({ storageAddr: config.storageAddr, writeAddr: config.writeAddr, timeoutMs: config.requestTimeoutMs });
+    const backend = this.#deps.backend ?? createGrpcBackend({ storageAddr: config.storageAddr, writeAddr: config.writeAddr, timeoutMs: config.requestTimeoutMs, metrics: this.#metrics });
     this.#backend = backend;
     this.#credentials = new CredentialCache({
       load: async (userId) => {
@@ -129,6 +131,7 @@ export class GatewayService extends ServiceHost<GatewayInfo> {
       maxBodyBytes: config.maxBodyBytes,
       logger: this.#logger,
       monotonic: this.#monotonic,
+      metrics: this.#metrics,
     });
     this.#http = http;
     if (this.#deps.backend === undefined) await this.#startRealtime(http, this.#credentials);
@@ -143,7 +146,7 @@ export class GatewayService extends ServiceHost<GatewayInfo> {
    */
   async #startRealtime(http: HttpServer, userCredentials: CredentialCache): Promise<void> {
     const config = this.#config;
-    const nc = await connectNats({ servers: config.natsUrls, name: 'gateway', logger: this.#logger, state: this.state });
+    const nc = await connectNats({ servers: config.natsUrls, name: 'gateway', logger: this.#logger, state: this.state, metrics: this.metrics });
     if (nc === undefined) throw new Error('stopped before NATS was reached');
     this.#nc = nc;
     const names = busNames(config.busPrefix);
@@ -185,7 +188,9 @@ export class GatewayService extends ServiceHost<GatewayInfo> {
         streamTimeoutMs: config.wsStreamTimeoutMs,
       },
       monotonic: this.#monotonic,
+      metrics: this.#metrics,
     });
+    this.#metrics.observeLive(() => ws.counts(), () => hub.subscriptions);
     ws.attach(http.nodeServer);
     this.#ws = ws;
     const node = `${hostname().replace(/[^A-Za-z0-9_-]/g, '_')}-${process.pid}-${randomBytes(3).toString('hex')}`;

@@ -6,10 +6,12 @@
 // boundary: a role storage sends that we do not know is an internal error, not a guess.
 import { credentials } from '@grpc/grpc-js';
 import { storagePb, writePb } from '@seqline/proto';
-import { ProtocolError, unaryCall, type UnaryMethod } from '@seqline/protocol';
+import { ProtocolError, toProtocolError, unaryCall, type UnaryMethod } from '@seqline/protocol';
+import { traceparentOf } from '@seqline/runtime';
 import { ROLES } from '@seqline/sql';
 import type { Backend, ExecuteCall, LoginPolicy, QueryCall, RefreshFamilyStart, RefreshRotation, UserRecord } from './backend.js';
 import { ExecuteMux } from './execute-mux.js';
+import type { GatewayMetrics } from './metrics.js';
 
 export interface GrpcBackendOptions {
   readonly storageAddr: string;
@@ -18,6 +20,8 @@ export interface GrpcBackendOptions {
   readonly timeoutMs: number;
   /** Wall clock for deadlines (ms). */
   readonly now?: () => number;
+  /** Write latency (seqline_gateway_write_duration_seconds). */
+  readonly metrics?: GatewayMetrics;
 }
 
 /** Query results can be large; storage sends up to 16 MiB (libs/runtime startGrpcServer). */
@@ -38,7 +42,19 @@ export function createGrpcBackend(options: GrpcBackendOptions): Backend {
       const res = await call(storage.query.bind(storage), { caller: q.caller, sql: q.sql, paramsJson: q.paramsJson, namespace: q.namespace, asUser: q.asUser });
       return res.resultJson;
     },
-    execute: (e: ExecuteCall) => executes.execute({ caller: e.caller, sql: e.sql, paramsJson: e.paramsJson, namespace: e.namespace, idempotencyKey: e.idempotencyKey }),
+    // The request's trace continues in the write service (ExecuteRequest.traceparent).
+    execute: async (e: ExecuteCall) => {
+      const started = performance.now();
+      const seconds = () => (performance.now() - started) / 1000;
+      try {
+        const result = await executes.execute({ caller: e.caller, sql: e.sql, paramsJson: e.paramsJson, namespace: e.namespace, idempotencyKey: e.idempotencyKey, traceparent: traceparentOf() });
+        options.metrics?.writeSeconds.observe({ code: 'ok' }, seconds());
+        return result;
+      } catch (err) {
+        options.metrics?.writeSeconds.observe({ code: toProtocolError(err).code }, seconds());
+        throw err;
+      }
+    },
     getUser: async (userId: string) => {
       const rec = await call(storage.getUser.bind(storage), { userId });
       return rec.found ? toUserRecord(rec) : undefined;

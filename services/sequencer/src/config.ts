@@ -39,6 +39,7 @@ export const sequencerConfigSchema = {
     max: 60_000,
     description: 'how far ahead of the last issued id the durable high-water mark is written',
   }),
+  metricsPort: port({ env: 'SEQLINE_METRICS_PORT', default: 9461, description: 'ops HTTP port of the process started by main.ts: GET /metrics (Prometheus), /health, /healthz, /readyz; same address as the service (0 = any free port)' }),
   logLevel: oneOf({ env: 'SEQLINE_LOG_LEVEL', values: LOG_LEVELS, default: 'info', description: 'log level' }),
 } as const;
 

@@ -113,9 +113,10 @@ describe('sequencer over gRPC and NATS', () => {
   it('a sequencer process killed with SIGKILL is followed by ids above all it issued, even with the clock back', async () => {
     const prefix = isolatedPrefix();
     const port = await freePort();
+    const opsPort = await freePort();
     const main = resolve(import.meta.dirname, 'main.ts');
     const child = spawn(process.execPath, ['--import', 'tsx', main], {
-      env: { ...process.env, SEQLINE_NATS_URL: testEnv().natsUrl, SEQLINE_SEQUENCER_PORT: String(port), SEQLINE_KV_PREFIX: prefix, SEQLINE_SEQUENCER_WORKER_ID: '9' },
+      env: { ...process.env, SEQLINE_NATS_URL: testEnv().natsUrl, SEQLINE_SEQUENCER_PORT: String(port), SEQLINE_KV_PREFIX: prefix, SEQLINE_SEQUENCER_WORKER_ID: '9', SEQLINE_METRICS_PORT: String(opsPort) },
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     const exited = new Promise<NodeJS.Signals | null>((done) => child.once('exit', (_code, signal) => done(signal)));
@@ -123,6 +124,11 @@ describe('sequencer over gRPC and NATS', () => {
     const client = createSequencerClient(`127.0.0.1:${port}`);
     const issued = await vi.waitFor(() => client.allocate(4096), { timeout: 30_000, interval: 100 });
     const highest = issued.ranges.at(-1)!.first + BigInt(issued.ranges.at(-1)!.count - 1);
+    // main.ts serves the ops endpoint on SEQLINE_METRICS_PORT.
+    const metrics = await (await fetch(`http://127.0.0.1:${opsPort}/metrics`)).text();
+    expect(metrics).toMatch(/^seqline_nats_connected 1$/m);
+    expect(metrics).toMatch(/^seqline_sequencer_ids_issued_total 4096$/m);
+    expect((await fetch(`http://127.0.0.1:${opsPort}/readyz`)).status).toBe(200);
     child.kill('SIGKILL');
     expect(await exited).toBe('SIGKILL');
     client.close();

@@ -12,7 +12,7 @@ import { status, type ServerUnaryCall, type sendUnaryData } from '@grpc/grpc-js'
 import type { NatsConnection } from '@nats-io/transport-node';
 import { connectNats, ensureBucket } from '@seqline/bus';
 import { sequencerPb } from '@seqline/proto';
-import { RunningState, ServiceHost, startGrpcServer, type GrpcServer, type Logger } from '@seqline/runtime';
+import { Counter, RunningState, ServiceHost, startGrpcServer, type GrpcServer, type Logger } from '@seqline/runtime';
 import { SeqIdGenerator, systemClock, type Clock } from '@seqline/seq';
 import { MAX_ALLOCATE, type SequencerConfig } from './config.js';
 import { HighWaterMark } from './high-water.js';
@@ -34,6 +34,8 @@ export class SequencerService extends ServiceHost<SequencerInfo> {
   readonly #config: SequencerConfig;
   readonly #logger: Logger;
   readonly #clock: Clock;
+  readonly #issued = new Counter({ name: 'seqline_sequencer_ids_issued_total', help: 'sequence ids handed out by AllocateIds', registers: [this.metrics] });
+  readonly #refused = new Counter({ name: 'seqline_sequencer_refusals_total', help: 'AllocateIds calls refused as UNAVAILABLE (lease not renewed, high-water mark not stored)', registers: [this.metrics] });
   #nc: NatsConnection | undefined;
   #lease: WorkerLease | undefined;
   #grpc: GrpcServer | undefined;
@@ -47,7 +49,7 @@ export class SequencerService extends ServiceHost<SequencerInfo> {
 
   protected async startUp(): Promise<SequencerInfo> {
     const instance = this.#config.instanceId ?? `${hostname()}:${process.pid}`;
-    const nc = await connectNats({ servers: this.#config.natsUrls, name: `sequencer ${instance}`, logger: this.#logger, state: this.state });
+    const nc = await connectNats({ servers: this.#config.natsUrls, name: `sequencer ${instance}`, logger: this.#logger, state: this.state, metrics: this.metrics });
     if (nc === undefined) throw new Error('stopped before NATS was reached');
     this.#nc = nc;
     const prefix = this.#config.bucketPrefix;
@@ -81,13 +83,18 @@ export class SequencerService extends ServiceHost<SequencerInfo> {
           return;
         }
         if (!lease.isValid()) {
+          this.#refused.inc();
           callback({ code: status.UNAVAILABLE, details: `worker id ${lease.workerId}: lease not renewed in time; not issuing ids` });
           return;
         }
         const ranges = generator.allocate(count);
         hwm.cover(generator.lastTimestampMs).then(
-          () => callback(null, { ranges: ranges.map((r) => ({ first: r.first, count: r.count })), workerId: lease.workerId }),
+          () => {
+            this.#issued.inc(count);
+            callback(null, { ranges: ranges.map((r) => ({ first: r.first, count: r.count })), workerId: lease.workerId });
+          },
           (err: unknown) => {
+            this.#refused.inc();
             this.#logger.error('cannot store the high-water mark', { err });
             callback({ code: status.UNAVAILABLE, details: 'cannot store the high-water mark; retry' });
           },

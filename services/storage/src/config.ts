@@ -39,6 +39,7 @@ export const storageConfigSchema = {
   instanceId: optionalStr({ env: 'SEQLINE_INSTANCE_ID', description: 'name of this process in logs and shard ownership (default host:pid)' }),
   changesMaxAgeMs: int({ env: 'SEQLINE_CHANGES_MAX_AGE_MS', default: 604_800_000, min: 60_000, description: 'how long the change log keeps changes for resumes (older resumes use storage\'s compacted catch-up)' }),
   changesMaxPerSubject: int({ env: 'SEQLINE_CHANGES_MAX_PER_SUBJECT', default: -1, min: -1, description: 'changes the log keeps per partition at most (-1 = no limit)' }),
+  metricsPort: port({ env: 'SEQLINE_METRICS_PORT', default: 9462, description: 'ops HTTP port of the process started by main.ts: GET /metrics (Prometheus), /health, /healthz, /readyz; same address as the service (0 = any free port)' }),
   logLevel: oneOf({ env: 'SEQLINE_LOG_LEVEL', values: LOG_LEVELS, default: 'info', description: 'log level' }),
 } as const;
 

@@ -6,10 +6,11 @@ import postgres, { type Sql } from 'postgres';
 
 const raw = (oid: number) => ({ to: oid, from: [oid], serialize: (x: unknown) => (typeof x === 'string' ? x : JSON.stringify(x)), parse: (x: string) => x });
 
-export function connectPostgres(url: string, options: { max?: number } = {}): Sql {
+export function connectPostgres(url: string, options: { max?: number; onclose?: () => void } = {}): Sql {
   return postgres(url, {
     max: options.max ?? 10,
     onnotice: () => {},
+    ...(options.onclose === undefined ? {} : { onclose: options.onclose }),
     connection: { TimeZone: 'UTC', application_name: 'seqline-storage' },
     types: {
       rawTimestamp: raw(RAW_TEXT_OIDS.timestamp),

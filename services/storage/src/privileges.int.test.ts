@@ -68,7 +68,7 @@ describe("storage's PostgreSQL session", () => {
   });
 
   it('refuses to start as a superuser: a configuration error, exit 78', async () => {
-    const env = { SEQLINE_POSTGRES_URL: h.db.url, SEQLINE_STORAGE_PORT: '0', SEQLINE_BUS_PREFIX: h.prefix, SEQLINE_LOG_LEVEL: 'error' };
+    const env = { SEQLINE_POSTGRES_URL: h.db.url, SEQLINE_STORAGE_PORT: '0', SEQLINE_METRICS_PORT: '0', SEQLINE_BUS_PREFIX: h.prefix, SEQLINE_LOG_LEVEL: 'error' };
     await expect(startStorage(parseConfig(storageConfigSchema, env), { logger: memoryLogger() })).rejects.toMatchObject({
       name: 'ConfigError',
       problems: expect.arrayContaining(['SEQLINE_POSTGRES_URL: role "postgres" is a superuser; storage must run as a role without SUPERUSER']) as unknown,

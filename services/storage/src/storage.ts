@@ -12,7 +12,7 @@ import { hostname } from 'node:os';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { busNames, connectNats, DEFAULT_STREAM_LIMITS, ensureStreams, type BusNames } from '@seqline/bus';
 import { storagePb } from '@seqline/proto';
-import { RunningState, ServiceHost, startGrpcServer, type GrpcServer, type Logger } from '@seqline/runtime';
+import { Counter, Gauge, RunningState, ServiceHost, startGrpcServer, type GrpcServer, type Logger } from '@seqline/runtime';
 import { createSequencerClient, type SequencerClient } from '@seqline/sequencer';
 import { initSql } from '@seqline/sql';
 import type { Sql } from 'postgres';
@@ -33,6 +33,9 @@ export interface StorageDeps {
   readonly logger: Logger;
 }
 
+/** Connections of the pool for reads, snapshots and admin work (the apply loop has one of its own). */
+const POOL_SIZE = 12;
+
 export class StorageService extends ServiceHost<{ port: number }> {
   readonly id = 'storage';
   readonly #config: StorageConfig;
@@ -46,25 +49,34 @@ export class StorageService extends ServiceHost<{ port: number }> {
   #applying: Promise<void> | undefined;
   #applier: Applier | undefined;
   #applySql: Sql | undefined;
+  /** postgres.js keeps its pool's counts to itself: its size, and connections lost or closed. */
+  readonly #pg = {
+    size: new Gauge({ name: 'seqline_storage_pg_pool_connections', help: 'PostgreSQL connections a pool may open, by pool: main (reads, snapshots, admin) or apply', labelNames: ['pool'], registers: [this.metrics] }),
+    closed: new Counter({ name: 'seqline_storage_pg_connections_closed_total', help: 'PostgreSQL connections closed (lost, or idle and ended), by pool; the pool opens new ones when needed', labelNames: ['pool'], registers: [this.metrics] }),
+  };
 
   constructor(config: StorageConfig, deps: StorageDeps) {
     super(new RunningState('storage', { backoff: { initialMs: 100, maxMs: 5000 } }));
     this.#config = config;
     this.#logger = deps.logger;
     this.#instance = config.instanceId ?? `${hostname()}:${process.pid}`;
+    this.#pg.size.set({ pool: 'main' }, POOL_SIZE);
+    this.#pg.size.set({ pool: 'apply' }, 1);
+    this.#pg.closed.inc({ pool: 'main' }, 0);
+    this.#pg.closed.inc({ pool: 'apply' }, 0);
   }
 
   protected async startUp(): Promise<{ port: number }> {
     const config = this.#config;
     await initSql();
-    const sql = connectPostgres(config.postgresUrl, { max: 12 });
+    const sql = connectPostgres(config.postgresUrl, { max: POOL_SIZE, onclose: () => this.#pg.closed.inc({ pool: 'main' }) });
     this.#sql = sql;
     await this.#leastPrivilege(sql);
     const migrated = await migrate(sql);
     if (migrated.from !== migrated.to) this.#logger.info('migrated the meta schema', migrated);
     const catalog = new CatalogCache(sql);
     await catalog.reload();
-    const nc = await connectNats({ servers: config.natsUrls, name: `storage ${this.#instance}`, logger: this.#logger, state: this.state });
+    const nc = await connectNats({ servers: config.natsUrls, name: `storage ${this.#instance}`, logger: this.#logger, state: this.state, metrics: this.metrics });
     if (nc === undefined) throw new Error('stopped before NATS was reached');
     this.#nc = nc;
     const names = busNames(config.busPrefix);
@@ -124,9 +136,9 @@ export class StorageService extends ServiceHost<{ port: number }> {
 
   async #ownShards(deps: { sql: Sql; nc: NatsConnection; names: BusNames; catalog: CatalogCache; ids: IdPool }): Promise<void> {
     const waiting = new Set(ownedShards(this.#config.shards, this.#config.replica, this.#config.replicas));
-    const applySql = connectPostgres(this.#config.postgresUrl, { max: 1 });
+    const applySql = connectPostgres(this.#config.postgresUrl, { max: 1, onclose: () => this.#pg.closed.inc({ pool: 'apply' }) });
     this.#applySql = applySql;
-    const applier = new Applier({ ...deps, applySql, logger: this.#logger, state: this.state, batch: this.#config.applyBatch, preparedStatements: this.#config.applyPreparedStatements, ackWaitMs: this.#config.ackWaitMs, limits: this.#applyLimits(deps.nc) });
+    const applier = new Applier({ ...deps, applySql, logger: this.#logger, state: this.state, batch: this.#config.applyBatch, preparedStatements: this.#config.applyPreparedStatements, ackWaitMs: this.#config.ackWaitMs, limits: this.#applyLimits(deps.nc), metrics: this.metrics });
     this.#applier = applier;
     this.#applying = applier.run().catch((err: unknown) => {
       if (!this.state.shouldRun()) return;

@@ -13,6 +13,7 @@ export const writeConfigSchema = {
   maxOpBytes: int({ env: 'SEQLINE_MAX_OP_BYTES', default: 983_040, min: 1024, max: 64 * 1024 * 1024, description: 'largest write (statement and parameters, encoded) published to the ops log; over it ROW_TOO_LARGE and nothing is written; kept 4 KiB below the NATS server\'s max_payload whatever is set' }),
   resultTimeoutMs: int({ env: 'SEQLINE_WRITE_TIMEOUT_MS', default: 10_000, min: 100, description: 'how long a write waits for its op to be applied' }),
   instanceId: optionalStr({ env: 'SEQLINE_INSTANCE_ID', description: 'name of this process in subjects and logs (default host-pid)' }),
+  metricsPort: port({ env: 'SEQLINE_METRICS_PORT', default: 9463, description: 'ops HTTP port of the process started by main.ts: GET /metrics (Prometheus), /health, /healthz, /readyz; same address as the service (0 = any free port)' }),
   logLevel: oneOf({ env: 'SEQLINE_LOG_LEVEL', values: LOG_LEVELS, default: 'info', description: 'log level' }),
 } as const;
 

@@ -9,13 +9,15 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { busNames, connectNats, DEFAULT_STREAM_LIMITS, ensureStreams, JsPublisher, shardOf, type BusNames } from '@seqline/bus';
 import { busPb, storagePb, writePb } from '@seqline/proto';
 import { isErrorCode, ProtocolError, RemoteCatalog, toProtocolError, unaryCall, type DmlResult } from '@seqline/protocol';
-import { RunningState, ServiceHost, startGrpcServer, type GrpcServer, type Logger } from '@seqline/runtime';
+import { contextOf, contextWith, endSpan, Histogram, LATENCY_BUCKETS, RunningState, ServiceHost, SpanKind, startGrpcServer, startSpan, traceparentOf, tracer, withSpan, type GrpcServer, type Logger } from '@seqline/runtime';
 import { actAs, classify, initSql, parseStatements, resolveOwner, ROLES, SHARED_OWNER, validateWrite, type Actor, type Statement } from '@seqline/sql';
 import type { WriteConfig } from './config.js';
 import { ExecuteStreams } from './execute-streams.js';
 import { ResultInbox } from './results.js';
 
 type Dml = Extract<Statement, { kind: 'insert' | 'update' | 'delete' }>;
+
+const TRACER = tracer('write');
 
 export class WriteService extends ServiceHost<{ port: number }> {
   readonly id = 'write';
@@ -31,6 +33,14 @@ export class WriteService extends ServiceHost<{ port: number }> {
   #catalog: RemoteCatalog | undefined;
   /** Largest encoded op: the configured limit, kept under the NATS server's max_payload. */
   #maxOpBytes = 0;
+  /** Execute calls by statement kind (read | ddl | user | write | invalid) and outcome (ok or the error code). */
+  readonly #executeSeconds = new Histogram({
+    name: 'seqline_write_execute_duration_seconds',
+    help: 'Execute calls in the write service, from the request to its result',
+    labelNames: ['statement', 'code'],
+    buckets: LATENCY_BUCKETS,
+    registers: [this.metrics],
+  });
   readonly #streams = new ExecuteStreams(
     (req) => this.#execute(req),
     (err) => this.#failure(err),
@@ -46,7 +56,7 @@ export class WriteService extends ServiceHost<{ port: number }> {
 
   protected async startUp(): Promise<{ port: number }> {
     await initSql();
-    const nc = await connectNats({ servers: this.#config.natsUrls, name: `write ${this.#instance}`, logger: this.#logger, state: this.state });
+    const nc = await connectNats({ servers: this.#config.natsUrls, name: `write ${this.#instance}`, logger: this.#logger, state: this.state, metrics: this.metrics });
     if (nc === undefined) throw new Error('stopped before NATS was reached');
     this.#nc = nc;
     this.#maxOpBytes = Math.min(this.#config.maxOpBytes, (nc.info?.max_payload ?? Infinity) - 4096);
@@ -85,6 +95,19 @@ export class WriteService extends ServiceHost<{ port: number }> {
   }
 
   async #execute(req: writePb.ExecuteRequest): Promise<string> {
+    const started = performance.now();
+    const kind = { statement: 'invalid' };
+    try {
+      const result = await withSpan(TRACER, 'write.execute', { kind: SpanKind.SERVER, parent: contextOf(req.traceparent) }, () => this.#executeOne(req, kind));
+      this.#executeSeconds.observe({ statement: kind.statement, code: 'ok' }, (performance.now() - started) / 1000);
+      return result;
+    } catch (err) {
+      this.#executeSeconds.observe({ statement: kind.statement, code: toProtocolError(err).code }, (performance.now() - started) / 1000);
+      throw err;
+    }
+  }
+
+  async #executeOne(req: writePb.ExecuteRequest, kind: { statement: string }): Promise<string> {
     const role = ROLES.find((r) => r === req.caller?.role);
     if (req.caller === undefined || req.caller.userId === '' || role === undefined) throw new ProtocolError('MISSING_AUTHORIZATION', 'the request has no authenticated caller');
     const actor: Actor = { userId: req.caller.userId, role };
@@ -92,7 +115,9 @@ export class WriteService extends ServiceHost<{ port: number }> {
     const [stmt, ...rest] = parseStatements(req.sql, { defaultNamespace: namespace });
     if (stmt === undefined || rest.length > 0) throw new ProtocolError('INVALID_SQL', 'Execute takes exactly one statement');
     const storage = this.#storage!;
-    switch (classify(stmt)) {
+    const statement = classify(stmt);
+    kind.statement = statement;
+    switch (statement) {
       case 'read': {
         const res = await unaryCall(storage.query.bind(storage), { caller: req.caller, sql: req.sql, paramsJson: req.paramsJson, namespace, asUser: '' }, this.#config.resultTimeoutMs);
         return res.resultJson;
@@ -170,9 +195,12 @@ export class WriteService extends ServiceHost<{ port: number }> {
     if (data.length > this.#maxOpBytes) throw new ProtocolError('ROW_TOO_LARGE', `the write is ${data.length} bytes (statement and parameters); the limit is ${this.#maxOpBytes} bytes (nothing was written)`);
     const waiter = this.#inbox!.wait(op.opId, timeoutMs);
     let ack;
+    const span = startSpan(TRACER, 'op.publish', { kind: SpanKind.PRODUCER, attributes: { 'seqline.shard': shard } });
     try {
-      ack = await this.#publisher!.publish(this.#names.ops(shard), data, { msgID: op.opId });
+      ack = await this.#publisher!.publish(this.#names.ops(shard), span === undefined ? data : withTraceparent(op, traceparentOf(contextWith(span))), { msgID: op.opId });
+      endSpan(span);
     } catch (err) {
+      endSpan(span, err);
       waiter.cancel();
       throw new ProtocolError('UNAVAILABLE', 'the write could not be logged (NATS unavailable); it was not applied, retry', { cause: err });
     }
@@ -196,6 +224,11 @@ export class WriteService extends ServiceHost<{ port: number }> {
     this.#storage?.close();
     await this.#nc?.drain().catch(() => this.#nc?.close());
   }
+}
+
+/** The op encoded with the trace context of its publish (storage's apply span is its child). */
+function withTraceparent(op: busPb.Op, traceparent: string): Uint8Array {
+  return busPb.Op.encode({ ...op, traceparent }).finish();
 }
 
 export async function startWrite(config: WriteConfig, deps: { logger: Logger }): Promise<WriteService> {

@@ -9,12 +9,15 @@
 // to `nodeServer` ('upgrade' event); without a listener an upgrade is an ordinary request.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Logger } from '@seqline/runtime';
+import { contextOf, endSpan, inSpan, SpanKind, startSpan, tracer, tracingOn, type Logger, type Span } from '@seqline/runtime';
+import type { GatewayMetrics } from '../metrics.js';
 import { readBody, type BodyResult } from './body.js';
 import type { Handler, RequestContext } from './context.js';
 import { corsHeaders, preflightHeaders, type AllowedOrigins } from './cors.js';
 import { methodNotAllowedReply, notFoundReply, sqlErrorReply, type Reply } from './reply.js';
-import { matchRoute, type RouteName } from './router.js';
+import { matchRoute, type RouteMatch, type RouteName } from './router.js';
+
+const TRACER = tracer('gateway');
 
 export interface HttpServerOptions {
   readonly host: string;
@@ -25,6 +28,8 @@ export interface HttpServerOptions {
   readonly logger: Logger;
   /** Monotonic ms (request start, `took`). */
   readonly monotonic: () => number;
+  /** Request latency by route and status. */
+  readonly metrics?: GatewayMetrics;
 }
 
 export class HttpServer {
@@ -89,17 +94,21 @@ export class HttpServer {
       startedAt,
       readBody: () => (body ??= readBody(req, this.#options.maxBodyBytes)),
     };
-    this.#route(ctx).then(
-      (reply) => this.#send(req, res, reply, body !== undefined),
+    const match = matchRoute(ctx.method, ctx.path);
+    const route = match.kind === 'route' ? match.name : match.kind;
+    // The request's span continues the caller's trace (a `traceparent` header), if any. Health
+    // probes (every few seconds from each load balancer) make no traces.
+    const span = tracingOn() && route !== 'health' ? startSpan(TRACER, `${ctx.method} ${route}`, { kind: SpanKind.SERVER, parent: contextOf(header(req.headers.traceparent)), attributes: { 'http.route': route, 'http.request.method': ctx.method } }) : undefined;
+    inSpan(span, () => this.#route(ctx, match)).then(
+      (reply) => this.#send(req, res, reply, body !== undefined, { route, span, startedAt }),
       (err: unknown) => {
         this.#options.logger.error('HTTP handler failed', { err, method: ctx.method, path: ctx.path });
-        this.#send(req, res, sqlErrorReply({ code: 'INTERNAL_ERROR', message: 'internal error' }, this.#options.monotonic() - startedAt), body !== undefined);
+        this.#send(req, res, sqlErrorReply({ code: 'INTERNAL_ERROR', message: 'internal error' }, this.#options.monotonic() - startedAt), body !== undefined, { route, span, startedAt });
       },
     );
   }
 
-  async #route(ctx: RequestContext): Promise<Reply> {
-    const match = matchRoute(ctx.method, ctx.path);
+  async #route(ctx: RequestContext, match: RouteMatch): Promise<Reply> {
     const took = (): number => this.#options.monotonic() - ctx.startedAt;
     switch (match.kind) {
       case 'not_found':
@@ -113,7 +122,13 @@ export class HttpServer {
     }
   }
 
-  #send(req: IncomingMessage, res: ServerResponse, reply: Reply, bodyRead: boolean): void {
+  #send(req: IncomingMessage, res: ServerResponse, reply: Reply, bodyRead: boolean, request: { route: string; span: Span | undefined; startedAt: number }): void {
+    const { route, span } = request;
+    this.#options.metrics?.httpSeconds.observe({ route, status: reply.status }, (this.#options.monotonic() - request.startedAt) / 1000);
+    if (span !== undefined) {
+      span.setAttribute('http.response.status_code', reply.status);
+      endSpan(span);
+    }
     if (res.headersSent || res.destroyed) return;
     const headers: Record<string, string> = { ...corsHeaders(req.headers.origin, this.#options.corsOrigins), ...reply.headers };
     // An unread body would have to be read and thrown away before the next request on this
@@ -128,6 +143,10 @@ export class HttpServer {
 function originOf(ctx: RequestContext): string | undefined {
   const origin = ctx.headers.origin;
   return Array.isArray(origin) ? origin[0] : origin;
+}
+
+function header(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
 }
 
 function hasBody(req: IncomingMessage): boolean {

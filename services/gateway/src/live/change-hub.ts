@@ -5,8 +5,18 @@
 // Core subscriptions miss what is published while the connection is down (a NATS node lost,
 // the client moving to another): after each reconnect the hub calls its reconnect hooks, so
 // every subscription checks its subject's head in the log and repairs what it missed.
+// With tracing on, the `traceparent` header storage published a change with is kept beside
+// it (changeTraceparent), so each delivery's span is a child of the change's publish.
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
 import { busPb } from '@seqline/proto';
+import { tracingOn } from '@seqline/runtime';
+
+const traceparents = new WeakMap<busPb.Change, string>();
+
+/** The trace context a live change was published under, if tracing is on and it had one. */
+export function changeTraceparent(change: busPb.Change): string | undefined {
+  return traceparents.get(change);
+}
 
 export type ChangeListener = (change: busPb.Change) => void;
 
@@ -51,6 +61,10 @@ export class ChangeHub {
         callback: (err, msg) => {
           if (err !== null) return;
           const change = busPb.Change.decode(msg.data);
+          if (tracingOn()) {
+            const traceparent = msg.headers?.get('traceparent');
+            if (traceparent) traceparents.set(change, traceparent);
+          }
           if (this.#dropFilter?.(change) === true) return;
           for (const l of listeners) l(change);
         },

@@ -19,7 +19,9 @@
 import type { BatchControl, ServerMessage } from '@seqline/protocol';
 import type { busPb, storagePb } from '@seqline/proto';
 import { FilterBudgetExceeded, liveChange, meter, type LiveCell, type LiveQuery, type LiveRow } from '@seqline/sql';
-import type { ChangeListener } from './change-hub.js';
+import { contextOf, endSpan, SpanKind, startSpan, tracer, tracingOn } from '@seqline/runtime';
+import type { GatewayMetrics } from '../metrics.js';
+import { changeTraceparent, type ChangeListener } from './change-hub.js';
 import type { History } from './history.js';
 
 export type Row = Record<string, LiveCell>;
@@ -81,9 +83,13 @@ export interface SubscriptionDeps {
    * subscription ends with FILTER_BUDGET_EXCEEDED, so one costly filter cannot stall the gateway.
    */
   readonly filterBudget?: number;
+  /** Deliveries and catch-ups are counted here. */
+  readonly metrics?: GatewayMetrics;
 }
 
 export const DEFAULT_FILTER_BUDGET = 10_000_000;
+
+const TRACER = tracer('gateway');
 
 /**
  * A row change's images, parsed once however many subscriptions it reaches (the hub hands every
@@ -184,14 +190,20 @@ export class LiveSubscription {
   async #resume(from: bigint): Promise<void> {
     const history = await this.#d.history(from);
     if (history.covered) {
+      this.#d.metrics?.catchUps.history.inc();
       await this.#ack(from);
       this.#lastSeq = from;
       for (const change of history.changes) await this.#deliver(change);
       return;
     }
     let acked = false;
+    let counted = false;
     for await (const batch of this.#d.catchUp(from)) {
       if (this.#stopped) return;
+      if (!counted) {
+        (batch.reset ? this.#d.metrics?.catchUps.reset : this.#d.metrics?.catchUps.compacted)?.inc();
+        counted = true;
+      }
       if (batch.reset) {
         await this.#snapshot(true);
         return;
@@ -253,12 +265,14 @@ export class LiveSubscription {
     const after = this.#lastSeq!;
     const history = await this.#d.history(after);
     if (history.covered) {
+      this.#d.metrics?.catchUps.history.inc();
       for (const change of history.changes) {
         if (this.#stopped) return;
         if (change.seq > this.#lastSeq!) await this.#deliver(change);
       }
       return;
     }
+    this.#d.metrics?.catchUps.compacted.inc();
     for await (const batch of this.#d.catchUp(after)) {
       if (this.#stopped) return;
       await this.#compacted(batch);
@@ -316,7 +330,19 @@ export class LiveSubscription {
       if (!(err instanceof FilterBudgetExceeded)) throw err;
       return this.#end('FILTER_BUDGET_EXCEEDED', `${err.message}; the subscription is ended (simplify its WHERE, e.g. fewer % in LIKE patterns)`);
     }
-    return Promise.all(events.map((e) => this.#emit(e))).then(() => undefined);
+    if (events.length === 0) return Promise.resolve();
+    this.#d.metrics?.deliveries.inc();
+    const sent = Promise.all(events.map((e) => this.#emit(e))).then(() => undefined);
+    if (tracingOn()) this.#traceDelivery(change, sent);
+    return sent;
+  }
+
+  /** A `change.deliver` span, child of the change's publish, ending when its events are written. */
+  #traceDelivery(change: busPb.Change, sent: Promise<void>): void {
+    const traceparent = changeTraceparent(change);
+    if (traceparent === undefined) return;
+    const span = startSpan(TRACER, 'change.deliver', { kind: SpanKind.CONSUMER, parent: contextOf(traceparent), attributes: { 'seqline.subscription': this.#d.id } });
+    sent.then(() => endSpan(span), (err: unknown) => endSpan(span, err));
   }
 
   #rowEvents(change: busPb.Change): LiveEvent[] {

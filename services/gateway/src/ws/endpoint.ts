@@ -26,6 +26,7 @@ import type { History } from '../live/history.js';
 import { storageStream } from '../live/storage-stream.js';
 import { LiveSubscription, type LiveEvent } from '../live/subscription.js';
 import type { LiveEntry } from '../live/system-live.js';
+import type { GatewayMetrics, LiveCounts } from '../metrics.js';
 import { encodeServerMessage, type OutgoingMessage } from './messages.js';
 
 export interface WsLimits {
@@ -56,6 +57,8 @@ export interface WsDeps {
   readonly logger: Logger;
   readonly limits: WsLimits;
   readonly monotonic: () => number;
+  /** Deliveries, catch-ups and slow consumers. */
+  readonly metrics?: GatewayMetrics;
 }
 
 export class WsEndpoint {
@@ -87,6 +90,21 @@ export class WsEndpoint {
   /** Every subscription of every socket, as `system.live` shows them. */
   liveEntries(node: string): LiveEntry[] {
     return [...this.#connections].flatMap((c) => c.liveEntries(node));
+  }
+
+  /** Sockets and subscriptions by state, for the gauges (counted when scraped). */
+  counts(): LiveCounts {
+    let authenticated = 0;
+    let loading = 0;
+    let live = 0;
+    for (const c of this.#connections) {
+      if (c.authenticated) authenticated++;
+      for (const e of c.liveEntries('')) {
+        if (e.status === 'live') live++;
+        else loading++;
+      }
+    }
+    return { sockets: { authenticating: this.#connections.size - authenticated, authenticated }, subscriptions: { loading, live } };
   }
 
   /** Closes every socket with 1001 (going away) so clients resume elsewhere. */
@@ -146,6 +164,10 @@ class Connection {
         }
       }, deps.limits.authTimeoutMs);
     }
+  }
+
+  get authenticated(): boolean {
+    return this.#actor !== undefined;
   }
 
   liveEntries(node: string): LiveEntry[] {
@@ -313,6 +335,7 @@ class Connection {
         },
         maxBuffer: 10_000,
         filterBudget: this.#d.limits.filterBudget,
+        ...(this.#d.metrics === undefined ? {} : { metrics: this.#d.metrics }),
       },
       {
         batchSize: req.batchSize ?? this.#d.limits.defaultBatchSize,
@@ -334,6 +357,7 @@ class Connection {
    */
   async #sendEvent(id: string, event: LiveEvent | (LiveEvent & { readonly schema: readonly SchemaEntry[] }), pushed: boolean): Promise<void> {
     if (pushed && this.#ws.bufferedAmount > this.#d.limits.maxBufferedBytes) {
+      this.#d.metrics?.slowConsumers.inc();
       this.#end(id);
       await this.#send({ type: 'error', subscription_id: id, code: 'SLOW_CONSUMER', message: 'the connection fell too far behind; subscribe again with from = the last _seq received' });
       return;

@@ -24,7 +24,7 @@ import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, type JetStreamCl
 import { JsPublisher, type BusNames } from '@seqline/bus';
 import { busPb } from '@seqline/proto';
 import { ProtocolError, toProtocolError } from '@seqline/protocol';
-import type { Logger, RunningState } from '@seqline/runtime';
+import type { Logger, Registry, RunningState } from '@seqline/runtime';
 import { ownerSettingSql, SqlError, WRITER_ROLE } from '@seqline/sql';
 import type { Sql } from 'postgres';
 import type { CatalogCache } from '../catalog.js';
@@ -34,6 +34,7 @@ import { pgToProtocolError } from '../pg-errors.js';
 import { applyOp, prepareOp, type AppliedOp, type Exec, type PreparedOp } from './apply-op.js';
 import { checkChangeSize, rowChanges, timeoutsStatement, type ApplyLimits } from './limits.js';
 import { deleteOutbox, publishOutbox, type OutboxRow } from './outbox.js';
+import { ApplyMetrics, batchTrace, endBatchTrace, opTraceparent, type BatchTrace } from './telemetry.js';
 
 /** Lifetime of one pull request of the ops consumers (see addShard). */
 export const PULL_EXPIRES_MS = 4000;
@@ -64,6 +65,8 @@ export interface ApplierDeps {
   readonly ackWaitMs: number;
   /** Row and change sizes, statement and lock timeouts (see limits.ts). */
   readonly limits: ApplyLimits;
+  /** Where the seqline_storage_apply_* metrics go. */
+  readonly metrics: Registry;
 }
 
 interface Pending {
@@ -94,11 +97,15 @@ interface ChangeRecord {
   readonly subject: string;
   readonly seq: bigint;
   readonly payload: Uint8Array;
+  /** The trace context the change is published under ('' = none). */
+  readonly traceparent: string;
 }
 
 interface Committed {
   readonly outbox: OutboxRow[];
   readonly results: { op: busPb.Op; result: busPb.OpResult }[];
+  /** How many of `results` (the last ones) are of ops applied now, not re-sent stored results. */
+  readonly fresh: number;
   /** Updates the in-memory watermarks and heads once the transaction has committed. */
   readonly commit: () => void;
 }
@@ -172,9 +179,13 @@ export class Applier {
   readonly #seen = new Map<string, true>();
   /** Texts prepared on the apply connection. */
   readonly #prepared = new Set<string>();
+  readonly #metrics: ApplyMetrics;
+  /** The spans of the batch being applied (tracing on only). */
+  #trace: BatchTrace | undefined;
 
   constructor(deps: ApplierDeps) {
     this.#deps = deps;
+    this.#metrics = new ApplyMetrics(deps.metrics, () => this.queued);
     this.#js = jetstream(deps.nc);
     this.#publisher = new JsPublisher(deps.nc, { timeoutMs: 5000 });
   }
@@ -268,6 +279,7 @@ export class Applier {
         // The transaction may have committed even so (the connection broke during COMMIT):
         // what is in memory is re-read from PostgreSQL before the batch is tried again.
         this.#mustReload = true;
+        this.#metrics.batchFailures.inc();
         logger.warn('apply batch failed; retrying', { ops: pending.length, err });
         if (!(await state.backoff())) return;
       }
@@ -299,6 +311,8 @@ export class Applier {
     let committed: Committed;
     const published = this.#published;
     this.#published = [];
+    const startedMs = performance.now();
+    this.#trace = batchTrace(pending.map((p) => p.op));
     try {
       committed = await this.#inTransaction((tx) => this.#transaction(tx, pending, published, false)).catch((err: unknown) => {
         if (!(err instanceof RedoWithSavepoints)) throw err;
@@ -307,6 +321,7 @@ export class Applier {
       });
     } catch (err) {
       this.#published = [...published, ...this.#published];
+      endBatchTrace(this.#trace, err);
       throw err;
     } finally {
       clearInterval(heartbeat);
@@ -315,6 +330,11 @@ export class Applier {
     // from here on leaves the changes in the outbox, published at the next start).
     const { outbox, results } = committed;
     committed.commit();
+    const fresh = results.slice(results.length - committed.fresh);
+    this.#metrics.committed(fresh.map((r) => r.op), fresh.filter((r) => !r.result.ok).length, startedMs);
+    this.#metrics.unpublished += outbox.length;
+    endBatchTrace(this.#trace);
+    this.#trace = undefined;
     for (const { op, result } of results) {
       if (op.replyTo !== '') this.#deps.nc.publish(op.replyTo, busPb.OpResult.encode(result).finish());
     }
@@ -332,6 +352,8 @@ export class Applier {
     try {
       await publishOutbox(this.#publisher, outbox, this.#deps.state, this.#deps.logger);
       this.#published.push(...outbox.map((r) => r.id));
+      this.#metrics.unpublished -= outbox.length;
+      this.#metrics.changesPublished.inc(outbox.length);
     } catch (err) {
       // Only when stopping: the rows stay in the outbox and are published at the next start.
       this.#deps.logger.warn('changes not published before stopping; they will be at the next start', { changes: outbox.length, err });
@@ -434,7 +456,7 @@ export class Applier {
     });
     const changed = new Set(changes.map((c) => c.subject));
     const newResults = results.slice(results.length - fresh.length);
-    const payloads = new Map(changes.map((c) => [`${c.subject}:${c.seq}`, Buffer.from(c.payload)]));
+    const payloads = new Map(changes.map((c) => [`${c.subject}:${c.seq}`, c]));
     // postgres.js runs a query when it is first awaited or executed: each statement is executed
     // here, in order, and COMMIT is sent after them on the same connection. Rows travel as one
     // JSON parameter, so each statement's text is fixed (and prepared once).
@@ -471,7 +493,10 @@ export class Applier {
                AS u(shard int, watermark bigint, max_seq bigint, epoch bigint)
              WHERE s.shard = u.shard AND s.epoch = u.epoch`.execute();
     const [outbox = []] = await Promise.all([outboxRows, resultRows, headRowsWritten, shardRows, sendCommit()]);
-    const rowsOut: OutboxRow[] = outbox.map((r) => ({ ...r, payload: payloads.get(`${r.subject}:${r.seq}`)! }));
+    const rowsOut: OutboxRow[] = outbox.map((r) => {
+      const change = payloads.get(`${r.subject}:${r.seq}`)!;
+      return { ...r, payload: Buffer.from(change.payload), traceparent: change.traceparent };
+    });
     const commit = (): void => {
       for (const [shard, watermark] of watermarks) this.#feeds.get(shard)!.watermark = watermark;
       for (const subject of changed) {
@@ -483,7 +508,7 @@ export class Applier {
         this.#heads.delete(subject);
       }
     };
-    return { outbox: rowsOut.sort((a, b) => Number(BigInt(a.id) - BigInt(b.id))), results, commit };
+    return { outbox: rowsOut.sort((a, b) => Number(BigInt(a.id) - BigInt(b.id))), results, fresh: fresh.length, commit };
   }
 
   /** Each op in its own savepoint: a failing op rolls back alone and gets its error. */
@@ -571,7 +596,7 @@ export class Applier {
         rows: rowChanges(outcome),
       }).finish();
       heads.set(subject, seq);
-      changes.push({ shard: p.shard, subject, seq, payload: change });
+      changes.push({ shard: p.shard, subject, seq, payload: change, traceparent: opTraceparent(this.#trace, p.op.opId) });
     }
     return { ...base, ok: true, rowCount: BigInt(outcome.rowCount), message: outcome.message, errorCode: '', errorMessage: '', seq, returningJson: outcome.returning ? JSON.stringify(outcome.returning) : '' };
   }

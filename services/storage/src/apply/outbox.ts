@@ -15,7 +15,8 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { lastChange, type JsPublisher } from '@seqline/bus';
 import { busPb } from '@seqline/proto';
-import { backoffDelay, DEFAULT_BACKOFF, type Logger, type RunningState } from '@seqline/runtime';
+import { backoffDelay, contextOf, contextWith, DEFAULT_BACKOFF, endSpan, SpanKind, startSpan, traceparentOf, type Logger, type RunningState } from '@seqline/runtime';
+import { TRACER } from './telemetry.js';
 import type { Sql, TransactionSql } from 'postgres';
 
 export interface OutboxRow {
@@ -23,6 +24,8 @@ export interface OutboxRow {
   readonly subject: string;
   readonly seq: string;
   readonly payload: Buffer;
+  /** The trace context of the op that made the change (in memory only; '' or unset = none). */
+  readonly traceparent?: string;
 }
 
 export const SEQ_HEADER = 'Seqline-Seq';
@@ -43,13 +46,19 @@ export async function publishOutbox(publisher: JsPublisher, rows: readonly Outbo
 }
 
 function publishRow(publisher: JsPublisher, r: OutboxRow, logger: Logger): Promise<unknown> {
-  const send = (payload: Uint8Array) => publisher.publish(r.subject, payload, { msgID: `${r.subject}:${r.seq}`, headers: { [SEQ_HEADER]: r.seq } });
-  return send(r.payload).catch((err: unknown) => {
+  // The change's span is a child of its op's apply span; its context travels in the message's
+  // `traceparent` header to every gateway that delivers it.
+  const span = r.traceparent ? startSpan(TRACER, 'change.publish', { kind: SpanKind.PRODUCER, parent: contextOf(r.traceparent) }) : undefined;
+  const headers = span === undefined ? { [SEQ_HEADER]: r.seq } : { [SEQ_HEADER]: r.seq, traceparent: traceparentOf(contextWith(span)) };
+  const send = (payload: Uint8Array) => publisher.publish(r.subject, payload, { msgID: `${r.subject}:${r.seq}`, headers });
+  const sent = send(r.payload).catch((err: unknown) => {
     if (!isTooLarge(err)) throw err;
     const change = busPb.Change.decode(r.payload);
     logger.error('a committed change is over the bus\'s max_payload; published without its rows (they are in PostgreSQL)', { subject: r.subject, seq: r.seq, opId: change.opId, bytes: r.payload.length, rows: change.rows.length, err });
     return send(busPb.Change.encode({ ...change, rows: [] }).finish());
   });
+  if (span !== undefined) sent.then(() => endSpan(span), (err: unknown) => endSpan(span, err));
+  return sent;
 }
 
 /** A publish that no retry can make pass: the message is bigger than the server or the stream accepts. */

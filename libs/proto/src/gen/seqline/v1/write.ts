@@ -38,6 +38,8 @@ export interface ExecuteRequest {
   namespace: string;
   /** "" = none */
   idempotencyKey: string;
+  /** W3C trace context of the caller ("" = none) */
+  traceparent: string;
 }
 
 export interface ExecuteResponse {
@@ -60,7 +62,7 @@ export interface ExecuteStreamResponse {
 }
 
 function createBaseExecuteRequest(): ExecuteRequest {
-  return { caller: undefined, sql: "", paramsJson: "", namespace: "", idempotencyKey: "" };
+  return { caller: undefined, sql: "", paramsJson: "", namespace: "", idempotencyKey: "", traceparent: "" };
 }
 
 export const ExecuteRequest: MessageFns<ExecuteRequest> = {
@@ -79,6 +81,9 @@ export const ExecuteRequest: MessageFns<ExecuteRequest> = {
     }
     if (message.idempotencyKey !== "") {
       writer.uint32(42).string(message.idempotencyKey);
+    }
+    if (message.traceparent !== "") {
+      writer.uint32(50).string(message.traceparent);
     }
     return writer;
   },
@@ -136,6 +141,14 @@ export const ExecuteRequest: MessageFns<ExecuteRequest> = {
             message.idempotencyKey = reader.string();
             continue;
           }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.traceparent = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -163,6 +176,7 @@ export const ExecuteRequest: MessageFns<ExecuteRequest> = {
         : isSet(object.idempotency_key)
         ? globalThis.String(object.idempotency_key)
         : "",
+      traceparent: isSet(object.traceparent) ? globalThis.String(object.traceparent) : "",
     };
   },
 
@@ -183,6 +197,9 @@ export const ExecuteRequest: MessageFns<ExecuteRequest> = {
     if (message.idempotencyKey !== "") {
       obj.idempotencyKey = message.idempotencyKey;
     }
+    if (message.traceparent !== "") {
+      obj.traceparent = message.traceparent;
+    }
     return obj;
   },
 
@@ -198,6 +215,7 @@ export const ExecuteRequest: MessageFns<ExecuteRequest> = {
     message.paramsJson = object.paramsJson ?? "";
     message.namespace = object.namespace ?? "";
     message.idempotencyKey = object.idempotencyKey ?? "";
+    message.traceparent = object.traceparent ?? "";
     return message;
   },
 };
