@@ -2,7 +2,7 @@
 // driver when it is installed but not running), the compose CLI (the `docker compose` plugin or
 // Debian's docker-compose v1), and the Seqline images built from a staging build context.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export const IMAGE = 'seqline/seqline:dev';
@@ -63,9 +63,9 @@ export function findCompose(): Compose {
 export async function stagingContext(root: string): Promise<string> {
   const dir = join(mkdtempSync('/var/tmp/seqline-compose-'), 'context');
   await run('cp', ['-al', root, dir]);
-  for (const name of ['.git', '.dockerignore', '.seqline', '.nx']) rmSync(join(dir, name), { recursive: true, force: true });
-  // Only the workspaces' own build output: packages in node_modules ship dist/ folders.
-  writeFileSync(join(dir, '.dockerignore'), ['libs/*/dist', 'services/*/dist', 'examples/*/dist', '**/.seqline', '*.log'].join('\n'));
+  for (const name of ['.git', '.dockerignore']) rmSync(join(dir, name), { recursive: true, force: true });
+  const ignore = readFileSync(join(root, '.dockerignore'), 'utf8').split('\n').filter((line) => line.trim() !== '**/node_modules');
+  writeFileSync(join(dir, '.dockerignore'), ignore.join('\n'));
   return dir;
 }
 
