@@ -1,5 +1,7 @@
-// `npm run bench -- <name> [--smoke]`: runs one benchmark. Each prints its figures next to the
-// baseline it is compared with, measured in the same run; bench/README.md records them.
+// `npm run bench -- <name> [--smoke] [--cluster]`: runs one benchmark. Each prints its figures next
+// to the baseline it is compared with, measured in the same run; bench/README.md records them.
+// `--cluster` (or SEQLINE_BENCH_NATS_CLUSTER=1) runs the local stack on a 3-node NATS cluster.
+import { BENCH_CLUSTER_ENV } from './lib/local-stack.ts';
 import { runLiveBench } from './live/bench.ts';
 import { runSdkBench } from './sdk/bench.ts';
 import { runSequencerBench } from './sequencer/bench.ts';
@@ -15,7 +17,9 @@ const BENCHES: Record<string, (opts: { smoke: boolean }) => Promise<unknown>> = 
 const [name, ...rest] = process.argv.slice(2);
 const bench = name === undefined ? undefined : BENCHES[name];
 if (bench === undefined) {
-  console.error(`usage: npm run bench -- <${Object.keys(BENCHES).join('|')}> [--smoke]`);
+  console.error(`usage: npm run bench -- <${Object.keys(BENCHES).join('|')}> [--smoke] [--cluster]`);
   process.exit(2);
 }
+if (rest.includes('--cluster')) process.env[BENCH_CLUSTER_ENV] = '1';
+if (process.env[BENCH_CLUSTER_ENV] === '1') console.log('NATS: a 3-node JetStream cluster, streams and buckets on 3 replicas');
 await bench({ smoke: rest.includes('--smoke') });

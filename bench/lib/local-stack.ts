@@ -17,8 +17,12 @@ export interface LocalStack extends AsyncDisposable {
   readonly pid: number;
 }
 
+/** Set (to 1) by `npm run bench -- <name> --cluster`: the stack runs on a 3-node NATS cluster with R3 streams. */
+export const BENCH_CLUSTER_ENV = 'SEQLINE_BENCH_NATS_CLUSTER';
+
 /** `env` adds to (or overrides) the services' environment, e.g. SEQLINE_WS_* limits. */
 export async function runLocalStack(options: { env?: Record<string, string> } = {}): Promise<LocalStack> {
+  const cluster = process.env[BENCH_CLUSTER_ENV] === '1';
   const dataDir = await mkdtemp(join(tmpdir(), 'seqline-bench-'));
   await chmod(dataDir, 0o755);
   const ports = { nats: await freePort(), pg: await freePort(), seq: await freePort(), storage: await freePort(), write: await freePort(), gateway: await freePort() };
@@ -28,7 +32,8 @@ export async function runLocalStack(options: { env?: Record<string, string> } = 
     env: {
       ...process.env,
       SEQLINE_DATA_DIR: dataDir,
-      SEQLINE_LOCAL_NATS_PORT: String(ports.nats),
+      // A cluster takes three client and three route ports of its own choosing.
+      ...(cluster ? { SEQLINE_LOCAL_NATS_CLUSTER: 'true', SEQLINE_LOCAL_NATS_PORT: '0', SEQLINE_LOCAL_NATS_CLUSTER_PORT: '0' } : { SEQLINE_LOCAL_NATS_PORT: String(ports.nats) }),
       SEQLINE_LOCAL_POSTGRES_PORT: String(ports.pg),
       SEQLINE_SEQUENCER_PORT: String(ports.seq),
       SEQLINE_STORAGE_PORT: String(ports.storage),

@@ -2,28 +2,16 @@
 // SIGKILL, or the NATS server restarts) and comes back. Afterwards: every acknowledged write is
 // in PostgreSQL exactly once (an unacknowledged one may be there or not), every row change is
 // on its subject exactly once, and each subject's prev_seq chain has no hole.
-import { type busPb } from '@seqline/proto';
 import { startNats, testEnv } from '@seqline/testkit';
 import postgres from 'postgres';
 import { describe, expect, it } from 'vitest';
-import { readChanges } from './changes.js';
-import { login, ok, sql } from './client.js';
+import { expectChain, readChanges } from './changes.js';
+import { sql } from './client.js';
+import { eventsFixture } from './events.js';
 import { startStack, type Stack } from './stack.js';
 
 const WRITES = 1000;
 const USERS = ['u1', 'u2', 'u3'] as const;
-
-async function prepare(stack: Stack): Promise<Record<string, string>> {
-  const admin = await login(stack.url, stack.admin.user, stack.admin.password);
-  await ok(stack.url, admin, 'CREATE NAMESPACE app');
-  await ok(stack.url, admin, "CREATE TABLE app.events (id INT PRIMARY KEY, body TEXT NOT NULL) WITH (TYPE='USER')");
-  const tokens: Record<string, string> = {};
-  for (const u of USERS) {
-    await ok(stack.url, admin, `CREATE USER ${u} WITH PASSWORD 'password-${u}' ROLE user`);
-    tokens[u] = await login(stack.url, u, `password-${u}`);
-  }
-  return tokens;
-}
 
 /** Sends WRITES inserts (10 at a time, each retried while unavailable); calls `disrupt` once `at` were acknowledged. */
 async function writeThrough(stack: Stack, tokens: Record<string, string>, at: number, disrupt: () => Promise<void>): Promise<Map<string, Set<number>>> {
@@ -74,19 +62,10 @@ async function verify(stack: Stack, acked: Map<string, Set<number>>): Promise<vo
   }
 }
 
-function expectChain(changes: readonly busPb.Change[]): void {
-  let prev = 0n;
-  for (const c of changes) {
-    expect(c.prevSeq).toBe(prev);
-    expect(c.seq).toBeGreaterThan(prev);
-    prev = c.seq;
-  }
-}
-
 describe('crash safety', () => {
   it('storage killed with SIGKILL mid-run and restarted', async () => {
     await using stack = await startStack({ processes: ['storage'] });
-    const tokens = await prepare(stack);
+    const tokens = await eventsFixture(stack, USERS);
     const acked = await writeThrough(stack, tokens, 300, async () => {
       await stack.children.get('storage')!.kill('SIGKILL');
       await stack.spawn('storage');
@@ -96,7 +75,7 @@ describe('crash safety', () => {
 
   it('write killed with SIGKILL mid-run and restarted', async () => {
     await using stack = await startStack({ processes: ['write'] });
-    const tokens = await prepare(stack);
+    const tokens = await eventsFixture(stack, USERS);
     const acked = await writeThrough(stack, tokens, 300, async () => {
       await stack.children.get('write')!.kill('SIGKILL');
       await stack.spawn('write');
@@ -108,7 +87,7 @@ describe('crash safety', () => {
     await using nats = await startNats();
     await using stack = await startStack({ natsUrl: nats.url });
     expect(nats.url).not.toBe(testEnv().natsUrl);
-    const tokens = await prepare(stack);
+    const tokens = await eventsFixture(stack, USERS);
     const acked = await writeThrough(stack, tokens, 300, async () => {
       await nats.stop();
       await nats.restart();

@@ -22,8 +22,10 @@ export interface StackOptions {
   /** Services to run as child processes (so a test can SIGKILL them). */
   readonly processes?: readonly ('storage' | 'write')[];
   readonly env?: Readonly<Record<string, string>>;
-  /** A NATS of the test's own (e.g. one it restarts); default: the run's shared one. */
-  readonly natsUrl?: string;
+  /** A NATS of the test's own (e.g. one it restarts, or the nodes of a cluster); default: the run's shared one. */
+  readonly natsUrl?: string | readonly string[];
+  /** SEQLINE_NATS_REPLICAS of every service (3 on a 3-node cluster); default 1. */
+  readonly natsReplicas?: number;
 }
 
 export interface Stack extends AsyncDisposable {
@@ -34,7 +36,9 @@ export interface Stack extends AsyncDisposable {
   readonly postgresUrl: string;
   /** The database as storage's runtime role. */
   readonly runtimePostgresUrl: string;
+  /** The first of natsUrls. */
   readonly natsUrl: string;
+  readonly natsUrls: readonly string[];
   readonly admin: { readonly user: string; readonly password: string };
   /** The gateway's JWT secret, for tests that forge or expire tokens. */
   readonly jwtSecret: string;
@@ -56,7 +60,8 @@ export interface ChildService {
 }
 
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
-  const env = { ...testEnv(), ...(options.natsUrl === undefined ? {} : { natsUrl: options.natsUrl }) };
+  const natsUrls = options.natsUrl === undefined ? [testEnv().natsUrl] : typeof options.natsUrl === 'string' ? [options.natsUrl] : [...options.natsUrl];
+  const nats = { SEQLINE_NATS_URL: natsUrls.join(','), SEQLINE_NATS_REPLICAS: String(options.natsReplicas ?? 1) };
   const db = await createTestDatabase();
   const prefix = uniqueName('e2e');
   const logger = (service: string) => createLogger({ service, level: logLevel });
@@ -64,12 +69,12 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const jwtSecret = randomBytes(32).toString('hex');
   const services: Service[] = [];
   const children = new Map<string, ChildService>();
-  const sequencer = await startSequencer(parseConfig(sequencerConfigSchema, { SEQLINE_NATS_URL: env.natsUrl, SEQLINE_SEQUENCER_PORT: '0', SEQLINE_KV_PREFIX: prefix }), { logger: logger('sequencer') });
+  const sequencer = await startSequencer(parseConfig(sequencerConfigSchema, { ...nats, SEQLINE_SEQUENCER_PORT: '0', SEQLINE_KV_PREFIX: prefix }), { logger: logger('sequencer') });
   services.push(sequencer);
   const seqPort = (await sequencer.ready).port;
   const ports = { storage: await freePort(), write: await freePort() };
   const common: Record<string, string> = {
-    SEQLINE_NATS_URL: env.natsUrl,
+    ...nats,
     SEQLINE_BUS_PREFIX: prefix,
     SEQLINE_SHARDS: String(options.shards ?? 4),
     SEQLINE_POSTGRES_URL: db.runtimeUrl,
@@ -95,7 +100,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const gateway = await startGateway(
     parseConfig(gatewayConfigSchema, {
       SEQLINE_GATEWAY_PORT: '0',
-      SEQLINE_NATS_URL: env.natsUrl,
+      ...nats,
       SEQLINE_BUS_PREFIX: prefix,
       SEQLINE_STORAGE_ADDR: `127.0.0.1:${ports.storage}`,
       SEQLINE_WRITE_ADDR: `127.0.0.1:${ports.write}`,
@@ -117,7 +122,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     prefix,
     postgresUrl: db.url,
     runtimePostgresUrl: db.runtimeUrl,
-    natsUrl: env.natsUrl,
+    natsUrl: natsUrls[0]!,
+    natsUrls,
     admin,
     jwtSecret,
     env: common,
@@ -127,7 +133,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     async [Symbol.asyncDispose]() {
       for (const s of services.reverse()) await s.stop();
       for (const c of children.values()) await c.kill('SIGKILL');
-      await using nc = await natsConnection(env.natsUrl);
+      await using nc = await natsConnection(natsUrls);
       await deleteStreamsWithPrefix(nc, prefix.toUpperCase());
       await deleteStreamsWithPrefix(nc, `KV_${prefix}`);
       await db[Symbol.asyncDispose]();

@@ -1,9 +1,12 @@
 // Configuration of the local stack (`npm start`), declared once for `--help` and the README.
-import { type ConfigOf, oneOf, optionalStr, port, str } from '@seqline/runtime';
+import { parseArgs } from 'node:util';
+import { bool, type ConfigOf, type Env, oneOf, optionalStr, port, str } from '@seqline/runtime';
 
 export const localStackSchema = {
   dataDir: str({ env: 'SEQLINE_DATA_DIR', default: '.seqline', description: 'local data: NATS store, PostgreSQL cluster, generated secrets, logs' }),
-  natsPort: port({ env: 'SEQLINE_LOCAL_NATS_PORT', default: 14222, description: 'port of the local nats-server (JetStream)' }),
+  natsPort: port({ env: 'SEQLINE_LOCAL_NATS_PORT', default: 14222, description: 'port of the local nats-server (JetStream); in cluster mode, of the first node (the others take the next ports)' }),
+  natsCluster: bool({ env: 'SEQLINE_LOCAL_NATS_CLUSTER', default: false, description: 'run a 3-node NATS JetStream cluster (routes on 127.0.0.1) instead of one nats-server, with every stream and bucket on 3 replicas; `npm start -- --cluster` sets it' }),
+  natsClusterPort: port({ env: 'SEQLINE_LOCAL_NATS_CLUSTER_PORT', default: 14248, description: 'cluster mode: route port of the first NATS node (the others take the next ports)' }),
   postgresPort: port({ env: 'SEQLINE_LOCAL_POSTGRES_PORT', default: 15432, description: 'port of the local PostgreSQL' }),
   postgresUrl: optionalStr({ env: 'SEQLINE_POSTGRES_URL', description: 'use this PostgreSQL instead of starting one: storage\'s runtime role (no SUPERUSER or BYPASSRLS; SEQLINE_POSTGRES_ADMIN_URL is passed on to storage)', secret: true }),
   postgresMode: oneOf({
@@ -22,3 +25,26 @@ export const localStackSchema = {
 } as const;
 
 export type LocalStackConfig = ConfigOf<typeof localStackSchema>;
+
+/** Nodes of the local NATS cluster (`--cluster`). */
+export const LOCAL_CLUSTER_NODES = 3;
+
+export type StartCommand = { readonly kind: 'help' } | { readonly kind: 'start'; readonly env: Env };
+
+/**
+ * `npm start -- [--cluster] [--help]`: the flags become the environment the stack's schema reads
+ * (`--cluster` is SEQLINE_LOCAL_NATS_CLUSTER=true). Unknown arguments throw.
+ */
+export function parseStartArgs(argv: readonly string[], env: Env): StartCommand {
+  const { values } = parseArgs({ args: [...argv], options: { cluster: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, strict: true, allowPositionals: false });
+  if (values.help === true) return { kind: 'help' };
+  return { kind: 'start', env: values.cluster === true ? { ...env, SEQLINE_LOCAL_NATS_CLUSTER: 'true' } : env };
+}
+
+/** Client and route ports of the local cluster's nodes: consecutive from the configured first ones (0: free ports). */
+export function localClusterPorts(config: Pick<LocalStackConfig, 'natsPort' | 'natsClusterPort'>): { readonly ports?: number[]; readonly clusterPorts?: number[] } {
+  const range = (first: number): number[] | undefined => (first === 0 ? undefined : Array.from({ length: LOCAL_CLUSTER_NODES }, (_, i) => first + i));
+  const ports = range(config.natsPort);
+  const clusterPorts = range(config.natsClusterPort);
+  return { ...(ports === undefined ? {} : { ports }), ...(clusterPorts === undefined ? {} : { clusterPorts }) };
+}

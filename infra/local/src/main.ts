@@ -1,20 +1,33 @@
 // `npm start`: the whole stack on this machine. NATS (JetStream) and PostgreSQL with their data
 // under SEQLINE_DATA_DIR (kept between runs), then every service, each reported healthy; Ctrl-C
-// stops the services (they drain), then PostgreSQL, then NATS.
+// stops the services (they drain), then PostgreSQL, then NATS. `--cluster`: three NATS nodes in
+// one JetStream cluster (data in <data dir>/nats-cluster), services given every node's URL and
+// SEQLINE_NATS_REPLICAS=3.
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ConfigError, describeConfig, parseConfig } from '@seqline/runtime';
-import { startNats, startPostgres, type NatsServer, type PostgresServer } from '@seqline/testkit';
+import { startNats, startNatsCluster, startPostgres, type PostgresServer } from '@seqline/testkit';
 import postgres from 'postgres';
-import { localStackSchema } from './config.js';
+import { LOCAL_CLUSTER_NODES, localClusterPorts, localStackSchema, parseStartArgs } from './config.js';
 import { startDashboard, type LocalDashboard } from './dashboard.js';
 import { loadOrCreateSecrets, STORAGE_ROLE } from './secrets.js';
 import { spawnService, waitForGrpcHealth, waitForHttpHealth, type ServiceProcess } from './services.js';
 
 const root = resolve(import.meta.dirname, '../../..');
 
-if (process.argv.includes('--help') || process.argv.includes('-h')) {
-  console.log(`npm start: run Seqline locally (NATS, PostgreSQL and every service).
+let command;
+try {
+  command = parseStartArgs(process.argv.slice(2), process.env);
+} catch (err) {
+  console.error(`${err instanceof Error ? err.message : String(err)}; see npm start -- --help`);
+  process.exit(64);
+}
+if (command.kind === 'help') {
+  console.log(`npm start [-- --cluster]: run Seqline locally (NATS, PostgreSQL and every service).
+
+  --cluster   a 3-node NATS JetStream cluster on 127.0.0.1 instead of one nats-server; every
+              service gets all three URLs and keeps its streams and buckets on 3 replicas
+              (the same as SEQLINE_LOCAL_NATS_CLUSTER=true)
 
 Environment:
 ${describeConfig(localStackSchema)}
@@ -25,7 +38,7 @@ Each service also reads its own variables (see README.md); Ctrl-C stops everythi
 
 let config;
 try {
-  config = parseConfig(localStackSchema, process.env);
+  config = parseConfig(localStackSchema, command.env);
 } catch (err) {
   console.error(err instanceof ConfigError ? err.message : err);
   process.exit(78);
@@ -35,7 +48,7 @@ const logDir = join(dataDir, 'logs');
 mkdirSync(logDir, { recursive: true });
 const secrets = loadOrCreateSecrets(dataDir);
 
-let nats: NatsServer | undefined;
+let nats: { stop(): Promise<void> } | undefined;
 let pg: PostgresServer | undefined;
 const services: ServiceProcess[] = [];
 let dashboard: LocalDashboard | undefined;
@@ -60,8 +73,18 @@ const line = (name: string, where: string, state: string): void => console.log(`
 
 try {
   console.log(`Seqline local stack (data in ${dataDir})`);
-  nats = await startNats({ port: config.natsPort, storeDir: join(dataDir, 'nats') });
-  line('NATS', nats.url, 'healthy');
+  let natsUrls: readonly string[];
+  if (config.natsCluster) {
+    const cluster = await startNatsCluster({ nodes: LOCAL_CLUSTER_NODES, ...localClusterPorts(config), storeDir: join(dataDir, 'nats-cluster'), name: 'seqline-local', readyTimeoutMs: 60_000 });
+    nats = cluster;
+    natsUrls = cluster.urls;
+    line('NATS', `${cluster.urls.join(',')}`, `healthy (${LOCAL_CLUSTER_NODES}-node cluster)`);
+  } else {
+    const server = await startNats({ port: config.natsPort, storeDir: join(dataDir, 'nats') });
+    nats = server;
+    natsUrls = [server.url];
+    line('NATS', server.url, 'healthy');
+  }
 
   // Storage runs as a runtime role without SUPERUSER or BYPASSRLS; with the local cluster it is
   // made at storage's start-up through the superuser's URL (SEQLINE_POSTGRES_ADMIN_URL). With
@@ -91,7 +114,8 @@ try {
   const adminPassword = config.adminPassword ?? secrets.adminPassword;
   const env = {
     ...process.env,
-    SEQLINE_NATS_URL: nats.url,
+    SEQLINE_NATS_URL: natsUrls.join(','),
+    ...(config.natsCluster ? { SEQLINE_NATS_REPLICAS: String(LOCAL_CLUSTER_NODES) } : {}),
     ...storageUrls,
     SEQLINE_SEQUENCER_PORT: String(config.sequencerPort),
     SEQLINE_STORAGE_PORT: String(config.storagePort),

@@ -54,7 +54,7 @@ export async function startNats(options: StartNatsOptions = {}): Promise<NatsSer
   await mkdir(storeDir, { recursive: true });
   for (let attempt = 0; ; attempt += 1) {
     const port = options.port ?? (await freePort());
-    const server = new LocalNatsServer(binary, port, storeDir);
+    const server = new LocalNatsServer(binary, port, storeDir, ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', storeDir]);
     try {
       await server.restart();
       return server;
@@ -76,7 +76,11 @@ export async function resolveNatsBinary(binary?: string): Promise<string> {
   return found;
 }
 
-class LocalNatsServer implements NatsServer {
+/**
+ * One nats-server process started with `args` (which must make it listen on 127.0.0.1:`port`);
+ * nothing runs until restart(). The cluster nodes of nats-cluster.ts are these too.
+ */
+export class LocalNatsServer implements NatsServer {
   readonly url: string;
   #process: ServerProcess | undefined;
   #restarting: Promise<void> | undefined;
@@ -85,6 +89,7 @@ class LocalNatsServer implements NatsServer {
     private readonly binary: string,
     readonly port: number,
     readonly storeDir: string,
+    private readonly args: readonly string[],
   ) {
     this.url = `nats://127.0.0.1:${port}`;
   }
@@ -113,8 +118,7 @@ class LocalNatsServer implements NatsServer {
 
   async #start(): Promise<void> {
     await this.stop();
-    const args = ['-js', '-a', '127.0.0.1', '-p', String(this.port), '-sd', this.storeDir];
-    const proc = await spawnServer(this.binary, args, { orphanSignal: 'SIGKILL', orphanCleanupDir: this.storeDir });
+    const proc = await spawnServer(this.binary, this.args, { orphanSignal: 'SIGKILL', orphanCleanupDir: this.storeDir });
     this.#process = proc;
     try {
       await waitUntilAccepting(proc, this.port);

@@ -104,10 +104,11 @@ async function asAdmin(url: string, run: (sql: postgres.Sql) => PromiseLike<unkn
  * finish what they have, pending publishes are flushed, then it closes.
  */
 export async function natsConnection(
-  url?: string,
+  url?: string | readonly string[],
   options: Omit<NodeConnectionOptions, 'servers'> = {},
 ): Promise<NatsConnection & AsyncDisposable> {
-  const nc = await connect({ name: 'seqline-testkit', ...options, servers: url ?? testEnv().natsUrl });
+  const servers = url === undefined ? testEnv().natsUrl : typeof url === 'string' ? url : [...url];
+  const nc = await connect({ name: 'seqline-testkit', ...options, servers });
   const dispose = async (): Promise<void> => {
     if (nc.isClosed()) return;
     try {
@@ -146,7 +147,7 @@ export interface StoredMessage {
  * (no waiting for a quiet period). nats-server 2.9 has no multi-filter consumers, so this uses
  * an ephemeral pull consumer with one filter subject.
  */
-export async function readSubject(stream: string, subject: string, natsUrl?: string): Promise<StoredMessage[]> {
+export async function readSubject(stream: string, subject: string, natsUrl?: string | readonly string[]): Promise<StoredMessage[]> {
   await using nc = await natsConnection(natsUrl);
   const jsm = await jetstreamManager(nc);
   const info = await jsm.streams.info(stream, { subjects_filter: subject });

@@ -2,6 +2,9 @@
 // subject, shared by every local subscriber of that subject and reference counted, so a
 // thousand subscriptions to one partition cost one NATS subscription, and none is a
 // JetStream consumer. Listeners get each change decoded once, in the order NATS delivers.
+// Core subscriptions miss what is published while the connection is down (a NATS node lost,
+// the client moving to another): after each reconnect the hub calls its reconnect hooks, so
+// every subscription checks its subject's head in the log and repairs what it missed.
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
 import { busPb } from '@seqline/proto';
 
@@ -19,9 +22,24 @@ export class ChangeHub {
   readonly #tails = new Map<string, Tail>();
   /** Test hook: may drop a delivery before listeners see it (to exercise gap repair). */
   #dropFilter: ((change: busPb.Change) => boolean) | undefined;
+  readonly #reconnectHooks = new Set<() => void>();
 
   constructor(nc: NatsConnection) {
     this.#nc = nc;
+    void (async () => {
+      for await (const s of nc.status()) if (s.type === 'reconnect') this.reconnected();
+    })();
+  }
+
+  /** Calls `hook` after each reconnect to NATS; returns the function that stops it. */
+  onReconnect(hook: () => void): () => void {
+    this.#reconnectHooks.add(hook);
+    return () => void this.#reconnectHooks.delete(hook);
+  }
+
+  /** The connection is back (called on nats.js's `reconnect` status; public for tests). */
+  reconnected(): void {
+    for (const hook of this.#reconnectHooks) hook();
   }
 
   /** Starts delivering `subject`'s changes to `listener`; returns the function that stops it. */
@@ -73,5 +91,6 @@ export class ChangeHub {
   close(): void {
     for (const t of this.#tails.values()) t.sub.unsubscribe();
     this.#tails.clear();
+    this.#reconnectHooks.clear();
   }
 }

@@ -3,7 +3,7 @@ import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { busNames, ensureStreams } from '@seqline/bus';
 import { busPb } from '@seqline/proto';
 import { SeqIdGenerator } from '@seqline/seq';
-import { deleteStreamsWithPrefix, natsConnection, uniqueName } from '@seqline/testkit';
+import { deleteStreamsWithPrefix, natsConnection, startNats, uniqueName } from '@seqline/testkit';
 import { describe, expect, it } from 'vitest';
 import { ChangeHub } from './change-hub.js';
 import { readHistory } from './history.js';
@@ -52,6 +52,25 @@ describe('ChangeHub', () => {
     stopC();
     expect(hub.subscriptions).toBe(0);
     hub.close();
+  });
+});
+
+describe('ChangeHub reconnects', () => {
+  it('calls its reconnect hooks once the connection to a restarted NATS is back, and no longer after close', async () => {
+    await using server = await startNats();
+    await using nc = await natsConnection(server.url, { maxReconnectAttempts: -1, reconnectTimeWait: 50 });
+    const hub = new ChangeHub(nc);
+    let calls = 0;
+    const stop = hub.onReconnect(() => calls++);
+    await server.restart();
+    await expect.poll(() => calls, { timeout: 15_000 }).toBe(1);
+    stop();
+    hub.reconnected();
+    expect(calls).toBe(1);
+    hub.onReconnect(() => calls++);
+    hub.close();
+    hub.reconnected();
+    expect(calls).toBe(1);
   });
 });
 

@@ -43,6 +43,7 @@ const snap = (rows: number[], boundary: bigint, hasMore = false, batchNum = 0): 
 
 function harness(options: Partial<SubscriptionOptions>, sources: { history?: (after: bigint) => History; head?: bigint; snapshot?: storagePb.SnapshotBatch[]; catchUp?: storagePb.CatchUpBatch[]; maxBuffer?: number; onSnapshotBatch?: () => void; sql?: string; filterBudget?: number }) {
   let listener: ChangeListener | undefined;
+  const reconnectHooks = new Set<() => void>();
   const events: LiveEvent[] = [];
   const historyCalls: bigint[] = [];
   const query = compileLiveQuery(sources.sql ?? 'SELECT id, v FROM app.t', { catalog: { hasNamespace: () => true, table: () => TABLE }, defaultNamespace: 'app', currentUser: 'alice' });
@@ -57,6 +58,10 @@ function harness(options: Partial<SubscriptionOptions>, sources: { history?: (af
           return () => (listener = undefined);
         },
         flush: () => Promise.resolve(),
+        onReconnect: (hook) => {
+          reconnectHooks.add(hook);
+          return () => void reconnectHooks.delete(hook);
+        },
       },
       history: (after) => {
         historyCalls.push(after);
@@ -83,10 +88,34 @@ function harness(options: Partial<SubscriptionOptions>, sources: { history?: (af
     { batchSize: 10, lastRows: 0, liveOnly: false, clientPaced: false, ...options },
   );
   const changeSummary = () => events.flatMap((e) => (e.type === 'change' ? [`${e.change_type} ${String((e.rows ?? e.old_values)![0]!['id'])}`] : []));
-  return { sub, events, historyCalls, push: (c: busPb.Change) => listener?.(c), changeSummary };
+  const reconnect = (): void => reconnectHooks.forEach((hook) => hook());
+  return { sub, events, historyCalls, push: (c: busPb.Change) => listener?.(c), reconnect, reconnectHooks, changeSummary };
 }
 
 describe('LiveSubscription', () => {
+  it('after a reconnect to NATS, repairs from history what was published while the live tail was cut off, once', async () => {
+    const sources: { head?: bigint; snapshot: storagePb.SnapshotBatch[]; history: (after: bigint) => History } = {
+      snapshot: [snap([1, 2], 2n)],
+      history: (after) => ({ changes: [insert(4n, 3n, 4), insert(5n, 4n, 5)].filter((c) => c.seq > after), covered: true }),
+    };
+    const h = harness({}, sources);
+    await h.sub.start();
+    h.push(insert(3n, 2n, 3));
+    // 4 and 5 are published while the connection is down: the tail never sees them.
+    sources.head = 3n;
+    h.reconnect(); // head = last delivered: nothing to repair
+    await expect.poll(() => h.changeSummary()).toEqual(['insert 3']);
+    sources.head = 5n;
+    h.reconnect();
+    await expect.poll(() => h.changeSummary()).toEqual(['insert 3', 'insert 4', 'insert 5']);
+    expect(h.historyCalls).toEqual([3n]);
+    h.push(insert(5n, 4n, 5)); // a late duplicate is dropped
+    h.push(insert(6n, 5n, 6));
+    await expect.poll(() => h.changeSummary()).toEqual(['insert 3', 'insert 4', 'insert 5', 'insert 6']);
+    h.sub.stop();
+    expect(h.reconnectHooks.size).toBe(0);
+  });
+
   it('ends itself with FILTER_BUDGET_EXCEEDED when its filter takes more than the budget on one change, delivering nothing of it', async () => {
     const h = harness({ liveOnly: true }, { sql: "SELECT id, v FROM app.t WHERE v LIKE '%b%'", filterBudget: 2000 });
     await h.sub.start();

@@ -9,7 +9,9 @@
 //   3. Catch-up: JetStream history after the last `_seq` (storage's compacted CatchUp when
 //      the stream no longer covers it), then the buffer, then live. Every change must chain
 //      (prev_seq = the last change's seq); a gap (a lost core delivery, a full buffer) is
-//      repaired from history, once, in order.
+//      repaired from history, once, in order. After a reconnect to NATS (changes published
+//      meanwhile never reached the tail), the subject's head in the log is checked, and
+//      anything after the last `_seq` is repaired the same way.
 //   Resume (`from`): no snapshot; catch-up from `from`, and a reset with a fresh snapshot when
 //   even storage no longer knows the deletes after `from`.
 // Each row change is filtered on its old and new image (in→in update, out→in insert, in→out
@@ -51,6 +53,8 @@ export interface LiveTail {
   listen(subject: string, listener: ChangeListener): () => void;
   /** Resolves once the server has registered `subject`'s subscription. */
   flush(subject: string): Promise<void>;
+  /** Calls `hook` after each reconnect to NATS; returns the function that stops it. */
+  onReconnect(hook: () => void): () => void;
 }
 
 export interface SubscriptionDeps {
@@ -100,6 +104,7 @@ export class LiveSubscription {
   readonly #d: SubscriptionDeps;
   readonly #options: SubscriptionOptions;
   #stopListening: (() => void) | undefined;
+  #stopReconnects: (() => void) | undefined;
   #buffer: busPb.Change[] = [];
   #overflowed = false;
   /** The last change delivered (or the snapshot boundary); undefined until known (live only). */
@@ -119,6 +124,9 @@ export class LiveSubscription {
   /** Runs steps 1–3; resolves when the subscription is live (or stopped). */
   async start(): Promise<void> {
     this.#stopListening = this.#d.hub.listen(this.#d.subject, (change) => this.#onLive(change));
+    this.#stopReconnects = this.#d.hub.onReconnect(() => {
+      this.#repairs = this.#repairs.then(() => this.#checkHead()).catch(() => {});
+    });
     await this.#d.hub.flush(this.#d.subject);
     const { from, liveOnly } = this.#options;
     if (liveOnly) {
@@ -143,6 +151,7 @@ export class LiveSubscription {
   stop(): void {
     this.#stopped = true;
     this.#stopListening?.();
+    this.#stopReconnects?.();
     this.#nextBatch?.();
   }
 
@@ -254,6 +263,21 @@ export class LiveSubscription {
       if (this.#stopped) return;
       await this.#compacted(batch);
     }
+  }
+
+  /**
+   * After a reconnect: when the log's head is past the last change delivered, something was
+   * published while the tail was cut off; it is repaired from history like a gap. (A
+   * subscription still catching up checks the chain itself when it goes live.)
+   */
+  async #checkHead(): Promise<void> {
+    if (this.#stopped || !this.#live) return;
+    const head = await this.#d.head();
+    if (head === undefined || !this.#live || head <= (this.#lastSeq ?? 0n)) return;
+    this.#lastSeq ??= 0n;
+    this.#live = false;
+    this.#overflowed = true;
+    await this.#goLive();
   }
 
   #onLive(change: busPb.Change): void {

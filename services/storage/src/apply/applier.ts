@@ -35,6 +35,9 @@ import { applyOp, prepareOp, type AppliedOp, type Exec, type PreparedOp } from '
 import { checkChangeSize, rowChanges, timeoutsStatement, type ApplyLimits } from './limits.js';
 import { deleteOutbox, publishOutbox, type OutboxRow } from './outbox.js';
 
+/** Lifetime of one pull request of the ops consumers (see addShard). */
+export const PULL_EXPIRES_MS = 4000;
+
 export class FencedError extends Error {
   override readonly name = 'FencedError';
 }
@@ -195,7 +198,10 @@ export class Applier {
     const consumerName = `storage_shard_${shard}`;
     await this.#resetConsumer(shard, consumerName, watermark + 1n);
     const consumer = await this.#js.consumers.get(this.#deps.names.opsStream, consumerName);
-    const messages = await consumer.consume({ max_messages: Math.max(100, this.#deps.batch * 2) });
+    // Pulls expire after PULL_EXPIRES_MS (heartbeats every half of it): when the consumer's
+    // leader moves to another NATS node, pulls the old one held are lost, and the client sees
+    // two missed heartbeats and pulls again; with the 30 s default the shard stalls that long.
+    const messages = await consumer.consume({ max_messages: Math.max(100, this.#deps.batch * 2), expires: PULL_EXPIRES_MS });
     state.signal.addEventListener('abort', () => void messages.close(), { once: true });
     const feed: Feed = { shard, epoch, queue: [], watermark, floor: { value: BigInt(row?.max_seq ?? '0') } };
     this.#feeds.set(shard, feed);
