@@ -60,9 +60,13 @@ const dc = (args: readonly string[], quiet = false): Promise<string> => run(comp
 async function health(): Promise<Record<string, string>> {
   const ids = (await run('docker', ['ps', '-aq', '--filter', `label=com.docker.compose.project=${project}`], { quiet: true })).split('\n').filter(Boolean);
   if (ids.length === 0) return {};
-  const out = await run('docker', ['inspect', '-f', '{{index .Config.Labels "com.docker.compose.service"}} {{if .State.Health}}{{.State.Health.Status}}{{else}}{{.State.Status}}:{{.State.ExitCode}}{{end}}', ...ids], { quiet: true });
-  return Object.fromEntries(out.trim().split('\n').map((l) => l.split(' ') as [string, string]));
+  const out = await run('docker', ['inspect', '-f', '{{index .Config.Labels "com.docker.compose.service"}} {{if .State.Health}}{{.State.Health.Status}}{{else}}{{.State.Status}}:{{.State.ExitCode}}{{end}} {{.RestartCount}}', ...ids], { quiet: true });
+  const rows = out.trim().split('\n').map((l) => l.split(' ') as [string, string, string]);
+  restarts = Object.fromEntries(rows.map(([service, , count]) => [service, Number(count)]));
+  return Object.fromEntries(rows.map(([service, state]) => [service, state]));
 }
+/** Restarts per container at the last health(): a clean start has none. */
+let restarts: Record<string, number> = {};
 
 let failed = false;
 try {
@@ -72,6 +76,8 @@ try {
     console.log(`  ${Object.entries(all).sort().map(([s, v]) => `${s}=${v}`).join(' ')}`);
     const expected = ['dashboard', 'gateway-1', 'gateway-2', 'lb', 'nats-1', 'nats-2', 'nats-3', 'postgres', 'secrets', 'sequencer', 'storage-0', 'storage-1', 'write'];
     if (JSON.stringify(Object.keys(all).sort()) !== JSON.stringify(expected)) throw new Error(`containers: ${Object.keys(all).sort().join(', ')}`);
+    const restarted = Object.entries(restarts).filter(([, n]) => n > 0);
+    if (restarted.length > 0) throw new Error(`restarted during start-up: ${restarted.map(([s, n]) => `${s} ×${n}`).join(', ')}`);
   });
   const base = `http://127.0.0.1:${httpPort}`;
   const sqlCheck = await step('SQL over HTTP through the load balancer', () => checkSql(base, admin));
