@@ -18,6 +18,19 @@ export async function waitFor<T>(what: string, probe: () => T | Promise<T>, done
   }
 }
 
+/** Runs `check` until it resolves; at the deadline its last error is thrown. */
+export async function retry<T>(check: () => Promise<T>, timeoutMs = WAIT_MS): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await check();
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+}
+
 const rowsOf = (results: Record<string, unknown>[]): unknown[][] => (results[0]?.['rows'] ?? []) as unknown[][];
 const changes = (c: WsClient): unknown[][] => c.messages.filter((m) => m['type'] === 'change').map((m) => [m['change_type'], ((m['rows'] ?? m['old_values']) as Msg[])[0]!['name']]);
 

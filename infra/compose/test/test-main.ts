@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
-import { checkResumeElsewhere, checkSql, checkSubscription, waitFor } from './checks.js';
+import { checkResumeElsewhere, checkSql, checkSubscription, retry, waitFor } from './checks.js';
 import { buildImage, ensureEngine, findCompose, IMAGE, imageSize, LOCAL_NODE_IMAGE, removeStaging, run, stagingContext } from './docker.js';
 import { checkNats } from './nats-checks.js';
 
@@ -84,7 +84,9 @@ try {
   const first = await step('subscription: snapshot and a live change', () => checkSubscription(base, sqlCheck.token));
   const resumed = await step('resume on the other gateway', () => checkResumeElsewhere(base, sqlCheck.token, first.lastSeq, first.gateway));
   console.log(`  first subscription on ${first.gateway}, resume on ${resumed.gateway} (socket ${resumed.tries})`);
-  const nats = await step('NATS: 3 nodes routed, every stream with 3 replicas', () => checkNats((node, path) => dc(['exec', '-T', node, 'wget', '-q', '-O', '-', `http://127.0.0.1:8222${path}`], true)));
+  const natsGet = (node: string, path: string): Promise<string> => dc(['exec', '-T', node, 'wget', '-q', '-O', '-', `http://127.0.0.1:8222${path}`], true);
+  // A follower catches up within moments of a write; the check is retried until then.
+  const nats = await step('NATS: a JetStream cluster of 3, every stream with 3 current replicas', () => retry(() => checkNats(natsGet), 30_000));
   console.log(`  ${nats.streams.length} streams at R3: ${nats.streams.join(', ')}`);
   await step('dashboard: page served and demo data seeded', async () => {
     const page = await fetch(`http://127.0.0.1:${env.SEQLINE_COMPOSE_DASHBOARD_PORT}/config.json`).then((r) => r.json() as Promise<{ gatewayUrl: string }>);
