@@ -55,14 +55,17 @@ export function findCompose(): Compose {
 }
 
 /**
- * A build context for the Seqline images that carries this checkout's node_modules: containers
+ * A build context for the Seqline image that carries this checkout's node_modules: containers
  * here reach no npm registry, so the Dockerfile's `npm install` must find everything installed
  * (it then changes nothing). Hard links (`cp -al`), so it costs no copy; files in it are only
- * unlinked, never written. The caller removes it.
+ * unlinked, never written. A copy where /var/tmp is another file system. The caller removes it.
  */
 export async function stagingContext(root: string): Promise<string> {
   const dir = join(mkdtempSync('/var/tmp/seqline-compose-'), 'context');
-  await run('cp', ['-al', root, dir]);
+  await run('cp', ['-al', root, dir], { quiet: true }).catch(async () => {
+    rmSync(dir, { recursive: true, force: true });
+    await run('cp', ['-a', root, dir]);
+  });
   for (const name of ['.git', '.dockerignore']) rmSync(join(dir, name), { recursive: true, force: true });
   const ignore = readFileSync(join(root, '.dockerignore'), 'utf8').split('\n').filter((line) => line.trim() !== '**/node_modules');
   writeFileSync(join(dir, '.dockerignore'), ignore.join('\n'));
