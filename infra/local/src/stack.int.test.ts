@@ -5,7 +5,8 @@ import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createSequencerClient } from '@seqline/sequencer';
-import { freePort } from '@seqline/testkit';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { freePort, natsConnection } from '@seqline/testkit';
 import postgres from 'postgres';
 import WebSocket from 'ws';
 import { afterAll, describe, expect, it, vi } from 'vitest';
@@ -26,8 +27,8 @@ interface Ports {
   readonly dashboard: number;
 }
 
-async function runStack(dataDir: string, ports: Ports) {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'infra/local/src/main.ts')], {
+async function runStack(dataDir: string, ports: Ports, args: readonly string[] = [], env: Record<string, string> = {}) {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'infra/local/src/main.ts'), ...args], {
     cwd: root,
     detached: true, // its own process group, like a terminal job
     env: {
@@ -40,6 +41,7 @@ async function runStack(dataDir: string, ports: Ports) {
       SEQLINE_WRITE_PORT: String(ports.write),
       SEQLINE_GATEWAY_PORT: String(ports.gateway),
       SEQLINE_DASHBOARD_PORT: String(ports.dashboard),
+      ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -158,13 +160,37 @@ describe('npm start (infra/local)', () => {
     expect(await second.ctrlC()).toBe(0);
   });
 
+  it('with --cluster runs three NATS nodes, gives the services every URL and keeps streams and buckets on 3 replicas', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'seqline-stack-'));
+    dirs.push(dataDir);
+    await chmod(dataDir, 0o755);
+    const ports: Ports = { nats: 0, pg: await freePort(), seq: await freePort(), storage: await freePort(), write: await freePort(), gateway: await freePort(), dashboard: 0 };
+    const stack = await runStack(dataDir, ports, ['--cluster'], { SEQLINE_LOCAL_NATS_CLUSTER_PORT: '0' });
+    const [, list = ''] = /NATS\s+(\S+)\s+healthy \(3-node cluster\)/.exec(stack.output()) ?? [];
+    const urls = list.split(',');
+    expect(urls).toHaveLength(3);
+    expect(urls.every((u) => /^nats:\/\/127\.0\.0\.1:\d+$/.test(u))).toBe(true);
+    const [, user, password] = /user: (\S+)\s+password: (\S+)/.exec(stack.output()) ?? [];
+    expect(await selectRows(ports.gateway, user!, password!, 'SELECT 1 AS one')).toEqual([[1]]);
+    {
+      await using nc = await natsConnection(urls);
+      const jsm = await jetstreamManager(nc);
+      const replicas: Record<string, number> = {};
+      for await (const si of jsm.streams.list()) replicas[si.config.name] = si.config.num_replicas;
+      expect(replicas).toEqual({ SEQLINE_OPS: 3, SEQLINE_CHANGES: 3, KV_seqline_sequencer_leases: 3, KV_seqline_sequencer_hwm: 3, KV_seqline_gateways: 3 });
+    }
+    expect(await stack.ctrlC()).toBe(0);
+    for (const url of urls) await expect(natsConnection(url, { reconnect: false })).rejects.toThrow();
+  });
+
   it('prints its configuration with --help', async () => {
     const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'infra/local/src/main.ts'), '--help'], { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     child.stdout.on('data', (b: Buffer) => (out += b.toString()));
     const code = await new Promise<number | null>((done) => child.once('exit', done));
     expect(code).toBe(0);
-    for (const name of ['SEQLINE_DATA_DIR', 'SEQLINE_LOCAL_NATS_PORT', 'SEQLINE_LOCAL_POSTGRES_PORT', 'SEQLINE_POSTGRES_URL', 'SEQLINE_SEQUENCER_PORT', 'SEQLINE_GATEWAY_PORT', 'SEQLINE_DASHBOARD_PORT', 'SEQLINE_ADMIN_USER']) {
+    expect(out).toContain('--cluster');
+    for (const name of ['SEQLINE_LOCAL_NATS_CLUSTER', 'SEQLINE_DATA_DIR', 'SEQLINE_LOCAL_NATS_PORT', 'SEQLINE_LOCAL_POSTGRES_PORT', 'SEQLINE_POSTGRES_URL', 'SEQLINE_SEQUENCER_PORT', 'SEQLINE_GATEWAY_PORT', 'SEQLINE_DASHBOARD_PORT', 'SEQLINE_ADMIN_USER']) {
       expect(out).toContain(name);
     }
   });
