@@ -4,7 +4,7 @@ export type { ConnectOptions } from './connect.js';
 export { busNames, shardOf, TOKEN } from './names.js';
 export type { BusNames } from './names.js';
 export { DEFAULT_STREAM_LIMITS, ensureStreams } from './streams.js';
-export { ensureBucket, ensureReplicas } from './kv.js';
+export { ensureBucket, ensureReplicas, waitForStreamLeader } from './kv.js';
 export type { BucketOptions } from './kv.js';
 export { natsReplicasField } from './config.js';
 export type { StreamKind, StreamLimits } from './streams.js';

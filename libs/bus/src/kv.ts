@@ -5,6 +5,7 @@
 import { jetstreamManager } from '@nats-io/jetstream';
 import { Kvm, type KV } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
+import { sleep } from '@seqline/runtime';
 
 export interface BucketOptions {
   readonly history: number;
@@ -16,7 +17,25 @@ export interface BucketOptions {
 export async function ensureBucket(nc: NatsConnection, bucket: string, options: BucketOptions): Promise<KV> {
   const kv = await new Kvm(nc).create(bucket, { history: options.history, replicas: options.replicas, ...(options.ttlMs === undefined ? {} : { ttl: options.ttlMs }) });
   await ensureReplicas(nc, `KV_${bucket}`, options.replicas);
+  await waitForStreamLeader(nc, `KV_${bucket}`);
   return kv;
+}
+
+/**
+ * Resolves once the stream has a leader. A replicated stream just made or moved takes writes only
+ * after its replicas elected one; a publish before that finds no responder, which nats.js reports
+ * as JetStreamNotEnabled (a gateway's first directory entry failed so on the 3-node compose
+ * cluster, docs/deploy.md). A server without a cluster answers with its own leadership at once.
+ */
+export async function waitForStreamLeader(nc: NatsConnection, stream: string, timeoutMs = 30_000): Promise<void> {
+  const jsm = await jetstreamManager(nc);
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const info = await jsm.streams.info(stream).catch(() => undefined);
+    if (info !== undefined && (info.cluster === undefined || (info.cluster.leader ?? '') !== '')) return;
+    if (Date.now() > deadline) throw new Error(`stream ${stream} has no leader after ${timeoutMs} ms`);
+    await sleep(100);
+  }
 }
 
 /** Sets `num_replicas` of an existing stream when it differs. */

@@ -3,6 +3,7 @@
 // the order services start in does not matter.
 import { jetstreamManager, RetentionPolicy, StorageType, type StreamConfig } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
+import { waitForStreamLeader } from './kv.js';
 import type { BusNames } from './names.js';
 
 export interface StreamLimits {
@@ -49,5 +50,6 @@ export async function ensureStreams(nc: NatsConnection, names: BusNames, limits:
       if (!/already in use|exists/i.test(err instanceof Error ? err.message : String(err))) throw err;
       await jsm.streams.update(config.name, config);
     }
+    await waitForStreamLeader(nc, config.name);
   }
 }
