@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { gatewayConfigSchema } from '@seqline/gateway';
-import { type ConfigSchema, parseConfig } from '@seqline/runtime';
+import { type ConfigSchema, DRAIN_TIMEOUT_MS, parseConfig } from '@seqline/runtime';
 import { sequencerConfigSchema } from '@seqline/sequencer';
 import { storageConfigSchema } from '@seqline/storage';
 import { writeConfigSchema } from '@seqline/write';
@@ -30,8 +30,7 @@ import { validateObject } from './validate.js';
 const root = resolve(import.meta.dirname, '..');
 const repo = resolve(root, '../..');
 
-/** libs/runtime/src/service.ts: the longest a drain may take before stop is forced. */
-const DRAIN_TIMEOUT_S = 30;
+const DRAIN_TIMEOUT_S = DRAIN_TIMEOUT_MS / 1000;
 /** Variables of issue 11 that other branches add to every service's schema. */
 const ADDED_BY_ISSUE_11 = new Set(['SEQLINE_NATS_REPLICAS', 'SEQLINE_METRICS_PORT']);
 
