@@ -1,5 +1,6 @@
 // infra/k8s rendered and checked offline (docs/kubernetes.md "What the tests check"): every
-// object of the base and the production overlay against the Kubernetes OpenAPI schemas, exact
+// object of the base and the production overlay against the Kubernetes OpenAPI schemas (and
+// against their TypeScript declarations for unknown fields), exact
 // object counts, and what the schemas cannot see: each service's environment against its
 // configuration schema, probes and drain timing, pod security, resources, the storage replica
 // count, and that Services, autoscalers and budgets point at what exists. NATS's Helm values
@@ -25,6 +26,7 @@ import type { IPodSpec } from 'kubernetes-models/v1/PodSpec';
 import type { IService } from 'kubernetes-models/v1/Service';
 import { describe, expect, it } from 'vitest';
 import { type K8sObject, kubectlKustomize, parseYamlFile, renderKustomization, strategicMerge } from './render.js';
+import { unknownFields } from './fields.js';
 import { validateObject } from './validate.js';
 
 const root = resolve(import.meta.dirname, '..');
@@ -136,6 +138,10 @@ describe.each(Object.entries(OVERLAYS))('infra/k8s %s', (_name, overlay) => {
     for (const o of objects) validateObject(o);
   });
 
+  it('declares no field the schemas do not know', { timeout: 60_000 }, () => {
+    expect(unknownFields(objects)).toEqual([]);
+  });
+
   describe.each(Object.entries(SERVICES))('%s', (service, spec) => {
     const workload: Workload = find(spec.kind, `seqline-${service}`);
     const pod = podOf(workload);
@@ -239,6 +245,12 @@ describe('the schema check', () => {
     expect(() => validateObject(broken)).toThrow(/containerPort must be integer/);
     const noSelector = strategicMerge(statefulSet, { spec: { selector: null } }) as K8sObject;
     expect(() => validateObject(noSelector)).toThrow(/data\/spec must have required property selector/);
+  });
+
+  it('names a misspelt field', { timeout: 60_000 }, () => {
+    const typo = strategicMerge(statefulSet, { spec: { template: { spec: { containers: [{ name: 'sequencer', readinesProbe: { grpc: { port: 50051 } } }] } } } }) as K8sObject;
+    expect(() => validateObject(typo)).not.toThrow(); // the upstream schemas let it through
+    expect(unknownFields([typo])).toEqual([`StatefulSet seqline-sequencer: Object literal may only specify known properties, and '"readinesProbe"' does not exist in type 'IContainer'.`]);
   });
 
   it('refuses a kind it has no schema for', () => {

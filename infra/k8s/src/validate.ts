@@ -2,7 +2,7 @@
 // the kubernetes-models classes (each compiles the upstream schema: types, required fields,
 // enums, formats). A kind that is not listed here is refused rather than passed unchecked.
 // The upstream schemas allow unknown fields, so a misspelt optional field is not caught here:
-// manifests.test.ts asserts the fields that matter (probes, security, resources) by value.
+// fields.ts catches those.
 import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
 import { StatefulSet } from 'kubernetes-models/apps/v1/StatefulSet';
 import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2/HorizontalPodAutoscaler';
