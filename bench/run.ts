@@ -3,12 +3,14 @@
 // `--cluster` (or SEQLINE_BENCH_NATS_CLUSTER=1) runs the local stack on a 3-node NATS cluster.
 import { BENCH_CLUSTER_ENV } from './lib/local-stack.ts';
 import { runLiveBench } from './live/bench.ts';
+import { runResourcesBench } from './resources/bench.ts';
 import { runSdkBench } from './sdk/bench.ts';
 import { runSequencerBench } from './sequencer/bench.ts';
 import { runWriteBench } from './write/bench.ts';
 
 const BENCHES: Record<string, (opts: { smoke: boolean }) => Promise<unknown>> = {
   live: runLiveBench,
+  resources: runResourcesBench,
   sdk: runSdkBench,
   sequencer: runSequencerBench,
   write: runWriteBench,

@@ -58,7 +58,7 @@ function workspaceManifests() {
       if (existsSync(p)) manifests.push(p);
     }
   }
-  for (const extra of ['infra/local', 'bench', 'e2e']) {
+  for (const extra of ['infra/local', 'infra/k8s', 'bench', 'e2e']) {
     const p = join(root, extra, 'package.json');
     if (existsSync(p)) manifests.push(p);
   }

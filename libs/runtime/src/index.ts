@@ -6,7 +6,7 @@ export { createLogger, LOG_LEVELS, memoryLogger } from './log.js';
 export type { LogFields, Logger, LoggerOptions, LogLevel } from './log.js';
 export { backoffDelay, DEFAULT_BACKOFF, realTimers, RunningState, sleep } from './running-state.js';
 export type { BackoffOptions, Timers } from './running-state.js';
-export { EXIT, runService } from './service.js';
+export { DRAIN_TIMEOUT_MS, EXIT, runService } from './service.js';
 export { ServiceHost } from './service-host.js';
 export { serviceMain } from './main.js';
 export type { ServiceMain } from './main.js';

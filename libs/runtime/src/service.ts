@@ -23,6 +23,9 @@ export interface Service {
 }
 
 export const EXIT = { ok: 0, failure: 1, config: 78 } as const;
+
+/** How long a drain may take before stop is forced, unless RunOptions say otherwise (infra/k8s sizes grace periods on it). */
+export const DRAIN_TIMEOUT_MS = 30_000;
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 
 /** The part of `process` the runner needs; injected for tests. */
@@ -34,7 +37,7 @@ export interface SignalSource {
 export interface RunOptions {
   readonly logger: Logger;
   readonly signals?: SignalSource;
-  /** Longest a drain may take before stop is forced (default 30 s). */
+  /** Longest a drain may take before stop is forced (default DRAIN_TIMEOUT_MS). */
   readonly drainTimeoutMs?: number;
   /** Record a CPU profile into this directory until the service stops (SEQLINE_CPU_PROFILE_DIR). */
   readonly cpuProfileDir?: string | undefined;
@@ -89,7 +92,7 @@ export async function runService(start: () => Promise<Service>, options: RunOpti
 }
 
 async function shutdown(service: Service, options: RunOptions): Promise<void> {
-  const timeoutMs = options.drainTimeoutMs ?? 30_000;
+  const timeoutMs = options.drainTimeoutMs ?? DRAIN_TIMEOUT_MS;
   if (service.drain) {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<'timeout'>((resolve) => {
