@@ -35,6 +35,8 @@ const repo = resolve(root, '../..');
 const DRAIN_TIMEOUT_S = DRAIN_TIMEOUT_MS / 1000;
 /** Variables of issue 11 that other branches add to every service's schema. */
 const ADDED_BY_ISSUE_11 = new Set(['SEQLINE_NATS_REPLICAS', 'SEQLINE_METRICS_PORT']);
+/** Read by the image's entry point (infra/compose/src/seqline-main.ts), not by a service. */
+const IMAGE_VARIABLES = new Set(['SEQLINE_SERVICE']);
 
 const SERVICES = {
   sequencer: { kind: 'StatefulSet', schema: sequencerConfigSchema, metricsPort: 9461 },
@@ -155,7 +157,7 @@ describe.each(Object.entries(OVERLAYS))('infra/k8s %s', (_name, overlay) => {
       for (const e of env) vars[e.name] = e.value ?? sampleValue(e, workload.metadata?.name ?? '');
       const known = new Set(Object.values(schema).map((f) => f.env));
       const sharedUnread = new Set(['SEQLINE_SHARDS', 'SEQLINE_BUS_PREFIX']); // from the shared ConfigMap
-      expect(Object.keys(vars).filter((v) => !known.has(v) && !ADDED_BY_ISSUE_11.has(v) && !sharedUnread.has(v))).toEqual([]);
+      expect(Object.keys(vars).filter((v) => !known.has(v) && !ADDED_BY_ISSUE_11.has(v) && !IMAGE_VARIABLES.has(v) && !sharedUnread.has(v))).toEqual([]);
       for (const field of Object.values(schema).filter((f) => f.secret)) {
         const set = env.find((e) => e.name === field.env);
         if (set !== undefined) expect(set.valueFrom?.secretKeyRef, field.env).toBeDefined();
@@ -190,6 +192,11 @@ describe.each(Object.entries(OVERLAYS))('infra/k8s %s', (_name, overlay) => {
       expect(container.ports).toContainEqual({ name: 'metrics', containerPort: spec.metricsPort });
       expect(envValue('SEQLINE_METRICS_PORT')).toBe(String(spec.metricsPort));
       expect(workload.spec?.template.metadata?.annotations).toEqual({ 'prometheus.io/scrape': 'true', 'prometheus.io/port': String(spec.metricsPort), 'prometheus.io/path': '/metrics' });
+    });
+
+    it("runs the image's entry point with SEQLINE_SERVICE naming this service", () => {
+      expect(container.command).toEqual(['node', '/app/seqline.js']);
+      expect(envValue('SEQLINE_SERVICE')).toBe(service);
     });
 
     it('calls the other services at Services that exist, on their ports', () => {
