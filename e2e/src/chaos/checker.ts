@@ -1,0 +1,287 @@
+// The fault campaign's checker (issue 12): reads a history (./history.ts) after the run and
+// reports every violation with its first counterexample. The rules, one check each:
+//
+// lost-write / duplicate-write: for each row id a write touched, the acknowledged writes applied in
+//   `_seq` order (acknowledgement time when no `_seq`) give the expected final row: present with
+//   the merged values after an insert/update, absent after a delete. PostgreSQL's final table must
+//   hold it exactly once. Rows also touched by an indeterminate write are only checked for
+//   "at most once", since that write may or may not have happened.
+// errored-write-present: a row that only writes with a definite error inserted must be absent,
+//   and a failed update's values must not be the final row's unless another write could set them.
+// non-monotonic-seq / duplicate-delivery: within one subscription, change events (insert, update,
+//   delete) carry strictly increasing `_seq`, across resumes too (a resume continues from the last
+//   `_seq`). An equal `_seq` is a duplicate delivery; a smaller one is out of order.
+// prev-seq-gap: per subject (row id) within one subscription, a change event's `prev_seq` must be
+//   the `_seq` of the last event delivered for that row (snapshot or change). A row the stream has
+//   not seen yet has no chain to check. A `reset` event (the server told the client to start over)
+//   forgets the stream's last `_seq` and every row's chain: what follows is a new stream.
+// stale-final-rows: each subscription's final materialized rows equal the SELECT of its query
+//   read from PostgreSQL, as sets of rows compared by value.
+// duplicate-seq: no `_seq` issued twice, whether recorded by a sequencer or returned to two writes.
+// late-delivery: every acknowledged write is seen (a delivery of its row with `_seq` >= the write's)
+//   by every live subscriber watching its partition, no later than `bound` ms after both the
+//   acknowledgement and the end of the last fault. A live subscriber is one still subscribed at
+//   the end; `watches` names the partitions whose every row it receives.
+import type { Delivery, FinalTable, HistoryEvent, Row, Subscribed, WriteInvoked } from './history.js';
+
+export const VIOLATION_KINDS = [
+  'lost-write', 'duplicate-write', 'errored-write-present', 'non-monotonic-seq', 'duplicate-delivery',
+  'prev-seq-gap', 'stale-final-rows', 'duplicate-seq', 'late-delivery',
+] as const;
+export type ViolationKind = (typeof VIOLATION_KINDS)[number];
+
+export interface Violation {
+  readonly kind: ViolationKind;
+  readonly message: string;
+  /** The first event that shows it (or the write that was lost). */
+  readonly event: HistoryEvent;
+}
+
+export interface CheckStats {
+  readonly writes: { readonly invoked: number; readonly ok: number; readonly failed: number; readonly indeterminate: number };
+  readonly deliveries: number;
+  readonly resumes: number;
+  readonly faults: number;
+  /** Longest gap between two successive acknowledged writes (ms). */
+  readonly longestUnavailableMs: number;
+  /** From the end of the last fault until the last subscriber saw the last write it had to (ms). */
+  readonly convergeMs: number | null;
+}
+
+export interface CheckResult {
+  readonly ok: boolean;
+  readonly violations: readonly Violation[];
+  readonly stats: CheckStats;
+}
+
+export interface CheckOptions {
+  /** How long after the faults stop (and the write is acknowledged) a subscriber may take (ms). */
+  readonly bound: number;
+}
+
+type Outcome = 'ok' | 'failed' | 'indeterminate' | 'pending';
+interface Write {
+  readonly invoked: WriteInvoked;
+  outcome: Outcome;
+  seq?: bigint;
+  okAt?: number;
+}
+
+const rowKey = (table: string, rowId: string): string => `${table}\u0000${rowId}`;
+const canon = (row: Row): string =>
+  JSON.stringify(Object.keys(row).sort().map((k) => [k, row[k]]));
+
+export function check(history: readonly HistoryEvent[], options: CheckOptions): CheckResult {
+  const violations: Violation[] = [];
+  const writes = collectWrites(history);
+  checkFinalTables(history, writes, violations);
+  checkStreams(history, violations);
+  checkFinalRows(history, violations);
+  checkSeqUnique(history, violations);
+  const convergeMs = checkDelivered(history, writes, options.bound, violations);
+  return { ok: violations.length === 0, violations, stats: stats(history, writes, convergeMs) };
+}
+
+function collectWrites(history: readonly HistoryEvent[]): Map<string, Write> {
+  const writes = new Map<string, Write>();
+  for (const e of history) {
+    if (e.type === 'write-invoked') writes.set(e.key, { invoked: e, outcome: 'pending' });
+    const w = 'key' in e ? writes.get(e.key) : undefined;
+    if (!w) continue;
+    if (e.type === 'write-ok') Object.assign(w, { outcome: 'ok', okAt: e.t, seq: e.seq === undefined ? undefined : BigInt(e.seq) });
+    else if (e.type === 'write-failed') w.outcome = 'failed';
+    else if (e.type === 'write-indeterminate') w.outcome = 'indeterminate';
+  }
+  return writes;
+}
+
+function ackOrder(a: Write, b: Write): number {
+  if (a.seq !== undefined && b.seq !== undefined) return a.seq < b.seq ? -1 : a.seq > b.seq ? 1 : 0;
+  return (a.okAt ?? 0) - (b.okAt ?? 0);
+}
+
+/** The row the acknowledged writes leave, or null when they leave none. */
+function expectedRow(acked: readonly Write[]): Row | null {
+  let row: Row | null = null;
+  for (const w of acked) {
+    const { op, values } = w.invoked;
+    row = op === 'delete' ? null : { ...(op === 'update' ? row : {}), ...values };
+  }
+  return row;
+}
+
+function matches(actual: Row, expected: Row): boolean {
+  return Object.keys(expected).every((k) => JSON.stringify(actual[k]) === JSON.stringify(expected[k]));
+}
+
+function checkFinalTables(history: readonly HistoryEvent[], writes: Map<string, Write>, out: Violation[]): void {
+  const tables = new Map<string, FinalTable>();
+  for (const e of history) if (e.type === 'final-table') tables.set(e.table, e);
+  const byRow = new Map<string, Write[]>();
+  for (const w of writes.values()) {
+    const k = rowKey(w.invoked.table, w.invoked.rowId);
+    byRow.set(k, [...(byRow.get(k) ?? []), w]);
+  }
+  for (const ws of byRow.values()) {
+    const { table, rowId } = ws[0]!.invoked;
+    const final = tables.get(table);
+    if (!final) continue;
+    const found = final.rows.filter((r) => String(r['id']) === rowId);
+    const acked = ws.filter((w) => w.outcome === 'ok').sort(ackOrder);
+    const unsure = ws.some((w) => w.outcome === 'indeterminate' || w.outcome === 'pending');
+    if (found.length > 1) {
+      out.push({ kind: 'duplicate-write', message: `${table} row ${rowId} is present ${found.length} times`, event: ws[0]!.invoked });
+      continue;
+    }
+    if (!unsure && acked.length > 0) checkAcked(table, rowId, acked, found[0], out);
+    checkFailed(table, rowId, ws, found[0], out);
+  }
+}
+
+function checkAcked(table: string, rowId: string, acked: readonly Write[], actual: Row | undefined, out: Violation[]): void {
+  const expected = expectedRow(acked);
+  const last = acked[acked.length - 1]!.invoked;
+  if (expected && !actual) out.push({ kind: 'lost-write', message: `${table} row ${rowId}: acknowledged ${last.op} (key ${last.key}) is missing`, event: last });
+  else if (expected && actual && !matches(actual, expected))
+    out.push({ kind: 'lost-write', message: `${table} row ${rowId}: expected ${canon(expected)} after key ${last.key}, found ${canon(actual)}`, event: last });
+  else if (!expected && actual) out.push({ kind: 'lost-write', message: `${table} row ${rowId}: acknowledged delete (key ${last.key}) but the row is present`, event: last });
+}
+
+function checkFailed(table: string, rowId: string, ws: readonly Write[], actual: Row | undefined, out: Violation[]): void {
+  if (!actual) return;
+  const failed = ws.filter((w) => w.outcome === 'failed');
+  const others = ws.filter((w) => w.outcome !== 'failed');
+  for (const f of failed) {
+    const { op, values, key } = f.invoked;
+    const explained = others.some((o) => o.invoked.op !== 'delete' && matches(actual, o.invoked.values ?? {}));
+    if ((op === 'insert' && others.length === 0) || (op === 'update' && values && matches(actual, values) && !explained)) {
+      out.push({ kind: 'errored-write-present', message: `${table} row ${rowId}: ${op} (key ${key}) failed but its effect is present`, event: f.invoked });
+      return;
+    }
+  }
+}
+
+function checkStreams(history: readonly HistoryEvent[], out: Violation[]): void {
+  const lastSeq = new Map<string, bigint>();
+  const chains = new Map<string, Map<string, bigint>>();
+  const reported = new Set<string>();
+  for (const e of history) {
+    if (e.type !== 'delivery') continue;
+    const sub = `${e.client}/${e.subId}`;
+    if (e.kind === 'reset') {
+      lastSeq.delete(sub);
+      chains.delete(sub);
+      continue;
+    }
+    const v = streamViolation(e, lastSeq.get(sub), chains.get(sub));
+    if (v && !reported.has(`${sub}/${v.kind}`)) {
+      reported.add(`${sub}/${v.kind}`);
+      out.push(v);
+    }
+    if (e.seq === undefined) continue;
+    const seq = BigInt(e.seq);
+    if (e.kind !== 'snapshot' && (lastSeq.get(sub) ?? -1n) < seq) lastSeq.set(sub, seq);
+    if (e.rowId !== undefined) {
+      const chain = chains.get(sub) ?? new Map<string, bigint>();
+      chain.set(e.rowId, seq);
+      chains.set(sub, chain);
+    }
+  }
+}
+
+function streamViolation(e: Delivery, last: bigint | undefined, chain: Map<string, bigint> | undefined): Violation | undefined {
+  const where = `subscription ${e.client}/${e.subId}`;
+  if (e.kind !== 'snapshot' && e.seq !== undefined && last !== undefined) {
+    const seq = BigInt(e.seq);
+    if (seq === last) return { kind: 'duplicate-delivery', message: `${where}: _seq ${e.seq} delivered twice`, event: e };
+    if (seq < last) return { kind: 'non-monotonic-seq', message: `${where}: _seq ${e.seq} after ${last}`, event: e };
+  }
+  const before = e.rowId === undefined ? undefined : chain?.get(e.rowId);
+  if (e.kind !== 'snapshot' && e.prevSeq !== undefined && before !== undefined && BigInt(e.prevSeq) !== before)
+    return { kind: 'prev-seq-gap', message: `${where}: row ${e.rowId} prev_seq ${e.prevSeq}, last delivered _seq ${before}`, event: e };
+  return undefined;
+}
+
+function checkFinalRows(history: readonly HistoryEvent[], out: Violation[]): void {
+  const truth = new Map<string, readonly Row[]>();
+  for (const e of history) if (e.type === 'final-query') truth.set(`${e.client}/${e.subId}`, e.rows);
+  for (const e of history) {
+    if (e.type !== 'final-client') continue;
+    const expected = truth.get(`${e.client}/${e.subId}`);
+    if (!expected) continue;
+    const want = new Set(expected.map(canon));
+    const have = new Set(e.rows.map(canon));
+    const missing = [...want].find((r) => !have.has(r));
+    const extra = [...have].find((r) => !want.has(r));
+    if (missing !== undefined || extra !== undefined || want.size !== have.size)
+      out.push({
+        kind: 'stale-final-rows',
+        message: `subscription ${e.client}/${e.subId}: ${missing !== undefined ? `missing ${missing}` : `unexpected ${extra ?? '(duplicate)'}`}`,
+        event: e,
+      });
+  }
+}
+
+function checkSeqUnique(history: readonly HistoryEvent[], out: Violation[]): void {
+  const issuedBy = new Map<string, string>();
+  const ackedBy = new Map<string, string>();
+  for (const e of history) {
+    if (e.type === 'seq-issued') {
+      const first = issuedBy.get(e.seq);
+      if (first !== undefined) out.push({ kind: 'duplicate-seq', message: `_seq ${e.seq} issued by ${first} and again by ${e.sequencer}`, event: e });
+      else issuedBy.set(e.seq, e.sequencer);
+    } else if (e.type === 'write-ok' && e.seq !== undefined) {
+      const first = ackedBy.get(e.seq);
+      if (first !== undefined && first !== e.key) out.push({ kind: 'duplicate-seq', message: `_seq ${e.seq} returned to writes ${first} and ${e.key}`, event: e });
+      else ackedBy.set(e.seq, e.key);
+    }
+  }
+}
+
+function liveSubscribers(history: readonly HistoryEvent[]): Subscribed[] {
+  const subs = new Map<string, Subscribed>();
+  for (const e of history) {
+    if (e.type === 'subscribed') subs.set(`${e.client}/${e.subId}`, e);
+    else if (e.type === 'unsubscribed') subs.delete(`${e.client}/${e.subId}`);
+  }
+  return [...subs.values()];
+}
+
+/** Checks late-delivery; returns the time to converge after the last fault. */
+function checkDelivered(history: readonly HistoryEvent[], writes: Map<string, Write>, bound: number, out: Violation[]): number | null {
+  const faultEnds = history.filter((e) => e.type === 'fault-end').map((e) => e.t);
+  const quiet = faultEnds.length === 0 ? -Infinity : Math.max(...faultEnds);
+  const deliveries = history.filter((e): e is Delivery => e.type === 'delivery');
+  let converged = quiet;
+  for (const sub of liveSubscribers(history)) {
+    for (const w of writes.values()) {
+      const { table, owner, rowId } = w.invoked;
+      if (w.outcome !== 'ok' || !sub.watches.some((p) => p === `${table}/${owner}` || p === `${table}/*`)) continue;
+      const seen = deliveries.find((d) => d.client === sub.client && d.subId === sub.subId && d.rowId === rowId
+        && (w.seq === undefined || d.seq === undefined || BigInt(d.seq) >= w.seq) && d.t >= sub.t);
+      const deadline = Math.max(w.okAt ?? 0, quiet) + bound;
+      if (!seen || seen.t > deadline) {
+        out.push({ kind: 'late-delivery', message: `subscription ${sub.client}/${sub.subId}: write ${w.invoked.key} (${table} row ${rowId}) ${seen ? `seen ${seen.t - deadline + bound} ms late of ${bound}` : 'never seen'}`, event: w.invoked });
+        return faultEnds.length === 0 ? null : converged - quiet;
+      }
+      converged = Math.max(converged, seen.t);
+    }
+  }
+  return faultEnds.length === 0 ? null : converged - quiet;
+}
+
+function stats(history: readonly HistoryEvent[], writes: Map<string, Write>, convergeMs: number | null): CheckStats {
+  const all = [...writes.values()];
+  const count = (o: Outcome): number => all.filter((w) => w.outcome === o).length;
+  const acks = all.flatMap((w) => (w.okAt === undefined ? [] : [w.okAt])).sort((a, b) => a - b);
+  let longest = 0;
+  for (let i = 1; i < acks.length; i++) longest = Math.max(longest, acks[i]! - acks[i - 1]!);
+  return {
+    writes: { invoked: all.length, ok: count('ok'), failed: count('failed'), indeterminate: count('indeterminate') },
+    deliveries: history.filter((e) => e.type === 'delivery').length,
+    resumes: history.filter((e) => e.type === 'resumed').length,
+    faults: history.filter((e) => e.type === 'fault-start').length,
+    longestUnavailableMs: longest,
+    convergeMs,
+  };
+}
