@@ -105,7 +105,8 @@ describe('checker', () => {
 
   it('reports a write that failed but is present', () => {
     const h = clean();
-    h[19] = { type: 'final-table', t: 100, table: 'app.items', rows: [...(clean()[19] as { rows: [] }).rows, { id: '2', name: 'x', owner: 'alice' }] };
+    const rows = [{ id: '1', name: 'b', owner: 'alice' }, { id: '2', name: 'x', owner: 'alice' }, { id: '3', name: 'c', owner: 'alice' }];
+    h[19] = { type: 'final-table', t: 100, table: 'app.items', rows };
     expectOnly(h, 'errored-write-present', h[8]!);
   });
 
