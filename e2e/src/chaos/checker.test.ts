@@ -115,6 +115,31 @@ describe('checker', () => {
     expectOnly(edit(15, late), 'late-delivery', clean()[12]!);
   });
 
+  it('reports an acknowledged write a live subscriber never saw', () => {
+    expectOnly(edit(15), 'late-delivery', clean()[12]!);
+  });
+
+  it('does not expect deliveries on a subscription closed on purpose', () => {
+    const h = clean();
+    h.splice(15, 1, { type: 'unsubscribed', t: 92, client: 'c1', subId: 's1' });
+    expect(check(h, { bound: BOUND }).violations).toEqual([]);
+  });
+
+  it('reports a _seq delivered out of order', () => {
+    const back: HistoryEvent = { type: 'delivery', t: 96, client: 'c1', subId: 's1', kind: 'insert', rowId: '4', row: { id: '4', name: 'd' }, seq: '101' };
+    const h = clean();
+    h.splice(16, 0, back);
+    expectOnly(h, 'non-monotonic-seq', back);
+  });
+
+  it('reports an acknowledged delete whose row is still present', () => {
+    const h = clean();
+    const del: HistoryEvent = { type: 'write-invoked', t: 96, client: 'w1', key: 'k5', op: 'delete', table: 'app.items', owner: 'alice', rowId: '3' };
+    h.splice(16, 0, del, { type: 'write-ok', t: 97, client: 'w1', key: 'k5', seq: '103' },
+      { type: 'delivery', t: 98, client: 'c1', subId: 's1', kind: 'delete', rowId: '3', seq: '103', prevSeq: '102' });
+    expectOnly(h, 'lost-write', del);
+  });
+
   it('reads back what the writer appended', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'seqline-history-'));
     try {

@@ -254,6 +254,7 @@ function checkDelivered(history: readonly HistoryEvent[], writes: Map<string, Wr
   const deliveries = history.filter((e): e is Delivery => e.type === 'delivery');
   let converged = quiet;
   for (const sub of liveSubscribers(history)) {
+    // The first write each subscriber missed is its counterexample; later ones add nothing.
     for (const w of writes.values()) {
       const { table, owner, rowId } = w.invoked;
       if (w.outcome !== 'ok' || !sub.watches.some((p) => p === `${table}/${owner}` || p === `${table}/*`)) continue;
@@ -261,8 +262,9 @@ function checkDelivered(history: readonly HistoryEvent[], writes: Map<string, Wr
         && (w.seq === undefined || d.seq === undefined || BigInt(d.seq) >= w.seq) && d.t >= sub.t);
       const deadline = Math.max(w.okAt ?? 0, quiet) + bound;
       if (!seen || seen.t > deadline) {
-        out.push({ kind: 'late-delivery', message: `subscription ${sub.client}/${sub.subId}: write ${w.invoked.key} (${table} row ${rowId}) ${seen ? `seen ${seen.t - deadline + bound} ms late of ${bound}` : 'never seen'}`, event: w.invoked });
-        return faultEnds.length === 0 ? null : converged - quiet;
+        const late = seen ? `seen ${seen.t - deadline + bound} ms after the faults stopped and it was acknowledged (bound ${bound} ms)` : 'never seen';
+        out.push({ kind: 'late-delivery', message: `subscription ${sub.client}/${sub.subId}: write ${w.invoked.key} (${table} row ${rowId}) ${late}`, event: w.invoked });
+        break;
       }
       converged = Math.max(converged, seen.t);
     }
