@@ -45,6 +45,18 @@ function edit(index: number, event?: HistoryEvent): HistoryEvent[] {
   return h;
 }
 
+/** The clean history with `events` inserted before `index`. */
+function withInserted(index: number, ...events: HistoryEvent[]): HistoryEvent[] {
+  const h = clean();
+  h.splice(index, 0, ...events);
+  return h;
+}
+
+/** A change event delivered to c1/s1. */
+function delivery(t: number, kind: 'insert' | 'update', id: string, name: string, seq: string, prevSeq?: string): HistoryEvent {
+  return { type: 'delivery', t, client: 'c1', subId: 's1', kind, rowId: id, row: { id, name }, seq, ...(prevSeq === undefined ? {} : { prevSeq }) };
+}
+
 function expectOnly(history: HistoryEvent[], kind: ViolationKind, event: HistoryEvent): void {
   const result = check(history, { bound: BOUND });
   expect(result.ok).toBe(false);
@@ -75,20 +87,17 @@ describe('checker', () => {
   });
 
   it('reports a duplicate delivery', () => {
-    const dup: HistoryEvent = { type: 'delivery', t: 96, client: 'c1', subId: 's1', kind: 'insert', rowId: '3', row: { id: '3', name: 'c' }, seq: '102' };
-    const h = clean();
-    h.splice(16, 0, dup);
-    expectOnly(h, 'duplicate-delivery', dup);
+    const dup = delivery(96, 'insert', '3', 'c', '102');
+    expectOnly(withInserted(16, dup), 'duplicate-delivery', dup);
   });
 
   it('reports a gap in prev_seq', () => {
-    const gap: HistoryEvent = { type: 'delivery', t: 91, client: 'c1', subId: 's1', kind: 'update', rowId: '1', row: { id: '1', name: 'b' }, seq: '101', prevSeq: '99' };
+    const gap = delivery(91, 'update', '1', 'b', '101', '99');
     expectOnly(edit(14, gap), 'prev-seq-gap', gap);
   });
 
   it('accepts a prev_seq gap after a reset', () => {
-    const h = clean();
-    h[14] = { type: 'delivery', t: 91, client: 'c1', subId: 's1', kind: 'update', rowId: '1', row: { id: '1', name: 'b' }, seq: '101', prevSeq: '99' };
+    const h = edit(14, delivery(91, 'update', '1', 'b', '101', '99'));
     h.splice(14, 0, { type: 'delivery', t: 90, client: 'c1', subId: 's1', kind: 'reset' });
     expect(check(h, { bound: BOUND }).violations).toEqual([]);
   });
@@ -111,7 +120,7 @@ describe('checker', () => {
   });
 
   it('reports a delivery later than the bound after the faults stop', () => {
-    const late: HistoryEvent = { type: 'delivery', t: 90 + BOUND + 1, client: 'c1', subId: 's1', kind: 'insert', rowId: '3', row: { id: '3', name: 'c' }, seq: '102' };
+    const late = delivery(90 + BOUND + 1, 'insert', '3', 'c', '102');
     expectOnly(edit(15, late), 'late-delivery', clean()[12]!);
   });
 
@@ -126,16 +135,13 @@ describe('checker', () => {
   });
 
   it('reports a _seq delivered out of order', () => {
-    const back: HistoryEvent = { type: 'delivery', t: 96, client: 'c1', subId: 's1', kind: 'insert', rowId: '4', row: { id: '4', name: 'd' }, seq: '101' };
-    const h = clean();
-    h.splice(16, 0, back);
-    expectOnly(h, 'non-monotonic-seq', back);
+    const back = delivery(96, 'insert', '4', 'd', '101');
+    expectOnly(withInserted(16, back), 'non-monotonic-seq', back);
   });
 
   it('reports an acknowledged delete whose row is still present', () => {
-    const h = clean();
     const del: HistoryEvent = { type: 'write-invoked', t: 96, client: 'w1', key: 'k5', op: 'delete', table: 'app.items', owner: 'alice', rowId: '3' };
-    h.splice(16, 0, del, { type: 'write-ok', t: 97, client: 'w1', key: 'k5', seq: '103' },
+    const h = withInserted(16, del, { type: 'write-ok', t: 97, client: 'w1', key: 'k5', seq: '103' },
       { type: 'delivery', t: 98, client: 'c1', subId: 's1', kind: 'delete', rowId: '3', seq: '103', prevSeq: '102' });
     expectOnly(h, 'lost-write', del);
   });
