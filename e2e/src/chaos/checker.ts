@@ -21,7 +21,8 @@
 // late-delivery: every acknowledged write is seen (a delivery of its row with `_seq` >= the write's)
 //   by every live subscriber watching its partition, no later than `bound` ms after both the
 //   acknowledgement and the end of the last fault. A live subscriber is one still subscribed at
-//   the end; `watches` names the partitions whose every row it receives.
+//   the end; `watches` names the partitions whose every row it receives (so a filtered
+//   subscription lists none). A subscription's query reads one table: deliveries name rows by id.
 import type { Delivery, FinalTable, HistoryEvent, Row, Subscribed, WriteInvoked } from './history.js';
 
 export const VIOLATION_KINDS = [
@@ -120,7 +121,9 @@ function checkFinalTables(history: readonly HistoryEvent[], writes: Map<string, 
   const byRow = new Map<string, Write[]>();
   for (const w of writes.values()) {
     const k = rowKey(w.invoked.table, w.invoked.rowId);
-    byRow.set(k, [...(byRow.get(k) ?? []), w]);
+    const list = byRow.get(k);
+    if (list) list.push(w);
+    else byRow.set(k, [w]);
   }
   for (const ws of byRow.values()) {
     const { table, rowId } = ws[0]!.invoked;
@@ -251,15 +254,23 @@ function liveSubscribers(history: readonly HistoryEvent[]): Subscribed[] {
 function checkDelivered(history: readonly HistoryEvent[], writes: Map<string, Write>, bound: number, out: Violation[]): number | null {
   const faultEnds = history.filter((e) => e.type === 'fault-end').map((e) => e.t);
   const quiet = faultEnds.length === 0 ? -Infinity : Math.max(...faultEnds);
-  const deliveries = history.filter((e): e is Delivery => e.type === 'delivery');
+  // Deliveries by subscription and row, in history order: a run has many of each.
+  const deliveries = new Map<string, Delivery[]>();
+  for (const e of history) {
+    if (e.type !== 'delivery' || e.rowId === undefined) continue;
+    const k = `${e.client}/${e.subId}/${e.rowId}`;
+    const list = deliveries.get(k);
+    if (list) list.push(e);
+    else deliveries.set(k, [e]);
+  }
   let converged = quiet;
   for (const sub of liveSubscribers(history)) {
     // The first write each subscriber missed is its counterexample; later ones add nothing.
     for (const w of writes.values()) {
       const { table, owner, rowId } = w.invoked;
       if (w.outcome !== 'ok' || !sub.watches.some((p) => p === `${table}/${owner}` || p === `${table}/*`)) continue;
-      const seen = deliveries.find((d) => d.client === sub.client && d.subId === sub.subId && d.rowId === rowId
-        && (w.seq === undefined || d.seq === undefined || BigInt(d.seq) >= w.seq) && d.t >= sub.t);
+      const seen = deliveries.get(`${sub.client}/${sub.subId}/${rowId}`)?.find((d) =>
+        (w.seq === undefined || d.seq === undefined || BigInt(d.seq) >= w.seq) && d.t >= sub.t);
       const deadline = Math.max(w.okAt ?? 0, quiet) + bound;
       if (!seen || seen.t > deadline) {
         const late = seen ? `seen ${seen.t - deadline + bound} ms after the faults stopped and it was acknowledged (bound ${bound} ms)` : 'never seen';
