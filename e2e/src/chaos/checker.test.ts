@@ -146,6 +146,16 @@ describe('checker', () => {
     expectOnly(h, 'lost-write', del);
   });
 
+  it('counts a retried write once, by its last answer', () => {
+    const retry: HistoryEvent = { type: 'write-invoked', t: 46, client: 'w1', key: 'k2', op: 'update', table: 'app.items', owner: 'alice', rowId: '1', values: { name: 'b' } };
+    const h = withInserted(8, retry, { type: 'write-ok', t: 47, client: 'w1', key: 'k2', seq: '101' });
+    const result = check(h, { bound: BOUND });
+    expect(result.violations).toEqual([]);
+    expect(result.stats.writes).toEqual({ invoked: 4, ok: 3, failed: 1, indeterminate: 0 });
+    h[22] = { type: 'final-table', t: 100, table: 'app.items', rows: [{ id: '1', name: 'a', owner: 'alice' }, { id: '3', name: 'c', owner: 'alice' }] };
+    expectOnly(h, 'lost-write', h[6]!); // a write is named by its first invocation
+  });
+
   it('reads back what the writer appended', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'seqline-history-'));
     try {

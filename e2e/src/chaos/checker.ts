@@ -86,9 +86,11 @@ export function check(history: readonly HistoryEvent[], options: CheckOptions): 
 function collectWrites(history: readonly HistoryEvent[]): Map<string, Write> {
   const writes = new Map<string, Write>();
   for (const e of history) {
-    if (e.type === 'write-invoked') writes.set(e.key, { invoked: e, outcome: 'pending' });
+    // A retry reuses the Idempotency-Key: one write, whose last answer counts, but an
+    // acknowledgement is never taken back.
+    if (e.type === 'write-invoked' && !writes.has(e.key)) writes.set(e.key, { invoked: e, outcome: 'pending' });
     const w = 'key' in e ? writes.get(e.key) : undefined;
-    if (!w) continue;
+    if (!w || w.outcome === 'ok') continue;
     if (e.type === 'write-ok') Object.assign(w, { outcome: 'ok', okAt: e.t, seq: e.seq === undefined ? undefined : BigInt(e.seq) });
     else if (e.type === 'write-failed') w.outcome = 'failed';
     else if (e.type === 'write-indeterminate') w.outcome = 'indeterminate';

@@ -22,7 +22,7 @@ export type IndeterminateReason = (typeof INDETERMINATE_REASONS)[number];
 
 export type Row = Readonly<Record<string, unknown>>;
 
-/** A client sent a write with this Idempotency-Key. */
+/** A client sent a write with this Idempotency-Key; a retry logs it again with the same key. */
 export interface WriteInvoked {
   readonly type: 'write-invoked';
   readonly t: number;
