@@ -2,8 +2,9 @@
 // names serves in this container, 1 otherwise (the secrets init container has nothing to check). gRPC services answer the standard grpc.health.v1 check (overall
 // status ""); the gateway and the dashboard answer HTTP on their port. Ports follow the same
 // variables (and defaults) as the services, so a changed port is checked where it now is.
-import { credentials, Metadata } from '@grpc/grpc-js';
+import { credentials } from '@grpc/grpc-js';
 import { healthPb } from '@seqline/proto';
+import { grpcServing } from '@seqline/runtime';
 import { isProgram, type Program } from './programs.js';
 
 const TIMEOUT_MS = 2500;
@@ -18,19 +19,12 @@ const TARGETS: Record<Exclude<Program, 'secrets'>, Target> = {
   dashboard: { kind: 'http', env: 'SEQLINE_DASHBOARD_PORT', port: 8081, path: '/config.json' },
 };
 
-function grpcServing(address: string): Promise<boolean> {
-  const client = new healthPb.HealthClient(address, credentials.createInsecure());
-  return new Promise<boolean>((resolve) =>
-    client.check({ service: '' }, new Metadata(), { deadline: Date.now() + TIMEOUT_MS }, (err, res) => {
-      client.close();
-      resolve(err === null && res?.status === healthPb.HealthCheckResponse_ServingStatus.SERVING);
-    }),
-  );
-}
-
 async function check(target: Target): Promise<boolean> {
   const port = process.env[target.env] ?? String(target.port);
-  if (target.kind === 'grpc') return grpcServing(`127.0.0.1:${port}`);
+  if (target.kind === 'grpc') {
+    const client = new healthPb.HealthClient(`127.0.0.1:${port}`, credentials.createInsecure());
+    return grpcServing(client, TIMEOUT_MS).finally(() => client.close());
+  }
   return fetch(`http://127.0.0.1:${port}${target.path}`, { signal: AbortSignal.timeout(TIMEOUT_MS) }).then((r) => r.ok, () => false);
 }
 

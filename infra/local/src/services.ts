@@ -5,8 +5,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { credentials, Metadata } from '@grpc/grpc-js';
+import { credentials } from '@grpc/grpc-js';
 import { healthPb } from '@seqline/proto';
+import { grpcServing } from '@seqline/runtime';
 
 export interface ServiceProcess {
   readonly name: string;
@@ -57,10 +58,7 @@ export async function waitForGrpcHealth(address: string, service: ServiceProcess
   try {
     while (Date.now() < deadline) {
       if (exitCode !== undefined) throw new Error(`${service.name} exited with code ${exitCode}:\n${await tail(service.logFile)}`);
-      const serving = await new Promise<boolean>((resolve) =>
-        client.check({ service: '' }, new Metadata(), { deadline: Date.now() + 1000 }, (err, res) => resolve(!err && res?.status === healthPb.HealthCheckResponse_ServingStatus.SERVING)),
-      );
-      if (serving) return;
+      if (await grpcServing(client, 1000)) return;
       await new Promise((r) => setTimeout(r, 100));
     }
     throw new Error(`${service.name} not healthy within ${timeoutMs} ms:\n${await tail(service.logFile)}`);

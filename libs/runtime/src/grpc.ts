@@ -1,10 +1,17 @@
 // gRPC server plumbing shared by the services: bind, the standard health service, graceful
 // shutdown (stop accepting calls, let in-flight calls finish, then force after a deadline).
-import { Server, ServerCredentials, status, type ServiceDefinition, type UntypedServiceImplementation } from '@grpc/grpc-js';
+import { Metadata, Server, ServerCredentials, status, type ServiceDefinition, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import { healthPb } from '@seqline/proto';
 
 const { HealthService, HealthCheckResponse_ServingStatus: Serving } = healthPb;
 type ServingStatus = healthPb.HealthCheckResponse_ServingStatus;
+
+/** One grpc.health.v1 check of the overall status (""): true when it answers SERVING in time. */
+export function grpcServing(client: healthPb.HealthClient, timeoutMs: number): Promise<boolean> {
+  return new Promise<boolean>((resolve) =>
+    client.check({ service: '' }, new Metadata(), { deadline: Date.now() + timeoutMs }, (err, res) => resolve(err === null && res?.status === Serving.SERVING)),
+  );
+}
 
 /** The standard grpc.health.v1 service. The overall status is under the name "". */
 export class GrpcHealth {

@@ -13,7 +13,7 @@ export type { ServiceMain } from './main.js';
 export type { ExitCode, RunOptions, Service, SignalSource } from './service.js';
 export { checkHealth, startHealthServer } from './health.js';
 export type { HealthCheck, HealthReport, HealthServer } from './health.js';
-export { GrpcHealth, startGrpcServer } from './grpc.js';
+export { GrpcHealth, grpcServing, startGrpcServer } from './grpc.js';
 export type { GrpcServer, GrpcServiceEntry } from './grpc.js';
 export { activeIds, contextOf, contextWith, endSpan, inSpan, linkTo, SpanKind, startSpan, startTracing, traceparentOf, tracer, tracingOn, tracingRequested, withSpan } from './telemetry.js';
 export type { Context, Link, ReadableSpan, Span, SpanExporter, SpanOptions, Tracing, TracingOptions } from './telemetry.js';
