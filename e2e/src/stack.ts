@@ -150,9 +150,12 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       for (const o of opsServers) await o.close();
       for (const s of services.reverse()) await s.stop();
       for (const c of children.values()) await c.kill('SIGKILL');
-      await using nc = await natsConnection(natsUrls);
-      await deleteStreamsWithPrefix(nc, prefix.toUpperCase());
-      await deleteStreamsWithPrefix(nc, `KV_${prefix}`);
+      // Streams on the run's shared NATS are removed; a NATS of the test's own goes with its store.
+      if (options.natsUrl === undefined) {
+        await using nc = await natsConnection(natsUrls);
+        await deleteStreamsWithPrefix(nc, prefix.toUpperCase());
+        await deleteStreamsWithPrefix(nc, `KV_${prefix}`);
+      }
       await db[Symbol.asyncDispose]();
     },
   };
