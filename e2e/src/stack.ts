@@ -83,7 +83,9 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   await serveOps('sequencer', sequencer);
   services.push(sequencer);
   const seqPort = (await sequencer.ready).port;
-  const ports = { storage: await freePort(), write: await freePort() };
+  // In-process services bind port 0 and report theirs; a child process gets a port picked by
+  // freePort (outside the ephemeral range), kept for its restarts.
+  const ports = { storage: 0, write: 0 };
   const common: Record<string, string> = {
     ...nats,
     SEQLINE_BUS_PREFIX: prefix,
@@ -91,26 +93,38 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     SEQLINE_POSTGRES_URL: db.runtimeUrl,
     SEQLINE_POSTGRES_ADMIN_URL: db.url,
     SEQLINE_SEQUENCER_ADDR: `127.0.0.1:${seqPort}`,
-    SEQLINE_STORAGE_ADDR: `127.0.0.1:${ports.storage}`,
-    SEQLINE_STORAGE_PORT: String(ports.storage),
-    SEQLINE_WRITE_PORT: String(ports.write),
     SEQLINE_LOG_LEVEL: logLevel,
     SEQLINE_METRICS_PORT: '0',
     ...options.env,
   };
+  const addresses = (): Record<string, string> => ({
+    SEQLINE_STORAGE_ADDR: `127.0.0.1:${ports.storage}`,
+    SEQLINE_STORAGE_PORT: String(ports.storage),
+    SEQLINE_WRITE_ADDR: `127.0.0.1:${ports.write}`,
+    SEQLINE_WRITE_PORT: String(ports.write),
+  });
   const spawnChild = async (name: 'storage' | 'write' | 'gateway'): Promise<ChildService> => {
+    if (name !== 'gateway' && ports[name] === 0) ports[name] = await freePort();
     const gatewayPort = name === 'gateway' ? await freePort() : undefined;
-    const env = gatewayPort === undefined ? common : { ...common, SEQLINE_GATEWAY_PORT: String(gatewayPort), SEQLINE_WRITE_ADDR: `127.0.0.1:${ports.write}`, SEQLINE_JWT_SECRET: jwtSecret };
+    const env = { ...common, ...addresses(), ...(gatewayPort === undefined ? {} : { SEQLINE_GATEWAY_PORT: String(gatewayPort), SEQLINE_JWT_SECRET: jwtSecret }) };
     const child = await spawnService(name, env);
     children.set(name, child);
     return gatewayPort === undefined ? child : { ...child, url: `http://127.0.0.1:${gatewayPort}` };
   };
   if (options.processes?.includes('storage')) await spawnChild('storage');
-  else services.push(await startStorage(parseConfig(storageConfigSchema, common), { logger: logger('storage') }));
-  if (!options.processes?.includes('storage')) await serveOps('storage', services.at(-1)!);
+  else {
+    const storage = await startStorage(parseConfig(storageConfigSchema, { ...common, ...addresses() }), { logger: logger('storage') });
+    services.push(storage);
+    ports.storage = (await storage.ready).port;
+    await serveOps('storage', storage);
+  }
   if (options.processes?.includes('write')) await spawnChild('write');
-  else services.push(await startWrite(parseConfig(writeConfigSchema, common), { logger: logger('write') }));
-  if (!options.processes?.includes('write')) await serveOps('write', services.at(-1)!);
+  else {
+    const write = await startWrite(parseConfig(writeConfigSchema, { ...common, ...addresses() }), { logger: logger('write') });
+    services.push(write);
+    ports.write = (await write.ready).port;
+    await serveOps('write', write);
+  }
   const gateway = await startGateway(
     parseConfig(gatewayConfigSchema, {
       SEQLINE_GATEWAY_PORT: '0',
@@ -141,7 +155,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     natsUrls,
     admin,
     jwtSecret,
-    env: common,
+    env: { ...common, ...addresses() },
     gateway,
     children,
     ops,

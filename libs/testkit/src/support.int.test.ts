@@ -2,6 +2,7 @@
 import { createServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { freePort } from './index.js';
+import { nonEphemeralRange } from './support.js';
 
 async function listenOn(port: number, host: string): Promise<AsyncDisposable & { readonly port: number }> {
   const server = createServer();
@@ -29,6 +30,16 @@ describe('freePort', () => {
     const port = await freePort('0.0.0.0');
     await using server = await listenOn(port, '0.0.0.0');
     expect(server.port).toBe(port);
+  });
+
+  it('hands out ports below the ephemeral range, so no port-0 listener or outgoing connection takes them', async () => {
+    const [low, high] = nonEphemeralRange();
+    const ports = await Promise.all(Array.from({ length: 50 }, () => freePort()));
+    for (const port of ports) {
+      expect(port).toBeGreaterThanOrEqual(low);
+      expect(port).toBeLessThanOrEqual(high);
+    }
+    expect(new Set(ports).size).toBe(50);
   });
 
   it('does not hand out a port that is in use', async () => {

@@ -1,29 +1,54 @@
 // Small helpers every integration test needs: free TCP ports, names that cannot collide between
 // test workers, abortable pauses and a bounded poll (`waitFor`) for code that runs outside
 // vitest's own `vi.waitFor` (servers starting, scripts, global setup).
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomInt } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 
 /**
- * Asks the kernel for a free TCP port on `host` (default 127.0.0.1) by binding port 0 and
- * releasing it. Another process may take the port before the caller binds it; the window is
- * small because the kernel hands out ephemeral ports in rotation.
+ * A free TCP port on `host` (default 127.0.0.1) for a server the caller starts later (a child
+ * process, a NATS or PostgreSQL it spawns). Chosen at random *below* the kernel's ephemeral range
+ * (`net.ipv4.ip_local_port_range`) and checked by binding it: the kernel never hands such a port
+ * to another process's port-0 listener or outgoing connection, so the port cannot be taken
+ * between this check and the caller's bind by the system's own allocation (which happened with
+ * ports from the ephemeral range under a full test run). A port is handed out once per process.
  */
 export async function freePort(host = '127.0.0.1'): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen({ port: 0, host, exclusive: true }, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === 'string') {
-    throw new Error(`freePort: unexpected listen address ${String(address)} on ${host}`);
+  const [low, high] = nonEphemeralRange();
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const port = low + randomInt(high - low + 1);
+    if (handedOut.has(port)) continue;
+    if (await canBind(port, host)) {
+      handedOut.add(port);
+      return port;
+    }
   }
-  return address.port;
+  throw new Error(`freePort: no free port in ${low}-${high} on ${host} after 100 tries`);
+}
+
+const handedOut = new Set<number>();
+const LOWEST_PORT = 10_000;
+
+/** Ports from LOWEST_PORT up to just below the ephemeral range (Linux default start: 32768). */
+export function nonEphemeralRange(): readonly [number, number] {
+  let ephemeralLow = 32_768;
+  try {
+    const [first] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/);
+    if (first !== undefined && Number.isInteger(Number(first))) ephemeralLow = Number(first);
+  } catch {
+    // not Linux: keep the default
+  }
+  return ephemeralLow - 1 > LOWEST_PORT ? [LOWEST_PORT, ephemeralLow - 1] : [1024, 65_535];
+}
+
+async function canBind(port: number, host: string): Promise<boolean> {
+  const server = createServer();
+  const bound = await new Promise<boolean>((resolve) => {
+    server.once('error', () => resolve(false));
+    server.listen({ port, host, exclusive: true }, () => resolve(true));
+  });
+  if (bound) await new Promise<void>((resolve) => server.close(() => resolve()));
+  return bound;
 }
 
 let counter = 0;
