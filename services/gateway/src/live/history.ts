@@ -56,6 +56,15 @@ function fetchBytes(nc: NatsConnection): number {
   return Math.max(4 * 1024 * 1024, 2 * (nc.info?.max_payload ?? 1024 * 1024));
 }
 
+/**
+ * Messages in one byte-bounded pull: nats.js asks the server for its default 100 messages along
+ * with `max_bytes` (the two options are exclusive in its API). The server ends such a pull after
+ * 100 messages without a status, and the fetch would then wait out its expiry (seconds) before
+ * the next pull: a history of a few hundred changes took tens of seconds. So a pull that has
+ * brought this many is over, and the next one starts at once.
+ */
+const PULL_MESSAGES = 100;
+
 export async function readHistory(nc: NatsConnection, stream: string, subject: string, after: bigint, options: HistoryOptions): Promise<History> {
   const jsm = await managerFor(nc);
   const last = await lastChange(jsm, stream, subject);
@@ -108,6 +117,7 @@ export async function readHistory(nc: NatsConnection, stream: string, subject: s
                 reached = true;
                 break; // a fetch bounded by bytes would otherwise wait out its expiry
               }
+              if (options.batch === undefined && got >= PULL_MESSAGES) break; // that pull is complete
             }
           } finally {
             options.signal?.removeEventListener('abort', stop);

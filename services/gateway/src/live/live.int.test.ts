@@ -112,4 +112,25 @@ describe('readHistory', () => {
       await deleteStreamsWithPrefix(nc, names.changesStream.replace(/_CHANGES$/, ''));
     }
   });
+
+  it('reads a long history in byte-bounded pulls without waiting out a pull\'s expiry between them', async () => {
+    await using nc = await natsConnection();
+    const names = busNames(uniqueName('hist'));
+    await ensureStreams(nc, names);
+    try {
+      const js = jetstream(nc);
+      const subject = names.changes('alice', 'app', 't');
+      const changes = chain(Array.from({ length: 450 }, () => 1));
+      await Promise.all(changes.map((ch) => js.publish(subject, busPb.Change.encode(ch).finish())));
+      const started = performance.now();
+      const h = await readHistory(nc, names.changesStream, subject, changes[9]!.seq, { skewMs: 5000 });
+      const elapsed = performance.now() - started;
+      expect([h.covered, h.changes.length, h.changes[0]!.seq, h.changes.at(-1)!.seq]).toEqual([true, 440, changes[10]!.seq, changes[449]!.seq]);
+      // A pull of nats.js's default 100 messages that stops short of the byte bound used to sit
+      // until its 5 s expiry: 440 changes took 20 s. Small messages in memory take milliseconds.
+      expect(elapsed).toBeLessThan(5000);
+    } finally {
+      await deleteStreamsWithPrefix(nc, names.changesStream.replace(/_CHANGES$/, ''));
+    }
+  });
 });
