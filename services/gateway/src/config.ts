@@ -5,7 +5,12 @@ import { type ConfigField, type ConfigOf, bool, int, LOG_LEVELS, oneOf, optional
 import { USER_ID_PATTERN } from '@seqline/sql';
 import { natsReplicasField } from '@seqline/bus';
 
-const HOST_PORT = /^[^\s:]+:\d{1,5}$|^\[[0-9A-Fa-f:.]+\]:\d{1,5}$/;
+// host:port, [v6]:port, or a gRPC target naming several backends: `dns:///host:port` (every
+// address the name resolves to) or `ipv4:a:port,b:port` (the first that answers).
+const IPV4_PORT = String.raw`\d{1,3}(?:\.\d{1,3}){3}:\d{1,5}`;
+const GRPC_ADDRESS = new RegExp(
+  [String.raw`^[^\s:]+:\d{1,5}$`, String.raw`^\[[0-9A-Fa-f:.]+\]:\d{1,5}$`, String.raw`^dns:(?:\/\/[^\s/]*\/)?[^\s:/]+(?::\d{1,5})?$`, `^ipv4:${IPV4_PORT}(?:,${IPV4_PORT})*$`].join('|'),
+);
 
 /** `*` (any origin) or a comma-separated list of exact origins such as `https://app.example.com`. */
 function corsOrigins(c: { env: string; description: string; default: string }): ConfigField<readonly string[] | '*'> {
@@ -49,8 +54,8 @@ function secret(c: { env: string; description: string; min: number }): ConfigFie
 export const gatewayConfigSchema = {
   host: str({ env: 'SEQLINE_GATEWAY_HOST', default: '127.0.0.1', description: 'address the HTTP server binds' }),
   port: port({ env: 'SEQLINE_GATEWAY_PORT', default: 8080, description: 'HTTP port (0 = any free port)' }),
-  storageAddr: str({ env: 'SEQLINE_STORAGE_ADDR', default: '127.0.0.1:50052', pattern: HOST_PORT, description: 'storage gRPC address (host:port)' }),
-  writeAddr: str({ env: 'SEQLINE_WRITE_ADDR', default: '127.0.0.1:50053', pattern: HOST_PORT, description: 'write gRPC address (host:port)' }),
+  storageAddr: str({ env: 'SEQLINE_STORAGE_ADDR', default: '127.0.0.1:50052', pattern: GRPC_ADDRESS, description: 'storage gRPC address: host:port, or a gRPC target for several replicas (dns:///host:port, ipv4:a:port,b:port)' }),
+  writeAddr: str({ env: 'SEQLINE_WRITE_ADDR', default: '127.0.0.1:50053', pattern: GRPC_ADDRESS, description: 'write gRPC address: host:port, or a gRPC target for several instances (dns:///host:port, ipv4:a:port,b:port)' }),
   jwtSecret: secret({ env: 'SEQLINE_JWT_SECRET', min: 32, description: 'HS256 key for access and refresh tokens (at least 32 characters)' }),
   accessTokenTtlS: int({ env: 'SEQLINE_ACCESS_TOKEN_TTL_S', default: 3600, min: 30, max: 86_400 * 30, description: 'lifetime of an access token, seconds' }),
   refreshTokenTtlS: int({ env: 'SEQLINE_REFRESH_TOKEN_TTL_S', default: 604_800, min: 60, max: 86_400 * 365, description: 'lifetime of a refresh token, seconds' }),
