@@ -2,7 +2,7 @@
 // route proxy; partition() of n3 cuts its routes on both sides and keeps them cut (the nodes'
 // reconnects are refused) while n3 still serves its own clients and an R3 stream keeps taking
 // writes through n1 with n1 and n2 as quorum; after heal() the routes come back, through the
-// proxies again, and every replica is current.
+// proxies again, and every replica is current. A partition outlasts a restart of the node.
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -92,10 +92,21 @@ describe('startNatsCluster({ partitionable: true })', () => {
     await jsm.streams.delete(name);
   });
 
-  it('closes its proxies on dispose, which frees their ports', async () => {
+  it('keeps a killed and restarted node partitioned until heal(), and closes its proxies on dispose', async () => {
     const cluster = await startNatsCluster({ nodes: 2, partitionable: true, readyTimeoutMs: 60_000 });
-    await cluster.nodes[0]!.partition();
+    const [n1] = cluster.nodes as [NatsClusterNode, NatsClusterNode];
+    await waitForRoutes(cluster, { n1: ['n2'], n2: ['n1'] }, 'routes of the started cluster not all through proxies');
+    await n1.partition();
     expect(cluster.partitioned()).toEqual(['n1']);
+    await n1.kill();
+    const refusedBefore = cluster.links.map((l) => l.proxy.counts.refused);
+    await n1.restart();
+    // Both nodes dial again through their blocked links and are refused: still no route.
+    await waitFor(() => cluster.links.every((l, i) => l.proxy.counts.refused > refusedBefore[i]!), { ...POLL, message: 'no reconnect after the restart' });
+    await waitForRoutes(cluster, { n1: [], n2: [] }, 'a route came back while n1 was partitioned');
+    await n1.heal();
+    await waitForRoutes(cluster, { n1: ['n2'], n2: ['n1'] }, 'routes did not come back after heal()');
+
     await cluster[Symbol.asyncDispose]();
     expect(cluster.links).toHaveLength(2);
     expect(cluster.links.every((l) => l.proxy.blocked && l.proxy.counts.open === 0)).toBe(true);
