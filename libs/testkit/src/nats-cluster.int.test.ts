@@ -13,7 +13,15 @@ describe('startNatsCluster', () => {
     expect(cluster.nodes.map((n) => n.name)).toEqual(['n1', 'n2', 'n3']);
     expect(cluster.urls).toEqual(cluster.nodes.map((n) => `nats://127.0.0.1:${n.port}`));
     expect(new Set([...cluster.nodes.map((n) => n.port), ...cluster.nodes.map((n) => n.clusterPort)]).size).toBe(6);
-    expect(readFileSync(join(cluster.nodes[0]!.storeDir, 'nats.conf'), 'utf8')).toContain(`name: ${cluster.name}`);
+    const config = readFileSync(join(cluster.nodes[0]!.storeDir, 'nats.conf'), 'utf8');
+    expect(config).toContain(`name: ${cluster.name}`);
+    expect(config).toContain(`routes: [${cluster.nodes.map((n) => `"nats-route://127.0.0.1:${n.clusterPort}"`).join(', ')}]`);
+    expect(config).not.toContain('advertise');
+    // Without partitionable there are no route proxies, and nothing to partition.
+    expect(cluster.links).toEqual([]);
+    expect(cluster.partitioned()).toEqual([]);
+    await expect(cluster.nodes[2]!.partition()).rejects.toThrow(`NATS cluster ${cluster.name} was started without partitionable: true`);
+    await expect(cluster.nodes[2]!.heal()).rejects.toThrow('without partitionable: true');
 
     const name = uniqueName('tk_r3');
     await using nc = await natsConnection(cluster.urls, { maxReconnectAttempts: -1, reconnectTimeWait: 100 });
