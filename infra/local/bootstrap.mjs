@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// The one entry point behind `npm start`, `npm test`, `npm run bench` and `npm run proto`.
+// The one entry point behind `npm start`, `npm test`, `npm run bench`, `npm run chaos` and
+// `npm run proto`.
 // Dependency-free on purpose: it runs on a fresh clone before anything is installed. It
 // installs what is missing (npm dependencies; on Debian/Ubuntu, nats-server and protoc with
 // apt, and for `test` Chromium, which the dashboard's browser test drives), then hands over to
@@ -111,12 +112,16 @@ async function main() {
       ensureSystemTools();
       ensureNodeModules();
       return tsx('bench/run.ts', args);
+    case 'chaos':
+      ensureSystemTools();
+      ensureNodeModules();
+      return tsx('e2e/src/chaos/main.ts', args);
     case 'proto':
       ensureSystemTools();
       ensureNodeModules();
       return run(process.execPath, [join(root, 'libs/proto/scripts/generate.mjs'), ...args]);
     default:
-      process.stderr.write('usage: node infra/local/bootstrap.mjs start|test|bench <name>|proto [--check]\n');
+      process.stderr.write('usage: node infra/local/bootstrap.mjs start|test|bench <name>|chaos|proto [--check]\n');
       return command === 'help' ? 0 : 2;
   }
 }

@@ -156,6 +156,55 @@ describe('checker', () => {
     expectOnly(h, 'lost-write', h[6]!); // a write is named by its first invocation
   });
 
+  describe('with the change log', () => {
+    /** The clean history plus its boundary and alice's change log: 100, 101, 102. */
+    function logged(): HistoryEvent[] {
+      const h = clean();
+      h.splice(2, 0, { type: 'ready', t: 2, client: 'c1', subId: 's1', seq: '90' });
+      h.splice(12, 0, { type: 'ready', t: 71, client: 'c1', subId: 's1', seq: '100' });
+      const log = (seq: string, prevSeq: string, rowId: string): HistoryEvent => ({ type: 'final-log', t: 100, partition: 'app.items/alice', rowId, seq, prevSeq });
+      h.push(log('100', '0', '1'), log('101', '100', '1'), log('102', '101', '3'));
+      return h;
+    }
+
+    it('passes when every change of the watched partition is delivered after the boundary', () => {
+      expect(check(logged(), { bound: BOUND }).violations).toEqual([]);
+    });
+
+    it('reports a change the subscription never got (its successor names it as prev_seq)', () => {
+      const h = logged();
+      const skipped = h.findIndex((e) => e.type === 'delivery' && e.seq === '101');
+      h.splice(skipped, 1);
+      const next = h.find((e) => e.type === 'delivery' && e.seq === '102')!;
+      expectOnly(h, 'prev-seq-gap', next);
+    });
+
+    it('accepts a compacted catch-up: a skipped version whose row comes later in a newer version', () => {
+      const h = logged();
+      const skipped = h.findIndex((e) => e.type === 'delivery' && e.seq === '101');
+      h.splice(skipped, 1);
+      // Row 1 changes again (103); the catch-up sends 102, then row 1's newest version only.
+      h.push({ type: 'final-log', t: 100, partition: 'app.items/alice', rowId: '1', seq: '103', prevSeq: '102' });
+      const at = h.findIndex((e) => e.type === 'delivery' && e.seq === '102');
+      h.splice(at + 1, 0, delivery(96, 'update', '1', 'b', '103'));
+      expect(check(h, { bound: BOUND }).violations.filter((v) => v.kind === 'prev-seq-gap')).toEqual([]);
+    });
+
+    it('reports a hole in the change log itself', () => {
+      const h = logged();
+      const broken: HistoryEvent = { type: 'final-log', t: 100, partition: 'app.items/alice', rowId: '3', seq: '102', prevSeq: '99' };
+      h.splice(h.length - 1, 1, broken);
+      expectOnly(h, 'prev-seq-gap', broken);
+    });
+
+    it('reports one _seq carried by changes of two partitions', () => {
+      const h = logged();
+      const other: HistoryEvent = { type: 'final-log', t: 100, partition: 'app.items/bob', rowId: '9', seq: '101', prevSeq: '0' };
+      h.push(other);
+      expectOnly(h, 'duplicate-seq', other);
+    });
+  });
+
   it('reads back what the writer appended', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'seqline-history-'));
     try {

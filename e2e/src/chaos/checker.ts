@@ -15,15 +15,23 @@
 //   the `_seq` of the last event delivered for that row (snapshot or change). A row the stream has
 //   not seen yet has no chain to check. A `reset` event (the server told the client to start over)
 //   forgets the stream's last `_seq` and every row's chain: what follows is a new stream.
+//   With the change log recorded at the end (`final-log`), the chain is also checked per
+//   partition, as `prev_seq` is defined: the log's own chain must be whole (each change names the
+//   one before it, from 0), and a subscription that watches a partition must deliver its changes
+//   without a hole: each delivered change's `prev_seq` is at or below what the subscription had
+//   processed (its last change, or the boundary of its snapshot or resume: `ready`). A change
+//   skipped in between is excused only when the subscription later delivers a newer version of
+//   the same row: storage's compacted catch-up sends each row's newest version, by design.
 // stale-final-rows: each subscription's final materialized rows equal the SELECT of its query
 //   read from PostgreSQL, as sets of rows compared by value.
-// duplicate-seq: no `_seq` issued twice, whether recorded by a sequencer or returned to two writes.
+// duplicate-seq: no `_seq` issued twice, whether recorded by a sequencer, returned to two writes,
+//   or carried by two different changes of the change log.
 // late-delivery: every acknowledged write is seen (a delivery of its row with `_seq` >= the write's)
 //   by every live subscriber watching its partition, no later than `bound` ms after both the
 //   acknowledgement and the end of the last fault. A live subscriber is one still subscribed at
 //   the end; `watches` names the partitions whose every row it receives (so a filtered
 //   subscription lists none). A subscription's query reads one table: deliveries name rows by id.
-import type { Delivery, FinalTable, HistoryEvent, Row, Subscribed, WriteInvoked } from './history.js';
+import type { Delivery, FinalLog, FinalTable, HistoryEvent, Row, Subscribed, WriteInvoked } from './history.js';
 
 export const VIOLATION_KINDS = [
   'lost-write', 'duplicate-write', 'errored-write-present', 'non-monotonic-seq', 'duplicate-delivery',
@@ -77,6 +85,7 @@ export function check(history: readonly HistoryEvent[], options: CheckOptions): 
   const writes = collectWrites(history);
   checkFinalTables(history, writes, violations);
   checkStreams(history, violations);
+  checkLog(history, violations);
   checkFinalRows(history, violations);
   checkSeqUnique(history, violations);
   const convergeMs = checkDelivered(history, writes, options.bound, violations);
@@ -205,6 +214,69 @@ function streamViolation(e: Delivery, last: bigint | undefined, chain: Map<strin
   if (e.kind !== 'snapshot' && e.prevSeq !== undefined && before !== undefined && BigInt(e.prevSeq) !== before)
     return { kind: 'prev-seq-gap', message: `${where}: row ${e.rowId} prev_seq ${e.prevSeq}, last delivered _seq ${before}`, event: e };
   return undefined;
+}
+
+function checkLog(history: readonly HistoryEvent[], out: Violation[]): void {
+  const log = new Map<bigint, FinalLog>();
+  const lastOf = new Map<string, bigint>();
+  for (const e of history) {
+    if (e.type !== 'final-log') continue;
+    const seq = BigInt(e.seq);
+    const same = log.get(seq);
+    if (same !== undefined) {
+      if (same.partition !== e.partition || same.rowId !== e.rowId)
+        out.push({ kind: 'duplicate-seq', message: `_seq ${e.seq} carried by a change of ${same.partition} row ${same.rowId} and of ${e.partition} row ${e.rowId}`, event: e });
+      continue;
+    }
+    log.set(seq, e);
+    const before = lastOf.get(e.partition) ?? 0n;
+    if (BigInt(e.prevSeq) !== before) out.push({ kind: 'prev-seq-gap', message: `change log of ${e.partition}: _seq ${e.seq} names prev_seq ${e.prevSeq}, the change before it is ${before}`, event: e });
+    lastOf.set(e.partition, seq);
+  }
+  if (log.size === 0) return;
+  const byPartition = new Map<string, FinalLog[]>();
+  for (const e of log.values()) byPartition.set(e.partition, [...(byPartition.get(e.partition) ?? []), e]);
+  const watched = new Map<string, string>();
+  for (const e of history) if (e.type === 'subscribed' && e.watches.length === 1) watched.set(`${e.client}/${e.subId}`, e.watches[0]!);
+  // Where each subscription delivered each row, so a skipped version can be matched with a later one.
+  const deliveredAt = new Map<string, { index: number; seq: bigint }[]>();
+  history.forEach((e, index) => {
+    if (e.type !== 'delivery' || e.rowId === undefined || e.seq === undefined || e.kind === 'snapshot') return;
+    const k = `${e.client}/${e.subId}/${e.rowId}`;
+    deliveredAt.set(k, [...(deliveredAt.get(k) ?? []), { index, seq: BigInt(e.seq) }]);
+  });
+  const supersededLater = (sub: string, missed: FinalLog, from: number): boolean =>
+    (deliveredAt.get(`${sub}/${missed.rowId}`) ?? []).some((d) => d.index >= from && d.seq > BigInt(missed.seq));
+  const processed = new Map<string, bigint | undefined>();
+  const reported = new Set<string>();
+  history.forEach((e, index) => {
+    if (e.type !== 'ready' && e.type !== 'delivery') return;
+    const sub = `${e.client}/${e.subId}`;
+    const partition = watched.get(sub);
+    if (partition === undefined || reported.has(sub)) return;
+    if (e.type === 'ready') {
+      processed.set(sub, BigInt(e.seq));
+      return;
+    }
+    if (e.kind === 'reset') processed.set(sub, undefined);
+    if (e.kind === 'snapshot' || e.kind === 'reset' || e.seq === undefined) return;
+    const seq = BigInt(e.seq);
+    const entry = log.get(seq);
+    const last = processed.get(sub);
+    processed.set(sub, seq);
+    if (entry === undefined || entry.partition !== partition) {
+      reported.add(sub);
+      out.push({ kind: 'prev-seq-gap', message: `subscription ${sub}: delivered _seq ${e.seq}, which is no change of ${partition} in the change log`, event: e });
+      return;
+    }
+    if (last === undefined || BigInt(entry.prevSeq) <= last) return;
+    // A compacted catch-up (docs/protocol.md §4) sends each row's newest version only: a skipped
+    // change is fine when the subscription delivers a later version of its row.
+    const missed = byPartition.get(partition)!.find((m) => BigInt(m.seq) > last && BigInt(m.seq) < seq && !supersededLater(sub, m, index));
+    if (missed === undefined) return;
+    reported.add(sub);
+    out.push({ kind: 'prev-seq-gap', message: `subscription ${sub}: _seq ${e.seq} has prev_seq ${entry.prevSeq}, but the subscription had processed only up to ${last}: change ${missed.seq} (row ${missed.rowId}) was never delivered, nor a later version of its row`, event: e });
+  });
 }
 
 function checkFinalRows(history: readonly HistoryEvent[], out: Violation[]): void {

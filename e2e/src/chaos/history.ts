@@ -80,6 +80,14 @@ export interface Delivery {
   readonly seq?: string;
   readonly prevSeq?: string;
 }
+/** The subscription is live from `seq` on: the boundary of its snapshot, or the `from` of a resume. */
+export interface Ready {
+  readonly type: 'ready';
+  readonly t: number;
+  readonly client: string;
+  readonly subId: string;
+  readonly seq: string;
+}
 /** The client reconnected and resumed the subscription from `fromSeq`. */
 export interface Resumed {
   readonly type: 'resumed';
@@ -118,6 +126,16 @@ export interface FinalTable {
   readonly table: string;
   readonly rows: readonly (Row & { readonly owner: string })[];
 }
+/** At the end: one change of the change log (JetStream), in log order per partition. */
+export interface FinalLog {
+  readonly type: 'final-log';
+  readonly t: number;
+  /** `table/owner`, as in `watches`. */
+  readonly partition: string;
+  readonly rowId: string;
+  readonly seq: string;
+  readonly prevSeq: string;
+}
 /** A sequencer issued this `_seq` (from its own log, when the run records it). */
 export interface SeqIssued {
   readonly type: 'seq-issued';
@@ -145,11 +163,13 @@ export type HistoryEvent =
   | WriteIndeterminate
   | Subscribed
   | Delivery
+  | Ready
   | Resumed
   | Unsubscribed
   | FinalClient
   | FinalQuery
   | FinalTable
+  | FinalLog
   | SeqIssued
   | FaultStart
   | FaultEnd;
@@ -157,8 +177,8 @@ export type HistoryEvent =
 export type HistoryEventType = HistoryEvent['type'];
 
 const TYPES: ReadonlySet<string> = new Set<HistoryEventType>([
-  'write-invoked', 'write-ok', 'write-failed', 'write-indeterminate', 'subscribed', 'delivery', 'resumed',
-  'unsubscribed', 'final-client', 'final-query', 'final-table', 'seq-issued', 'fault-start', 'fault-end',
+  'write-invoked', 'write-ok', 'write-failed', 'write-indeterminate', 'subscribed', 'delivery', 'ready', 'resumed',
+  'unsubscribed', 'final-client', 'final-query', 'final-table', 'final-log', 'seq-issued', 'fault-start', 'fault-end',
 ]);
 
 /** Parses one line; throws with the line number on anything that is not a history event. */

@@ -1,0 +1,11 @@
+// The campaign's seeded random source (mulberry32): the same seed gives the same fault schedule
+// and the same workload choices, so a failing run can be replayed.
+export function seeded(seed: number): () => number {
+  let a = seed | 0;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
