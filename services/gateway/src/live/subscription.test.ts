@@ -177,6 +177,19 @@ describe('LiveSubscription', () => {
     expect(h.historyCalls).toEqual([20n]);
   });
 
+  it('ends with SUBSCRIPTION_FAILED, and does not crash the gateway, when the history read of a repair fails', async () => {
+    // Regression (found by the fault campaign): a rejected repair was an unhandled rejection,
+    // which ends a Node process: one NATS timeout during a gap repair took the gateway down.
+    const h = harness({}, { history: () => { throw new Error('timeout'); }, snapshot: [snap([], 20n)] });
+    await h.sub.start();
+    h.push(insert(22n, 21n, 2)); // 21 was lost: the repair reads history, which fails
+    await expect.poll(() => h.events.filter((e) => e.type === 'error')).toEqual([
+      { type: 'error', subscription_id: 's', code: 'SUBSCRIPTION_FAILED', message: 'the subscription lost a change and could not read it again; subscribe again to resume' },
+    ]);
+    h.push(insert(23n, 22n, 3)); // stopped: nothing more is delivered
+    expect(h.changeSummary()).toEqual([]);
+  });
+
   it('starts a live-only subscription at the log’s newest change, so even the first live change is repaired if lost', async () => {
     const history = (after: bigint): History => ({ changes: [insert(31n, 30n, 1), insert(32n, 31n, 2)].filter((c) => c.seq > after), covered: true });
     const h = harness({ liveOnly: true }, { history, head: 30n });

@@ -130,9 +130,7 @@ export class LiveSubscription {
   /** Runs steps 1–3; resolves when the subscription is live (or stopped). */
   async start(): Promise<void> {
     this.#stopListening = this.#d.hub.listen(this.#d.subject, (change) => this.#onLive(change));
-    this.#stopReconnects = this.#d.hub.onReconnect(() => {
-      this.#repairs = this.#repairs.then(() => this.#checkHead()).catch(() => {});
-    });
+    this.#stopReconnects = this.#d.hub.onReconnect(() => this.#repair(() => this.#checkHead()));
     await this.#d.hub.flush(this.#d.subject);
     const { from, liveOnly } = this.#options;
     if (liveOnly) {
@@ -310,10 +308,22 @@ export class LiveSubscription {
       // A lost delivery: buffer from here and repair from history, in order.
       this.#live = false;
       this.#buffer.push(change);
-      this.#repairs = this.#repairs.then(() => this.#goLive());
+      this.#repair(() => this.#goLive());
       return;
     }
     void this.#deliver(change);
+  }
+
+  /**
+   * Runs a repair after the ones before it. One that fails (history or the log's head could not
+   * be read: NATS down, the socket gone) ends the subscription with SUBSCRIPTION_FAILED, so the
+   * client resumes from its last `_seq`: a change it may have missed is never skipped silently,
+   * and the failure never escapes as an unhandled rejection (which would end the process).
+   */
+  #repair(step: () => Promise<void>): void {
+    this.#repairs = this.#repairs.then(step).catch(() => {
+      void this.#end('SUBSCRIPTION_FAILED', 'the subscription lost a change and could not read it again; subscribe again to resume').catch(() => {});
+    });
   }
 
   #deliver(change: busPb.Change): Promise<void> {
@@ -361,7 +371,7 @@ export class LiveSubscription {
   }
 
   /** Ends the subscription with an error event (its last event). */
-  #end(code: 'FILTER_BUDGET_EXCEEDED', message: string): Promise<void> {
+  #end(code: 'FILTER_BUDGET_EXCEEDED' | 'SUBSCRIPTION_FAILED', message: string): Promise<void> {
     if (this.#stopped) return Promise.resolve();
     const sent = this.#d.send({ type: 'error', subscription_id: this.#d.id, code, message }, this.#live);
     this.stop();
