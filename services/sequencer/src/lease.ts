@@ -16,6 +16,7 @@ export interface LeaseHolder {
 
 const key = (workerId: number): string => `worker.${workerId}`;
 const encode = (holder: LeaseHolder): Uint8Array => new TextEncoder().encode(JSON.stringify(holder));
+const decoder = new TextDecoder();
 
 export class WorkerLease {
   readonly workerId: number;
@@ -78,7 +79,10 @@ export class WorkerLease {
     return this.#lost;
   }
 
-  /** Renews at our last revision. A revision conflict means someone else took it: lost for good. */
+  /**
+   * Renews at our last revision. A revision conflict means someone else took it (lost for good),
+   * unless the entry still holds our own holder record: then it was our write.
+   */
   async renew(): Promise<void> {
     if (this.#lost) throw this.#lost;
     const started = this.#monotonic();
@@ -88,6 +92,13 @@ export class WorkerLease {
     } catch (err) {
       const current = await this.#kv.get(key(this.workerId)).catch(() => undefined);
       if (current !== undefined && current?.revision !== this.#revision) {
+        // Our own earlier renewal may have been written with its answer lost (the bucket's
+        // leader changed under it): the entry then still names us, at a newer revision.
+        if (current !== null && current.operation === 'PUT' && current.string() === decoder.decode(encode(this.#holder))) {
+          this.#revision = current.revision;
+          this.#renewedAt = started;
+          return;
+        }
         this.#lost = new LeaseLostError(`lease on worker id ${this.workerId} was taken over or expired`, { cause: err });
         throw this.#lost;
       }
