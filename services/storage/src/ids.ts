@@ -3,7 +3,7 @@
 // shard's highest `_seq`), so a shard's `_seq` keeps increasing across storage fail-overs even
 // if the new owner's sequencer has a lower worker id.
 import type { SeqId, SeqIdRange } from '@seqline/seq';
-import type { SequencerClient } from '@seqline/sequencer';
+import type { SequencerClient } from '@seqline/sequencer-client';
 
 export class IdPool {
   readonly #client: SequencerClient;

@@ -1,4 +1,5 @@
-// A typed client of the Sequencer gRPC service, for the services that need ids (storage).
+// A typed client of the Sequencer gRPC service (docs/architecture.md §5), for the services that
+// need ids (storage).
 // Responses are validated: ranges ascending, counts summing to what was asked.
 import { credentials, Metadata, type ServiceError } from '@grpc/grpc-js';
 import { sequencerPb } from '@seqline/proto';
