@@ -18,7 +18,8 @@
 // 20261202) choose a longer or different run.
 import { asSeqId } from '@seqline/seq';
 import type { SequencerClient } from '@seqline/sequencer-client';
-import { initSql, parseStatements, rewriteSelect, SqlError, validateWrite, type Actor, type Statement } from '@seqline/sql';
+import type { Actor } from '@seqline/domain';
+import { initSql, parseStatements, rewriteSelect, SqlError, validateWrite, type Statement } from '@seqline/sql';
 import { createTestDatabase } from '@seqline/testkit';
 import fc from 'fast-check';
 import postgres from 'postgres';
