@@ -1,9 +1,11 @@
 // A typed client of the Sequencer gRPC service (docs/architecture.md §5), for the services that
 // need ids (storage).
-// Responses are validated: ranges ascending, counts summing to what was asked.
+// Responses are validated: valid ids, ranges ascending without overlap, counts summing to what
+// was asked; anything else rejects with InvalidAllocationError.
 import { credentials, Metadata, type ServiceError } from '@grpc/grpc-js';
 import { sequencerPb } from '@seqline/proto';
-import { asSeqId, type SeqIdRange } from '@seqline/seq';
+import { isSeqId, type SeqIdRange } from '@seqline/seq';
+import { InvalidAllocationError } from './errors.js';
 
 export interface SequencerClient {
   allocate(count: number, options?: { deadlineMs?: number }): Promise<{ ranges: SeqIdRange[]; workerId: number }>;
@@ -21,9 +23,29 @@ export function createSequencerClient(address: string): SequencerClient {
             reject(err ?? new Error('empty AllocateIds response'));
             return;
           }
-          resolve({ ranges: res.ranges.map((r) => ({ first: asSeqId(r.first), count: r.count })), workerId: res.workerId });
+          try {
+            resolve({ ranges: checkedRanges(count, res), workerId: res.workerId });
+          } catch (e) {
+            reject(e instanceof Error ? e : new Error(String(e)));
+          }
         });
       }),
     close: () => client.close(),
   };
+}
+
+/** The ranges of an answer to a request for `count` ids, checked against the contract. */
+export function checkedRanges(count: number, res: sequencerPb.AllocateIdsResponse): SeqIdRange[] {
+  let total = 0;
+  let last = -1n;
+  const ranges = res.ranges.map((r) => {
+    const end = r.first + BigInt(r.count) - 1n;
+    if (!Number.isInteger(r.count) || r.count < 1 || !isSeqId(r.first) || !isSeqId(end)) throw new InvalidAllocationError(`invalid id range: ${r.count} ids from ${r.first}`);
+    if (r.first <= last) throw new InvalidAllocationError(`id ranges overlap or are out of order at ${r.first}`);
+    last = end;
+    total += r.count;
+    return { first: r.first, count: r.count };
+  });
+  if (total !== count) throw new InvalidAllocationError(`asked for ${count} ids, the sequencer answered ${total}`);
+  return ranges;
 }
