@@ -8,7 +8,7 @@ import { once } from 'node:events';
 import { join, resolve } from 'node:path';
 import { credentials, makeGenericClientConstructor } from '@grpc/grpc-js';
 import { SeqIdGenerator } from '@seqline/seq';
-import { createSequencerClient } from '@seqline/sequencer';
+import { createSequencerClient } from '@seqline/sequencer-client';
 import { freePort, startNats, uniqueName } from '@seqline/testkit';
 import { echoDefinition } from './echo-server.ts';
 

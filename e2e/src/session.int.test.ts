@@ -1,6 +1,6 @@
 // Issue 3, the KalamDB-style session end to end: setup → login → DDL → users → writes and
 // reads isolated per user → EXECUTE AS → SHARED tables → the change log of each partition.
-import { SHARED_OWNER } from '@seqline/sql';
+import { SHARED_OWNER } from '@seqline/domain';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readChanges } from './changes.js';
 import { login, ok, post, sql } from './client.js';

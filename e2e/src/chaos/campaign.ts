@@ -8,7 +8,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { busNames } from '@seqline/bus';
 import { busPb } from '@seqline/proto';
-import { SHARED_OWNER } from '@seqline/sql';
+import { SHARED_OWNER } from '@seqline/domain';
 import { readSubject } from '@seqline/testkit';
 import postgres from 'postgres';
 import { check, type CheckResult } from './checker.js';

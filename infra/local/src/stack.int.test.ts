@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { createSequencerClient } from '@seqline/sequencer';
+import { createSequencerClient } from '@seqline/sequencer-client';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { freePort, natsConnection } from '@seqline/testkit';
 import postgres from 'postgres';

@@ -5,7 +5,7 @@
 //   BIGINT → string; SMALLINT/INT/FLOAT/DOUBLE → number; DECIMAL → string; UUID/TEXT/JSON →
 //   string; BYTES → array of byte values; BOOLEAN → boolean; TIMESTAMP/DATETIME → µs since the
 //   epoch; DATE → days since the epoch; TIME → µs since midnight; NULL → null.
-import type { DataType } from '@seqline/sql';
+import type { DataType } from '@seqline/domain';
 
 export type Cell = string | number | boolean | null | readonly number[];
 

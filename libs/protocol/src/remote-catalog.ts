@@ -2,7 +2,7 @@
 // a notice on the catalog subject says it moved (storage publishes one after each DDL). A
 // table missing from the cached copy is looked up once more before a statement is refused, so
 // one right after CREATE TABLE on another replica still works.
-import type { Catalog, TableDef } from '@seqline/sql';
+import type { Catalog, TableDef } from '@seqline/domain';
 
 /** What Storage.GetCatalog answers. */
 export interface CatalogSnapshot {

@@ -1,6 +1,6 @@
 // Result objects of POST /v1/api/sql (docs/protocol.md §2), built once here so every service
 // answers in exactly KalamDB's shapes.
-import type { ColumnDef, DataType } from '@seqline/sql';
+import type { ColumnDef, DataType } from '@seqline/domain';
 import type { Cell } from './cells.js';
 
 export type SchemaFlag = 'pk' | 'nn' | 'uq';

@@ -3,10 +3,11 @@
 import postgres from 'postgres';
 import { createTestDatabase } from '@seqline/testkit';
 import { beforeAll, describe, expect, it } from 'vitest';
+import type { Role } from '@seqline/domain';
 import { ddlSql, type DdlStatement } from './ddl.js';
 import { initSql } from './init.js';
 import { parseStatements } from './parse.js';
-import { READER_ROLE, SETTING_ROLE, SETTING_USER_ID, WRITER_ROLE, type Role } from './types.js';
+import { READER_ROLE, SETTING_ROLE, SETTING_USER_ID, WRITER_ROLE } from './types.js';
 
 beforeAll(async () => {
   await initSql();

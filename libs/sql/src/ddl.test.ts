@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import type { AccessLevel, ColumnDef, TableDef, TableType } from '@seqline/domain';
 import { ddlSql, partitionName, quoteIdent, quoteLiteral, seqIndexName, type DdlStatement } from './ddl.js';
 import { SqlError } from './errors.js';
-import type { AccessLevel, ColumnDef, TableDef, TableType } from './types.js';
 
 const COLUMNS: ColumnDef[] = [
   { name: 'id', dataType: 'BigInt', notNull: false, primaryKey: true, default: { kind: 'snowflake_id' } },

@@ -26,9 +26,10 @@
 //
 // Physical names longer than PostgreSQL's 63 bytes would be truncated, and truncated partition
 // names could collide; such names become <prefix>_<8 hex of a hash of the table name><suffix>.
+import { SHARED_OWNER, type AccessLevel, type ColumnDef, type TableDef, type TableRef, type TableType } from '@seqline/domain';
 import { SqlError } from './errors.js';
 import { pgType } from './types-map.js';
-import { READER_ROLE, SETTING_OWNER, SETTING_ROLE, SETTING_USER_ID, SHARED_OWNER, SYSTEM_COLUMNS, WRITER_ROLE, type AccessLevel, type ColumnDef, type Statement, type TableDef, type TableRef, type TableType } from './types.js';
+import { READER_ROLE, SETTING_OWNER, SETTING_ROLE, SETTING_USER_ID, SYSTEM_COLUMNS, WRITER_ROLE, type Statement } from './types.js';
 
 export type DdlStatement = Extract<
   Statement,

@@ -11,11 +11,12 @@
 // read-only ones (random, gen_random_uuid, one-argument age); INSERT … SELECT, ON CONFLICT,
 // WITH, UPDATE … FROM, DELETE … USING, multiple-column SET and updating the primary key are
 // UNSUPPORTED. Column references become `"<table>"."<column>"`, the alias the plans use.
+import type { ColumnDef, TableDef } from '@seqline/domain';
 import { bodyOf, cloneAst, isBody, stringConst, typeCast, unsupported, intConst, type AstNode, type Body } from './ast.js';
 import { SqlError } from './errors.js';
 import { AGGREGATE_FUNCTIONS, READ_ONLY_FUNCTIONS, WINDOW_FUNCTIONS } from './functions.js';
 import { ExprWalker } from './rewrite-expr.js';
-import { SYSTEM_COLUMNS, type ColumnDef, type Statement, type TableDef } from './types.js';
+import { SYSTEM_COLUMNS, type Statement } from './types.js';
 
 type DmlStatement = Extract<Statement, { kind: 'insert' | 'update' | 'delete' }>;
 

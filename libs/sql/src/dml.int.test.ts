@@ -4,9 +4,10 @@ import { createTestDatabase } from '@seqline/testkit';
 import { parseSync } from 'libpg-query';
 import postgres from 'postgres';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { TableDef } from '@seqline/domain';
 import { planDml, type DmlContext } from './dml.js';
 import { initSql } from './init.js';
-import type { Statement, TableDef } from './types.js';
+import type { Statement } from './types.js';
 
 type Row = Record<string, unknown>;
 type Dml = Extract<Statement, { kind: 'insert' | 'update' | 'delete' }>;

@@ -1,11 +1,12 @@
 import { parseSync } from 'libpg-query';
 import { beforeAll, describe, expect, it } from 'vitest';
+import type { ColumnDef, TableDef, TableType } from '@seqline/domain';
 import { planDml, type DeletePlan, type DmlContext, type InsertPlan, type UpdatePlan } from './dml.js';
 import { timestampParts } from './dml-check.js';
 import { SqlError } from './errors.js';
 import { initSql } from './init.js';
 import { parseStatements } from './parse.js';
-import type { ColumnDef, Statement, TableDef, TableType } from './types.js';
+import type { Statement } from './types.js';
 
 const COLUMNS: readonly ColumnDef[] = [
   { name: 'id', dataType: 'BigInt', notNull: true, primaryKey: true, default: { kind: 'snowflake_id' } },

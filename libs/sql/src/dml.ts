@@ -13,13 +13,14 @@
 // statement uses come first, renumbered from $1 (a statement must not carry a parameter it does
 // not use: PostgreSQL could not type it); the owner, keys and seqs follow. The owner is always
 // a parameter, never text. SHARED tables have no `_user_id`: no owner predicate or column.
+import type { ColumnDef, TableDef } from '@seqline/domain';
 import { cloneAst, isBody, printExpression, type AstNode } from './ast.js';
 import { quoteIdent } from './ddl.js';
 import { checkDml, timestampParts, type DeleteShape, type InsertShape, type UpdateShape, type ValueItem } from './dml-check.js';
 import { SqlError } from './errors.js';
 import { assertSqlReady } from './init.js';
 import { pgType } from './types-map.js';
-import { SYSTEM_COLUMNS, type ColumnDef, type Statement, type TableDef } from './types.js';
+import { SYSTEM_COLUMNS, type Statement } from './types.js';
 
 export interface DmlContext {
   readonly owner: string;

@@ -7,10 +7,11 @@ import { createTestDatabase } from '@seqline/testkit';
 import { parseSync } from 'libpg-query';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Actor, Catalog, TableDef } from '@seqline/domain';
 import { SqlError } from './errors.js';
 import { initSql } from './init.js';
 import { rewriteSelect } from './rewrite.js';
-import type { Actor, Catalog, PgNode, TableDef } from './types.js';
+import type { PgNode } from './types.js';
 
 type Row = Record<string, unknown>;
 type Outcome = { readonly code: string } | { readonly rows: readonly Row[] };

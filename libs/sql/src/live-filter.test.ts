@@ -1,8 +1,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
+import type { TableDef } from '@seqline/domain';
 import { meter } from './filter-budget.js';
 import { initSql } from './init.js';
 import { compileLiveQuery, liveChange, type LiveRow } from './live-filter.js';
-import type { TableDef } from './types.js';
 
 const TICKETS: TableDef = {
   namespace: 'app',

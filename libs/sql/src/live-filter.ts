@@ -14,13 +14,14 @@
 // point (Seqline's databases use the "C" collation, as KalamDB compares bytes) and ILIKE folds
 // only ASCII letters (the C ctype); UUIDs compare as their 16 bytes; BOOLEAN false < true.
 // JSON and BYTES columns take only IS [NOT] NULL.
+import type { Catalog, ColumnDef, DataType, TableDef } from '@seqline/domain';
 import { bodyOf, cloneAst, nameList, nodeParts, type Body } from './ast.js';
 import { SqlError } from './errors.js';
 import { UNMETERED, type Meter } from './filter-budget.js';
 import { compileLike } from './like.js';
 import { dataTypeName } from './types-map.js';
 import { parseStatements } from './parse.js';
-import type { Catalog, ColumnDef, DataType, Statement, TableDef } from './types.js';
+import type { Statement } from './types.js';
 
 /** A cell of a row image (docs/protocol.md §1). */
 export type LiveCell = string | number | boolean | null | readonly number[];

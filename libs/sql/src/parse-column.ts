@@ -9,10 +9,11 @@
 //   (BigInt), UUID_V7() (Uuid, Text) or CURRENT_USER() / CURRENT_USER (Text).
 import type { ColumnDef as PgColumnDef, Constraint, Node, TypeName } from 'libpg-query';
 import { deparseSync } from 'pgsql-deparser';
+import type { ColumnDef, ColumnDefault, DataType } from '@seqline/domain';
 import { SqlError } from './errors.js';
 import { checkName } from './parse-names.js';
 import { dataTypeName, parseDataType, pgType } from './types-map.js';
-import { SYSTEM_COLUMNS, type ColumnDef, type ColumnDefault, type DataType } from './types.js';
+import { SYSTEM_COLUMNS } from './types.js';
 
 export interface ParsedColumn {
   readonly column: ColumnDef;

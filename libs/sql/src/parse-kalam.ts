@@ -6,10 +6,11 @@
 // User names may be bare, "quoted" or 'string literals' (KalamDB writes CREATE USER 'alice').
 // Bare namespace and user names fold to lower case as in PostgreSQL, so `CREATE NAMESPACE App`
 // and `SELECT * FROM App.t` agree. ROLE defaults to user, as in KalamDB.
+import { DEFAULT_NAMESPACE, ROLES, type Role } from '@seqline/domain';
 import { SqlError } from './errors.js';
 import { checkUserId, checkUserNamespace } from './parse-names.js';
 import { Cursor, identifierOf, isPunct, splitStatements, stringOf, type Token } from './tokens.js';
-import { DEFAULT_NAMESPACE, ROLES, type Role, type Statement } from './types.js';
+import type { Statement } from './types.js';
 
 export function createNamespace(tokens: readonly Token[]): Statement {
   const c = new Cursor(tokens, 'CREATE NAMESPACE');

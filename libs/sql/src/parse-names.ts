@@ -2,8 +2,8 @@
 // (USER_ID_PATTERN). Every name ends up in a NATS subject token and a PostgreSQL identifier,
 // so anything outside the patterns is refused before it reaches either.
 import type { Node, RangeVar } from 'libpg-query';
+import { DEFAULT_NAMESPACE, NAME_PATTERN, RESERVED_NAMESPACES, USER_ID_PATTERN, type TableRef } from '@seqline/domain';
 import { SqlError } from './errors.js';
-import { DEFAULT_NAMESPACE, NAME_PATTERN, RESERVED_NAMESPACES, USER_ID_PATTERN, type TableRef } from './types.js';
 
 export type NameKind = 'namespace' | 'table' | 'column';
 

@@ -13,10 +13,11 @@
 //   are UNSUPPORTED (the statements have no field for them). CASCADE is accepted and ignored:
 //   nothing can depend on a table.
 import type { AlterTableStmt, CreateStmt, DefElem, DropStmt, Node } from 'libpg-query';
+import { ACCESS_LEVELS, TABLE_TYPES, type AccessLevel, type ColumnDef, type TableType } from '@seqline/domain';
 import { SqlError } from './errors.js';
 import { checkColumnName, columnOf, unsupportedConstraint, type BareFloatAt } from './parse-column.js';
 import { checkUserNamespace, tableRefOf, tableRefOfNames } from './parse-names.js';
-import { ACCESS_LEVELS, TABLE_TYPES, type AccessLevel, type ColumnDef, type Statement, type TableType } from './types.js';
+import type { Statement } from './types.js';
 
 export interface TableContext {
   readonly defaultNamespace?: string | undefined;

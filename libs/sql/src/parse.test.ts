@@ -1,8 +1,9 @@
 import { beforeAll, describe, expect, it, vi } from 'vitest';
+import type { ColumnDef, DataType, TableDef } from '@seqline/domain';
 import { SqlError, type SqlErrorCode } from './errors.js';
 import { initSql } from './init.js';
 import { parseBatch, parseStatements } from './parse.js';
-import type { ColumnDef, DataType, Statement, TableDef } from './types.js';
+import type { Statement } from './types.js';
 
 beforeAll(async () => {
   await initSql();

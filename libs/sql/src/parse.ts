@@ -15,6 +15,7 @@
 // scanner split it (the one SQL lexer: nothing else splits statements). Error positions in
 // messages are 1-based character positions in the whole input.
 import { parseSync, scanSync, type Node, type RawStmt } from 'libpg-query';
+import { DEFAULT_NAMESPACE, TABLE_TYPES, type TableType } from '@seqline/domain';
 import { SqlError } from './errors.js';
 import { assertSqlReady } from './init.js';
 import { alterUser, createNamespace, createUser, dropNamespace, dropUser, executeAs } from './parse-kalam.js';
@@ -22,7 +23,7 @@ import { tableRefOf } from './parse-names.js';
 import { checkQuery, unsupportedStatement } from './parse-pg.js';
 import { alterTable, createTable, dropTable, type TableContext } from './parse-table.js';
 import { applyEdits, fromPgError, isPunct, isWord, scanTokens, splitStatements, type Edit, type Token } from './tokens.js';
-import { DEFAULT_NAMESPACE, TABLE_TYPES, type PgNode, type Statement, type TableType } from './types.js';
+import type { PgNode, Statement } from './types.js';
 
 export interface ParseOptions {
   /** Namespace of bare table names (the request's namespace_id); default `default`. */

@@ -1,11 +1,12 @@
 import { parseSync } from 'libpg-query';
 import { beforeAll, describe, expect, it } from 'vitest';
+import type { AccessLevel, Actor, Catalog, ColumnDef, TableDef, TableType } from '@seqline/domain';
 import { printStatement, type AstNode } from './ast.js';
 import { SqlError } from './errors.js';
 import { initSql } from './init.js';
 import { parseStatements } from './parse.js';
 import { rewriteSelect, type RewriteContext, type RewrittenSelect } from './rewrite.js';
-import type { Actor, Catalog, ColumnDef, PgNode, Statement, TableDef, TableType, AccessLevel } from './types.js';
+import type { PgNode, Statement } from './types.js';
 
 const col = (name: string, primaryKey = false): ColumnDef => ({ name, dataType: primaryKey ? 'BigInt' : 'Text', notNull: primaryKey, primaryKey });
 

@@ -34,14 +34,15 @@
 import {
   and, binaryOp, bodyOf, cloneAst, columnRef, isBody, nameList, nodeParts, not, printStatement, stringConst, typeCast, unsupported, type AstNode, type Body,
 } from './ast.js';
+import { isAdminRole, RESERVED_NAMESPACES, type Actor, type Catalog, type TableDef } from '@seqline/domain';
 import { SqlError } from './errors.js';
 import { assertSqlReady } from './init.js';
 import { ExprWalker, isCurrentUser } from './rewrite-expr.js';
 import { aliased, aliasName, Level, outputColumns, type Columns } from './rewrite-scope.js';
-import { RESERVED_NAMESPACES, SYSTEM_COLUMNS, type Actor, type Catalog, type Statement, type TableDef } from './types.js';
+import { SYSTEM_COLUMNS, type Statement } from './types.js';
 import { SYSTEM_TABLES, systemView } from './system-tables.js';
 import { applyLimit } from './rewrite-limit.js';
-import { checkReadAccess, isAdminRole } from './validate.js';
+import { checkReadAccess } from './validate.js';
 
 export interface RewriteContext {
   readonly catalog: Catalog;

@@ -3,7 +3,7 @@
 // into a subquery over a view in the meta schema; each view also admits rows only when the
 // session's role (set by storage from the caller) is dba or system: enforced twice, like
 // partitions. (`system.live` is the gateways' and never reaches storage.)
-import type { ColumnDef, DataType, TableDef } from './types.js';
+import type { ColumnDef, DataType, TableDef } from '@seqline/domain';
 
 export const systemColumn = (name: string, dataType: DataType, primaryKey = false, notNull = primaryKey): ColumnDef => ({ name, dataType, notNull, primaryKey });
 

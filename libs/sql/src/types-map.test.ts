@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { SIMPLE_TYPES, type DataType } from '@seqline/domain';
 import { SqlError } from './errors.js';
 import { dataTypeName, parseDataType, pgType } from './types-map.js';
-import { SIMPLE_TYPES, type DataType } from './types.js';
 
 const SUPPORTED =
   'supported: BOOLEAN, SMALLINT, INT, BIGINT, FLOAT, DOUBLE, DECIMAL(p,s), TEXT, VARCHAR, BYTES, JSON, TIMESTAMP, DATE, DATETIME, TIME, UUID';

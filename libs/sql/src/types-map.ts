@@ -8,8 +8,8 @@
 // - VARCHAR(n) is Text: the length is accepted and not enforced.
 // - TIMESTAMP, TIMESTAMPTZ and DATETIME are instants (timestamptz); TIME is time without zone.
 // - No other type takes modifiers: TIMESTAMP(3), TEXT(5) are refused rather than ignored.
+import type { DataType, SimpleType } from '@seqline/domain';
 import { SqlError } from './errors.js';
-import type { DataType, SimpleType } from './types.js';
 
 const PG_TYPES: Readonly<Record<SimpleType, string>> = {
   Boolean: 'boolean',

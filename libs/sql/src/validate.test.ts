@@ -1,8 +1,9 @@
 import { parseSync } from 'libpg-query';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { ACCESS_LEVELS, ROLES, SHARED_OWNER, TABLE_TYPES, type AccessLevel, type Actor, type Catalog, type Role, type TableDef, type TableType } from '@seqline/domain';
 import { SqlError } from './errors.js';
 import { initSql } from './init.js';
-import { ACCESS_LEVELS, ROLES, SHARED_OWNER, TABLE_TYPES, type AccessLevel, type Actor, type Catalog, type Role, type Statement, type TableDef, type TableType } from './types.js';
+import type { Statement } from './types.js';
 import { actAs, checkExecuteAs, checkReadAccess, checkWriteAccess, resolveOwner, validateWrite } from './validate.js';
 
 function table(name: string, tableType: TableType, accessLevel: AccessLevel = 'PUBLIC'): TableDef {

@@ -10,9 +10,10 @@
 // - A SHARED table is written by service, dba and system, and a DBA-level one only by dba and
 //   system: a write returns rows (RETURNING), so writing needs the right to read.
 // - resolveOwner ignores the EXECUTE AS target for SHARED tables: they have one partition.
+import { ADMIN_ROLES, ROLES, SHARED_OWNER, type Actor, type Catalog, type Role, type TableDef } from '@seqline/domain';
 import { SqlError } from './errors.js';
 import { checkDml } from './dml-check.js';
-import { ROLES, SHARED_OWNER, type Actor, type Catalog, type Role, type Statement, type TableDef } from './types.js';
+import type { Statement } from './types.js';
 
 type DmlStatement = Extract<Statement, { kind: 'insert' | 'update' | 'delete' }>;
 
@@ -39,13 +40,6 @@ export function checkExecuteAs(actorRole: Role, targetRole: Role, ids?: { readon
   if (!MAY_ACT_AS[actorRole].includes(targetRole)) {
     throw new SqlError('PERMISSION_DENIED', `permission denied: role ${actorRole} cannot act as a user with role ${targetRole}`);
   }
-}
-
-/** The roles that administer: DDL, users, DBA-level tables and the system tables. */
-const ADMIN_ROLES: readonly Role[] = ['dba', 'system'];
-
-export function isAdminRole(role: Role): boolean {
-  return ADMIN_ROLES.includes(role);
 }
 
 const READERS: Readonly<Record<TableDef['accessLevel'], readonly Role[]>> = {

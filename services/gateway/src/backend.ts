@@ -4,7 +4,7 @@
 //
 // Every method rejects with a ProtocolError (@seqline/protocol): the code the service behind
 // chose, or UNAVAILABLE / INTERNAL_ERROR when it could not be reached or answered nonsense.
-import type { Role } from '@seqline/sql';
+import type { Role } from '@seqline/domain';
 
 /** An authenticated caller, as the JWT says. */
 export interface Caller {

@@ -2,7 +2,7 @@
 // docs/architecture.md §7 fixes the defaults scripts rely on: HTTP on 127.0.0.1:8080, storage gRPC on
 // 50052, write gRPC on 50053, the first DBA named by SEQLINE_ADMIN_USER.
 import { type ConfigField, type ConfigOf, bool, int, LOG_LEVELS, oneOf, optionalStr, parseConfig, port, str, urls } from '@seqline/runtime';
-import { USER_ID_PATTERN } from '@seqline/sql';
+import { USER_ID_PATTERN } from '@seqline/domain';
 import { natsReplicasField } from '@seqline/bus';
 
 // host:port, [v6]:port, or a gRPC target naming several backends: `dns:///host:port` (every

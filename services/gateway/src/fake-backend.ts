@@ -2,7 +2,7 @@
 // the real services are exercised by the end-to-end tests). It records every call in order and
 // answers from a user map and from answer functions a test may replace.
 import { ProtocolError } from '@seqline/protocol';
-import type { Role } from '@seqline/sql';
+import type { Role } from '@seqline/domain';
 import type { Backend, ExecuteCall, LoginPolicy, QueryCall, RefreshFamilyStart, RefreshRotation, UserRecord } from './backend.js';
 
 export type BackendCall =

@@ -8,7 +8,7 @@ import { credentials } from '@grpc/grpc-js';
 import { storagePb, writePb } from '@seqline/proto';
 import { ProtocolError, toProtocolError, unaryCall, type UnaryMethod } from '@seqline/protocol';
 import { traceparentOf } from '@seqline/runtime';
-import { ROLES } from '@seqline/sql';
+import { ROLES } from '@seqline/domain';
 import type { Backend, ExecuteCall, LoginPolicy, QueryCall, RefreshFamilyStart, RefreshRotation, UserRecord } from './backend.js';
 import { ExecuteMux } from './execute-mux.js';
 import type { GatewayMetrics } from './metrics.js';

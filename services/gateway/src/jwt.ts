@@ -16,7 +16,7 @@
 //     INVALID_CREDENTIALS, with a message that does not help an attacker tell cases apart.
 // The clock is injected (ms), so tests pin expiry to the second.
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { ROLES, type Role } from '@seqline/sql';
+import { ROLES, type Role } from '@seqline/domain';
 
 export const TOKEN_TYPES = ['access', 'refresh'] as const;
 export type TokenType = (typeof TOKEN_TYPES)[number];

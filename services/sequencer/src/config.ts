@@ -44,6 +44,3 @@ export const sequencerConfigSchema = {
 } as const;
 
 export type SequencerConfig = ConfigOf<typeof sequencerConfigSchema>;
-
-/** The largest `count` one AllocateIds call may ask for. */
-export const MAX_ALLOCATE = 65_536;

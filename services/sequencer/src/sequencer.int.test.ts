@@ -4,7 +4,7 @@ import { memoryLogger, parseConfig } from '@seqline/runtime';
 import { MAX_SEQ_ID, seqIdToDate, type SeqId } from '@seqline/seq';
 import { deleteStreamsWithPrefix, freePort, natsConnection, startNats, testEnv, uniqueName } from '@seqline/testkit';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { createSequencerClient, type SequencerClient } from './client.js';
+import { createSequencerClient, type SequencerClient } from '@seqline/sequencer-client';
 import { sequencerConfigSchema, type SequencerConfig } from './config.js';
 import { startSequencer, SequencerService } from './sequencer.js';
 

@@ -8,13 +8,14 @@
 // calls in flight, release the lease, close NATS.
 import { performance } from 'node:perf_hooks';
 import { hostname } from 'node:os';
-import { status, type ServerUnaryCall, type sendUnaryData } from '@grpc/grpc-js';
+import { status } from '@grpc/grpc-js';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { connectNats, ensureBucket } from '@seqline/bus';
 import { sequencerPb } from '@seqline/proto';
 import { Counter, RunningState, ServiceHost, startGrpcServer, type GrpcServer, type Logger } from '@seqline/runtime';
 import { SeqIdGenerator, systemClock, type Clock } from '@seqline/seq';
-import { MAX_ALLOCATE, type SequencerConfig } from './config.js';
+import { allocateIdsHandler } from '@seqline/sequencer-client';
+import type { SequencerConfig } from './config.js';
 import { HighWaterMark } from './high-water.js';
 import { WorkerLease } from './lease.js';
 
@@ -76,12 +77,7 @@ export class SequencerService extends ServiceHost<SequencerInfo> {
 
   #handlers(generator: SeqIdGenerator, hwm: HighWaterMark, lease: WorkerLease): sequencerPb.SequencerServer {
     return {
-      allocateIds: (call: ServerUnaryCall<sequencerPb.AllocateIdsRequest, sequencerPb.AllocateIdsResponse>, callback: sendUnaryData<sequencerPb.AllocateIdsResponse>) => {
-        const { count } = call.request;
-        if (!Number.isInteger(count) || count < 1 || count > MAX_ALLOCATE) {
-          callback({ code: status.INVALID_ARGUMENT, details: `count must be between 1 and ${MAX_ALLOCATE}, got ${count}` });
-          return;
-        }
+      allocateIds: allocateIdsHandler((count, callback) => {
         if (!lease.isValid()) {
           this.#refused.inc();
           callback({ code: status.UNAVAILABLE, details: `worker id ${lease.workerId}: lease not renewed in time; not issuing ids` });
@@ -99,7 +95,7 @@ export class SequencerService extends ServiceHost<SequencerInfo> {
             callback({ code: status.UNAVAILABLE, details: 'cannot store the high-water mark; retry' });
           },
         );
-      },
+      }),
     };
   }
 

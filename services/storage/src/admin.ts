@@ -7,7 +7,8 @@
 // is kept in seqline.dropped_users and cannot be created again (see users.ts).
 import { ProtocolError, type DdlResult } from '@seqline/protocol';
 import { hashPassword } from '@seqline/runtime';
-import { ddlSql, isAdminRole, type Actor, type Statement, type TableDef, USER_ID_PATTERN } from '@seqline/sql';
+import { isAdminRole, USER_ID_PATTERN, type Actor, type TableDef } from '@seqline/domain';
+import { ddlSql, type Statement } from '@seqline/sql';
 import type { Sql, TransactionSql } from 'postgres';
 import type { CatalogCache } from './catalog.js';
 import { refuseDroppedName } from './users.js';

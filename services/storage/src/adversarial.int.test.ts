@@ -17,8 +17,9 @@
 // SEQLINE_ADVERSARIAL_RUNS (statements, default 10000) and SEQLINE_ADVERSARIAL_SEED (default
 // 20261202) choose a longer or different run.
 import { asSeqId } from '@seqline/seq';
-import type { SequencerClient } from '@seqline/sequencer';
-import { initSql, parseStatements, rewriteSelect, SqlError, validateWrite, type Actor, type Statement } from '@seqline/sql';
+import type { SequencerClient } from '@seqline/sequencer-client';
+import type { Actor } from '@seqline/domain';
+import { initSql, parseStatements, rewriteSelect, SqlError, validateWrite, type Statement } from '@seqline/sql';
 import { createTestDatabase } from '@seqline/testkit';
 import fc from 'fast-check';
 import postgres from 'postgres';

@@ -1,7 +1,7 @@
 // The catalog in memory: namespaces and table definitions from seqline.namespaces/tables, with
 // the version that every DDL bumps. Storage is the only writer; other replicas and services
 // reload when a notice on the catalog subject says the version moved.
-import type { Catalog, TableDef } from '@seqline/sql';
+import type { Catalog, TableDef } from '@seqline/domain';
 import type { Sql } from 'postgres';
 
 export class CatalogCache implements Catalog {

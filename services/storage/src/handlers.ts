@@ -4,7 +4,8 @@ import type { sendUnaryData, ServerUnaryCall, ServerWritableStream } from '@grpc
 import { busPb, type storagePb } from '@seqline/proto';
 import { ProtocolError, toProtocolError } from '@seqline/protocol';
 import type { Logger } from '@seqline/runtime';
-import { actAs, classify, parseStatements, ROLES, type Actor, type Role } from '@seqline/sql';
+import { ROLES, type Actor, type Role } from '@seqline/domain';
+import { actAs, classify, parseStatements } from '@seqline/sql';
 import type { Sql } from 'postgres';
 import { runAdmin, type AdminContext } from './admin.js';
 import type { CatalogCache } from './catalog.js';

@@ -4,7 +4,7 @@
 // if the new owner's sequencer has a lower worker id. When the sequencer cannot be reached, `take`
 // rejects with SequencerUnavailableError, which the applier treats as transient.
 import type { SeqId, SeqIdRange } from '@seqline/seq';
-import type { SequencerClient } from '@seqline/sequencer';
+import type { SequencerClient } from '@seqline/sequencer-client';
 
 /**
  * The sequencer could not be asked for ids (down, restarting, its lease not renewed). Transient:

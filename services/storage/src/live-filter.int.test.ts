@@ -4,7 +4,8 @@
 // random supported predicates are evaluated both by PostgreSQL (SELECT … WHERE) and by the
 // compiled filter. Every predicate must select exactly the same rows.
 import { encodeCell } from '@seqline/protocol';
-import { compileLiveQuery, initSql, pgType, type ColumnDef, type LiveRow, type TableDef } from '@seqline/sql';
+import type { ColumnDef, TableDef } from '@seqline/domain';
+import { compileLiveQuery, initSql, pgType, type LiveRow } from '@seqline/sql';
 import { createTestDatabase } from '@seqline/testkit';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';

@@ -2,7 +2,8 @@
 // concurrent storage replicas apply each version exactly once. A migration is a list of
 // statements run in one transaction with its version row. They run as storage's runtime role,
 // which so owns what they create (privileges.ts).
-import { PURGE_POLICIES, quoteIdent, writerAccessSql, WRITER_POLICIES, WRITER_ROLE, type AccessLevel, type TableType } from '@seqline/sql';
+import type { AccessLevel, TableType } from '@seqline/domain';
+import { PURGE_POLICIES, quoteIdent, writerAccessSql, WRITER_POLICIES, WRITER_ROLE } from '@seqline/sql';
 import type { Sql, TransactionSql } from 'postgres';
 
 /** A statement, or a step that reads what is there and runs statements for it. */

@@ -4,7 +4,8 @@
 // caller's rows (layer 2). Cells are encoded per docs/protocol.md §1.
 import { columnFlags, dataTypeForOid, encodeCell, ProtocolError, schemaEntry, type QueryResult, type SchemaEntry } from '@seqline/protocol';
 import { parseJsonLossless } from '@seqline/seq';
-import { READER_ROLE, rewriteSelect, SETTING_ROLE, SETTING_USER_ID, type Actor, type DataType, type Statement, type TableDef } from '@seqline/sql';
+import type { Actor, DataType, TableDef } from '@seqline/domain';
+import { READER_ROLE, rewriteSelect, SETTING_ROLE, SETTING_USER_ID, type Statement } from '@seqline/sql';
 import type { Sql } from 'postgres';
 import type { CatalogCache } from './catalog.js';
 import { pgToProtocolError } from './pg-errors.js';

@@ -9,7 +9,8 @@
 import type { BusNames } from '@seqline/bus';
 import { encodeCell, ProtocolError, type Cell } from '@seqline/protocol';
 import type { storagePb } from '@seqline/proto';
-import { checkReadAccess, compileLiveQuery, quoteIdent, quoteLiteral, READER_ROLE, rewriteSelect, SETTING_ROLE, SETTING_USER_ID, SHARED_OWNER, type Actor, type DataType, type LiveQuery } from '@seqline/sql';
+import { SHARED_OWNER, type Actor, type DataType } from '@seqline/domain';
+import { checkReadAccess, compileLiveQuery, quoteIdent, quoteLiteral, READER_ROLE, rewriteSelect, SETTING_ROLE, SETTING_USER_ID, type LiveQuery } from '@seqline/sql';
 import type { Sql, TransactionSql } from 'postgres';
 import type { CatalogCache } from './catalog.js';
 import { pgToProtocolError } from './pg-errors.js';

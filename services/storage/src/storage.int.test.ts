@@ -6,7 +6,7 @@ import { jetstream } from '@nats-io/jetstream';
 import { busNames, shardOf } from '@seqline/bus';
 import { busPb, storagePb } from '@seqline/proto';
 import { memoryLogger, parseConfig } from '@seqline/runtime';
-import { sequencerConfigSchema, startSequencer } from '@seqline/sequencer';
+import { startTestSequencer } from '@seqline/sequencer-client/testing';
 import { createTestDatabase, deleteStreamsWithPrefix, natsConnection, testEnv, uniqueName } from '@seqline/testkit';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { storageConfigSchema } from './config.js';
@@ -22,13 +22,13 @@ const stops: (() => Promise<void>)[] = [];
 beforeAll(async () => {
   prefix = uniqueName('st');
   const db = await createTestDatabase();
-  const sequencer = await startSequencer(parseConfig(sequencerConfigSchema, { SEQLINE_NATS_URL: testEnv().natsUrl, SEQLINE_SEQUENCER_PORT: '0', SEQLINE_KV_PREFIX: prefix }), { logger: memoryLogger() });
+  const sequencer = await startTestSequencer();
   env = {
     SEQLINE_POSTGRES_URL: db.runtimeUrl,
     SEQLINE_POSTGRES_ADMIN_URL: db.url,
     SEQLINE_NATS_URL: testEnv().natsUrl,
     SEQLINE_STORAGE_PORT: '0',
-    SEQLINE_SEQUENCER_ADDR: `127.0.0.1:${(await sequencer.ready).port}`,
+    SEQLINE_SEQUENCER_ADDR: sequencer.address,
     SEQLINE_BUS_PREFIX: prefix,
     SEQLINE_SHARDS: String(SHARDS),
   };

@@ -13,7 +13,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { busNames, connectNats, DEFAULT_STREAM_LIMITS, ensureStreams, type BusNames } from '@seqline/bus';
 import { storagePb } from '@seqline/proto';
 import { Counter, Gauge, RunningState, ServiceHost, startGrpcServer, type GrpcServer, type Logger } from '@seqline/runtime';
-import { createSequencerClient, type SequencerClient } from '@seqline/sequencer';
+import { createSequencerClient, type SequencerClient } from '@seqline/sequencer-client';
 import { initSql } from '@seqline/sql';
 import type { Sql } from 'postgres';
 import { Applier } from './apply/applier.js';

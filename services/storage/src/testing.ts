@@ -1,4 +1,5 @@
-// Test support for storage's integration tests: a sequencer, a fresh database and bus prefix,
+// Test support for storage's integration tests: a stand-in sequencer (real gRPC, from
+// @seqline/sequencer-client/testing), a fresh database and bus prefix,
 // storage instances started on them, ops published straight to the ops log, and the op results
 // they answer with. Everything is torn down by `await using`.
 import { credentials, Metadata } from '@grpc/grpc-js';
@@ -7,7 +8,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { busNames, shardOf, type BusNames } from '@seqline/bus';
 import { busPb, storagePb } from '@seqline/proto';
 import { memoryLogger, parseConfig, type Logger } from '@seqline/runtime';
-import { sequencerConfigSchema, startSequencer, type SequencerService } from '@seqline/sequencer';
+import { startTestSequencer } from '@seqline/sequencer-client/testing';
 import type postgres from 'postgres';
 import { createTestDatabase, deleteStreamsWithPrefix, natsConnection, testEnv, uniqueName, type TestDatabase } from '@seqline/testkit';
 import { storageConfigSchema } from './config.js';
@@ -33,8 +34,7 @@ export async function storageHarness(name: string, options: { readonly postgresU
   const names = busNames(prefix);
   const db = await createTestDatabase(options.postgresUrl === undefined ? testEnv() : { ...testEnv(), postgresUrl: options.postgresUrl });
   const nc = await natsConnection();
-  const sequencer: SequencerService = await startSequencer(parseConfig(sequencerConfigSchema, { SEQLINE_NATS_URL: testEnv().natsUrl, SEQLINE_SEQUENCER_PORT: '0', SEQLINE_KV_PREFIX: prefix }), { logger: memoryLogger() });
-  const sequencerPort = (await sequencer.ready).port;
+  const sequencer = await startTestSequencer();
   const started: StorageService[] = [];
   const results: busPb.OpResult[] = [];
   const sub = nc.subscribe(`${prefix}.results.t.*`);
@@ -54,7 +54,7 @@ export async function storageHarness(name: string, options: { readonly postgresU
         SEQLINE_POSTGRES_ADMIN_URL: db.url,
         SEQLINE_NATS_URL: testEnv().natsUrl,
         SEQLINE_STORAGE_PORT: '0',
-        SEQLINE_SEQUENCER_ADDR: `127.0.0.1:${sequencerPort}`,
+        SEQLINE_SEQUENCER_ADDR: sequencer.address,
         SEQLINE_BUS_PREFIX: prefix,
         SEQLINE_SHARDS: '1',
         ...env,

@@ -12,7 +12,7 @@
 //   revoke  logout: the family is over.
 import { ProtocolError } from '@seqline/protocol';
 import type { storagePb } from '@seqline/proto';
-import { USER_ID_PATTERN } from '@seqline/sql';
+import { USER_ID_PATTERN } from '@seqline/domain';
 import type { Sql, TransactionSql } from 'postgres';
 
 interface UserRow {

@@ -10,7 +10,8 @@ import { busNames, connectNats, DEFAULT_STREAM_LIMITS, ensureStreams, JsPublishe
 import { busPb, storagePb, writePb } from '@seqline/proto';
 import { isErrorCode, ProtocolError, RemoteCatalog, toProtocolError, unaryCall, type DmlResult } from '@seqline/protocol';
 import { contextOf, contextWith, endSpan, Histogram, LATENCY_BUCKETS, RunningState, ServiceHost, SpanKind, startGrpcServer, startSpan, traceparentOf, tracer, withSpan, type GrpcServer, type Logger } from '@seqline/runtime';
-import { actAs, classify, initSql, parseStatements, resolveOwner, ROLES, SHARED_OWNER, validateWrite, type Actor, type Statement } from '@seqline/sql';
+import { ROLES, SHARED_OWNER, type Actor } from '@seqline/domain';
+import { actAs, classify, initSql, parseStatements, resolveOwner, validateWrite, type Statement } from '@seqline/sql';
 import type { WriteConfig } from './config.js';
 import { ExecuteStreams } from './execute-streams.js';
 import { ResultInbox } from './results.js';

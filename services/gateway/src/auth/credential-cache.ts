@@ -15,7 +15,7 @@
 // not kept (the check fails with the load's error, e.g. UNAVAILABLE, and the next one retries);
 // an invalidation during a load drops that load, so a notice can never be overwritten by a read
 // from before it. The cache holds at most `maxEntries` users (the oldest go first).
-import type { Role } from '@seqline/sql';
+import type { Role } from '@seqline/domain';
 import type { Caller } from '../backend.js';
 
 export interface CurrentCredentials {

@@ -8,7 +8,7 @@
 //
 // MessageGate: a socket's messages wait while its authentication check (an async look-up) is
 // pending, so a `subscribe` sent right after `authenticate` is handled after it, in order.
-import type { Role } from '@seqline/sql';
+import type { Role } from '@seqline/domain';
 import { judge, type Admission, type CredentialCache } from './credential-cache.js';
 
 interface Watch {

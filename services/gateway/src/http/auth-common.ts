@@ -14,7 +14,7 @@
 import { randomBytes } from 'node:crypto';
 import { toProtocolError, type ProtocolError } from '@seqline/protocol';
 import type { Logger } from '@seqline/runtime';
-import { isAdminRole } from '@seqline/sql';
+import { isAdminRole } from '@seqline/domain';
 import type { Backend, LoginPolicy, UserRecord } from '../backend.js';
 import type { JwtCodec } from '../jwt.js';
 import type { RateLimiter } from '../rate-limit.js';

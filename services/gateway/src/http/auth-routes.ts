@@ -16,7 +16,7 @@
 // work (one user look-up, one password check, against a dummy hash for an unknown user, and one
 // recorded failure), so neither the answer nor its time tells them apart. Only the per-address
 // rate limit answers 429, and it does not depend on the user.
-import { USER_ID_PATTERN } from '@seqline/sql';
+import { USER_ID_PATTERN } from '@seqline/domain';
 import type { UserRecord } from '../backend.js';
 import { judge } from '../auth/credential-cache.js';
 import { adminUiAccess, bodyText, guarded, newTokenId, refreshCookie, refreshExpiry, REFRESH_COOKIE, tokensReply, userJson, type AuthRouteDeps } from './auth-common.js';

@@ -9,7 +9,7 @@
 // Unknown fields are ignored (KalamDB clients may send more than we read).
 import type { ErrorCode } from '@seqline/protocol';
 import { parseJsonLossless } from '@seqline/seq';
-import { NAME_PATTERN } from '@seqline/sql';
+import { NAME_PATTERN } from '@seqline/domain';
 
 export type JsonScalar = string | number | bigint | boolean | null;
 

@@ -3,7 +3,8 @@
 // whose history is gone (compacted catch-up, then reset), a buffer that overflows while the
 // snapshot loads, a gap on the live tail repaired without duplicates, and client pacing.
 import type { busPb, storagePb } from '@seqline/proto';
-import { compileLiveQuery, initSql, type TableDef } from '@seqline/sql';
+import type { TableDef } from '@seqline/domain';
+import { compileLiveQuery, initSql } from '@seqline/sql';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { ChangeListener } from './change-hub.js';
 import type { History } from './history.js';

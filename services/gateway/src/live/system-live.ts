@@ -4,7 +4,8 @@
 // `SELECT <cols|*> FROM system.live [WHERE …]`, PostgreSQL's semantics for the WHERE. Rows come
 // ordered by node, then connection, then creation time.
 import { columnFlags, ProtocolError, schemaEntry, type QueryResult } from '@seqline/protocol';
-import { compileLiveQuery, isAdminRole, SqlError, systemColumn, systemTable, type Actor, type Catalog, type LiveCell, type Statement, type TableDef } from '@seqline/sql';
+import { isAdminRole, type Actor, type Catalog, type TableDef } from '@seqline/domain';
+import { compileLiveQuery, SqlError, systemColumn, systemTable, type LiveCell, type Statement } from '@seqline/sql';
 
 /** One subscription as a gateway reports it. */
 export interface LiveEntry {

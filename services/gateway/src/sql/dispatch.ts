@@ -17,7 +17,8 @@
 // checked to be a JSON object, never re-serialized, so nothing is lost or reformatted.
 import { ProtocolError, toProtocolError } from '@seqline/protocol';
 import { stringifyJsonLossless } from '@seqline/seq';
-import { DEFAULT_NAMESPACE, type ParsedStatement, type Statement, type StatementClass } from '@seqline/sql';
+import { DEFAULT_NAMESPACE } from '@seqline/domain';
+import type { ParsedStatement, Statement, StatementClass } from '@seqline/sql';
 import type { Backend, Caller } from '../backend.js';
 import { readsSystemLive } from '../live/system-live.js';
 import type { JsonScalar } from '../http/shapes.js';

@@ -6,7 +6,8 @@
 import { randomBytes } from 'node:crypto';
 import type { busPb } from '@seqline/proto';
 import { dmlMessage, encodeCell, ProtocolError, schemaEntry, columnFlags, type Cell, type SchemaEntry } from '@seqline/protocol';
-import { parseStatements, planDml, SHARED_OWNER, type TableDef } from '@seqline/sql';
+import { SHARED_OWNER, type TableDef } from '@seqline/domain';
+import { parseStatements, planDml } from '@seqline/sql';
 import type { CatalogCache } from '../catalog.js';
 import type { IdPool } from '../ids.js';
 import { parseParams } from '../query.js';
