@@ -13,7 +13,8 @@ export interface TestSequencer extends AsyncDisposable {
   stop(): Promise<void>;
 }
 
-export async function startTestSequencer(options: { readonly workerId?: number } = {}): Promise<TestSequencer> {
+/** `port`: a fixed one, to start it again on the same address after stop() (default: any free port). */
+export async function startTestSequencer(options: { readonly workerId?: number; readonly port?: number } = {}): Promise<TestSequencer> {
   const workerId = options.workerId ?? 1;
   const generator = new SeqIdGenerator({ workerId });
   const server = new Server();
@@ -22,7 +23,7 @@ export async function startTestSequencer(options: { readonly workerId?: number }
   };
   server.addService(sequencerPb.SequencerService, implementation);
   const port = await new Promise<number>((resolve, reject) => {
-    server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (err, bound) => (err ? reject(err) : resolve(bound)));
+    server.bindAsync(`127.0.0.1:${options.port ?? 0}`, ServerCredentials.createInsecure(), (err, bound) => (err ? reject(err) : resolve(bound)));
   });
   let stopped: Promise<void> | undefined;
   const stop = (): Promise<void> => (stopped ??= new Promise<void>((resolve) => server.tryShutdown(() => resolve())));
