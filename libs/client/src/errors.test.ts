@@ -49,6 +49,18 @@ describe('HTTP failures', () => {
     expect({ code: error.code, status: error.status, message: error.message }).toEqual({ code: 'UNAUTHORIZED', status: 401, message: 'invalid username or password' });
   });
 
+  it("a token provider's own failure is TOKEN_PROVIDER, with it as the cause", async () => {
+    const cause = new Error('no session');
+    const { fetch } = fakeFetch(() => expect.unreachable('nothing is sent without a token'));
+    const client = new SeqlineClient({ url: 'http://gateway', auth: { token: () => Promise.reject(cause) }, fetch });
+    const error = await client.query('SELECT 1').then(
+      () => expect.unreachable('the query succeeded'),
+      (e: unknown) => e as SeqlineError,
+    );
+    expect({ name: error.name, code: error.code, message: error.message, cause: error.cause }).toEqual({ name: 'SeqlineError', code: 'TOKEN_PROVIDER', message: 'the token provider failed: no session', cause });
+    client.close();
+  });
+
   it('an answer without an error code (a proxy page) or without results is PROTOCOL', async () => {
     const page = await failure({ status: 502, body: '<html>Bad Gateway</html>' });
     expect(page).toBeInstanceOf(ProtocolError);

@@ -40,7 +40,10 @@ export class Tokens {
     if ('token' in this.#auth) {
       const refresh = this.#providerRefresh;
       this.#providerRefresh = false;
-      return this.#auth.token({ refresh });
+      // The app's own failure becomes a SeqlineError like every other (its error as the cause).
+      return this.#auth.token({ refresh }).catch((err: unknown) => {
+        throw err instanceof SeqlineError ? err : new SeqlineError('TOKEN_PROVIDER', `the token provider failed: ${err instanceof Error ? err.message : String(err)}`, undefined, { cause: err });
+      });
     }
     const s = this.#session;
     if (s !== undefined && s.accessExpiresMs - this.#now() > 30_000) return Promise.resolve(s.access);
