@@ -303,11 +303,11 @@ export class SeqlineClient {
 
   /** Stops everything, for good: the socket, timers and every live query (idempotent). */
   close(): void {
-    this.#shutdown(undefined, false);
+    this.#shutdown(undefined);
   }
 
-  /** Closes the client; `error` (a fatal one) is what `closed()` resolves with, and is reported to onError when `report`. */
-  #shutdown(error: SeqlineError | undefined, report: boolean): void {
+  /** Closes the client; `error`, a fatal one, is what `closed()` resolves with, and onError hears it. */
+  #shutdown(error: SeqlineError | undefined): void {
     if (this.#done) return;
     this.#done = true;
     clearTimeout(this.#flushRetry);
@@ -319,7 +319,7 @@ export class SeqlineClient {
     for (const waiter of this.#waiting.values()) waiter.reject(new ClosedError('the client closed before the write was sent; it stays queued in the store'));
     this.#waiting.clear();
     this.#resolveClosed(error);
-    if (error !== undefined && report) this.#o.onError?.(error);
+    if (error !== undefined) this.#o.onError?.(error);
   }
 
   #checkOpen(): void {
@@ -371,7 +371,7 @@ export class SeqlineClient {
         this.#tokens.invalidate();
         return this.#sql(sql, params, key, true);
       }
-      if (err instanceof AuthError) this.#shutdown(err, false);
+      if (err instanceof AuthError) this.#shutdown(err);
       throw err instanceof SeqlineError ? err : new SeqlineError('UNKNOWN', err instanceof Error ? err.message : String(err), undefined, { cause: err });
     }
     return statementResults(body, this.#mode);
@@ -458,7 +458,7 @@ export class SeqlineClient {
       case 'status':
         for (const listener of this.#statusListeners) listener(action.status);
         // The server refused the credentials for good: the client is closed with that error.
-        if (action.error !== undefined) this.#shutdown(new AuthError(action.error.code, action.error.message), true);
+        if (action.error !== undefined) this.#shutdown(new AuthError(action.error.code, action.error.message));
         return;
     }
   }
@@ -480,7 +480,7 @@ export class SeqlineClient {
       if (!current()) return;
       this.#socket = undefined;
       clearInterval(this.#ping);
-      if ((event as { code?: unknown } | undefined)?.code === CLOSE_REVOKED) this.#shutdown(new AuthError('TOKEN_REVOKED', 'the credentials were revoked: sign in again'), true);
+      if ((event as { code?: unknown } | undefined)?.code === CLOSE_REVOKED) this.#shutdown(new AuthError('TOKEN_REVOKED', 'the credentials were revoked: sign in again'));
       else this.#dispatch({ type: 'socket_closed' });
     };
     socket.onerror = () => {}; // a close follows

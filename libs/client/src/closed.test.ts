@@ -64,10 +64,12 @@ describe('closed()', () => {
   });
 
   it('resolves with the HTTP 401 a request got for revoked credentials', async () => {
-    const { client: c, requests } = client({ answer: () => ({ status: 401, body: { status: 'error', results: [], error: { code: 'TOKEN_REVOKED', message: 'revoked' } } }) });
+    const { client: c, requests, errors } = client({ answer: () => ({ status: 401, body: { status: 'error', results: [], error: { code: 'TOKEN_REVOKED', message: 'revoked' } } }) });
     const failure = c.query('SELECT 1');
     await expect(failure).rejects.toMatchObject({ name: 'AuthError', code: 'TOKEN_REVOKED', status: 401 });
-    expect(await c.closed()).toBe(await failure.catch((e: unknown) => e));
+    const error = await c.closed();
+    expect(error).toBe(await failure.catch((e: unknown) => e));
+    expect(errors).toEqual([error]);
     expect(requests).toHaveLength(1);
   });
 
@@ -80,5 +82,19 @@ describe('closed()', () => {
     c.close();
     await expect(write).rejects.toMatchObject({ code: 'CLOSED' });
     expect(JSON.parse((await store.get('user/alice/outbox'))!)).toHaveLength(1);
+  });
+
+  it('keeps a queued write when sending it finds the credentials revoked, and resolves with that error', async () => {
+    const store = memoryStore();
+    const queued = [{ key: 'k1', sql: "INSERT INTO app.t (title) VALUES ('x')", params: [] }];
+    await store.set('user/alice/outbox', JSON.stringify(queued));
+    const { fetch, requests } = fakeFetch(() => ({ status: 401, body: { status: 'error', results: [], error: { code: 'TOKEN_REVOKED', message: 'revoked' } } }));
+    const { sockets, factory } = fakeSockets();
+    const c = new SeqlineClient({ url: 'http://gateway', auth: { jwt: 'jwt' }, user: 'alice', fetch, store, webSocket: factory });
+    await vi.waitFor(() => expect(sockets).toHaveLength(1)); // a non-empty outbox connects, to send it
+    await accept(sockets[0]!);
+    expect(await c.closed()).toMatchObject({ name: 'AuthError', code: 'TOKEN_REVOKED', status: 401 });
+    expect(requests.map((r) => r.headers['idempotency-key'])).toEqual(['k1']);
+    expect(JSON.parse((await store.get('user/alice/outbox'))!)).toEqual(queued);
   });
 });
