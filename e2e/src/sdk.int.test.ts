@@ -1,15 +1,16 @@
 // @seqline/client against the real stack: live() through its snapshot and changes, a socket
 // dropped under it and resumed with nothing missed or repeated; a stale token renewed
 // transparently; an app restarted with a persisted store showing its rows before it connects
-// and converging after; writes made offline applied once each, in order.
+// and converging after; writes made offline applied once each, in order; every statement's
+// result; the server's error codes; closed() when the user's credentials are revoked.
 import { createHmac } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createClient, fileStore, memoryStore, type FetchLike, type LiveEvent, type LiveInfo, type Row, type SeqlineClient, type WebSocketLike } from '@seqline/client/node';
+import { AuthError, createClient, fileStore, memoryStore, ServerError, type FetchLike, type LiveEvent, type LiveInfo, type Row, type SeqlineClient, type SeqlineError, type WebSocketLike } from '@seqline/client/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { ok } from './client.js';
+import { login, ok } from './client.js';
 import { startStack, type Stack } from './stack.js';
 import { ticketsFixture } from './tickets.js';
 
@@ -31,6 +32,13 @@ afterAll(async () => {
 const ALICE = { user: 'alice', password: 'alice-pass-1' };
 const titles = (rows: readonly Row[]): unknown[] => rows.map((r) => r['title']);
 const select = async (): Promise<unknown[]> => ((await ok(stack.url, alice, 'SELECT title FROM app.tickets ORDER BY _seq'))[0]!['rows'] as unknown[][]).map((r) => r[0]);
+
+/** The error a call rejected with (failing the test if it succeeded). */
+const rejection = (call: Promise<unknown>): Promise<SeqlineError> =>
+  call.then(
+    () => expect.unreachable('the call succeeded'),
+    (e: unknown) => e as SeqlineError,
+  );
 
 /** A live query's latest rows and info. */
 function watch(client: SeqlineClient, sql: string, options: Parameters<SeqlineClient['live']>[2] = {}) {
@@ -68,8 +76,8 @@ describe('@seqline/client', () => {
       expect(typeof live.latest()!.rows[0]!['id']).toBe('bigint');
       expect(typeof live.latest()!.rows[0]!['_seq']).toBe('bigint');
 
-      await client.query("UPDATE app.tickets SET title = 'S1' WHERE title = 's1'");
-      await client.query("DELETE FROM app.tickets WHERE title = 's2'");
+      await client.execute("UPDATE app.tickets SET title = 'S1' WHERE title = 's1'");
+      await client.execute("DELETE FROM app.tickets WHERE title = 's2'");
       await expect.poll(() => titles(live.latest()!.rows)).toEqual(['s3', 's4', 's5', 'S1']);
 
       sockets.at(-1)!.terminate(); // the network drops
@@ -103,7 +111,7 @@ describe('@seqline/client', () => {
     };
     const client = createClient({ url: stack.url, auth: ALICE, fetch: fetchImpl, backoff: { baseMs: 20, capMs: 200 } });
     try {
-      const rows = await client.query('SELECT count(*) AS n FROM app.tickets');
+      const { rows } = await client.query('SELECT count(*) AS n FROM app.tickets');
       expect(rows).toEqual([{ n: BigInt((await select()).length) }]);
       const live = watch(client, 'SELECT id, title FROM app.tickets');
       await expect.poll(() => live.latest()?.info.status).toBe('ready');
@@ -134,7 +142,7 @@ describe('@seqline/client', () => {
     await expect.poll(() => before.latest()?.info.status).toBe('ready');
     const seen = titles(before.latest()!.rows);
     expect(seen).toEqual(await select());
-    const stored = async (): Promise<boolean> => (JSON.parse(await readFile(path, 'utf8').catch(() => '{}')) as Record<string, string>)['live:SELECT id, title FROM app.tickets\u0000[]'] !== undefined;
+    const stored = async (): Promise<boolean> => (JSON.parse(await readFile(path, 'utf8').catch(() => '{}')) as Record<string, string>)['user/alice/live:SELECT id, title FROM app.tickets\u0000[]'] !== undefined;
     await expect.poll(stored).toBe(true);
     before.stop();
     first.close();
@@ -170,9 +178,10 @@ describe('@seqline/client', () => {
     };
     const unreachable = (url: string): WebSocketLike => new WebSocket(offline ? 'ws://127.0.0.1:9/v1/ws' : url) as unknown as WebSocketLike;
     const app = createClient({ url: stack.url, auth: ALICE, store, fetch: fetchImpl, webSocket: unreachable, backoff: { baseMs: 20, capMs: 100 } });
-    const first = app.query("INSERT INTO app.tickets (title) VALUES ('offline 1')");
-    const second = app.query("INSERT INTO app.tickets (title) VALUES ('offline 2')");
-    await expect.poll(async () => ((JSON.parse((await store.get('outbox')) ?? '[]') as unknown[]).length)).toBe(2);
+    // What the SQL looks like does not matter: a comment first is a write like any other.
+    const first = app.execute("-- from the field\nINSERT INTO app.tickets (title) VALUES ('offline 1')");
+    const second = app.execute("/* queued */ INSERT INTO app.tickets (title) VALUES ('offline 2')");
+    await expect.poll(async () => ((JSON.parse((await store.get('user/alice/outbox')) ?? '[]') as unknown[]).length)).toBe(2);
     app.close(); // the app is closed while offline; the writes wait in its store
     void first.catch(() => {});
     void second.catch(() => {});
@@ -180,15 +189,72 @@ describe('@seqline/client', () => {
     offline = false;
     const restarted = createClient({ url: stack.url, auth: ALICE, store, fetch: fetchImpl, webSocket: unreachable, backoff: { baseMs: 20, capMs: 100 } });
     try {
-      await expect.poll(async () => (await store.get('outbox')) ?? '').toBe('[]');
+      await expect.poll(async () => (await store.get('user/alice/outbox')) ?? '').toBe('[]');
       const all = await select();
       expect(all.filter((t) => String(t).startsWith('offline'))).toEqual(['offline 1', 'offline 2']);
       expect(lostAnswers).toBe(-1); // the lost answer did happen, and the resend was deduplicated
       // Online again: a write goes straight through.
-      expect(await restarted.query("INSERT INTO app.tickets (title) VALUES ('online') RETURNING title")).toEqual([{ title: 'online' }]);
+      const online = await restarted.execute("INSERT INTO app.tickets (title) VALUES ('online') RETURNING title");
+      expect(online.results[0]!.rows).toEqual([{ title: 'online' }]);
+      expect(online.rowCount).toBe(1);
+      expect(BigInt(online.seq!)).toBeGreaterThan(0n);
     } finally {
       restarted.close();
     }
+  });
+});
+
+describe('@seqline/client results, errors and closing', () => {
+  it("query() returns every statement's result; execute() the rows changed and the seq written", async () => {
+    const client = createClient({ url: stack.url, auth: ALICE });
+    try {
+      const before = (await select()).length;
+      const written = await client.execute("/* two */ INSERT INTO app.tickets (title) VALUES ('multi 1'), ('multi 2')");
+      expect({ rowCount: written.rowCount, message: written.results[0]!.message }).toEqual({ rowCount: 2, message: 'Inserted 2 row(s)' });
+      const result = await client.query("SELECT count(*) AS n FROM app.tickets; SELECT max(_seq) AS top FROM app.tickets; UPDATE app.tickets SET status = 'done' WHERE title = 'multi 1'");
+      expect(result.results.map((r) => r.rows)).toEqual([[{ n: BigInt(before + 2) }], [{ top: BigInt(written.seq!) }], []]);
+      expect(result.rows).toEqual([{ n: BigInt(before + 2) }]);
+      expect(result.schema.map((c) => c.name)).toEqual(['n']);
+      const update = result.results[2]!;
+      expect({ rowCount: update.rowCount, newer: BigInt(update.seq!) > BigInt(written.seq!) }).toEqual({ rowCount: 1, newer: true });
+    } finally {
+      client.close();
+    }
+  });
+
+  it("rejects with the server's code and HTTP status, and reports subscription errors the same way", async () => {
+    const client = createClient({ url: stack.url, auth: ALICE });
+    try {
+      const invalid = await rejection(client.query('SELEC 1'));
+      expect(invalid).toBeInstanceOf(ServerError);
+      expect({ code: invalid.code, status: invalid.status }).toEqual({ code: 'INVALID_SQL', status: 400 });
+      const denied = await rejection(client.query('SELECT * FROM system.users'));
+      expect({ name: denied.name, code: denied.code, status: denied.status }).toEqual({ name: 'ServerError', code: 'PERMISSION_DENIED', status: 403 });
+      const subscription = await new Promise<SeqlineError>((resolve) => client.live('SELECT id FROM app.nowhere', () => {}, { onError: resolve }));
+      expect(subscription).toBeInstanceOf(ServerError);
+      expect({ code: subscription.code, status: subscription.status }).toEqual({ code: 'NOT_FOUND', status: undefined });
+    } finally {
+      client.close();
+    }
+    const wrong = createClient({ url: stack.url, auth: { user: 'alice', password: 'not-her-password' } });
+    const refused = await rejection(wrong.query('SELECT 1'));
+    expect(refused).toBeInstanceOf(AuthError);
+    expect({ code: refused.code, status: refused.status }).toEqual({ code: 'UNAUTHORIZED', status: 401 });
+    expect(await wrong.closed()).toBe(refused);
+  });
+
+  it('closed() resolves with TOKEN_REVOKED when the user is dropped under a live query', async () => {
+    const admin = await login(stack.url, stack.admin.user, stack.admin.password);
+    await ok(stack.url, admin, "CREATE USER carol WITH PASSWORD 'carol-pass-1' ROLE user");
+    const client = createClient({ url: stack.url, auth: { user: 'carol', password: 'carol-pass-1' } });
+    const live = watch(client, 'SELECT id, title FROM app.tickets');
+    await expect.poll(() => live.latest()?.info.status).toBe('ready');
+    await ok(stack.url, admin, 'DROP USER carol');
+    const error = await client.closed();
+    expect(error).toBeInstanceOf(AuthError);
+    expect((error as SeqlineError).code).toBe('TOKEN_REVOKED');
+    expect(client.status).toBe('closed');
+    await expect(client.execute("INSERT INTO app.tickets (title) VALUES ('too late')")).rejects.toMatchObject({ code: 'CLOSED' });
   });
 });
 

@@ -49,7 +49,7 @@ export async function seedDemo(options: SeedOptions): Promise<string[]> {
     await withClient(options.url, { user: agent, password: options.password }, async (client) => {
       // Each agent gets three of the four, so the two lists differ.
       for (const [title, priority, status] of DEMO_TICKETS.filter((_t, j) => j !== i % DEMO_TICKETS.length)) {
-        await client.query('INSERT INTO app.tickets (title, priority, status, updated_at) VALUES ($1, $2, $3, NOW())', [title, priority, status]);
+        await client.execute('INSERT INTO app.tickets (title, priority, status, updated_at) VALUES ($1, $2, $3, NOW())', [title, priority, status]);
       }
     });
   }

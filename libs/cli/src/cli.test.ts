@@ -1,4 +1,4 @@
-import { SeqlineError, type ClientOptions, type FetchLike, type LiveEvent, type SeqlineClient, type Status, type SubscribeOptions } from '@seqline/client/node';
+import { ServerError, type ClientOptions, type FetchLike, type LiveEvent, type SeqlineClient, type Status, type SubscribeOptions } from '@seqline/client/node';
 import { describe, expect, it } from 'vitest';
 import { run } from './cli.js';
 import type { Credentials } from './credentials.js';
@@ -196,7 +196,7 @@ describe('seqline (run)', () => {
     const exit = run(['live', 'SELECT nope FROM app.t'], f.io, '1');
     await expect.poll(() => f.subs.length).toBe(1);
     expect(f.subs[0]!.options.options).toEqual({});
-    f.subs[0]!.options.onError!(new SeqlineError('INVALID_SQL', 'unknown column nope', 0));
+    f.subs[0]!.options.onError!(new ServerError('INVALID_SQL', 'unknown column nope'));
     expect(await exit).toBe(1);
     expect(f.stderr()).toBe('error: INVALID_SQL: unknown column nope\n');
   });

@@ -26,7 +26,7 @@ export class UsageError extends Error {
 }
 
 export function cliError(code: (typeof CLI_ERROR)[keyof typeof CLI_ERROR], message: string, cause?: unknown): SeqlineError {
-  const error = new SeqlineError(code, message, 0);
+  const error = new SeqlineError(code, message);
   if (cause !== undefined) error.cause = cause;
   return error;
 }

@@ -1,4 +1,4 @@
-import { SeqlineError, type FetchLike } from '@seqline/client/node';
+import { AuthError, SeqlineError, type FetchLike } from '@seqline/client/node';
 import { describe, expect, it } from 'vitest';
 import type { Credentials, CredentialsStore, SavedSession } from './credentials.js';
 import { UsageError } from './errors.js';
@@ -93,7 +93,7 @@ describe('Session', () => {
   it('asks for a new login when the refresh token is refused or expired', async () => {
     const { fetch } = fakeFetch(() => ({ status: 401, body: { error: 'unauthorized', message: 'token expired' } }));
     const session = new Session(target, { fetch, now: () => Date.parse('2025-06-02T00:00:00Z'), credentials: memoryCredentials(none) });
-    await expect(session.token()).rejects.toEqual(new SeqlineError('SESSION_EXPIRED', 'the session for http://gw:1 has expired: run "seqline login --url http://gw:1"', 0));
+    await expect(session.token()).rejects.toEqual(new SeqlineError('SESSION_EXPIRED', 'the session for http://gw:1 has expired: run "seqline login --url http://gw:1"'));
     const late = new Session(target, { fetch, now: () => Date.parse('2025-06-09T00:00:00Z'), credentials: memoryCredentials(none) });
     await expect(late.token()).rejects.toMatchObject({ code: 'SESSION_EXPIRED' });
   });
@@ -106,6 +106,6 @@ describe('Session', () => {
     expect(calls).toEqual([{ url: `${url}/v1/api/auth/login`, body: { username: 'bob', password: 'pw' }, auth: undefined }]);
     expect(credentials.current).toBe(none);
     const wrong = new Session({ url, identity: { kind: 'password', user: 'bob', password: 'nope' } }, { fetch, now: () => T0, credentials });
-    await expect(wrong.token()).rejects.toEqual(new SeqlineError('UNAUTHORIZED', 'invalid username or password', 401));
+    await expect(wrong.token()).rejects.toEqual(new AuthError('UNAUTHORIZED', 'invalid username or password', 401));
   });
 });

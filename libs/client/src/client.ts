@@ -4,11 +4,11 @@
 // I/O they ask for. See SPEC.md.
 import { parseJsonLossless } from '@seqline/seq';
 import { DEFAULT_BACKOFF, backoffDelay, type BackoffOptions } from './backoff.js';
-import { NetworkError, SeqlineError } from './errors.js';
+import { AuthError, ClosedError, NetworkError, ProtocolError, SeqlineError, serverError, TimeoutError, unanswered } from './errors.js';
 import { bearer, bigintAsString, convertCell, postJson, rowObject, Tokens, type Auth, type BigIntMode, type FetchLike, type SchemaEntry } from './http.js';
 import { INITIAL, statusOf, transition, type ConnectionAction, type ConnectionEvent, type ConnectionState, type MachineOptions, type Status } from './machine.js';
 import { apply, emptyRows, seqOf, type Materialized, type Row, type RowEvent } from './materialize.js';
-import { decode, encode, type Store } from './store.js';
+import { decode, encode, UserStore, type Store } from './store.js';
 
 /** The part of the WebSocket API the client uses (the browser's, or the `ws` package's). */
 export interface WebSocketLike {
@@ -28,8 +28,18 @@ export interface ClientOptions {
   readonly auth: Auth;
   /** BIGINT cells (and `_seq`) as `bigint` (default) or as the wire's decimal strings. */
   readonly bigint?: BigIntMode;
-  /** Keeps live queries' rows and cursors, and offline writes, across restarts. */
+  /**
+   * Keeps live queries' rows and cursors, and offline writes, across restarts: under the user's
+   * own keys, so users sharing a device never see each other's (`clear()` removes them).
+   */
   readonly store?: Store;
+  /**
+   * Whose data the store holds. Default: the `user` of `{ user, password }`, or the `sub` of a
+   * `{ jwt }`; required with a store and a `token()` provider.
+   */
+  readonly user?: string;
+  /** An HTTP request (SQL, login) without an answer by then fails with `TIMEOUT`; default 30 s. */
+  readonly requestTimeoutMs?: number;
   /** Opens a socket; default the global WebSocket (browsers, Node 22+). The Node entry passes `ws`. */
   readonly webSocket?: WebSocketFactory;
   readonly fetch?: FetchLike;
@@ -37,7 +47,11 @@ export interface ClientOptions {
   /** Wall clock, ms (token expiry, timers). */
   readonly now?: () => number;
   readonly random?: () => number;
-  /** Errors with no caller to report to (an offline write the server refused later, say). */
+  /**
+   * Errors with no caller to report to: an offline write the server refused later, a
+   * subscription error without its own `onError`, the connection's fatal error (also what
+   * `closed()` resolves with).
+   */
   readonly onError?: (error: SeqlineError) => void;
   /** A `{"type":"ping"}` this often keeps the socket from being closed as idle (the server allows 10 s). */
   readonly pingIntervalMs?: number;
@@ -73,6 +87,38 @@ export interface SubscribeOptions {
   readonly onError?: (error: SeqlineError) => void;
 }
 
+/** One statement's result: rows as objects keyed by column (BIGINTs as `bigint` by default). */
+export interface StatementResult {
+  /** The columns; empty for a write or DDL. */
+  readonly schema: readonly SchemaEntry[];
+  readonly rows: Row[];
+  /** Rows returned, or rows a write changed. */
+  readonly rowCount: number;
+  /** The server's note: `Inserted 1 row(s)`, or that a result was cut at the row limit. */
+  readonly message?: string;
+  /** A write's highest `_seq` (decimal), for read-your-writes against a live query's cursor. */
+  readonly seq?: string;
+}
+
+/** What `query()` returns: every statement's result, and the first one's rows and schema. */
+export interface QueryResult {
+  readonly results: StatementResult[];
+  readonly rows: Row[];
+  readonly schema: readonly SchemaEntry[];
+}
+
+/** What `execute()` returns: rows changed by all its statements, and the highest `_seq` written. */
+export interface ExecuteResult {
+  readonly rowCount: number;
+  readonly seq?: string;
+  readonly results: StatementResult[];
+}
+
+export interface ExecuteOptions {
+  /** Makes a retried write apply once; default a random UUID, kept while the write is queued. */
+  readonly idempotencyKey?: string;
+}
+
 interface Sub {
   readonly id: string;
   readonly sql: string;
@@ -104,8 +150,10 @@ interface Queued {
   readonly params: readonly unknown[];
 }
 
-const WRITE = /^\s*(insert|update|delete|execute)\b/i;
 const OUTBOX = 'outbox';
+/** WebSocket close code: the user's credentials were revoked (docs/protocol.md §4). */
+const CLOSE_REVOKED = 4001;
+const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 const RETRYABLE = new Set(['SLOW_CONSUMER', 'SUBSCRIPTION_FAILED', 'BATCH_FETCH_FAILED']);
 
 export class SeqlineClient {
@@ -117,6 +165,7 @@ export class SeqlineClient {
   readonly #fetch: FetchLike;
   readonly #now: () => number;
   readonly #mode: BigIntMode;
+  readonly #store: UserStore | undefined;
   readonly #subs = new Map<string, Sub>();
   readonly #statusListeners = new Set<(status: Status) => void>();
   #state: ConnectionState = INITIAL;
@@ -126,7 +175,11 @@ export class SeqlineClient {
   #nextId = 0;
   #outbox: Queued[] | undefined;
   #outboxLoaded: Promise<void> | undefined;
-  readonly #waiting = new Map<string, { resolve: (rows: Row[]) => void; reject: (err: unknown) => void }>();
+  readonly #waiting = new Map<string, { resolve: (result: ExecuteResult) => void; reject: (err: unknown) => void }>();
+  /** Set once the client is closed, for good. */
+  #done = false;
+  #resolveClosed: (error: SeqlineError | undefined) => void = () => {};
+  readonly #closed = new Promise<SeqlineError | undefined>((resolve) => (this.#resolveClosed = resolve));
   #flushing: Promise<void> | undefined;
   #flushRetry: ReturnType<typeof setTimeout> | undefined;
   #flushFailures = 0;
@@ -149,17 +202,15 @@ export class SeqlineClient {
     const globalFetch = (globalThis as { fetch?: FetchLike }).fetch;
     const fetchImpl = options.fetch ?? globalFetch;
     if (fetchImpl === undefined) throw new Error('no fetch available: pass options.fetch');
-    this.#fetch = (url, init) =>
-      fetchImpl(url, init).catch((err: unknown) => {
-        throw new NetworkError(`cannot reach ${this.#o.url}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
-      });
+    this.#fetch = (url, init) => this.#request(fetchImpl, url, init);
+    if (options.store !== undefined) this.#store = new UserStore(options.store, storeUser(options));
     this.#base = options.url.replace(/\/$/, '');
     this.#machine = { backoff: options.backoff ?? DEFAULT_BACKOFF, random: options.random ?? Math.random };
     this.#tokens = new Tokens(options.auth, this.#base, this.#fetch, this.#now);
     const target = globalThis as { addEventListener?: (type: string, listener: () => void) => void };
     target.addEventListener?.('online', this.#onOnline);
     target.addEventListener?.('offline', this.#onOffline);
-    if (options.store !== undefined) this.#outboxLoaded = this.#loadOutbox();
+    if (this.#store !== undefined) this.#outboxLoaded = this.#loadOutbox(this.#store);
   }
 
   /** The connection's status now. */
@@ -173,29 +224,59 @@ export class SeqlineClient {
     return () => this.#statusListeners.delete(listener);
   }
 
-  /** Opens the socket now (live queries open it themselves). */
+  /** Opens the socket now (live queries open it themselves); nothing once closed. */
   connect(): void {
-    this.#dispatch({ type: 'start' });
+    if (!this.#done) this.#dispatch({ type: 'start' });
   }
 
   /**
-   * Runs SQL over HTTP; the rows of its first result as objects keyed by column. A write that
-   * cannot reach the gateway is queued when the client has a store, and the promise settles
-   * once it is applied (in order, once, with its idempotency key).
+   * Runs SQL over HTTP now: every statement's result, and the first one's `rows` and `schema`.
+   * For reads. A write sent here runs too, but once, without an idempotency key and never
+   * queued offline: use `execute()` for writes.
    */
-  async query(sql: string, params: readonly unknown[] = [], options: { readonly idempotencyKey?: string } = {}): Promise<Row[]> {
-    const isWrite = WRITE.test(sql);
-    const key = isWrite ? (options.idempotencyKey ?? randomKey()) : undefined;
-    if (isWrite && this.#o.store !== undefined) {
+  async query(sql: string, params: readonly unknown[] = []): Promise<QueryResult> {
+    this.#checkOpen();
+    const results = await this.#sql(sql, params, undefined);
+    return { results, rows: results[0]?.rows ?? [], schema: results[0]?.schema ?? [] };
+  }
+
+  /**
+   * Runs a write, whatever its SQL looks like, with an `Idempotency-Key` (so a resend applies
+   * once). With a store, a write that cannot reach the gateway (or that follows writes still
+   * queued) is queued, persisted, and sent in order once the client is back; the promise
+   * settles then, or rejects with `CLOSED` if the client closes first (the write stays queued
+   * for the next client of this user).
+   */
+  async execute(sql: string, params: readonly unknown[] = [], options: ExecuteOptions = {}): Promise<ExecuteResult> {
+    this.#checkOpen();
+    const write: Queued = { key: options.idempotencyKey ?? randomKey(), sql, params };
+    if (this.#store !== undefined) {
       await this.#outboxLoaded;
-      if (this.#outbox !== undefined && this.#outbox.length > 0) return this.#enqueue({ key: key!, sql, params });
+      if (this.#outbox !== undefined && this.#outbox.length > 0) return this.#enqueue(write);
     }
     try {
-      return await this.#sql(sql, params, key);
+      return executeResult(await this.#sql(sql, params, write.key));
     } catch (err) {
-      if (err instanceof NetworkError && isWrite && this.#o.store !== undefined) return this.#enqueue({ key: key!, sql, params });
+      if (unanswered(err) && this.#store !== undefined && !this.#done) return this.#enqueue(write);
       throw err;
     }
+  }
+
+  /**
+   * Resolves when the client is closed: with nothing after `close()`, or with the error that
+   * closed it (credentials refused or revoked: an `AuthError`). Never rejects.
+   */
+  closed(): Promise<void | Error> {
+    return this.#closed;
+  }
+
+  /**
+   * Signs this user out of the device: closes the client, then removes everything it stored
+   * for the user (live rows, cursors, writes still queued).
+   */
+  async clear(): Promise<void> {
+    this.close();
+    await this.#store?.clear();
   }
 
   /**
@@ -204,6 +285,7 @@ export class SeqlineClient {
    * reconnects. Returns a function that stops it.
    */
   live(sql: string, onRows: (rows: Row[], info: LiveInfo) => void, options: LiveOptions = {}): () => void {
+    if (this.#refuseClosed(options.onError)) return () => {};
     const params = options.params ?? [];
     const sub = this.#newSub(sql, params, true, options, { onRows });
     if (options.from !== undefined) sub.m.cursor = BigInt(options.from);
@@ -213,50 +295,99 @@ export class SeqlineClient {
 
   /** The raw protocol events of a subscription (resumed like `live`'s after a reconnect). */
   subscribe(sql: string, onEvent: (event: LiveEvent) => void, options: SubscribeOptions = {}): () => void {
+    if (this.#refuseClosed(options.onError)) return () => {};
     const sub = this.#newSub(sql, options.params ?? [], false, { ...(options.onError === undefined ? {} : { onError: options.onError }), ...(options.options === undefined ? {} : { raw: options.options }) }, { onEvent });
     void this.#startSub(sub);
     return () => this.#stopSub(sub);
   }
 
-  /** Stops everything: the socket, timers and every live query. */
+  /** Stops everything, for good: the socket, timers and every live query (idempotent). */
   close(): void {
+    this.#shutdown(undefined);
+  }
+
+  /** Closes the client; `error`, a fatal one, is what `closed()` resolves with, and onError hears it. */
+  #shutdown(error: SeqlineError | undefined): void {
+    if (this.#done) return;
+    this.#done = true;
     clearTimeout(this.#flushRetry);
     for (const sub of [...this.#subs.values()]) this.#stopSub(sub);
     this.#dispatch({ type: 'stop' });
     const target = globalThis as { removeEventListener?: (type: string, listener: () => void) => void };
     target.removeEventListener?.('online', this.#onOnline);
     target.removeEventListener?.('offline', this.#onOffline);
+    for (const waiter of this.#waiting.values()) waiter.reject(new ClosedError('the client closed before the write was sent; it stays queued in the store'));
+    this.#waiting.clear();
+    this.#resolveClosed(error);
+    if (error !== undefined) this.#o.onError?.(error);
+  }
+
+  #checkOpen(): void {
+    if (this.#done) throw new ClosedError();
+  }
+
+  /** A live query or subscription asked for after close: its onError hears why, and nothing starts. */
+  #refuseClosed(onError: ((error: SeqlineError) => void) | undefined): boolean {
+    if (!this.#done) return false;
+    const report = onError ?? this.#o.onError;
+    queueMicrotask(() => report?.(new ClosedError()));
+    return true;
   }
 
   // --- HTTP ------------------------------------------------------------------------------
 
-  async #sql(sql: string, params: readonly unknown[], key: string | undefined, retried = false): Promise<Row[]> {
-    const headers = { ...bearer(await this.#tokens.get()), ...(key === undefined ? {} : { 'idempotency-key': key }) };
-    let body: Record<string, unknown>;
+  /** One HTTP request: an unreachable gateway is a NetworkError, no answer in time a TimeoutError. */
+  async #request(fetchImpl: FetchLike, url: string, init: Parameters<FetchLike>[1]): ReturnType<FetchLike> {
+    const ms = this.#o.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+    const controller = new AbortController();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        reject(new TimeoutError(`no answer from ${this.#o.url} within ${ms} ms`));
+        controller.abort();
+      }, ms);
+    });
+    const answer = fetchImpl(url, { ...init, signal: controller.signal }).catch((err: unknown) => {
+      throw new NetworkError(`cannot reach ${this.#o.url}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    });
     try {
-      body = await postJson(this.#fetch, `${this.#base}/v1/api/sql`, params.length === 0 ? { sql } : { sql, params }, headers);
-    } catch (err) {
-      if (retried || !(err instanceof SeqlineError && err.status === 401 && err.code === 'TOKEN_EXPIRED')) throw err;
-      this.#tokens.invalidate();
-      return this.#sql(sql, params, key, true);
+      return await Promise.race([answer, timeout]);
+    } finally {
+      clearTimeout(timer);
     }
-    const [first] = (body['results'] as Record<string, unknown>[] | undefined) ?? [];
-    const schema = first?.['schema'] as SchemaEntry[] | undefined;
-    const rows = first?.['rows'] as unknown[][] | undefined;
-    if (schema === undefined || rows === undefined) return [];
-    return rows.map((cells) => rowObject(schema, cells, this.#mode));
   }
 
-  async #loadOutbox(): Promise<void> {
-    const text = await this.#o.store!.get(OUTBOX);
+  /**
+   * POSTs SQL; every statement's result. A token the server says expired is renewed once; a
+   * 401 after that (credentials refused or revoked) closes the client with that error.
+   */
+  async #sql(sql: string, params: readonly unknown[], key: string | undefined, retried = false): Promise<StatementResult[]> {
+    let body: Record<string, unknown>;
+    try {
+      const headers = { ...bearer(await this.#tokens.get()), ...(key === undefined ? {} : { 'idempotency-key': key }) };
+      body = await postJson(this.#fetch, `${this.#base}/v1/api/sql`, params.length === 0 ? { sql } : { sql, params }, headers);
+    } catch (err) {
+      if (!retried && err instanceof AuthError && err.code === 'TOKEN_EXPIRED') {
+        this.#tokens.invalidate();
+        return this.#sql(sql, params, key, true);
+      }
+      if (err instanceof AuthError) this.#shutdown(err);
+      throw err instanceof SeqlineError ? err : new SeqlineError('UNKNOWN', err instanceof Error ? err.message : String(err), undefined, { cause: err });
+    }
+    return statementResults(body, this.#mode);
+  }
+
+  async #loadOutbox(store: UserStore): Promise<void> {
+    const text = await store.get(OUTBOX);
     this.#outbox = text === undefined ? [] : (decode(text) as Queued[]);
     if (this.#outbox.length > 0) this.connect(); // flushed once connected
   }
 
-  async #enqueue(write: Queued): Promise<Row[]> {
+  async #enqueue(write: Queued): Promise<ExecuteResult> {
     this.#outbox!.push(write);
-    await this.#o.store!.set(OUTBOX, encode(this.#outbox));
-    const done = new Promise<Row[]>((resolve, reject) => this.#waiting.set(write.key, { resolve, reject }));
+    await this.#store!.set(OUTBOX, encode(this.#outbox));
+    if (this.#done) throw new ClosedError('the client closed before the write was sent; it stays queued in the store');
+    const done = new Promise<ExecuteResult>((resolve, reject) => this.#waiting.set(write.key, { resolve, reject }));
     this.connect();
     if (this.status === 'open') void this.#flush();
     return done;
@@ -268,26 +399,28 @@ export class SeqlineClient {
     this.#flushing ??= (async () => {
       await this.#outboxLoaded;
       const outbox = this.#outbox ?? [];
-      while (outbox.length > 0) {
+      while (outbox.length > 0 && !this.#done) {
         const write = outbox[0]!;
-        let outcome: { rows: Row[] } | { error: unknown };
+        let outcome: { result: ExecuteResult } | { error: unknown };
         try {
-          outcome = { rows: await this.#sql(write.sql, write.params, write.key) };
+          outcome = { result: executeResult(await this.#sql(write.sql, write.params, write.key)) };
         } catch (err) {
-          if (err instanceof NetworkError) {
-            if (this.#state.kind !== 'closed') this.#flushRetry = setTimeout(() => void this.#flush(), backoffDelay(this.#flushFailures++, this.#machine.backoff, this.#machine.random));
+          // Unanswered: try again later. Refused credentials closed the client: the write stays
+          // queued for this user's next sign-in.
+          if (unanswered(err) || this.#done) {
+            if (!this.#done) this.#flushRetry = setTimeout(() => void this.#flush(), backoffDelay(this.#flushFailures++, this.#machine.backoff, this.#machine.random));
             return;
           }
           outcome = { error: err };
         }
         this.#flushFailures = 0;
         outbox.shift();
-        await this.#o.store!.set(OUTBOX, encode(outbox));
+        await this.#store!.set(OUTBOX, encode(outbox));
         const waiter = this.#waiting.get(write.key);
         this.#waiting.delete(write.key);
-        if ('rows' in outcome) waiter?.resolve(outcome.rows);
+        if ('result' in outcome) waiter?.resolve(outcome.result);
         else if (waiter !== undefined) waiter.reject(outcome.error);
-        else this.#o.onError?.(outcome.error instanceof SeqlineError ? outcome.error : new SeqlineError('UNKNOWN', String(outcome.error), 0));
+        else this.#o.onError?.(outcome.error as SeqlineError);
       }
     })().finally(() => (this.#flushing = undefined));
     return this.#flushing;
@@ -323,8 +456,9 @@ export class SeqlineClient {
         clearTimeout(this.#timer);
         return;
       case 'status':
-        if (action.error !== undefined) this.#o.onError?.(new SeqlineError(action.error.code, action.error.message, 0));
         for (const listener of this.#statusListeners) listener(action.status);
+        // The server refused the credentials for good: the client is closed with that error.
+        if (action.error !== undefined) this.#shutdown(new AuthError(action.error.code, action.error.message));
         return;
     }
   }
@@ -342,11 +476,12 @@ export class SeqlineClient {
     this.#socket = socket;
     const current = (): boolean => this.#socket === socket;
     socket.onopen = () => current() && this.#dispatch({ type: 'socket_open' });
-    socket.onclose = () => {
+    socket.onclose = (event) => {
       if (!current()) return;
       this.#socket = undefined;
       clearInterval(this.#ping);
-      this.#dispatch({ type: 'socket_closed' });
+      if ((event as { code?: unknown } | undefined)?.code === CLOSE_REVOKED) this.#shutdown(new AuthError('TOKEN_REVOKED', 'the credentials were revoked: sign in again'));
+      else this.#dispatch({ type: 'socket_closed' });
     };
     socket.onerror = () => {}; // a close follows
     socket.onmessage = (event) => current() && this.#onMessage(event.data);
@@ -365,8 +500,8 @@ export class SeqlineClient {
       const token = await this.#tokens.get();
       if (this.#socket === socket) this.#send({ type: 'authenticate', method: 'jwt', token });
     } catch (err) {
-      if (err instanceof NetworkError) return socket?.close(1000, 'no token');
-      this.#dispatch({ type: 'auth_failed', retryable: false, message: err instanceof Error ? err.message : String(err) });
+      if (unanswered(err)) return socket?.close(1000, 'no token');
+      this.#dispatch({ type: 'auth_failed', retryable: false, code: err instanceof SeqlineError ? err.code : 'AUTH_FAILED', message: err instanceof Error ? err.message : String(err) });
     }
   }
 
@@ -394,13 +529,14 @@ export class SeqlineClient {
         return;
       case 'auth_error': {
         const message = typeof m['message'] === 'string' ? m['message'] : 'authentication failed';
-        this.#dispatch({ type: 'auth_failed', retryable: /expired/i.test(message), message });
+        const code = typeof m['code'] === 'string' ? m['code'] : 'AUTH_FAILED';
+        this.#dispatch({ type: 'auth_failed', retryable: code === 'TOKEN_EXPIRED' || /expired/i.test(message), code, message });
         return;
       }
       default: {
         const sub = typeof m['subscription_id'] === 'string' ? this.#subs.get(m['subscription_id']) : undefined;
         if (sub !== undefined && !sub.stopped) this.#onSubEvent(sub, m);
-        else if (m.type === 'error') this.#o.onError?.(new SeqlineError(String(m['code']), String(m['message']), 0));
+        else if (m.type === 'error') this.#o.onError?.(wsError(m));
       }
     }
   }
@@ -416,7 +552,7 @@ export class SeqlineClient {
       live,
       options,
       ...callbacks,
-      storeKey: live && this.#o.store !== undefined ? `live:${sql}\u0000${JSON.stringify(params, bigintAsString)}` : undefined,
+      storeKey: live && this.#store !== undefined ? `live:${sql}\u0000${JSON.stringify(params, bigintAsString)}` : undefined,
       m: emptyRows(),
       schema: undefined,
       bigColumns: [],
@@ -434,7 +570,7 @@ export class SeqlineClient {
 
   async #startSub(sub: Sub): Promise<void> {
     if (sub.storeKey !== undefined && sub.options.from === undefined) {
-      const text = await this.#o.store!.get(sub.storeKey);
+      const text = await this.#store!.get(sub.storeKey);
       if (sub.stopped) return;
       if (text !== undefined) {
         const saved = decode(text) as { rows: [string, Row][]; cursor: bigint | undefined; schema: SchemaEntry[]; keyColumns: string[] };
@@ -507,8 +643,8 @@ export class SeqlineClient {
         break;
       }
       case 'error': {
-        const code = String(m['code']);
-        const error = new SeqlineError(code, String(m['message']), 0);
+        const error = wsError(m);
+        const code = error.code;
         if (RETRYABLE.has(code)) {
           const delay = backoffDelay(sub.retries++, this.#machine.backoff, this.#machine.random);
           sub.retryTimer = setTimeout(() => !sub.stopped && this.status === 'open' && this.#subscribe(sub), delay);
@@ -558,7 +694,7 @@ export class SeqlineClient {
   async #persist(sub: Sub): Promise<void> {
     sub.persistTimer = undefined;
     if (sub.storeKey === undefined) return;
-    await this.#o.store!.set(sub.storeKey, encode({ rows: [...sub.m.rows.entries()], cursor: sub.m.cursor, schema: sub.schema ?? [], keyColumns: sub.keyColumns }));
+    await this.#store!.set(sub.storeKey, encode({ rows: [...sub.m.rows.entries()], cursor: sub.m.cursor, schema: sub.schema ?? [], keyColumns: sub.keyColumns }));
   }
 }
 
@@ -581,6 +717,57 @@ function maxSeq(a: bigint | undefined, b: bigint | undefined): bigint | undefine
   if (a === undefined) return b;
   if (b === undefined) return a;
   return a > b ? a : b;
+}
+
+/** The statements' results of a SQL answer (docs/protocol.md §2), rows as objects. */
+function statementResults(body: Record<string, unknown>, mode: BigIntMode): StatementResult[] {
+  const results = body['results'];
+  if (!Array.isArray(results)) throw new ProtocolError('the SQL answer has no results');
+  return results.map((value: unknown): StatementResult => {
+    const r = (typeof value === 'object' && value !== null ? value : {}) as Record<string, unknown>;
+    const schema = Array.isArray(r['schema']) ? (r['schema'] as SchemaEntry[]) : [];
+    const rows = Array.isArray(r['rows']) ? (r['rows'] as unknown[][]).map((cells) => rowObject(schema, cells, mode)) : [];
+    const message = r['message'];
+    const seq = r['seq'];
+    return {
+      schema,
+      rows,
+      rowCount: typeof r['row_count'] === 'number' ? r['row_count'] : rows.length,
+      ...(typeof message === 'string' ? { message } : {}),
+      ...(typeof seq === 'string' || typeof seq === 'number' || typeof seq === 'bigint' ? { seq: String(seq) } : {}),
+    };
+  });
+}
+
+/** A write's results summed up: rows changed by all statements, the highest `_seq` written. */
+function executeResult(results: StatementResult[]): ExecuteResult {
+  let seq: bigint | undefined;
+  for (const r of results) if (r.seq !== undefined) seq = maxSeq(seq, BigInt(r.seq));
+  return { rowCount: results.reduce((n, r) => n + r.rowCount, 0), ...(seq === undefined ? {} : { seq: seq.toString() }), results };
+}
+
+/** A WebSocket `error` message (docs/protocol.md §4) as a ServerError. */
+function wsError(m: LiveEvent): SeqlineError {
+  return serverError(typeof m['code'] === 'string' ? m['code'] : 'UNKNOWN', typeof m['message'] === 'string' ? m['message'] : 'subscription error');
+}
+
+/** Whose data a store holds: `options.user`, the password login's user, or a fixed JWT's `sub`. */
+function storeUser(options: ClientOptions): string {
+  const auth = options.auth;
+  const user = options.user ?? ('user' in auth ? auth.user : 'jwt' in auth ? jwtSubject(auth.jwt) : undefined);
+  if (user === undefined || user === '') throw new Error('a store needs options.user (whose data it keeps) with this auth');
+  return user;
+}
+
+function jwtSubject(jwt: string): string | undefined {
+  try {
+    const part = jwt.split('.')[1] ?? '';
+    const binary = atob(part.replace(/-/g, '+').replace(/_/g, '/'));
+    const claims = JSON.parse(new TextDecoder().decode(Uint8Array.from(binary, (c) => c.charCodeAt(0)))) as { sub?: unknown };
+    return typeof claims.sub === 'string' ? claims.sub : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function randomKey(): string {

@@ -1,6 +1,6 @@
 // The HTTP half of the SDK: tokens (login, refresh, a fixed JWT or a provider) and
 // `POST /v1/api/sql`, with typed errors carrying the server's code.
-import { SeqlineError } from './errors.js';
+import { ProtocolError, SeqlineError, serverError } from './errors.js';
 
 export type Auth =
   | { readonly user: string; readonly password: string }
@@ -8,7 +8,8 @@ export type Auth =
   /** Called whenever a token is needed; `refresh` is true when the server refused the last one as expired. */
   | { readonly token: (options: { readonly refresh: boolean }) => Promise<string> };
 
-export type FetchLike = (url: string, init: { method: string; headers: Record<string, string>; body?: string }) => Promise<{ status: number; text(): Promise<string> }>;
+/** `fetch`, or what the client needs of it; `signal` aborts a request that took too long. */
+export type FetchLike = (url: string, init: { method: string; headers: Record<string, string>; body?: string; signal?: AbortSignal }) => Promise<{ status: number; text(): Promise<string> }>;
 
 interface Session {
   readonly access: string;
@@ -39,7 +40,10 @@ export class Tokens {
     if ('token' in this.#auth) {
       const refresh = this.#providerRefresh;
       this.#providerRefresh = false;
-      return this.#auth.token({ refresh });
+      // The app's own failure becomes a SeqlineError like every other (its error as the cause).
+      return this.#auth.token({ refresh }).catch((err: unknown) => {
+        throw err instanceof SeqlineError ? err : new SeqlineError('TOKEN_PROVIDER', `the token provider failed: ${err instanceof Error ? err.message : String(err)}`, undefined, { cause: err });
+      });
     }
     const s = this.#session;
     if (s !== undefined && s.accessExpiresMs - this.#now() > 30_000) return Promise.resolve(s.access);
@@ -69,7 +73,7 @@ export class Tokens {
     const access = body['access_token'];
     const refresh = body['refresh_token'];
     const expires = body['expires_at'];
-    if (typeof access !== 'string' || typeof refresh !== 'string') throw new SeqlineError('INVALID_RESPONSE', 'the login answer has no tokens', 0);
+    if (typeof access !== 'string' || typeof refresh !== 'string') throw new ProtocolError('the login answer has no tokens');
     const expiresMs = typeof expires === 'string' ? Date.parse(expires) : this.#now() + 60_000;
     this.#session = { access, refresh, accessExpiresMs: Number.isNaN(expiresMs) ? this.#now() + 60_000 : expiresMs };
     return access;
@@ -110,15 +114,18 @@ export function parseBody(text: string): Record<string, unknown> {
   }
 }
 
-/** The SQL API's error body (or a login failure's) as a SeqlineError. */
+/**
+ * The SQL API's error body (or a login failure's, `{"error":"unauthorized"}`) as a SeqlineError
+ * with the server's code; an answer without one (a proxy's error page) is a ProtocolError.
+ */
 export function errorFrom(status: number, body: Record<string, unknown>): SeqlineError {
   const e = body['error'];
   if (typeof e === 'object' && e !== null) {
     const { code, message } = e as { code?: unknown; message?: unknown };
-    return new SeqlineError(typeof code === 'string' ? code : 'UNKNOWN', typeof message === 'string' ? message : `HTTP ${status}`, status);
+    if (typeof code === 'string') return serverError(code, typeof message === 'string' ? message : `HTTP ${status}`, status);
   }
-  const code = typeof e === 'string' ? e.toUpperCase() : 'UNKNOWN';
-  return new SeqlineError(code, typeof body['message'] === 'string' ? body['message'] : `HTTP ${status}`, status);
+  if (typeof e === 'string') return serverError(e.toUpperCase(), typeof body['message'] === 'string' ? body['message'] : `HTTP ${status}`, status);
+  return new ProtocolError(`HTTP ${status} without an error code`, status);
 }
 
 export interface SchemaEntry {

@@ -19,7 +19,7 @@ export type ConnectionEvent =
   | { readonly type: 'start' }
   | { readonly type: 'socket_open' }
   | { readonly type: 'auth_ok' }
-  | { readonly type: 'auth_failed'; readonly retryable: boolean; readonly message: string }
+  | { readonly type: 'auth_failed'; readonly retryable: boolean; readonly code: string; readonly message: string }
   | { readonly type: 'socket_closed' }
   | { readonly type: 'timer' }
   | { readonly type: 'online' }
@@ -98,7 +98,7 @@ export function transition(state: ConnectionState, event: ConnectionEvent, now: 
       if (event.type === 'auth_ok') return to({ kind: 'open' }, [{ type: 'subscribe_all' }]);
       if (event.type === 'auth_failed') {
         if (event.retryable && state.authFailures < MAX_AUTH_RETRIES) return wait(state.attempt, state.authFailures + 1, [{ type: 'close_socket' }, { type: 'drop_token' }]);
-        return to({ kind: 'closed', error: { code: 'AUTH_FAILED', message: event.message } }, [{ type: 'close_socket' }]);
+        return to({ kind: 'closed', error: { code: event.code, message: event.message } }, [{ type: 'close_socket' }]);
       }
       if (event.type === 'socket_closed') return wait(state.attempt, state.authFailures);
       if (event.type === 'stop') return stop();

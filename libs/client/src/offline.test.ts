@@ -2,29 +2,8 @@
 // (Chromium holds its frames until the network is back), so the client drops it at once, shows
 // `reconnecting`, and on `online` reconnects and resumes each live query from its cursor.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { SeqlineClient, type WebSocketLike } from './client.js';
-
-interface FakeSocket extends WebSocketLike {
-  readyState: number;
-  readonly sent: Record<string, unknown>[];
-  readonly closed: (number | undefined)[];
-}
-
-function fakeSocket(): FakeSocket {
-  const sent: Record<string, unknown>[] = [];
-  const closed: (number | undefined)[] = [];
-  return {
-    readyState: 0,
-    sent,
-    closed,
-    send: (data) => void sent.push(JSON.parse(data) as Record<string, unknown>),
-    close: (code) => void closed.push(code),
-    onopen: null,
-    onclose: null,
-    onerror: null,
-    onmessage: null,
-  };
-}
+import { SeqlineClient } from './client.js';
+import { accept, fakeSocket, type FakeSocket } from './fakes.test-util.js';
 
 const listeners = new Map<string, () => void>();
 
@@ -36,14 +15,6 @@ afterEach(() => {
   vi.unstubAllGlobals();
   listeners.clear();
 });
-
-/** Opens and authenticates a fake socket the way the gateway would. */
-async function accept(socket: FakeSocket): Promise<void> {
-  socket.readyState = 1;
-  socket.onopen?.({});
-  await vi.waitFor(() => expect(socket.sent.at(-1)).toEqual({ type: 'authenticate', method: 'jwt', token: 'jwt' }));
-  socket.onmessage?.({ data: JSON.stringify({ type: 'auth_success', user: 'alice', role: 'user' }) });
-}
 
 describe('the offline event', () => {
   it('drops the open socket, then resumes every live query from its cursor once online', async () => {

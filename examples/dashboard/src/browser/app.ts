@@ -44,7 +44,7 @@ function showConnection(status: Status): void {
 function showTickets(client: SeqlineClient, rows: Row[], info: LiveInfo): void {
   const views = ticketViews(rows);
   renderTickets(el<HTMLTableSectionElement>('tickets'), views, (id, status) => {
-    client.query(SET_STATUS_SQL, [status, id]).then(clearError, showError);
+    client.execute(SET_STATUS_SQL, [status, id]).then(clearError, showError);
   });
   el('ticket-count').textContent = String(views.length);
   el('empty').hidden = views.length > 0;
@@ -53,7 +53,7 @@ function showTickets(client: SeqlineClient, rows: Row[], info: LiveInfo): void {
 }
 
 async function signIn(config: Config, user: string, password: string): Promise<void> {
-  const client = createClient({ url: config.gatewayUrl, auth: { user, password }, store: webStorageStore(`seqline-dashboard:${user}:`), onError: showError });
+  const client = createClient({ url: config.gatewayUrl, auth: { user, password }, store: webStorageStore('seqline-dashboard:'), onError: showError });
   try {
     await client.query('SELECT id FROM app.tickets LIMIT 1'); // logs in, and checks the table is there
   } catch (err) {
@@ -74,9 +74,10 @@ async function signIn(config: Config, user: string, password: string): Promise<v
   el<HTMLInputElement>('new-title').focus();
 }
 
+/** Signing out closes the client and removes this agent's stored rows and queued writes. */
 function signOut(): void {
   session?.stop();
-  session?.client.close();
+  void session?.client.clear();
   session = undefined;
   el('tickets').replaceChildren();
   el('meta').hidden = true;
@@ -103,7 +104,7 @@ function wire(config: Config): void {
     const title = field(create, 'title').trim();
     if (session === undefined || title === '') return;
     // Offline, the write waits in the client's outbox and this settles once it is applied.
-    session.client.query(CREATE_SQL, [title, Number(field(create, 'priority'))]).then(clearError, showError);
+    session.client.execute(CREATE_SQL, [title, Number(field(create, 'priority'))]).then(clearError, showError);
     create.reset();
     el<HTMLSelectElement>('new-priority').value = '3';
   });
