@@ -2,28 +2,12 @@
 // `POST /v1/api/sql`, with typed errors carrying the server's code.
 import { SeqlineError } from './errors.js';
 
-/**
- * How the client authenticates (docs/guides/auth-and-roles.md):
- * - `{ user, password }`: logs in, refreshes the access token before it expires and once more when
- *   the server answers `TOKEN_EXPIRED`;
- * - `{ jwt }`: a fixed access token (the app renews it itself);
- * - `{ token }`: a function the client calls whenever it needs a token.
- */
 export type Auth =
-  | {
-      /** The user name to log in as. */
-      readonly user: string;
-      /** Its password (sent to `POST /v1/api/auth/login` only). */
-      readonly password: string;
-    }
-  | {
-      /** An access token, sent as `Authorization: Bearer`. */
-      readonly jwt: string;
-    }
+  | { readonly user: string; readonly password: string }
+  | { readonly jwt: string }
   /** Called whenever a token is needed; `refresh` is true when the server refused the last one as expired. */
   | { readonly token: (options: { readonly refresh: boolean }) => Promise<string> };
 
-/** The part of `fetch` the client uses; pass one where there is no global `fetch` or to add headers. */
 export type FetchLike = (url: string, init: { method: string; headers: Record<string, string>; body?: string }) => Promise<{ status: number; text(): Promise<string> }>;
 
 interface Session {
@@ -143,7 +127,6 @@ export interface SchemaEntry {
   readonly flags?: readonly string[];
 }
 
-/** How BIGINT cells (`_seq` included) reach the app: `bigint` (exact, the default) or the wire's decimal `string`. */
 export type BigIntMode = 'bigint' | 'string';
 
 /** Turns a positional row (docs/protocol.md cells) into an object keyed by column, BIGINTs as asked. */

@@ -7,6 +7,6 @@ export type { Auth, BigIntMode, FetchLike } from './http.js';
 export { bearer, errorFrom, parseBody, postJson } from './http.js';
 export type { Status } from './machine.js';
 export type { Row } from './materialize.js';
-export { memoryStore, webStorageStore, type Store, type StorageLike } from './store.js';
+export { memoryStore, webStorageStore, type Store } from './store.js';
 export { DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';
 export { compareSeqId, parseSeqId, formatSeqId, seqIdTimestampMs, seqIdToDate, type SeqId } from '@seqline/seq';

@@ -1,16 +1,8 @@
 // Where a client keeps its live queries' rows and cursors, and its outbox of offline writes,
 // across restarts (SPEC.md, "Offline"). Values are strings; `encode`/`decode` carry bigints.
-/**
- * Where the client keeps live queries' rows and cursors and the outbox of offline writes
- * (docs/guides/offline-first.md): any string key-value store. Built in: {@link memoryStore},
- * {@link webStorageStore} (browsers) and `fileStore` (from `@seqline/client/node`).
- */
 export interface Store {
-  /** The value under `key`, or undefined. */
   get(key: string): Promise<string | undefined>;
-  /** Stores `value` under `key`. */
   set(key: string, value: string): Promise<void>;
-  /** Removes `key`. */
   delete(key: string): Promise<void>;
 }
 
@@ -30,13 +22,9 @@ export function memoryStore(): Store {
   };
 }
 
-/** The part of the Web Storage API (`localStorage`, `sessionStorage`) that {@link webStorageStore} uses. */
-export interface StorageLike {
-  /** The value under `key`, or null. */
+interface StorageLike {
   getItem(key: string): string | null;
-  /** Stores `value` under `key`. */
   setItem(key: string, value: string): void;
-  /** Removes `key`. */
   removeItem(key: string): void;
 }
 
