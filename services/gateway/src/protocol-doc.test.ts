@@ -1,5 +1,5 @@
-// docs/protocol.md against the code: every WebSocket message type (both directions, read from
-// the zod schemas), every error code with its HTTP status (the one error table plus the HTTP
+// docs/protocol.md against the code: every WebSocket message type with its top-level fields and
+// which of them are optional (both directions, read from the zod schemas), every error code with its HTTP status (the one error table plus the HTTP
 // layer's own), every auth endpoint error, every close code and every HTTP route must be in the
 // document's tables, and nothing may be there that the code does not have.
 import { readFileSync } from 'node:fs';
@@ -33,24 +33,52 @@ function tableAfter(doc: string, heading: string): string[][] {
   return rows.slice(1); // without the header row
 }
 
-/** The `type` literal of a message schema (an object, or an object piped into a transform). */
-function typeOf(schema: unknown): string {
-  const s = schema as { shape?: { type?: { value?: unknown } }; in?: unknown };
-  if (s.shape !== undefined) {
-    const value = s.shape.type?.value;
-    if (typeof value !== 'string') throw new Error('a message schema without a literal "type"');
-    return value;
-  }
-  if (s.in !== undefined) return typeOf(s.in);
+interface FieldSchema {
+  safeParse(value: unknown): { success: boolean };
+}
+interface ObjectSchema {
+  readonly shape: Readonly<Record<string, FieldSchema & { readonly value?: unknown }>>;
+}
+
+/** The object schema of a message (an object, or an object piped into a transform). */
+function objectOf(schema: unknown): ObjectSchema {
+  const s = schema as Partial<ObjectSchema> & { in?: unknown };
+  if (s.shape !== undefined) return s as ObjectSchema;
+  if (s.in !== undefined) return objectOf(s.in);
   throw new Error('not a message schema');
+}
+
+/** `type field field? …`: a message's `type` literal and its other fields, `?` marking the optional ones. */
+function describeMessage(schema: unknown): string {
+  const { shape } = objectOf(schema);
+  const type = shape['type']?.value;
+  if (typeof type !== 'string') throw new Error('a message schema without a literal "type"');
+  const fields = Object.entries(shape)
+    .filter(([name]) => name !== 'type')
+    .map(([name, field]) => (field.safeParse(undefined).success ? `${name}?` : name));
+  return [type, ...fields.sort()].join(' ');
+}
+
+/** The field names of the doc's `fields` cell: nested `{…}` and `(…)` dropped, `(none)` empty. */
+function docFields(cell: string): string[] {
+  let text = cell;
+  for (let before = ''; before !== text; ) {
+    before = text;
+    text = text.replace(/\([^()]*\)|\{[^{}]*\}/g, '');
+  }
+  return text
+    .split(',')
+    .map((f) => f.trim())
+    .filter((f) => f !== '')
+    .sort();
 }
 
 const sorted = <T>(xs: Iterable<T>): T[] => [...xs].sort();
 
 describe('docs/protocol.md', () => {
-  it('lists exactly the WebSocket message types of the schemas, by direction', () => {
-    const inCode = [...clientMessageSchema.options.map((o) => `client ${typeOf(o)}`), ...serverMessageSchema.options.map((o) => `server ${typeOf(o)}`)];
-    const inDoc = tableAfter(DOC, '4.1 Message types').map(([direction, type]) => `${direction} ${type}`);
+  it('lists exactly the WebSocket messages of the schemas, by direction, with their fields', () => {
+    const inCode = [...clientMessageSchema.options.map((o) => `client ${describeMessage(o)}`), ...serverMessageSchema.options.map((o) => `server ${describeMessage(o)}`)];
+    const inDoc = tableAfter(DOC, '4.1 Message types').map(([direction, type, fields]) => [`${direction} ${type}`, ...docFields(fields!)].join(' '));
     expect(inCode.length).toBeGreaterThan(5);
     expect(sorted(inDoc)).toEqual(sorted(inCode));
   });
