@@ -72,6 +72,12 @@ describe('the documentation', () => {
     expect(dangling).toEqual([]);
   });
 
+  it('has no source file that points at documents outside the repository', () => {
+    const sources = walk(ROOT, (f) => /\.(ts|tsx|mjs|js|proto|json|ya?ml)$/.test(f));
+    const outside = sources.filter((f) => /\.\.\/shared\/|\/work\/shared\b/.test(read(f))).map(rel);
+    expect(outside).toEqual([]);
+  });
+
   it('names only settings the README documents (protocol, quick start, guides)', () => {
     const readme = read(join(ROOT, 'README.md'));
     const files = [join(ROOT, 'docs/protocol.md'), join(ROOT, 'docs/quickstart.md'), ...walk(join(ROOT, 'docs/guides'), (f) => f.endsWith('.md'))];
