@@ -40,6 +40,8 @@ export interface CampaignResult {
   readonly historyPath: string;
   readonly result: CheckResult;
   readonly faults: readonly FaultRecord[];
+  /** Services that exited by themselves (and were restarted), by name. */
+  readonly unplannedExits: Readonly<Record<string, number>>;
   readonly elapsedMs: number;
 }
 
@@ -53,7 +55,7 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRes
   const random = seeded(options.seed);
   const clientLog = createWriteStream(join(options.dir, 'clients.log'), { flags: 'a' });
   log(`cluster starting in ${options.dir}`);
-  await using cluster = await startChaosCluster({ dir: join(options.dir, 'cluster') });
+  await using cluster = await startChaosCluster({ dir: join(options.dir, 'cluster'), log });
   log('cluster up; workload starting');
   const workload = await setupWorkload({
     gateways: cluster.gateways,
@@ -78,8 +80,9 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRes
     await history.close();
     clientLog.end();
   }
+  const unplannedExits = Object.fromEntries([...cluster.services].filter(([, s]) => s.unplannedExits > 0).map(([name, s]) => [name, s.unplannedExits]));
   const result = check(await readHistory(historyPath), { bound });
-  return { historyPath, result, faults: nemesis.faults, elapsedMs: Date.now() - started };
+  return { historyPath, result, faults: nemesis.faults, unplannedExits, elapsedMs: Date.now() - started };
 }
 
 /** Waits (up to `bound` ms) until every subscriber is back, subscribed, and quiet for a moment. */

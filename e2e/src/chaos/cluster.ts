@@ -13,7 +13,8 @@
 // Storage, write and gateway reach their peers through gRPC "ipv4:a,b" targets (pick_first: the
 // first that answers), as a Kubernetes Service would spread them. Every service is a child
 // process started from its main.ts (the sequencer from ./sequencer-main.ts), with its JSON logs in
-// <dir>/logs/<name>.log; a service counts as up once it logs "<service> serving".
+// <dir>/logs/<name>.log; a service counts as up once it logs "<service> serving". A service
+// that exits by itself is restarted, as a deployment's supervisor would (ServiceProcess).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
@@ -41,6 +42,8 @@ export interface ChaosProcess {
   resume(): void;
   /** Sends a signal to a running process (SIGUSR2: a sequencer re-reads its clock offset). */
   signal(sig: NodeJS.Signals): void;
+  /** Times it exited by itself after serving (the supervisor restarted it). */
+  readonly unplannedExits: number;
 }
 
 export interface ChaosCluster extends AsyncDisposable {
@@ -63,6 +66,8 @@ export interface ChaosClusterOptions {
   /** Directory for logs and NATS's data (created). */
   readonly dir: string;
   readonly shards?: number;
+  /** Notes from the supervisor (a service that exited by itself and was restarted). */
+  readonly log?: (line: string) => void;
 }
 
 export async function startChaosCluster(options: ChaosClusterOptions): Promise<ChaosCluster> {
@@ -140,9 +145,9 @@ export async function startChaosCluster(options: ChaosClusterOptions): Promise<C
     const services = new Map<ServiceName, ChaosProcess>();
     for (const name of SERVICE_NAMES) {
       const entry = name.startsWith('seq-') ? 'e2e/src/chaos/sequencer-main.ts' : `services/${name.split('-')[0]!}/src/main.ts`;
-      const service = new ServiceProcess(name, entry, { ...common, ...envOf[name] }, join(logs, `${name}.log`));
+      const service = new ServiceProcess(name, entry, { ...common, ...envOf[name] }, join(logs, `${name}.log`), options.log ?? (() => undefined));
       services.set(name, service);
-      disposers.push(() => service.kill());
+      disposers.push(() => service.dispose());
     }
     for (const name of ['seq-1', 'seq-2'] as const) await writeFile(envOf[name]['CHAOS_CLOCK_FILE']!, '0');
     // Sequencers first, then one storage (it bootstraps the database), then the rest.
@@ -202,13 +207,48 @@ class ServiceProcess implements ChaosProcess {
   #child: ChildProcess | undefined;
   #exited: Promise<void> = Promise.resolve();
   #paused = false;
+  /** Set by kill() and stop(): that exit is the nemesis's (or the end), not the service's own. */
+  #intended = false;
+  #disposed = false;
+  /** Times the service exited by itself after serving, and was restarted by the supervisor. */
+  unplannedExits = 0;
 
   constructor(
     readonly name: ServiceName,
     private readonly entry: string,
     private readonly env: Readonly<Record<string, string>>,
     private readonly logFile: string,
+    private readonly log: (line: string) => void,
   ) {}
+
+  /**
+   * A service that exits by itself (a sequencer whose lease lapsed, a crash) is started again
+   * after a second, as Kubernetes or compose's restart policy would: the campaign tests the
+   * cluster as it is deployed, supervised.
+   */
+  #supervise(): void {
+    if (this.#intended || this.#disposed) return;
+    this.unplannedExits++;
+    this.log(`${this.name} exited by itself; restarting it (see ${this.logFile})`);
+    void (async () => {
+      while (!this.#disposed && !this.#intended && this.#child === undefined) {
+        await new Promise((done) => setTimeout(done, 1000));
+        if (this.#disposed || this.#intended) return;
+        try {
+          await this.start();
+          return;
+        } catch {
+          // e.g. a sequencer waiting for its old lease to expire: try again
+        }
+      }
+    })();
+  }
+
+  /** No more restarts; kills the process. */
+  async dispose(): Promise<void> {
+    this.#disposed = true;
+    await this.kill();
+  }
 
   get running(): boolean {
     return this.#child !== undefined;
@@ -227,9 +267,12 @@ class ServiceProcess implements ChaosProcess {
     });
     this.#child = child;
     this.#paused = false;
+    this.#intended = false;
+    let serving = false;
     this.#exited = new Promise<void>((done) => child.once('exit', () => done()));
     void this.#exited.then(() => {
       if (this.#child === child) this.#child = undefined;
+      if (serving) this.#supervise();
     });
     const log = createWriteStream(this.logFile, { flags: 'a' });
     const service = this.name.startsWith('seq-') ? 'sequencer' : this.name.split('-')[0]!;
@@ -241,6 +284,7 @@ class ServiceProcess implements ChaosProcess {
         if (tail === undefined) return;
         tail = (tail + b.toString()).slice(-4096);
         if (tail.includes(`"${service} serving"`)) {
+          serving = true;
           clearTimeout(timer);
           ready();
         }
@@ -253,6 +297,7 @@ class ServiceProcess implements ChaosProcess {
   }
 
   async kill(): Promise<void> {
+    this.#intended = true;
     const child = this.#child;
     if (!child) return;
     child.kill('SIGKILL');
@@ -261,6 +306,7 @@ class ServiceProcess implements ChaosProcess {
   }
 
   async stop(): Promise<void> {
+    this.#intended = true;
     const child = this.#child;
     if (!child) return;
     if (this.#paused) this.resume();

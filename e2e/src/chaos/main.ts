@@ -71,6 +71,8 @@ const dir = resolve(values.dir ?? join('.chaos', String(seed)));
 say(`chaos: seed ${seed}, ${faults} faults${minutes === undefined ? '' : `, at most ${minutes} min`}, in ${dir}`);
 const run = await runCampaign({ dir, seed, faults, boundMs: bound, ...(kinds === undefined ? {} : { kinds: kinds as FaultKind[] }), ...(minutes === undefined ? {} : { maxMs: minutes * 60_000 }), log: (l) => say(`  ${new Date().toISOString().slice(11, 19)} ${l}`) });
 report(run.result, run.faults);
+const exits = Object.entries(run.unplannedExits);
+say(`services that exited by themselves (restarted by the supervisor): ${exits.length === 0 ? 'none' : exits.map(([n, c]) => `${n} ${c}`).join(', ')}`);
 say(`elapsed ${(run.elapsedMs / 1000).toFixed(0)} s; history ${run.historyPath}; replay with --seed ${seed}`);
 process.exit(run.result.ok ? 0 : 1);
 

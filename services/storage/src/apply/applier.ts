@@ -28,7 +28,7 @@ import type { Logger, Registry, RunningState } from '@seqline/runtime';
 import { ownerSettingSql, SqlError, WRITER_ROLE } from '@seqline/sql';
 import type { Sql } from 'postgres';
 import type { CatalogCache } from '../catalog.js';
-import type { IdPool } from '../ids.js';
+import { SequencerUnavailableError, type IdPool } from '../ids.js';
 import { isConnectionLost } from '../db.js';
 import { pgToProtocolError } from '../pg-errors.js';
 import { applyOp, prepareOp, type AppliedOp, type Exec, type PreparedOp } from './apply-op.js';
@@ -605,6 +605,7 @@ export class Applier {
   #opFailure(err: unknown): ProtocolError {
     if (isConnectionLost(err)) throw err;
     if (err instanceof FencedError) throw err;
+    if (err instanceof SequencerUnavailableError) throw err; // transient: the batch is retried
     if (err instanceof SqlError) return new ProtocolError(err.code, err.message);
     const pg = pgToProtocolError(err);
     if (pg !== undefined) return pg;
