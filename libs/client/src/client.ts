@@ -20,11 +20,14 @@ export interface WebSocketLike {
   onerror: ((event: unknown) => void) | null;
   onmessage: ((event: { data: unknown }) => void) | null;
 }
+/** Opens a WebSocket to `url` (the gateway's `/v1/ws`). */
 export type WebSocketFactory = (url: string) => WebSocketLike;
 
+/** Options of {@link createClient}: only `url` and `auth` are required. */
 export interface ClientOptions {
   /** The gateway's base URL, `http(s)://host:port`. */
   readonly url: string;
+  /** How to authenticate: `{ user, password }`, `{ jwt }` or `{ token }`. */
   readonly auth: Auth;
   /** BIGINT cells (and `_seq`) as `bigint` (default) or as the wire's decimal strings. */
   readonly bigint?: BigIntMode;
@@ -42,10 +45,13 @@ export interface ClientOptions {
   readonly requestTimeoutMs?: number;
   /** Opens a socket; default the global WebSocket (browsers, Node 22+). The Node entry passes `ws`. */
   readonly webSocket?: WebSocketFactory;
+  /** The `fetch` to use; default the global one. */
   readonly fetch?: FetchLike;
+  /** Reconnect delays; default {@link DEFAULT_BACKOFF}. */
   readonly backoff?: BackoffOptions;
   /** Wall clock, ms (token expiry, timers). */
   readonly now?: () => number;
+  /** Random numbers in [0, 1) for the backoff's jitter (tests pass a fixed one). */
   readonly random?: () => number;
   /**
    * Errors with no caller to report to: an offline write the server refused later, a
@@ -57,6 +63,7 @@ export interface ClientOptions {
   readonly pingIntervalMs?: number;
 }
 
+/** Options of {@link SeqlineClient.live}. */
 export interface LiveOptions {
   /** Columns identifying a row; default the table's primary key. */
   readonly keyColumns?: readonly string[];
@@ -64,26 +71,34 @@ export interface LiveOptions {
   readonly limit?: number;
   /** Resume from this `_seq` instead of loading a snapshot. */
   readonly from?: bigint | string;
+  /** Rows per snapshot batch (the protocol's `batch_size`). */
   readonly batchSize?: number;
   /** Ask for each snapshot batch with `next_batch` (client pacing) instead of the server streaming them. */
   readonly clientPaced?: boolean;
+  /** Values of `$1…$n` in the WHERE. */
   readonly params?: readonly unknown[];
+  /** Called with an error that ends the live query (a retryable one is retried instead). */
   readonly onError?: (error: SeqlineError) => void;
 }
 
+/** What {@link SeqlineClient.live} says with each set of rows. */
 export interface LiveInfo {
   /** `stored`: rows from the store, not yet confirmed by the server; `loading`: snapshot in progress. */
   readonly status: 'stored' | 'loading' | 'ready';
+  /** The highest `_seq` processed: where a resume starts. */
   readonly cursor: bigint | undefined;
 }
 
 /** A raw protocol event (docs/protocol.md §4) for `subscribe`, rows converted like `query`'s. */
 export type LiveEvent = Record<string, unknown> & { readonly type: string };
 
+/** Options of {@link SeqlineClient.subscribe}. */
 export interface SubscribeOptions {
+  /** Values of `$1…$n` in the WHERE. */
   readonly params?: readonly unknown[];
   /** The subscription's options as the protocol has them (`batch_size`, `last_rows`, `from`, `flow`). */
   readonly options?: Record<string, unknown>;
+  /** Called with an error that ends the subscription. */
   readonly onError?: (error: SeqlineError) => void;
 }
 
@@ -156,6 +171,11 @@ const CLOSE_REVOKED = 4001;
 const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 const RETRYABLE = new Set(['SLOW_CONSUMER', 'SUBSCRIPTION_FAILED', 'BATCH_FETCH_FAILED']);
 
+/**
+ * A connection to a Seqline gateway: SQL over HTTP, and live queries over one WebSocket that
+ * reconnects and resumes each query from the last `_seq` it processed (docs/protocol.md §4).
+ * Build it with {@link createClient} (in Node, from `@seqline/client/node`).
+ */
 export class SeqlineClient {
   readonly #o: ClientOptions;
   /** The gateway's base URL without a trailing slash. */
@@ -780,6 +800,7 @@ function defaultWebSocket(): WebSocketFactory {
   return (url) => new Ctor(url);
 }
 
+/** A client for the gateway at `options.url`; nothing is sent until it is used. */
 export function createClient(options: ClientOptions): SeqlineClient {
   return new SeqlineClient(options);
 }

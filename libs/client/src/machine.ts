@@ -25,6 +25,11 @@ export type ConnectionEvent =
   | { readonly type: 'online' }
   | { readonly type: 'stop' };
 
+/**
+ * The connection's status as an app shows it: `connecting` (first attempt), `open`
+ * (authenticated; live queries are subscribed), `reconnecting` (lost, backing off or retrying),
+ * `closed` (closed by the app, or authentication refused for good).
+ */
 export type Status = 'connecting' | 'open' | 'reconnecting' | 'closed';
 
 export type ConnectionAction =

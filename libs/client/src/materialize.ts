@@ -1,5 +1,6 @@
 // A live query's rows (SPEC.md, "A live query"): pure. Rows are kept by key in `_seq` order;
 // events at or below the cursor were applied already and change nothing.
+/** A row as an object keyed by column name; BIGINT cells are `bigint` (or strings, see {@link BigIntMode}), `_seq` included. */
 export type Row = Record<string, unknown>;
 
 export interface Materialized {
