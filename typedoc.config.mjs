@@ -15,4 +15,6 @@ export default {
   readme: 'none',
   validation: { notExported: true, invalidLink: true, notDocumented: false },
   treatWarningsAsErrors: true,
+  // No links to a hosted repository: a clone's remote (if any) says nothing about where readers browse.
+  disableSources: true,
 };
