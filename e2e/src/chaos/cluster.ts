@@ -150,12 +150,14 @@ export async function startChaosCluster(options: ChaosClusterOptions): Promise<C
       disposers.push(() => service.dispose());
     }
     for (const name of ['seq-1', 'seq-2'] as const) await writeFile(envOf[name]['CHAOS_CLOCK_FILE']!, '0');
-    // Sequencers first, then one storage (it bootstraps the database), then the rest.
-    await Promise.all([services.get('seq-1')!.start(), services.get('seq-2')!.start()]);
-    await services.get('storage-0')!.start();
-    await services.get('storage-1')!.start();
-    await Promise.all(['write-1', 'write-2'].map((n) => services.get(n as ServiceName)!.start()));
-    await Promise.all(['gateway-1', 'gateway-2'].map((n) => services.get(n as ServiceName)!.start()));
+    // Sequencers first, then one storage (it bootstraps the database), then the rest. A start can
+    // fail while the new cluster still places its first R3 streams (a timeout creating a bucket).
+    const start = (name: ServiceName): Promise<void> => retry(() => services.get(name)!.start());
+    await Promise.all([start('seq-1'), start('seq-2')]);
+    await start('storage-0');
+    await start('storage-1');
+    await Promise.all([start('write-1'), start('write-2')]);
+    await Promise.all([start('gateway-1'), start('gateway-2')]);
     return {
       dir,
       gateways: [`http://127.0.0.1:${port['gateway-1']}`, `http://127.0.0.1:${port['gateway-2']}`],
@@ -182,6 +184,22 @@ export async function startChaosCluster(options: ChaosClusterOptions): Promise<C
     for (const dispose of disposers.reverse()) await dispose().catch(() => undefined);
     await stopPostgres();
     throw error;
+  }
+}
+
+/**
+ * A start can fail while a dependency is still coming back (PostgreSQL, a NATS quorum), or, for
+ * a sequencer, until its dead predecessor's worker-id lease expires (SEQLINE_SEQUENCER_LEASE_TTL_MS): retry.
+ */
+export async function retry(start: () => Promise<void>, attempts = 30): Promise<void> {
+  for (let i = 1; ; i++) {
+    try {
+      await start();
+      return;
+    } catch (error) {
+      if (i >= attempts) throw error;
+      await new Promise((done) => setTimeout(done, 1000));
+    }
   }
 }
 

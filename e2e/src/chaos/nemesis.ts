@@ -11,7 +11,7 @@
 // A fault lasts `min..max` ms; between faults the cluster gets a quiet gap. Every fault is undone
 // before the next starts, so at most one is active (the campaign measures recovery from each).
 import type { ChaosCluster, ServiceName } from './cluster.js';
-import { SERVICE_NAMES } from './cluster.js';
+import { retry, SERVICE_NAMES } from './cluster.js';
 import type { HistoryWriter } from './history.js';
 
 export const FAULT_KINDS = ['kill', 'pause', 'nats-kill', 'nats-partition', 'pg-restart', 'clock-skew'] as const;
@@ -138,22 +138,6 @@ export class Nemesis {
 
   #between([low, high]: readonly [number, number]): number {
     return Math.round(low + this.#o.random() * (high - low));
-  }
-}
-
-/**
- * A restart can fail while a dependency is still coming back (PostgreSQL, a NATS quorum), or, for
- * a sequencer, until its dead predecessor's worker-id lease expires (SEQLINE_SEQUENCER_LEASE_TTL_MS): retry.
- */
-async function retry(start: () => Promise<void>, attempts = 30): Promise<void> {
-  for (let i = 1; ; i++) {
-    try {
-      await start();
-      return;
-    } catch (error) {
-      if (i >= attempts) throw error;
-      await pause(1000);
-    }
   }
 }
 
