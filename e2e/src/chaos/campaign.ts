@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { busNames } from '@seqline/bus';
 import { busPb } from '@seqline/proto';
 import { SHARED_OWNER } from '@seqline/domain';
-import { readSubject } from '@seqline/testkit';
+import { pause, readSubject } from '@seqline/testkit';
 import postgres from 'postgres';
 import { check, type CheckResult } from './checker.js';
 import { startChaosCluster, type ChaosCluster } from './cluster.js';
@@ -132,8 +132,4 @@ async function recordFinal(cluster: ChaosCluster, workload: Workload, history: H
       }
     }
   }
-}
-
-function pause(ms: number): Promise<void> {
-  return new Promise((done) => setTimeout(done, ms));
 }

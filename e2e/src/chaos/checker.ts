@@ -235,7 +235,11 @@ function checkLog(history: readonly HistoryEvent[], out: Violation[]): void {
   }
   if (log.size === 0) return;
   const byPartition = new Map<string, FinalLog[]>();
-  for (const e of log.values()) byPartition.set(e.partition, [...(byPartition.get(e.partition) ?? []), e]);
+  for (const e of log.values()) {
+    const list = byPartition.get(e.partition);
+    if (list) list.push(e);
+    else byPartition.set(e.partition, [e]);
+  }
   const watched = new Map<string, string>();
   for (const e of history) if (e.type === 'subscribed' && e.watches.length === 1) watched.set(`${e.client}/${e.subId}`, e.watches[0]!);
   // Where each subscription delivered each row, so a skipped version can be matched with a later one.
@@ -243,7 +247,9 @@ function checkLog(history: readonly HistoryEvent[], out: Violation[]): void {
   history.forEach((e, index) => {
     if (e.type !== 'delivery' || e.rowId === undefined || e.seq === undefined || e.kind === 'snapshot') return;
     const k = `${e.client}/${e.subId}/${e.rowId}`;
-    deliveredAt.set(k, [...(deliveredAt.get(k) ?? []), { index, seq: BigInt(e.seq) }]);
+    const list = deliveredAt.get(k);
+    if (list) list.push({ index, seq: BigInt(e.seq) });
+    else deliveredAt.set(k, [{ index, seq: BigInt(e.seq) }]);
   });
   const supersededLater = (sub: string, missed: FinalLog, from: number): boolean =>
     (deliveredAt.get(`${sub}/${missed.rowId}`) ?? []).some((d) => d.index >= from && d.seq > BigInt(missed.seq));

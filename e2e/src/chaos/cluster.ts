@@ -20,7 +20,7 @@ import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { freePort, startNatsCluster, startPostgres, type NatsCluster, type PostgresServer } from '@seqline/testkit';
+import { freePort, pause, startNatsCluster, startPostgres, type NatsCluster, type PostgresServer } from '@seqline/testkit';
 
 const root = resolve(import.meta.dirname, '../../..');
 const START_TIMEOUT_MS = 90_000;
@@ -198,7 +198,7 @@ export async function retry(start: () => Promise<void>, attempts = 30): Promise<
       return;
     } catch (error) {
       if (i >= attempts) throw error;
-      await new Promise((done) => setTimeout(done, 1000));
+      await pause(1000);
     }
   }
 }
@@ -250,7 +250,7 @@ class ServiceProcess implements ChaosProcess {
     this.log(`${this.name} exited by itself; restarting it (see ${this.logFile})`);
     void (async () => {
       while (!this.#disposed && !this.#intended && this.#child === undefined) {
-        await new Promise((done) => setTimeout(done, 1000));
+        await pause(1000);
         if (this.#disposed || this.#intended) return;
         try {
           await this.start();
@@ -299,7 +299,6 @@ class ServiceProcess implements ChaosProcess {
       const timer = setTimeout(() => fail(new Error(`${this.name} did not serve within ${START_TIMEOUT_MS} ms; see ${this.logFile}`)), START_TIMEOUT_MS);
       child.stderr.on('data', (b: Buffer) => {
         log.write(b);
-        if (tail === undefined) return;
         tail = (tail + b.toString()).slice(-4096);
         if (tail.includes(`"${service} serving"`)) {
           serving = true;

@@ -10,6 +10,7 @@
 //
 // A fault lasts `min..max` ms; between faults the cluster gets a quiet gap. Every fault is undone
 // before the next starts, so at most one is active (the campaign measures recovery from each).
+import { pause } from '@seqline/testkit';
 import type { ChaosCluster, ServiceName } from './cluster.js';
 import { retry, SERVICE_NAMES } from './cluster.js';
 import type { HistoryWriter } from './history.js';
@@ -139,8 +140,4 @@ export class Nemesis {
   #between([low, high]: readonly [number, number]): number {
     return Math.round(low + this.#o.random() * (high - low));
   }
-}
-
-function pause(ms: number): Promise<void> {
-  return new Promise((done) => setTimeout(done, ms));
 }

@@ -14,6 +14,7 @@
 // `next_batch`. A socket the server closes, a gateway that is down, an `error` for the
 // subscription: all end in the same resume, as a real client would.
 import { parseJsonLossless } from '@seqline/seq';
+import { pause } from '@seqline/testkit';
 import WebSocket from 'ws';
 import { login, ok, post } from '../client.js';
 import type { DeliveryKind, HistoryWriter, Row, WriteOp } from './history.js';
@@ -60,11 +61,6 @@ export async function setupWorkload(options: WorkloadOptions): Promise<Workload>
   for (let u = 0; u < (options.users ?? 6); u++) accounts.push(await create(`u${u}`, 'user'));
   const service = await create('board_svc', 'service');
   return new Workload(options, accounts, service);
-}
-
-/** One write a writer sent: the row it is about, and whether the row's fate is known. */
-interface LiveRow {
-  readonly id: string;
 }
 
 export class Workload {
@@ -130,10 +126,9 @@ export class Workload {
 
   /** Logs in again (access tokens expire during a long run; a gateway may have been down). */
   async relogin(account: Account): Promise<void> {
-    const password = this.accounts.find((a) => a.name === account.name)!.password;
     for (const base of this.#options.gateways) {
       try {
-        account.token = await login(base, account.name, password);
+        account.token = await login(base, account.name, account.password);
         return;
       } catch {
         // that gateway is down: try the next
@@ -143,7 +138,8 @@ export class Workload {
 }
 
 class Writer {
-  readonly #live: LiveRow[] = [];
+  /** Ids of the rows this writer knows exist (inserted and acknowledged, not deleted, no unknown outcome since). */
+  readonly #live: string[] = [];
   #count = 0;
   #loop: Promise<void> = Promise.resolve();
 
@@ -180,20 +176,20 @@ class Writer {
     if (this.#live.length === 0 || r < 0.5) {
       const id = this.nextId();
       const outcome = await this.#send('insert', id, { id, body, n }, `INSERT INTO ${this.table} (id, body, n) VALUES ($1, $2, $3)`, [id, body, n]);
-      if (outcome === 'ok') this.#live.push({ id });
+      if (outcome === 'ok') this.#live.push(id);
     } else if (r < 0.8) {
-      const row = this.workload.pick(this.#live);
-      const outcome = await this.#send('update', row.id, { body, n }, `UPDATE ${this.table} SET body = $1, n = $2 WHERE id = $3`, [body, n, row.id]);
-      if (outcome !== 'ok' && outcome !== 'failed') this.#forget(row);
+      const id = this.workload.pick(this.#live);
+      const outcome = await this.#send('update', id, { body, n }, `UPDATE ${this.table} SET body = $1, n = $2 WHERE id = $3`, [body, n, id]);
+      if (outcome !== 'ok' && outcome !== 'failed') this.#forget(id);
     } else {
-      const row = this.workload.pick(this.#live);
-      this.#forget(row);
-      await this.#send('delete', row.id, undefined, `DELETE FROM ${this.table} WHERE id = $1`, [row.id]);
+      const id = this.workload.pick(this.#live);
+      this.#forget(id);
+      await this.#send('delete', id, undefined, `DELETE FROM ${this.table} WHERE id = $1`, [id]);
     }
   }
 
-  #forget(row: LiveRow): void {
-    const i = this.#live.indexOf(row);
+  #forget(id: string): void {
+    const i = this.#live.indexOf(id);
     if (i >= 0) this.#live.splice(i, 1);
   }
 
@@ -420,7 +416,3 @@ export class Subscriber {
 }
 
 type Msg = Record<string, unknown>;
-
-function pause(ms: number): Promise<void> {
-  return new Promise((done) => setTimeout(done, ms));
-}

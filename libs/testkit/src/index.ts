@@ -5,7 +5,7 @@
 // global-setup.ts and reach them with testEnv(); startNats/startPostgres start extra servers
 // for tests that need to stop, kill or restart one; startNatsCluster a JetStream cluster of several
 // (optionally with its routes through TcpProxy, so a node can be partitioned from the others).
-export { freePort, uniqueName, waitFor, type WaitForOptions } from './support.js';
+export { freePort, pause, uniqueName, waitFor, type WaitForOptions } from './support.js';
 export { NATS_SERVER_MISSING, startNats, type NatsServer, type StartNatsOptions } from './nats-server.js';
 export { startNatsCluster, type NatsCluster, type NatsClusterNode, type NatsRoute, type StartNatsClusterOptions } from './nats-cluster.js';
 export { type RouteLink } from './nats-route-mesh.js';

@@ -74,63 +74,66 @@ describe('ChangeHub reconnects', () => {
   });
 });
 
+/** A bus of its own with alice's change subject in it; disposing deletes its streams. */
+async function changeStream() {
+  const nc = await natsConnection();
+  const names = busNames(uniqueName('hist'));
+  await ensureStreams(nc, names);
+  return {
+    nc,
+    names,
+    js: jetstream(nc),
+    subject: names.changes('alice', 'app', 't'),
+    async [Symbol.asyncDispose]() {
+      await deleteStreamsWithPrefix(nc, names.changesStream.replace(/_CHANGES$/, ''));
+      await nc[Symbol.asyncDispose]();
+    },
+  };
+}
+
 describe('readHistory', () => {
   it('reads the changes after a _seq, says whether the stream still covers that range, and trims a split change', async () => {
-    await using nc = await natsConnection();
-    const names = busNames(uniqueName('hist'));
-    await ensureStreams(nc, names);
-    try {
-      const js = jetstream(nc);
-      const subject = names.changes('alice', 'app', 't');
-      const changes = chain([1, 3, 1, 2]);
-      for (const ch of changes) await js.publish(subject, busPb.Change.encode(ch).finish());
-      const read = async (after: bigint) => {
-        const h = await readHistory(nc, names.changesStream, subject, after, { skewMs: 5000, batch: 2 });
-        return { covered: h.covered, changes: h.changes.map((ch) => [ch.opId, ch.rows.length]) };
-      };
-      expect(await read(0n)).toEqual({ covered: true, changes: [['op0', 1], ['op1', 3], ['op2', 1], ['op3', 2]] });
-      expect(await read(changes[1]!.seq)).toEqual({ covered: true, changes: [['op2', 1], ['op3', 2]] });
-      // A client that got the first row of op1 only: the other two rows of op1 come again.
-      expect(await read(changes[1]!.rows[0]!.seq)).toEqual({ covered: true, changes: [['op1', 2], ['op2', 1], ['op3', 2]] });
-      expect(await read(changes[3]!.seq)).toEqual({ covered: true, changes: [] });
-      expect(await readHistory(nc, names.changesStream, names.changes('bob', 'app', 't'), 0n, { skewMs: 5000 })).toEqual({ changes: [], covered: false });
+    await using stream = await changeStream();
+    const { nc, names, js, subject } = stream;
+    const changes = chain([1, 3, 1, 2]);
+    for (const ch of changes) await js.publish(subject, busPb.Change.encode(ch).finish());
+    const read = async (after: bigint) => {
+      const h = await readHistory(nc, names.changesStream, subject, after, { skewMs: 5000, batch: 2 });
+      return { covered: h.covered, changes: h.changes.map((ch) => [ch.opId, ch.rows.length]) };
+    };
+    expect(await read(0n)).toEqual({ covered: true, changes: [['op0', 1], ['op1', 3], ['op2', 1], ['op3', 2]] });
+    expect(await read(changes[1]!.seq)).toEqual({ covered: true, changes: [['op2', 1], ['op3', 2]] });
+    // A client that got the first row of op1 only: the other two rows of op1 come again.
+    expect(await read(changes[1]!.rows[0]!.seq)).toEqual({ covered: true, changes: [['op1', 2], ['op2', 1], ['op3', 2]] });
+    expect(await read(changes[3]!.seq)).toEqual({ covered: true, changes: [] });
+    expect(await readHistory(nc, names.changesStream, names.changes('bob', 'app', 't'), 0n, { skewMs: 5000 })).toEqual({ changes: [], covered: false });
 
-      // The stream's limits dropped the two oldest changes: a read from before them is not covered.
-      const jsm = await jetstreamManager(nc);
-      await jsm.streams.deleteMessage(names.changesStream, 1);
-      await jsm.streams.deleteMessage(names.changesStream, 2);
-      expect(await read(0n)).toEqual({ covered: false, changes: [['op2', 1], ['op3', 2]] });
-      expect(await read(changes[1]!.seq)).toEqual({ covered: true, changes: [['op2', 1], ['op3', 2]] });
+    // The stream's limits dropped the two oldest changes: a read from before them is not covered.
+    const jsm = await jetstreamManager(nc);
+    await jsm.streams.deleteMessage(names.changesStream, 1);
+    await jsm.streams.deleteMessage(names.changesStream, 2);
+    expect(await read(0n)).toEqual({ covered: false, changes: [['op2', 1], ['op3', 2]] });
+    expect(await read(changes[1]!.seq)).toEqual({ covered: true, changes: [['op2', 1], ['op3', 2]] });
 
-      // A change missing in the middle of the range: not covered either.
-      const more = chain([1, 1, 1], changes.at(-1)!.seq);
-      for (const ch of more) await js.publish(subject, busPb.Change.encode(ch).finish());
-      await jsm.streams.deleteMessage(names.changesStream, 6);
-      const afterGap = await readHistory(nc, names.changesStream, subject, changes[3]!.seq, { skewMs: 5000, batch: 1 });
-      expect([afterGap.covered, afterGap.changes.map((ch) => ch.seq)]).toEqual([false, [more[0]!.seq, more[2]!.seq]]);
-    } finally {
-      await deleteStreamsWithPrefix(nc, names.changesStream.replace(/_CHANGES$/, ''));
-    }
+    // A change missing in the middle of the range: not covered either.
+    const more = chain([1, 1, 1], changes.at(-1)!.seq);
+    for (const ch of more) await js.publish(subject, busPb.Change.encode(ch).finish());
+    await jsm.streams.deleteMessage(names.changesStream, 6);
+    const afterGap = await readHistory(nc, names.changesStream, subject, changes[3]!.seq, { skewMs: 5000, batch: 1 });
+    expect([afterGap.covered, afterGap.changes.map((ch) => ch.seq)]).toEqual([false, [more[0]!.seq, more[2]!.seq]]);
   });
 
   it('reads a long history in byte-bounded pulls without waiting out a pull\'s expiry between them', async () => {
-    await using nc = await natsConnection();
-    const names = busNames(uniqueName('hist'));
-    await ensureStreams(nc, names);
-    try {
-      const js = jetstream(nc);
-      const subject = names.changes('alice', 'app', 't');
-      const changes = chain(Array.from({ length: 450 }, () => 1));
-      await Promise.all(changes.map((ch) => js.publish(subject, busPb.Change.encode(ch).finish())));
-      const started = performance.now();
-      const h = await readHistory(nc, names.changesStream, subject, changes[9]!.seq, { skewMs: 5000 });
-      const elapsed = performance.now() - started;
-      expect([h.covered, h.changes.length, h.changes[0]!.seq, h.changes.at(-1)!.seq]).toEqual([true, 440, changes[10]!.seq, changes[449]!.seq]);
-      // A pull of nats.js's default 100 messages that stops short of the byte bound used to sit
-      // until its 5 s expiry: 440 changes took 20 s. Small messages in memory take milliseconds.
-      expect(elapsed).toBeLessThan(5000);
-    } finally {
-      await deleteStreamsWithPrefix(nc, names.changesStream.replace(/_CHANGES$/, ''));
-    }
+    await using stream = await changeStream();
+    const { nc, names, js, subject } = stream;
+    const changes = chain(Array.from({ length: 450 }, () => 1));
+    await Promise.all(changes.map((ch) => js.publish(subject, busPb.Change.encode(ch).finish())));
+    const started = performance.now();
+    const h = await readHistory(nc, names.changesStream, subject, changes[9]!.seq, { skewMs: 5000 });
+    const elapsed = performance.now() - started;
+    expect([h.covered, h.changes.length, h.changes[0]!.seq, h.changes.at(-1)!.seq]).toEqual([true, 440, changes[10]!.seq, changes[449]!.seq]);
+    // A pull of nats.js's default 100 messages that stops short of the byte bound used to sit
+    // until its 5 s expiry: 440 changes took 20 s. Small messages in memory take milliseconds.
+    expect(elapsed).toBeLessThan(5000);
   });
 });
