@@ -1,5 +1,5 @@
 // A strict TypeScript consumer of the installed @seqline/client: packages.int.test.ts type-checks
-// it with tsc (strict, exactOptionalPropertyTypes, skipLibCheck off, no @types) under
+// it with tsc (strict, exactOptionalPropertyTypes, skipLibCheck off; no @types/ws) under
 // moduleResolution nodenext and bundler. Each @ts-expect-error must be an error, so the
 // declarations cannot quietly turn into `any`.
 import { compareSeqId, createClient, memoryStore, parseSeqId, SeqlineError, type ClientOptions, type LiveInfo, type Row, type SeqId, type Status, type Store } from '@seqline/client';

@@ -3,7 +3,8 @@
 // into a fresh project in a temporary folder (no workspace links; third-party dependencies such
 // as ws and any peer dependencies come from the registry). There:
 //   (a) plain `node` runs an app on @seqline/client/node against the running stack;
-//   (b) tsc type-checks a strict consumer with moduleResolution nodenext and bundler;
+//   (b) tsc type-checks a strict consumer with moduleResolution nodenext (with Node's types) and
+//       bundler (with the DOM's, and no @types at all);
 //   (c) esbuild bundles a browser app (platform browser, nothing external) that runs in Chromium;
 //   (d) plain `node` runs the packed `seqline` binary.
 // The consumer's sources are in e2e/consumer/.
@@ -70,7 +71,9 @@ async function install(): Promise<void> {
     .filter(([name]) => !PUBLISHED.some((p) => p.name === name))
     .map(([name, range]) => `${name}@${range}`);
   await writeFile(join(project, 'package.json'), `${JSON.stringify({ name: 'seqline-consumer', private: true, type: 'module' }, null, 2)}\n`);
-  await timed('install', () => mustRun('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', ...packed.map((p) => p.filename), ...peers], { cwd: project }));
+  // A Node project in TypeScript has Node's types (the repository's version); the browser one does not.
+  const nodeTypes = `@types/node@${(readManifest('.').devDependencies ?? {})['@types/node']}`;
+  await timed('install', () => mustRun('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', ...packed.map((p) => p.filename), ...peers, nodeTypes], { cwd: project }));
   await cp(CONSUMER, project, { recursive: true });
 }
 
@@ -133,10 +136,10 @@ describe('the published packages, installed from their tarballs outside the repo
   });
 
   it('(b) type-check a strict TypeScript consumer under moduleResolution nodenext and bundler', async () => {
-    const base = { target: 'ES2022', types: [], strict: true, exactOptionalPropertyTypes: true, noUncheckedIndexedAccess: true, verbatimModuleSyntax: true, skipLibCheck: false, noEmit: true };
+    const base = { target: 'ES2022', strict: true, exactOptionalPropertyTypes: true, noUncheckedIndexedAccess: true, verbatimModuleSyntax: true, skipLibCheck: false, noEmit: true };
     const configs = {
-      nodenext: { ...base, lib: ['ES2023'], module: 'nodenext', moduleResolution: 'nodenext' },
-      bundler: { ...base, lib: ['ES2023', 'DOM'], module: 'preserve', moduleResolution: 'bundler' },
+      nodenext: { ...base, lib: ['ES2023'], types: ['node'], module: 'nodenext', moduleResolution: 'nodenext' },
+      bundler: { ...base, lib: ['ES2023', 'DOM'], types: [], module: 'preserve', moduleResolution: 'bundler' },
     };
     for (const [name, compilerOptions] of Object.entries(configs)) {
       await writeFile(join(project, `tsconfig.${name}.json`), JSON.stringify({ compilerOptions, files: ['typed.ts'] }));
