@@ -92,7 +92,10 @@ async function serve(files: (path: string) => { type: string; body: string }): P
 
 beforeAll(async () => {
   if (CHROMIUM === undefined) throw new Error("no Chromium: install Debian's chromium package (npm test does) or set SEQLINE_CHROMIUM to a Chromium or Chrome binary");
-  [stack] = await Promise.all([startStack(), install()]);
+  // Both at once; a failure of either still leaves afterAll the stack to stop.
+  const [started, installed] = await Promise.allSettled([startStack(), install()]);
+  if (started.status === 'fulfilled') stack = started.value;
+  for (const r of [started, installed]) if (r.status === 'rejected') throw r.reason;
   browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, chromiumSandbox: false });
 });
 
