@@ -144,11 +144,17 @@ describe('the published packages, installed from their tarballs outside the repo
       nodenext: { ...base, lib: ['ES2023'], types: ['node'], module: 'nodenext', moduleResolution: 'nodenext' },
       bundler: { ...base, lib: ['ES2023', 'DOM'], types: [], module: 'preserve', moduleResolution: 'bundler' },
     };
-    for (const [name, compilerOptions] of Object.entries(configs)) {
-      await writeFile(join(project, `tsconfig.${name}.json`), JSON.stringify({ compilerOptions, files: ['typed.ts'] }));
-      const r = await run(process.execPath, [TSC, '-p', `tsconfig.${name}.json`], { cwd: project });
-      expect({ name, code: r.code, out: r.stdout }).toEqual({ name, code: 0, out: '' });
-    }
+    const results = await Promise.all(
+      Object.entries(configs).map(async ([name, compilerOptions]) => {
+        await writeFile(join(project, `tsconfig.${name}.json`), JSON.stringify({ compilerOptions, files: ['typed.ts'] }));
+        const r = await run(process.execPath, [TSC, '-p', `tsconfig.${name}.json`], { cwd: project });
+        return { name, code: r.code, out: r.stdout };
+      }),
+    );
+    expect(results).toEqual([
+      { name: 'nodenext', code: 0, out: '' },
+      { name: 'bundler', code: 0, out: '' },
+    ]);
   });
 
   it('(c) bundle for browsers with nothing external, and run in Chromium against the stack', async () => {
