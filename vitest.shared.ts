@@ -7,6 +7,13 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { defineConfig, type TestProjectInlineConfiguration } from 'vitest/config';
 
+// In the repository, @seqline/* packages resolve to their TypeScript source through this export
+// condition (their package.json `exports`), not to the dist/ they publish; tsconfig.base.json's
+// customConditions says the same to tsc, and tools run through tsx get `--conditions`.
+export const SOURCE_CONDITION = '@seqline/source';
+// Vitest adds its own conditions (node, development) after these.
+const RESOLVE = { resolve: { conditions: [SOURCE_CONDITION] }, ssr: { resolve: { conditions: [SOURCE_CONDITION] } } };
+
 const INT_PATTERN = /\.int\.test\.ts$/;
 const UNIT_PATTERN = /(?<!\.int)\.test\.ts$/;
 
@@ -20,6 +27,7 @@ export function projectConfig(dir: string, options: ProjectOptions = {}) {
   const projects: TestProjectInlineConfiguration[] = [];
   if (files.some((f) => UNIT_PATTERN.test(f))) {
     projects.push({
+      ...RESOLVE,
       test: {
         name: 'unit',
         root: dir,
@@ -32,6 +40,7 @@ export function projectConfig(dir: string, options: ProjectOptions = {}) {
   if (files.some((f) => INT_PATTERN.test(f))) {
     const services = options.services ?? true;
     projects.push({
+      ...RESOLVE,
       test: {
         name: 'int',
         root: dir,

@@ -1,5 +1,6 @@
-// `seqline`, the command line, against the real stack, run as a user runs it: the installed
-// bin (node_modules/.bin/seqline) as a child process, from a folder outside the repository.
+// `seqline`, the command line, against the real stack, run as a user runs it: a child process
+// in a folder outside the repository. It runs the source (src/main.ts through tsx), so this test
+// needs no build; packages.int.test.ts runs the packed, built binary.
 // login saves a session (0600, no password); sql prints exact tables and JSON; live prints a
 // change made by another process as it arrives, and after the network drops (a TCP proxy the
 // test cuts) resumes with what happened meanwhile, nothing missed or repeated.
@@ -13,7 +14,8 @@ import { login, ok } from './client.js';
 import { startStack, type Stack } from './stack.js';
 import { ticketsFixture } from './tickets.js';
 
-const BIN = resolve(import.meta.dirname, '../../node_modules/.bin/seqline');
+const MAIN = resolve(import.meta.dirname, '../../libs/cli/src/main.ts');
+const NODE_ARGS = ['--conditions=@seqline/source', '--import', import.meta.resolve('tsx'), MAIN];
 const ALICE = { SEQLINE_USER: 'alice', SEQLINE_PASSWORD: 'alice-pass-1' };
 const WAIT = { timeout: 30_000, interval: 50 };
 
@@ -42,7 +44,7 @@ interface Cli extends AsyncDisposable {
 
 /** Starts `seqline …` in a scratch folder, with a scratch config dir and only the env given. */
 function start(args: readonly string[], env: Record<string, string> = {}): Cli {
-  const child = spawn(BIN, args, {
+  const child = spawn(process.execPath, [...NODE_ARGS, ...args], {
     cwd: home,
     env: { PATH: `${dirname(process.execPath)}:${process.env['PATH'] ?? ''}`, HOME: home, SEQLINE_CONFIG_DIR: join(home, 'config'), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -92,7 +92,9 @@ function run(cmd, cmdArgs, env = {}) {
   });
 }
 
-const tsx = (script, scriptArgs) => run(process.execPath, ['--import', 'tsx', join(root, script), ...scriptArgs]);
+// `--conditions`: in the repository @seqline/* packages resolve to their TypeScript source, not
+// to the dist/ they publish (their package.json `exports`).
+const tsx = (script, scriptArgs) => run(process.execPath, ['--conditions=@seqline/source', '--import', 'tsx', join(root, script), ...scriptArgs]);
 
 async function main() {
   switch (command) {

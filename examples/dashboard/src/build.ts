@@ -18,6 +18,8 @@ export async function buildDashboard(outDir: string = DEFAULT_DIST): Promise<str
     bundle: true,
     format: 'esm',
     platform: 'browser',
+    // @seqline/client's TypeScript source (its package.json `exports`), not its published dist/.
+    conditions: ['@seqline/source'],
     target: ['es2022'],
     minify: true,
     sourcemap: true,

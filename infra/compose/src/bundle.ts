@@ -37,6 +37,8 @@ for (const [name, entry] of entries) {
     outfile: join(outDir, `${name}.js`),
     bundle: true,
     platform: 'node',
+    // @seqline/* from their TypeScript source (their package.json `exports`), not a published dist/.
+    conditions: ['@seqline/source'],
     format: 'esm',
     target: 'node20',
     banner: { js: BANNER },

@@ -28,7 +28,7 @@ interface Ports {
 }
 
 async function runStack(dataDir: string, ports: Ports, args: readonly string[] = [], env: Record<string, string> = {}) {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'infra/local/src/main.ts'), ...args], {
+  const child = spawn(process.execPath, ['--conditions=@seqline/source', '--import', 'tsx', join(root, 'infra/local/src/main.ts'), ...args], {
     cwd: root,
     detached: true, // its own process group, like a terminal job
     env: {
@@ -185,7 +185,7 @@ describe('npm start (infra/local)', () => {
   });
 
   it('prints its configuration with --help', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'infra/local/src/main.ts'), '--help'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, ['--conditions=@seqline/source', '--import', 'tsx', join(root, 'infra/local/src/main.ts'), '--help'], { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     child.stdout.on('data', (b: Buffer) => (out += b.toString()));
     const code = await new Promise<number | null>((done) => child.once('exit', done));
