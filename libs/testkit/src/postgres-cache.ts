@@ -79,7 +79,7 @@ async function isCopyOf(dir: string, digest: string): Promise<boolean> {
 }
 
 /** Creates `dir` (mode 0755) if missing; throws unless it is a real directory owned by us that only we may write. */
-async function trustedDirectory(dir: string): Promise<void> {
+export async function trustedDirectory(dir: string): Promise<void> {
   await mkdir(dir, { recursive: true, mode: 0o755 });
   const info = await lstat(dir);
   if (!info.isDirectory() || info.uid !== process.getuid?.() || (info.mode & 0o022) !== 0) {
