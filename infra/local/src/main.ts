@@ -36,7 +36,7 @@ if (command.kind === 'help') {
 Environment:
 ${describeConfig(localStackSchema)}
 
-Each service also reads its own variables (see README.md); Ctrl-C stops everything.`);
+Each service also reads its own variables (see README.md); Ctrl-C, SIGINT or SIGTERM stops everything.`);
   process.exit(0);
 }
 
@@ -82,6 +82,11 @@ const line = (name: string, where: string, state: string): void => console.log(`
 
 try {
   console.log(`Seqline local stack (data in ${dataDir})`);
+  const bundled = Date.now();
+  const serviceDir = (name: ServiceName): string => join(root, 'services', name);
+  await Promise.all(SERVICES.map((name) => bundleService(serviceDir(name))));
+  line('services', 'services/<name>/dist/main.js', `bundled in ${Date.now() - bundled} ms`);
+
   let natsUrls: readonly string[];
   if (config.natsCluster) {
     const cluster = await startNatsCluster({ nodes: LOCAL_CLUSTER_NODES, ...localClusterPorts(config), storeDir: join(dataDir, 'nats-cluster'), name: 'seqline-local', readyTimeoutMs: 60_000 });
@@ -117,11 +122,6 @@ try {
     runtime.password = secrets.storagePassword;
     storageUrls = { SEQLINE_POSTGRES_URL: runtime.toString(), SEQLINE_POSTGRES_ADMIN_URL: pg.url };
   }
-  const bundled = Date.now();
-  const serviceDir = (name: ServiceName): string => join(root, 'services', name);
-  await Promise.all(SERVICES.map((name) => bundleService(serviceDir(name))));
-  line('services', 'services/<name>/dist/main.js', `bundled in ${Date.now() - bundled} ms`);
-
   const sql = postgres(postgresUrl, { max: 1, onnotice: () => {} });
   await sql`select 1`;
   await sql.end();
