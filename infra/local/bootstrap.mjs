@@ -81,14 +81,29 @@ function ensureNodeModules() {
   writeFileSync(stamp, digest);
 }
 
-/** Runs a command in the foreground; Ctrl-C goes to it (same process group), we wait for it. */
+/**
+ * Runs a command and waits for it. SIGINT and SIGTERM sent to us are passed on to it (a
+ * terminal's Ctrl-C reaches it directly too: the commands stop once, however many times they
+ * are told). When whoever started us is gone (our parent process changes: npm was killed, or
+ * the shell npm runs us in was), the command is sent SIGTERM, so nothing it started outlives
+ * the start command.
+ */
 function run(cmd, cmdArgs, env = {}) {
   return new Promise((done) => {
     const child = spawn(cmd, cmdArgs, { cwd: root, stdio: 'inherit', env: { ...process.env, NX_DAEMON: 'false', NX_NO_CLOUD: 'true', ...env } });
     const forward = (signal) => child.kill(signal);
-    process.on('SIGINT', () => {}); // the child gets it from the terminal; we wait for it to exit
+    process.on('SIGINT', forward);
     process.on('SIGTERM', forward);
-    child.on('exit', (code, signal) => done(code ?? (signal ? 128 : 1)));
+    const parent = process.ppid;
+    const orphaned = setInterval(() => {
+      if (process.ppid === parent) return;
+      clearInterval(orphaned);
+      child.kill('SIGTERM');
+    }, 500);
+    child.on('exit', (code, signal) => {
+      clearInterval(orphaned);
+      done(code ?? (signal ? 128 : 1));
+    });
   });
 }
 

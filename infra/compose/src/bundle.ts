@@ -1,7 +1,7 @@
 // The image's programs as self-contained bundles (the Dockerfile's build stage runs this after
-// `npm run build`): each service's dist/main.js, whose packages `npm run build` leaves external,
-// is bundled again with its packages inlined, next to the health check, the secrets init and the
-// dashboard entry. The runtime stage then needs no node_modules at all, only OUT_DIR:
+// `npm run build`): each service's dist/main.js, whose npm packages `npm run build` leaves
+// external (infra/local/src/service-bundle.ts), is bundled again with them inlined, next to
+// the health check, the secrets init and the dashboard entry. The runtime stage then needs no node_modules at all, only OUT_DIR:
 //   seqline.js (the entry: runs the program SEQLINE_SERVICE names) sequencer.js storage.js
 //   write.js gateway.js dashboard.js secrets.js healthcheck.js
 //   libpg-query.wasm (PostgreSQL's parser, loaded from beside the bundle) and dashboard/ (the page).

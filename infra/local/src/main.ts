@@ -1,7 +1,9 @@
 // `npm start`: the whole stack on this machine. NATS (JetStream) and PostgreSQL with their data
-// under SEQLINE_DATA_DIR (kept between runs), then every service, each reported healthy; Ctrl-C
-// stops the services (they drain), then PostgreSQL, then NATS. `--cluster`: three NATS nodes in
-// one JetStream cluster (data in <data dir>/nats-cluster), services given every node's URL and
+// under SEQLINE_DATA_DIR (kept between runs), then every service, bundled to plain JavaScript
+// first (service-bundle.ts) and each reported healthy; SIGINT (Ctrl-C) or SIGTERM stops the
+// services (they drain), then PostgreSQL, then NATS, and so does the loss of the process that
+// started us (its parent process changes). `--cluster`: three NATS nodes in one JetStream
+// cluster (data in <data dir>/nats-cluster), services given every node's URL and
 // SEQLINE_NATS_REPLICAS=3.
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -10,7 +12,9 @@ import { startNats, startNatsCluster, startPostgres, type PostgresServer } from 
 import postgres from 'postgres';
 import { LOCAL_CLUSTER_NODES, localClusterPorts, localStackSchema, parseStartArgs } from './config.js';
 import { startDashboard, type LocalDashboard } from './dashboard.js';
+import { localPostgresDir } from './postgres-dir.js';
 import { loadOrCreateSecrets, STORAGE_ROLE } from './secrets.js';
+import { bundleFile, bundleService, SERVICES, type ServiceName } from './service-bundle.js';
 import { spawnService, waitForGrpcHealth, waitForHttpHealth, type ServiceProcess } from './services.js';
 
 const root = resolve(import.meta.dirname, '../../..');
@@ -32,7 +36,7 @@ if (command.kind === 'help') {
 Environment:
 ${describeConfig(localStackSchema)}
 
-Each service also reads its own variables (see README.md); Ctrl-C stops everything.`);
+Each service also reads its own variables (see README.md); Ctrl-C, SIGINT or SIGTERM stops everything.`);
   process.exit(0);
 }
 
@@ -68,11 +72,21 @@ async function stopAll(code: number): Promise<void> {
 }
 process.on('SIGINT', () => void stopAll(0));
 process.on('SIGTERM', () => void stopAll(0));
+// Whoever started us is gone (killed outright): nobody is left to stop the stack but us.
+const parentPid = process.ppid;
+setInterval(() => {
+  if (process.ppid !== parentPid) void stopAll(0);
+}, 500).unref();
 
 const line = (name: string, where: string, state: string): void => console.log(`  ${name.padEnd(11)} ${where.padEnd(46)} ${state}`);
 
 try {
   console.log(`Seqline local stack (data in ${dataDir})`);
+  const bundled = Date.now();
+  const serviceDir = (name: ServiceName): string => join(root, 'services', name);
+  await Promise.all(SERVICES.map((name) => bundleService(serviceDir(name))));
+  line('services', 'services/<name>/dist/main.js', `bundled in ${Date.now() - bundled} ms`);
+
   let natsUrls: readonly string[];
   if (config.natsCluster) {
     const cluster = await startNatsCluster({ nodes: LOCAL_CLUSTER_NODES, ...localClusterPorts(config), storeDir: join(dataDir, 'nats-cluster'), name: 'seqline-local', readyTimeoutMs: 60_000 });
@@ -92,10 +106,12 @@ try {
   let postgresUrl = config.postgresUrl;
   let storageUrls: Record<string, string> = postgresUrl === undefined ? {} : { SEQLINE_POSTGRES_URL: postgresUrl };
   if (postgresUrl === undefined) {
+    const pgDir = await localPostgresDir(dataDir);
+    if (pgDir.external) console.log(`  (PostgreSQL's data is in ${pgDir.path}: the postgres OS user cannot enter ${dataDir})`);
     pg = await startPostgres({
       mode: config.postgresMode,
       port: config.postgresPort,
-      dataDir: join(dataDir, 'postgres'),
+      dataDir: pgDir.path,
       keepData: true,
       durable: true,
       password: secrets.postgresPassword,
@@ -136,13 +152,13 @@ try {
     ['storage', config.storagePort],
     ['write', config.writePort],
   ] as const).entries()) {
-    const service = spawnService(root, name, `services/${name}/src/main.ts`, { ...env, SEQLINE_METRICS_PORT: String(opsPort(i)) }, logDir);
+    const service = spawnService(root, name, bundleFile(serviceDir(name)), { ...env, SEQLINE_METRICS_PORT: String(opsPort(i)) }, logDir);
     services.push(service);
     await waitForGrpcHealth(`127.0.0.1:${port}`, service);
     line(name, `127.0.0.1:${port} (gRPC)`, 'healthy');
     if (opsPort(i) !== 0) metricsUrls.push(`http://127.0.0.1:${opsPort(i)}/metrics`);
   }
-  const gateway = spawnService(root, 'gateway', 'services/gateway/src/main.ts', { ...env, SEQLINE_METRICS_PORT: String(opsPort(3)) }, logDir);
+  const gateway = spawnService(root, 'gateway', bundleFile(serviceDir('gateway')), { ...env, SEQLINE_METRICS_PORT: String(opsPort(3)) }, logDir);
   if (opsPort(3) !== 0) metricsUrls.push(`http://127.0.0.1:${opsPort(3)}/metrics`);
   services.push(gateway);
   const url = `http://127.0.0.1:${config.gatewayPort}`;

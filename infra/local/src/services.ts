@@ -1,4 +1,5 @@
-// Runs Seqline's services as child processes for the local stack: each one's JSON logs go to
+// Runs Seqline's services as child processes for the local stack, each from its bundle
+// (services/<name>/dist/main.js, service-bundle.ts) with plain node: each one's JSON logs go to
 // <dataDir>/logs/<name>.log, its health is polled until it serves, and stopping sends SIGTERM
 // (the service drains) and waits for the exit, with SIGKILL after a grace period.
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -16,10 +17,10 @@ export interface ServiceProcess {
   stop(graceMs?: number): Promise<void>;
 }
 
-export function spawnService(root: string, name: string, entry: string, env: NodeJS.ProcessEnv, logDir: string): ServiceProcess {
+export function spawnService(root: string, name: string, bundle: string, env: NodeJS.ProcessEnv, logDir: string): ServiceProcess {
   const logFile = join(logDir, `${name}.log`);
   const log = createWriteStream(logFile, { flags: 'a' });
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', join(root, entry)], {
+  const child: ChildProcess = spawn(process.execPath, ['--enable-source-maps', bundle], {
     cwd: root,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,7 +1,9 @@
 // Drives the start command the way a person does: run it, wait for "ready", use the services,
-// press Ctrl-C (SIGINT to the whole process group), and check that everything stopped.
-import { spawn } from 'node:child_process';
-import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
+// press Ctrl-C (SIGINT to the whole process group), and check that everything stopped; and the
+// way a supervisor does: SIGTERM to the start command's process alone.
+import { execFileSync, spawn } from 'node:child_process';
+import { chmod, lstat, mkdtemp, readFile, readlink, rm, stat } from 'node:fs/promises';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createSequencerClient } from '@seqline/sequencer-client';
@@ -27,8 +29,16 @@ interface Ports {
   readonly dashboard: number;
 }
 
-async function runStack(dataDir: string, ports: Ports, args: readonly string[] = [], env: Record<string, string> = {}) {
-  const child = spawn(process.execPath, ['--conditions=@seqline/source', '--import', 'tsx', join(root, 'infra/local/src/main.ts'), ...args], {
+/** `main`: infra/local/src/main.ts itself; `npm`: `npm start`, the README's command. */
+type Entry = 'main' | 'npm';
+const ENTRY: Record<Entry, readonly [string, ...string[]]> = {
+  main: [process.execPath, '--conditions=@seqline/source', '--import', 'tsx', join(root, 'infra/local/src/main.ts')],
+  npm: ['npm', 'start', '--'],
+};
+
+async function runStack(dataDir: string, ports: Ports, args: readonly string[] = [], env: Record<string, string> = {}, entry: Entry = 'main') {
+  const [command, ...entryArgs] = ENTRY[entry];
+  const child = spawn(command, [...entryArgs, ...args], {
     cwd: root,
     detached: true, // its own process group, like a terminal job
     env: {
@@ -50,7 +60,13 @@ async function runStack(dataDir: string, ports: Ports, args: readonly string[] =
   child.stdout.on('data', (b: Buffer) => (out += b.toString()));
   child.stderr.on('data', (b: Buffer) => (out += b.toString()));
   let exitCode: number | null | undefined;
-  const exited = new Promise<number | null>((done) => child.once('exit', (code) => done((exitCode = code))));
+  let exitSignal: NodeJS.Signals | null = null;
+  const exited = new Promise<number | null>((done) =>
+    child.once('exit', (code, signal) => {
+      exitSignal = signal;
+      done((exitCode = code));
+    }),
+  );
   await vi.waitFor(
     () => {
       if (exitCode !== undefined) throw new Error(`start command exited with ${exitCode}:\n${out}`);
@@ -63,8 +79,61 @@ async function runStack(dataDir: string, ports: Ports, args: readonly string[] =
     process.kill(-child.pid!, 'SIGINT');
     return exited;
   };
-  return { output: () => out, ctrlC };
+  /** SIGTERM to the start command's process alone, as a supervisor or `timeout` sends it; how it exited. */
+  const terminate = async (): Promise<{ code: number | null; signal: NodeJS.Signals | null }> => {
+    process.kill(child.pid!, 'SIGTERM');
+    const code = await exited;
+    return { code, signal: exitSignal };
+  };
+  return { pid: child.pid!, output: () => out, ctrlC, terminate };
 }
+
+interface ProcessRow {
+  readonly pid: number;
+  readonly ppid: number;
+  readonly zombie: boolean;
+  readonly command: string;
+}
+
+function processTable(): ProcessRow[] {
+  return execFileSync('ps', ['-e', '-o', 'pid=,ppid=,stat=,args='], { encoding: 'utf8' })
+    .trim()
+    .split('\n')
+    .map((row) => /^\s*(\d+)\s+(\d+)\s+(\S+)\s+(.*)$/.exec(row))
+    .flatMap((m) => (m === null ? [] : [{ pid: Number(m[1]), ppid: Number(m[2]), zombie: m[3]!.startsWith('Z'), command: m[4]! }]));
+}
+
+/** Every process below `pid` (children, their children, …) that is running (a zombie has exited). */
+function descendants(pid: number): ProcessRow[] {
+  const table = processTable();
+  const found: ProcessRow[] = [];
+  const walk = (parent: number): void => {
+    for (const row of table) {
+      if (row.ppid !== parent || row.zombie) continue;
+      found.push(row);
+      walk(row.pid);
+    }
+  };
+  walk(pid);
+  return found;
+}
+
+/** Those of `rows` still running (same pid and command, not a zombie). */
+function stillRunning(rows: readonly ProcessRow[]): ProcessRow[] {
+  const now = processTable();
+  return rows.filter((row) => now.some((n) => n.pid === row.pid && n.command === row.command && !n.zombie));
+}
+
+/** True when something accepts TCP connections on 127.0.0.1:port. */
+const listening = (port: number): Promise<boolean> =>
+  new Promise((resolve) => {
+    const socket = connect({ host: '127.0.0.1', port });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
 
 /** The printed dashboard URL serves the page and the gateway's URL; a printed demo agent sees its seeded tickets. */
 async function expectDashboard(text: string, ports: Ports): Promise<void> {
@@ -159,6 +228,45 @@ describe('npm start (infra/local)', () => {
     await again.end();
     await expectDashboard(second.output(), ports); // seeded once: still three tickets each
     expect(await second.ctrlC()).toBe(0);
+  });
+
+  it('as root with its data inside a directory closed to the postgres OS user, comes up; SIGTERM to `npm start` alone stops the whole stack', async () => {
+    const closed = await mkdtemp(join(tmpdir(), 'seqline-closed-')); // mode 0700, like `mktemp -d` or /root
+    dirs.push(closed);
+    const dataDir = join(closed, '.seqline');
+    const ports: Ports = { nats: await freePort(), pg: await freePort(), seq: await freePort(), storage: await freePort(), write: await freePort(), gateway: await freePort(), dashboard: await freePort() };
+    const stack = await runStack(dataDir, ports, [], {}, 'npm');
+    const pgLink = join(dataDir, 'postgres');
+    // Not root: PostgreSQL runs as us and keeps its data in place.
+    const pgDir = process.getuid?.() === 0 ? await readlink(pgLink) : pgLink;
+    await using _external = { [Symbol.asyncDispose]: () => (pgDir === pgLink ? Promise.resolve() : rm(pgDir, { recursive: true, force: true })) };
+    if (process.getuid?.() === 0) {
+      expect((await lstat(pgLink)).isSymbolicLink()).toBe(true);
+      expect(pgDir).toMatch(/^\/var\/lib\/seqline\/postgres-[A-Za-z0-9]{6}$/);
+      const info = await stat(pgDir);
+      expect([info.uid, info.mode & 0o777]).toEqual([Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' })), 0o700]);
+      expect(stack.output()).toContain(`(PostgreSQL's data is in ${pgDir}: the postgres OS user cannot enter ${dataDir})`);
+    }
+    const [, user, password] = /user: (\S+)\s+password: (\S+)/.exec(stack.output()) ?? [];
+    expect(await selectRows(ports.gateway, user!, password!, 'SELECT 1 AS one')).toEqual([[1]]);
+
+    const postmaster = Number((await readFile(join(pgDir, 'postmaster.pid'), 'utf8')).split('\n')[0]);
+    const running = descendants(stack.pid);
+    const kind = (p: ProcessRow): string | undefined =>
+      p.pid === postmaster ? 'postgres' : p.command.includes('nats-server') ? 'nats-server' : /services\/(\w+)\/dist\/main\.js/.exec(p.command)?.[1];
+    const servers = running.filter((p) => kind(p) !== undefined);
+    // NATS, the postmaster and the four services, each from its bundle (not through tsx).
+    expect(servers.map(kind).sort()).toEqual(['gateway', 'nats-server', 'postgres', 'sequencer', 'storage', 'write']);
+    const watched = [ports.nats, ports.pg, ports.seq, ports.storage, ports.write, ports.gateway, ports.dashboard];
+    expect(await Promise.all(watched.map(listening))).toEqual(watched.map(() => true));
+
+    // npm passes SIGTERM on to its script (bootstrap.mjs, through `exec`) and exits as it does.
+    expect(await stack.terminate()).toEqual({ code: 0, signal: null });
+    expect(stack.output()).toMatch(/stopping…\nstopped\n$/);
+    expect(stillRunning(servers)).toEqual([]); // stopped before the start command exited
+    // The rest (PostgreSQL's own children, the watchdog shells) go right after.
+    await vi.waitFor(() => expect(stillRunning(running)).toEqual([]), { timeout: 10_000, interval: 100 });
+    expect(await Promise.all(watched.map(listening))).toEqual(watched.map(() => false));
   });
 
   it('with --cluster runs three NATS nodes, gives the services every URL and keeps streams and buckets on 3 replicas', async () => {

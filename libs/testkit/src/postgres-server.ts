@@ -2,7 +2,9 @@
 // (default: nothing to install) or from the machine's PostgreSQL packages (mode 'system', or env
 // SEQLINE_TEST_POSTGRES=system). Both listen on 127.0.0.1 only, on a free port unless told
 // otherwise, with a superuser postgres/postgres, durability off and max_connections 200; see
-// postgres-common.ts for the shared settings and the two mode files for their specifics.
+// postgres-common.ts for the shared settings, postgres-process.ts for how a cluster is run, and
+// the two mode files for where their binaries come from (as root, the embedded ones from a copy
+// the `postgres` OS user can reach: postgres-cache.ts).
 import { type PostgresMode, type PostgresServer, type StartPostgresOptions } from './postgres-common.js';
 import { startEmbeddedPostgres } from './postgres-embedded.js';
 import { startSystemPostgres } from './postgres-system.js';
