@@ -1,5 +1,6 @@
 // The services as plain JavaScript: services/<name>/dist/main.js, one ESM file per service with
-// the repository's own packages (@seqline/*, whose exports are TypeScript sources) bundled in
+// the repository's own packages (@seqline/*, from their TypeScript sources through the
+// `@seqline/source` export condition) bundled in
 // and every npm package left external, found in node_modules at run time. So
 // `node services/<name>/dist/main.js` runs from the checkout without tsx.
 //
@@ -35,6 +36,7 @@ export async function bundleService(serviceDir: string): Promise<string> {
     format: 'esm',
     target: 'node20',
     sourcemap: true,
+    conditions: ['@seqline/source'],
     plugins: [npmPackagesExternal],
     logLevel: 'warning',
   });
