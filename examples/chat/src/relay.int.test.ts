@@ -1,0 +1,62 @@
+// The relay against the whole stack: a message alice writes to her outbox reaches the
+// partition of every member of the room, hers included, exactly once, and nobody else's; a
+// message to a room she is not in is dropped; a second relay (a restart) delivers nothing twice.
+import { login, ok } from '@seqline/e2e/client';
+import { startStack, type Stack } from '@seqline/e2e/stack';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startRelay, type Relay } from './relay.js';
+import { RELAY_USER, seedChat } from './seed.js';
+import { SEND_SQL } from './schema.js';
+
+const PASSWORD = 'chat-demo-pass';
+const RELAY_PASSWORD = 'chat-relay-pass';
+let stack: Stack;
+const tokens: Record<string, string> = {};
+const relays: Relay[] = [];
+
+beforeAll(async () => {
+  stack = await startStack();
+  expect(await seedChat({ url: stack.url, admin: stack.admin, password: PASSWORD, relayPassword: RELAY_PASSWORD })).toEqual(['alice', 'bob', 'carol', RELAY_USER]);
+  expect(await seedChat({ url: stack.url, admin: stack.admin, password: PASSWORD, relayPassword: RELAY_PASSWORD })).toEqual([]);
+  for (const user of ['alice', 'bob', 'carol']) tokens[user] = await login(stack.url, user, PASSWORD);
+});
+
+afterAll(async () => {
+  for (const relay of relays) await relay.stop();
+  await stack?.[Symbol.asyncDispose]();
+});
+
+async function messages(user: string): Promise<unknown[][]> {
+  const [result] = await ok(stack.url, tokens[user]!, 'SELECT id, room_id, author, body FROM chat.messages ORDER BY _seq');
+  return result!['rows'] as unknown[][];
+}
+
+describe('the chat relay', () => {
+  it('delivers each message once to every member of its room and to nobody else', async () => {
+    const errors: unknown[] = [];
+    relays.push(startRelay({ url: stack.url, auth: { user: RELAY_USER, password: RELAY_PASSWORD }, intervalMs: 50, onError: (e) => errors.push(e) }));
+    await ok(stack.url, tokens['alice']!, SEND_SQL, ['m1', 'alice-bob', 'hi bob']);
+    await ok(stack.url, tokens['carol']!, SEND_SQL, ['m2', 'alice-bob', 'carol is not in this room']);
+    await ok(stack.url, tokens['bob']!, SEND_SQL, ['m3', 'team', "it's bob, 'quoted'"]);
+    const team = ['m3', 'team', 'bob', "it's bob, 'quoted'"];
+    await expect.poll(() => messages('carol'), { timeout: 15_000 }).toEqual([team]);
+    await expect.poll(() => messages('alice'), { timeout: 15_000 }).toEqual([['m1', 'alice-bob', 'alice', 'hi bob'], team]);
+    await expect.poll(() => messages('bob'), { timeout: 15_000 }).toEqual([['m1', 'alice-bob', 'alice', 'hi bob'], team]);
+    expect(relays[0]!.delivered()).toBe(5);
+    expect(errors).toEqual([]);
+
+    // A restarted relay reads every outbox again from the start and delivers nothing twice.
+    await relays[0]!.stop();
+    relays.length = 0;
+    relays.push(startRelay({ url: stack.url, auth: { user: RELAY_USER, password: RELAY_PASSWORD }, intervalMs: 50, onError: (e) => errors.push(e) }));
+    await ok(stack.url, tokens['alice']!, SEND_SQL, ['m4', 'team', 'after the restart']);
+    // Once it has gone through every outbox again (m1 to 2 members, m4 and m3 to 3 each)…
+    await expect.poll(() => relays[0]!.delivered(), { timeout: 15_000 }).toBe(8);
+    // …each member has each message once.
+    const m4 = ['m4', 'team', 'alice', 'after the restart'];
+    expect(await messages('carol')).toEqual([team, m4]);
+    expect(await messages('alice')).toEqual([['m1', 'alice-bob', 'alice', 'hi bob'], team, m4]);
+    expect(await messages('bob')).toEqual([['m1', 'alice-bob', 'alice', 'hi bob'], team, m4]);
+    expect(errors).toEqual([]);
+  });
+});
