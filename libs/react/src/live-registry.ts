@@ -119,10 +119,10 @@ export function reuseRows(previous: readonly Row[], next: readonly Row[]): reado
   return out.length === previous.length && out.every((row, i) => row === previous[i]) ? previous : out;
 }
 
-/** JSON with object keys sorted and bigints as `<digits>n`, so equal values give equal text. */
+/** JSON with object keys sorted and bigints as `{"$bigint":"<digits>"}`, so equal values give equal text. */
 function stableJson(value: unknown): string {
   return JSON.stringify(value, (_key, v: unknown) => {
-    if (typeof v === 'bigint') return `${v}n`;
+    if (typeof v === 'bigint') return { $bigint: v.toString() };
     if (v !== null && typeof v === 'object' && !Array.isArray(v)) return Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
     return v;
   });
