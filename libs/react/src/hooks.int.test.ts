@@ -7,8 +7,8 @@ import { createClient, SeqlineError, type Row, type SeqlineClient } from '@seqli
 import { login, ok } from '@seqline/e2e/client';
 import { startStack, type Stack } from '@seqline/e2e/stack';
 import { act, cleanup, render, screen } from '@testing-library/react';
-import { createElement as h, type ReactNode } from 'react';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createElement as h, StrictMode, type ReactNode } from 'react';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { SeqlineProvider } from './context.js';
 import { useExecute, useLiveQuery, useQuery, type ExecuteState } from './hooks.js';
 import { openLiveQueries, type LiveSnapshot } from './live-registry.js';
@@ -117,6 +117,23 @@ describe('@seqline/react against the stack', () => {
     expect((await subscriptions()).length).toBe(3);
     view.unmount();
     await expect.poll(subscriptions, { timeout: 10_000 }).toEqual([]);
+  });
+
+  it('opens one live query under StrictMode (effects mounted, unmounted and mounted again)', async () => {
+    const live = vi.spyOn(client, 'live');
+    try {
+      const renders: LiveSnapshot[] = [];
+      const view = render(h(StrictMode, null, wrap(h('div', null, h(Items, { id: 'strict-a', renders }), h(Items, { id: 'strict-b', renders })))));
+      await expect.poll(() => screen.getByTestId('strict-a').dataset['status'], { timeout: 10_000 }).toBe('ready');
+      expect(screen.getByTestId('strict-b').textContent).toBe(screen.getByTestId('strict-a').textContent);
+      expect(live).toHaveBeenCalledTimes(1);
+      expect(await subscriptions()).toEqual([ITEMS]);
+      view.unmount();
+      await expect.poll(subscriptions, { timeout: 10_000 }).toEqual([]);
+      expect(live).toHaveBeenCalledTimes(1);
+    } finally {
+      live.mockRestore();
+    }
   });
 
   it('reports a refused live query as status error with the server code', async () => {

@@ -43,7 +43,13 @@ export function liveEntry(client: SeqlineClient, sql: string, params: readonly u
   const key = liveKey(sql, params, options);
   let entry = registry.get(key);
   if (entry === undefined) {
-    entry = createEntry(client, sql, params, options, () => registry.delete(key));
+    const created: LiveEntry = createEntry(client, sql, params, options, {
+      // A component that rendered before the entry was forgotten may subscribe after: it is
+      // registered again, so later components share it instead of opening a second one.
+      remember: () => void (registry.has(key) || registry.set(key, created)),
+      forget: () => void (registry.get(key) === created && registry.delete(key)),
+    });
+    entry = created;
     registry.set(key, entry);
   }
   return entry;
@@ -58,7 +64,7 @@ export function liveKey(sql: string, params: readonly unknown[], options: LiveQu
   return stableJson([sql, params, options.keyColumns ?? null, options.limit ?? null]);
 }
 
-function createEntry(client: SeqlineClient, sql: string, params: readonly unknown[], options: LiveQueryOptions, forget: () => void): LiveEntry {
+function createEntry(client: SeqlineClient, sql: string, params: readonly unknown[], options: LiveQueryOptions, registration: { remember: () => void; forget: () => void }): LiveEntry {
   const listeners = new Set<() => void>();
   let snapshot = LOADING;
   let stop: (() => void) | undefined;
@@ -84,14 +90,17 @@ function createEntry(client: SeqlineClient, sql: string, params: readonly unknow
     getSnapshot: () => snapshot,
     subscribe: (listener) => {
       listeners.add(listener);
-      if (stop === undefined) start();
+      if (stop === undefined) {
+        registration.remember();
+        start();
+      }
       return () => {
         listeners.delete(listener);
         queueMicrotask(() => {
           if (listeners.size > 0 || stop === undefined) return;
           stop();
           stop = undefined;
-          forget();
+          registration.forget();
         });
       };
     },
