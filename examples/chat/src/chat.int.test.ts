@@ -5,11 +5,12 @@
 // the page built and served as `npm start` does. alice and bob in two browser contexts: a
 // message crosses live both ways and never reaches carol; alice goes offline, writes, comes
 // back, and bob sees her message exactly once (one successful request carried it); bob reloads
-// and his live query resumes from the cursor it stored, missing nothing written meanwhile.
+// and his live query resumes from the cursor it stored, missing nothing written meanwhile. A
+// screenshot of bob's page is saved to examples/chat/dist/test-output/chat.png.
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { serveDashboard, type DashboardServer } from '@seqline/dashboard';
 import { login, ok } from '@seqline/e2e/client';
 import { startStack, type Stack } from '@seqline/e2e/stack';
@@ -23,6 +24,7 @@ import { RELAY_USER, seedChat } from './seed.js';
 const CHROMIUM = [process.env['SEQLINE_CHROMIUM'], '/usr/bin/chromium', ...(process.env['PATH'] ?? '').split(':').filter((d) => d !== '').map((d) => join(d, 'chromium'))].find(
   (p): p is string => p !== undefined && existsSync(p),
 );
+const SCREENSHOT = resolve(import.meta.dirname, '../dist/test-output/chat.png');
 const PASSWORD = 'chat-demo-pass';
 const RELAY_PASSWORD = 'chat-relay-pass';
 
@@ -156,5 +158,10 @@ describe('the chat in Chromium', () => {
     expect(subscribes.map((m) => m.subscription?.options)).toEqual([{ from: cursor }]);
     await expect.poll(() => shown(b), { timeout: 10_000 }).toEqual([...before, expect.objectContaining({ author: 'alice', body: 'sent while bob reloaded', state: 'delivered' })]);
     expect(await shown(b)).toEqual(await stored('bob'));
+
+    await mkdir(resolve(SCREENSHOT, '..'), { recursive: true });
+    await b.screenshot({ path: SCREENSHOT, fullPage: true });
+    const png = await readFile(SCREENSHOT);
+    expect(png.subarray(0, 8).toString('hex')).toBe('89504e470d0a1a0a');
   });
 });

@@ -1,10 +1,10 @@
 // The relay against the whole stack: a message alice writes to her outbox reaches the
 // partition of every member of the room, hers included, exactly once, and nobody else's; a
 // message to a room she is not in is dropped; a second relay (a restart) delivers nothing twice.
-import { login, ok } from '@seqline/e2e/client';
+import { login, ok, sql } from '@seqline/e2e/client';
 import { startStack, type Stack } from '@seqline/e2e/stack';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startRelay, type Relay } from './relay.js';
+import { DUPLICATE, startRelay, type Relay } from './relay.js';
 import { RELAY_USER, seedChat } from './seed.js';
 import { SEND_SQL } from './schema.js';
 
@@ -58,5 +58,11 @@ describe('the chat relay', () => {
     expect(await messages('alice')).toEqual([['m1', 'alice-bob', 'alice', 'hi bob'], team, m4]);
     expect(await messages('bob')).toEqual([['m1', 'alice-bob', 'alice', 'hi bob'], team, m4]);
     expect(errors).toEqual([]);
+  });
+
+  it('recognises the refusal of an id a member has already (a delivery replayed after its idempotency key expired)', async () => {
+    const again = await sql(stack.url, tokens['bob']!, "INSERT INTO chat.messages (id, room_id, author, body) VALUES ('m1', 'alice-bob', 'alice', 'hi bob')");
+    expect(again.status).toBe(400);
+    expect(again.body.error?.message).toMatch(DUPLICATE);
   });
 });

@@ -27,6 +27,8 @@ export interface Relay {
 }
 
 const NAME = /^[A-Za-z0-9_]+$/;
+/** How the gateway words a primary-key conflict (relay.int.test.ts checks it). */
+export const DUPLICATE = /duplicate|already exists|unique/i;
 const BATCH = 200;
 
 export function startRelay(options: RelayOptions): Relay {
@@ -42,7 +44,7 @@ export function startRelay(options: RelayOptions): Relay {
         await client.query(insert, [message['id'], room.id, author, message['body']], { idempotencyKey: `${String(message['id'])}:${member}` });
         delivered++;
       } catch (err) {
-        if (!(err instanceof SeqlineError && /duplicate|already exists|unique/i.test(err.message))) throw err;
+        if (!(err instanceof SeqlineError && DUPLICATE.test(err.message))) throw err;
       }
     }
   };
