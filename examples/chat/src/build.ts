@@ -3,18 +3,9 @@
 // index.html and styles.css. `npm run build -w @seqline/chat` writes examples/chat/dist/.
 import { copyFile, mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { build, type Plugin } from 'esbuild';
+import { build } from 'esbuild';
 
 const SOURCE = resolve(import.meta.dirname, 'browser');
-/**
- * @seqline/react from its source, so the example needs no build of the hooks first (the
- * package's own exports name its built dist/); src/browser/tsconfig.json maps it the same way.
- */
-const REACT_SOURCE = resolve(import.meta.dirname, '../../../libs/react/src/index.ts');
-const reactFromSource: Plugin = {
-  name: 'seqline-react-source',
-  setup: (b) => b.onResolve({ filter: /^@seqline\/react$/ }, () => ({ path: REACT_SOURCE })),
-};
 export const DEFAULT_CHAT_DIST = resolve(import.meta.dirname, '../dist');
 
 /** Writes the chat into `outDir` (default the package's dist/); returns the folder. */
@@ -26,12 +17,14 @@ export async function buildChat(outDir: string = DEFAULT_CHAT_DIST): Promise<str
     bundle: true,
     format: 'esm',
     platform: 'browser',
+    // @seqline/react's and @seqline/client's TypeScript source (their package.json `exports`), not
+    // their published dist/: the example needs no build of them first.
+    conditions: ['@seqline/source'],
     target: ['es2022'],
     jsx: 'automatic',
     define: { 'process.env.NODE_ENV': '"production"' },
     minify: true,
     sourcemap: true,
-    plugins: [reactFromSource],
     logLevel: 'silent',
   });
   await Promise.all(['index.html', 'styles.css'].map((name) => copyFile(join(SOURCE, name), join(outDir, name))));
