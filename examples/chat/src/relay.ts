@@ -10,6 +10,7 @@
 // A message to a room its author is not a member of, or to no room, is dropped.
 import { createClient, SeqlineError, type Row } from '@seqline/client/node';
 import { ROOMS_SQL, roomOf, type Room } from './schema.js';
+import { read, write } from './sql.js';
 
 export interface RelayOptions {
   readonly url: string;
@@ -41,7 +42,7 @@ export function startRelay(options: RelayOptions): Relay {
     for (const member of room.members) {
       const insert = `EXECUTE AS USER '${member}' (INSERT INTO chat.messages (id, room_id, author, body) VALUES ($1, $2, $3, $4))`;
       try {
-        await client.query(insert, [message['id'], room.id, author, message['body']], { idempotencyKey: `${String(message['id'])}:${member}` });
+        await write(client, insert, [message['id'], room.id, author, message['body']], `${String(message['id'])}:${member}`);
         delivered++;
       } catch (err) {
         if (!(err instanceof SeqlineError && DUPLICATE.test(err.message))) throw err;
@@ -50,11 +51,11 @@ export function startRelay(options: RelayOptions): Relay {
   };
 
   const round = async (): Promise<void> => {
-    const rooms = new Map((await client.query(ROOMS_SQL)).map((row) => [String(row['id']), roomOf(row)]));
+    const rooms = new Map((await read(client, ROOMS_SQL)).map((row) => [String(row['id']), roomOf(row)]));
     const users = new Set([...rooms.values()].flatMap((r) => r.members.filter((m) => NAME.test(m))));
     for (const user of users) {
       const after = cursors.get(user) ?? 0n;
-      const rows = await client.query(`EXECUTE AS USER '${user}' (SELECT id, room_id, body, _seq FROM chat.outbox WHERE _seq > ${after} ORDER BY _seq LIMIT ${BATCH})`);
+      const rows = await read(client, `EXECUTE AS USER '${user}' (SELECT id, room_id, body, _seq FROM chat.outbox WHERE _seq > ${after} ORDER BY _seq LIMIT ${BATCH})`);
       for (const row of rows) {
         const room = rooms.get(String(row['room_id']));
         if (room !== undefined && room.members.includes(user)) await deliver(row, user, room);

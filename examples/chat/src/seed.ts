@@ -4,6 +4,7 @@
 import { createClient, type SeqlineClient } from '@seqline/client/node';
 import { ignoreExisting } from '@seqline/dashboard';
 import { MESSAGES_DDL, NAMESPACE_DDL, OUTBOX_DDL, ROOMS_DDL } from './schema.js';
+import { read, write } from './sql.js';
 
 export const DEMO_USERS = ['alice', 'bob', 'carol'] as const;
 export const RELAY_USER = 'chat_relay';
@@ -30,12 +31,12 @@ export async function seedChat(options: ChatSeedOptions): Promise<string[]> {
   }
   const client = createClient({ url: options.url, auth: options.admin });
   try {
-    for (const ddl of [NAMESPACE_DDL, ROOMS_DDL, OUTBOX_DDL, MESSAGES_DDL]) await client.query(ddl);
+    for (const ddl of [NAMESPACE_DDL, ROOMS_DDL, OUTBOX_DDL, MESSAGES_DDL]) await write(client, ddl);
     const created: string[] = [];
     for (const user of DEMO_USERS) {
-      if (await ignoreExisting(client.query(`CREATE USER ${user} WITH PASSWORD '${options.password}' ROLE user`))) created.push(user);
+      if (await ignoreExisting(write(client, `CREATE USER ${user} WITH PASSWORD '${options.password}' ROLE user`))) created.push(user);
     }
-    if (await ignoreExisting(client.query(`CREATE USER ${RELAY_USER} WITH PASSWORD '${options.relayPassword}' ROLE service`))) created.push(RELAY_USER);
+    if (await ignoreExisting(write(client, `CREATE USER ${RELAY_USER} WITH PASSWORD '${options.relayPassword}' ROLE service`))) created.push(RELAY_USER);
     await addRooms(client);
     return created;
   } finally {
@@ -44,9 +45,9 @@ export async function seedChat(options: ChatSeedOptions): Promise<string[]> {
 }
 
 async function addRooms(client: SeqlineClient): Promise<void> {
-  const existing = new Set((await client.query('SELECT id FROM chat.rooms')).map((r) => String(r['id'])));
+  const existing = new Set((await read(client, 'SELECT id FROM chat.rooms')).map((r) => String(r['id'])));
   for (const room of DEMO_ROOMS) {
-    if (!existing.has(room.id)) await client.query('INSERT INTO chat.rooms (id, name, members) VALUES ($1, $2, $3)', [room.id, room.name, room.members]);
+    if (!existing.has(room.id)) await write(client, 'INSERT INTO chat.rooms (id, name, members) VALUES ($1, $2, $3)', [room.id, room.name, room.members]);
   }
 }
 

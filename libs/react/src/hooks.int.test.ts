@@ -176,7 +176,7 @@ describe('@seqline/react against the stack', () => {
       done = exec!.execute('INSERT INTO rx.items (id, title) VALUES ($1, $2) RETURNING id', [5, 'yeast'], { idempotencyKey: 'react-test-5' });
     });
     expect(screen.getByTestId('pending').textContent).toBe('1');
-    await act(async () => expect(await done).toEqual({ rows: [{ id: 5n }] }));
+    await act(async () => expect(((await done) as { rows: unknown }).rows).toEqual([{ id: 5n }]));
     expect(screen.getByTestId('pending').textContent).toBe('0');
     expect(exec!.error).toBeUndefined();
     await expect.poll(() => renders.at(-1)!.rows.map((r) => r['title']), { timeout: 10_000 }).toContain('yeast');
