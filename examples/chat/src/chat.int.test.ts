@@ -143,9 +143,10 @@ describe('the chat in Chromium', () => {
     const [a, b] = [pages['alice']!, pages['bob']!];
     const cursor = await b.getByTestId('last-seq').textContent();
     expect(cursor).toMatch(/^\d+$/);
-    // The client stores a live query's rows and cursor shortly after a change: wait for it.
+    // The client stores a live query's rows and cursor shortly after a change: wait for it (under
+    // the page's prefix; the client may add its own per-user prefix).
     await expect
-      .poll(() => b.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith('seqline-chat:bob:live:SELECT id, author, body FROM chat.messages')).map((k) => (JSON.parse(localStorage.getItem(k)!) as { cursor?: { $bigint: string } }).cursor?.$bigint)), { timeout: 5000 })
+      .poll(() => b.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith('seqline-chat:bob:') && k.includes('live:SELECT id, author, body FROM chat.messages')).map((k) => (JSON.parse(localStorage.getItem(k)!) as { cursor?: { $bigint: string } }).cursor?.$bigint)), { timeout: 5000 })
       .toEqual([cursor]);
     const before = await shown(b);
     const frames: string[] = [];
