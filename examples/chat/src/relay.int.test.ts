@@ -3,6 +3,7 @@
 // message to a room she is not in is dropped; a second relay (a restart) delivers nothing twice.
 import { login, ok, sql } from '@seqline/e2e/client';
 import { startStack, type Stack } from '@seqline/e2e/stack';
+import type { SeqlineError } from '@seqline/client/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DUPLICATE, startRelay, type Relay } from './relay.js';
 import { RELAY_USER, seedChat } from './seed.js';
@@ -58,6 +59,19 @@ describe('the chat relay', () => {
     expect(await messages('alice')).toEqual([['m1', 'alice-bob', 'alice', 'hi bob'], team, m4]);
     expect(await messages('bob')).toEqual([['m1', 'alice-bob', 'alice', 'hi bob'], team, m4]);
     expect(errors).toEqual([]);
+  });
+
+  it('reports and skips a member the gateway refuses, delivering to the others once', async () => {
+    const admin = await login(stack.url, stack.admin.user, stack.admin.password);
+    // A service may act for users only: acting as the DBA is refused.
+    await ok(stack.url, admin, `INSERT INTO chat.rooms (id, name, members) VALUES ('ghosts', 'ghosts', 'alice,${stack.admin.user},bob')`);
+    for (const relay of relays.splice(0)) await relay.stop();
+    const errors: { code: string; status: number | undefined }[] = [];
+    relays.push(startRelay({ url: stack.url, auth: { user: RELAY_USER, password: RELAY_PASSWORD }, intervalMs: 50, onError: (e) => errors.push({ code: (e as SeqlineError).code, status: (e as SeqlineError).status }) }));
+    await ok(stack.url, tokens['alice']!, SEND_SQL, ['g1', 'ghosts', 'anyone?']);
+    await expect.poll(() => messages('bob'), { timeout: 15_000 }).toContainEqual(['g1', 'ghosts', 'alice', 'anyone?']);
+    expect((await messages('alice')).filter((m) => m[0] === 'g1')).toHaveLength(1);
+    expect(errors).toEqual([{ code: 'PERMISSION_DENIED', status: 403 }]);
   });
 
   it('recognises the refusal of an id a member has already (a delivery replayed after its idempotency key expired)', async () => {

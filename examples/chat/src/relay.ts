@@ -7,7 +7,8 @@
 // for them. Each message goes to each member under the message's id with the Idempotency-Key
 // `<id>:<member>`, so a retried delivery applies once; after a restart (cursors start again at
 // 0) an insert of an id the member has already is refused by the primary key and skipped.
-// A message to a room its author is not a member of, or to no room, is dropped.
+// A message to a room its author is not a member of, or to no room, is dropped; a delivery the
+// gateway refuses (not a network failure) is reported and skipped.
 import { createClient, SeqlineError, type Row } from '@seqline/client/node';
 import { ROOMS_SQL, roomOf, type Room } from './schema.js';
 import { read, write } from './sql.js';
@@ -39,13 +40,18 @@ export function startRelay(options: RelayOptions): Relay {
   let delivered = 0;
 
   const deliver = async (message: Row, author: string, room: Room): Promise<void> => {
-    for (const member of room.members) {
+    for (const member of room.members.filter((m) => NAME.test(m))) {
       const insert = `EXECUTE AS USER '${member}' (INSERT INTO chat.messages (id, room_id, author, body) VALUES ($1, $2, $3, $4))`;
       try {
         await write(client, insert, [message['id'], room.id, author, message['body']], `${String(message['id'])}:${member}`);
         delivered++;
       } catch (err) {
-        if (!(err instanceof SeqlineError && DUPLICATE.test(err.message))) throw err;
+        if (err instanceof SeqlineError && DUPLICATE.test(err.message)) continue;
+        // Refused for this member (no such user, say): reported and skipped, so it blocks nobody.
+        // Anything else (the gateway unreachable or failing): the round stops here and the next
+        // retries from the same cursor.
+        if (!refused(err)) throw err;
+        options.onError?.(err);
       }
     }
   };
@@ -83,6 +89,12 @@ export function startRelay(options: RelayOptions): Relay {
       client.close();
     },
   };
+}
+
+/** The gateway refused the statement itself (4xx but 429): retrying cannot help. */
+function refused(err: unknown): boolean {
+  const status = err instanceof SeqlineError ? err.status : undefined;
+  return status !== undefined && status >= 400 && status < 500 && status !== 429;
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
