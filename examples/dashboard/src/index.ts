@@ -2,5 +2,5 @@
 // by buildDashboard); Node gets the build, the static server and the demo seed.
 export { buildDashboard, DASHBOARD_FILES, DEFAULT_DIST } from './build.js';
 export { serveDashboard, type DashboardServer, type ServeOptions } from './server.js';
-export { DEMO_AGENTS, seedDemo, TICKETS_DDL, type SeedOptions } from './seed.js';
+export { DEMO_AGENTS, ignoreExisting, seedDemo, TICKETS_DDL, type SeedOptions } from './seed.js';
 export { TICKETS_SQL } from './view.js';

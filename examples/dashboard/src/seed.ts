@@ -66,7 +66,7 @@ async function withClient(url: string, auth: { user: string; password: string },
 }
 
 /** True when the statement ran; false when what it creates is there already. */
-async function ignoreExisting(statement: Promise<unknown>): Promise<boolean> {
+export async function ignoreExisting(statement: Promise<unknown>): Promise<boolean> {
   try {
     await statement;
     return true;

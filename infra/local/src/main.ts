@@ -11,6 +11,7 @@ import { ConfigError, describeConfig, parseConfig } from '@seqline/runtime';
 import { startNats, startNatsCluster, startPostgres, type PostgresServer } from '@seqline/testkit';
 import postgres from 'postgres';
 import { LOCAL_CLUSTER_NODES, localClusterPorts, localStackSchema, parseStartArgs } from './config.js';
+import { startChat, type LocalChat } from './chat.js';
 import { startDashboard, type LocalDashboard } from './dashboard.js';
 import { localPostgresDir } from './postgres-dir.js';
 import { loadOrCreateSecrets, STORAGE_ROLE } from './secrets.js';
@@ -56,6 +57,7 @@ let nats: { stop(): Promise<void> } | undefined;
 let pg: PostgresServer | undefined;
 const services: ServiceProcess[] = [];
 let dashboard: LocalDashboard | undefined;
+let chat: LocalChat | undefined;
 let stopping = false;
 
 /** Stops services, then PostgreSQL, then NATS, and exits. Later calls (a second Ctrl-C) wait for the first. */
@@ -64,6 +66,8 @@ async function stopAll(code: number): Promise<void> {
   stopping = true;
   console.log('stopping…');
   await dashboard?.server.close();
+  await chat?.server.close();
+  await chat?.relay?.stop();
   for (const s of [...services].reverse()) await s.stop();
   await pg?.stop();
   await nats?.stop();
@@ -166,10 +170,13 @@ try {
   line('gateway', `${url} (HTTP; WebSocket ws://127.0.0.1:${config.gatewayPort}/v1/ws)`, 'healthy');
   dashboard = await startDashboard({ gatewayUrl: url, admin: { user: config.adminUser, password: adminPassword }, agentPassword: secrets.demoPassword, port: config.dashboardPort, outDir: join(dataDir, 'dashboard') });
   line('dashboard', dashboard.server.url, dashboard.seedError === undefined ? 'serving' : `serving (demo data not seeded: ${dashboard.seedError})`);
+  chat = await startChat({ gatewayUrl: url, admin: { user: config.adminUser, password: adminPassword }, password: secrets.demoPassword, relayPassword: secrets.chatRelayPassword, port: config.chatPort, outDir: join(dataDir, 'chat') });
+  line('chat', chat.server.url, chat.seedError === undefined ? 'serving' : `serving (demo data not seeded: ${chat.seedError})`);
 
   console.log(`\nSeqline ready at ${url}`);
   console.log(`  user: ${config.adminUser}   password: ${adminPassword}${config.adminPassword === undefined ? ` (generated, kept in ${join(dataDir, 'secrets.json')})` : ''}`);
   console.log(`  dashboard: ${dashboard.server.url}   sign in as ${dashboard.agents.join(' or ')}, password: ${secrets.demoPassword}`);
+  console.log(`  chat: ${chat.server.url}   sign in as ${chat.users.join(', ')}, password: ${secrets.demoPassword}`);
   if (metricsUrls.length > 0) console.log(`  metrics: ${metricsUrls.join(' ')}`);
   console.log(`  logs: ${logDir}; Ctrl-C stops the stack.`);
   for (const s of services) {

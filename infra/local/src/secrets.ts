@@ -16,6 +16,8 @@ export interface LocalSecrets {
   readonly adminPassword: string;
   /** The dashboard's demo agents' password. */
   readonly demoPassword: string;
+  /** The example chat's relay account (examples/chat). */
+  readonly chatRelayPassword: string;
 }
 
 export function loadOrCreateSecrets(dataDir: string): LocalSecrets {
@@ -27,6 +29,7 @@ export function loadOrCreateSecrets(dataDir: string): LocalSecrets {
     jwtSecret: existing.jwtSecret ?? randomBytes(32).toString('hex'),
     adminPassword: existing.adminPassword ?? randomBytes(12).toString('base64url'),
     demoPassword: existing.demoPassword ?? randomBytes(9).toString('base64url'),
+    chatRelayPassword: existing.chatRelayPassword ?? randomBytes(12).toString('base64url'),
   };
   writeFileSync(file, `${JSON.stringify(secrets, null, 2)}\n`, { mode: 0o600 });
   return secrets;

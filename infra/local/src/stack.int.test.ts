@@ -52,6 +52,7 @@ async function runStack(dataDir: string, ports: Ports, args: readonly string[] =
       SEQLINE_GATEWAY_PORT: String(ports.gateway),
       SEQLINE_LOCAL_METRICS_PORT: '0',
       SEQLINE_DASHBOARD_PORT: String(ports.dashboard),
+      SEQLINE_CHAT_PORT: '0',
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -72,6 +73,7 @@ async function runStack(dataDir: string, ports: Ports, args: readonly string[] =
       if (exitCode !== undefined) throw new Error(`start command exited with ${exitCode}:\n${out}`);
       expect(out).toMatch(/password: \S+/);
       expect(out).toMatch(/dashboard: \S+ .*password: \S+/);
+      expect(out).toMatch(/chat: \S+ .*password: \S+/);
     },
     { timeout: 90_000, interval: 100 },
   );
@@ -148,6 +150,17 @@ async function expectDashboard(text: string, ports: Ports): Promise<void> {
   expect(await selectRows(ports.gateway, agent!, password!, 'SELECT count(*) FROM app.tickets')).toEqual([['3']]);
 }
 
+/** The printed chat URL serves the page; a printed demo user sees the rooms, the relay delivers alice's message to bob. */
+async function expectChat(text: string, ports: Ports): Promise<void> {
+  const [, url, password] = /chat: (\S+)\s+sign in as alice, bob, carol, password: (\S+)/.exec(text) ?? [];
+  expect(text).toMatch(/chat\s+http:\/\/127\.0\.0\.1:\d+\s+serving\n/);
+  expect(await (await fetch(`${url}/`)).text()).toContain('<title>Seqline chat</title>');
+  expect(await selectRows(ports.gateway, 'bob', password!, 'SELECT id FROM chat.rooms ORDER BY id')).toEqual([['alice-bob'], ['team']]);
+  const id = `m-${Date.now()}`;
+  await selectRows(ports.gateway, 'alice', password!, `INSERT INTO chat.outbox (id, room_id, body) VALUES ('${id}', 'alice-bob', 'hi')`);
+  await expect.poll(() => selectRows(ports.gateway, 'bob', password!, `SELECT author, body FROM chat.messages WHERE id = '${id}'`), { timeout: 15_000 }).toEqual([['alice', 'hi']]);
+}
+
 /** Logs in and runs a SELECT over HTTP; its rows. */
 async function selectRows(gatewayPort: number, user: string, password: string, sql: string): Promise<unknown[] | undefined> {
   const login = await fetch(`http://127.0.0.1:${gatewayPort}/v1/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: user, password }) });
@@ -204,6 +217,7 @@ describe('npm start (infra/local)', () => {
     });
     expect(created.status).toBe(200);
     await expectDashboard(text, ports);
+    await expectChat(text, ports);
     const secrets = JSON.parse(await readFile(join(dataDir, 'secrets.json'), 'utf8')) as { postgresPassword: string };
     expect(secrets.postgresPassword).toMatch(/^[A-Za-z0-9_-]{24}$/);
 

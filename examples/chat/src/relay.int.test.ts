@@ -1,0 +1,82 @@
+// The relay against the whole stack: a message alice writes to her outbox reaches the
+// partition of every member of the room, hers included, exactly once, and nobody else's; a
+// message to a room she is not in is dropped; a second relay (a restart) delivers nothing twice.
+import { login, ok, sql } from '@seqline/e2e/client';
+import { startStack, type Stack } from '@seqline/e2e/stack';
+import type { SeqlineError } from '@seqline/client/node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DUPLICATE, startRelay, type Relay } from './relay.js';
+import { RELAY_USER, seedChat } from './seed.js';
+import { SEND_SQL } from './schema.js';
+
+const PASSWORD = 'chat-demo-pass';
+const RELAY_PASSWORD = 'chat-relay-pass';
+let stack: Stack;
+const tokens: Record<string, string> = {};
+const relays: Relay[] = [];
+
+beforeAll(async () => {
+  stack = await startStack();
+  expect(await seedChat({ url: stack.url, admin: stack.admin, password: PASSWORD, relayPassword: RELAY_PASSWORD })).toEqual(['alice', 'bob', 'carol', RELAY_USER]);
+  expect(await seedChat({ url: stack.url, admin: stack.admin, password: PASSWORD, relayPassword: RELAY_PASSWORD })).toEqual([]);
+  for (const user of ['alice', 'bob', 'carol']) tokens[user] = await login(stack.url, user, PASSWORD);
+});
+
+afterAll(async () => {
+  for (const relay of relays) await relay.stop();
+  await stack?.[Symbol.asyncDispose]();
+});
+
+async function messages(user: string): Promise<unknown[][]> {
+  const [result] = await ok(stack.url, tokens[user]!, 'SELECT id, room_id, author, body FROM chat.messages ORDER BY _seq');
+  return result!['rows'] as unknown[][];
+}
+
+describe('the chat relay', () => {
+  it('delivers each message once to every member of its room and to nobody else', async () => {
+    const errors: unknown[] = [];
+    relays.push(startRelay({ url: stack.url, auth: { user: RELAY_USER, password: RELAY_PASSWORD }, intervalMs: 50, onError: (e) => errors.push(e) }));
+    await ok(stack.url, tokens['alice']!, SEND_SQL, ['m1', 'alice-bob', 'hi bob']);
+    await ok(stack.url, tokens['carol']!, SEND_SQL, ['m2', 'alice-bob', 'carol is not in this room']);
+    await ok(stack.url, tokens['bob']!, SEND_SQL, ['m3', 'team', "it's bob, 'quoted'"]);
+    const team = ['m3', 'team', 'bob', "it's bob, 'quoted'"];
+    await expect.poll(() => messages('carol'), { timeout: 15_000 }).toEqual([team]);
+    await expect.poll(() => messages('alice'), { timeout: 15_000 }).toEqual([['m1', 'alice-bob', 'alice', 'hi bob'], team]);
+    await expect.poll(() => messages('bob'), { timeout: 15_000 }).toEqual([['m1', 'alice-bob', 'alice', 'hi bob'], team]);
+    expect(relays[0]!.delivered()).toBe(5);
+    expect(errors).toEqual([]);
+
+    // A restarted relay reads every outbox again from the start and delivers nothing twice.
+    await relays[0]!.stop();
+    relays.length = 0;
+    relays.push(startRelay({ url: stack.url, auth: { user: RELAY_USER, password: RELAY_PASSWORD }, intervalMs: 50, onError: (e) => errors.push(e) }));
+    await ok(stack.url, tokens['alice']!, SEND_SQL, ['m4', 'team', 'after the restart']);
+    // Once it has gone through every outbox again (m1 to 2 members, m4 and m3 to 3 each)…
+    await expect.poll(() => relays[0]!.delivered(), { timeout: 15_000 }).toBe(8);
+    // …each member has each message once.
+    const m4 = ['m4', 'team', 'alice', 'after the restart'];
+    expect(await messages('carol')).toEqual([team, m4]);
+    expect(await messages('alice')).toEqual([['m1', 'alice-bob', 'alice', 'hi bob'], team, m4]);
+    expect(await messages('bob')).toEqual([['m1', 'alice-bob', 'alice', 'hi bob'], team, m4]);
+    expect(errors).toEqual([]);
+  });
+
+  it('reports and skips a member the gateway refuses, delivering to the others once', async () => {
+    const admin = await login(stack.url, stack.admin.user, stack.admin.password);
+    // A service may act for users only: acting as the DBA is refused.
+    await ok(stack.url, admin, `INSERT INTO chat.rooms (id, name, members) VALUES ('ghosts', 'ghosts', 'alice,${stack.admin.user},bob')`);
+    for (const relay of relays.splice(0)) await relay.stop();
+    const errors: { code: string; status: number | undefined }[] = [];
+    relays.push(startRelay({ url: stack.url, auth: { user: RELAY_USER, password: RELAY_PASSWORD }, intervalMs: 50, onError: (e) => errors.push({ code: (e as SeqlineError).code, status: (e as SeqlineError).status }) }));
+    await ok(stack.url, tokens['alice']!, SEND_SQL, ['g1', 'ghosts', 'anyone?']);
+    await expect.poll(() => messages('bob'), { timeout: 15_000 }).toContainEqual(['g1', 'ghosts', 'alice', 'anyone?']);
+    expect((await messages('alice')).filter((m) => m[0] === 'g1')).toHaveLength(1);
+    expect(errors).toEqual([{ code: 'PERMISSION_DENIED', status: 403 }]);
+  });
+
+  it('recognises the refusal of an id a member has already (a delivery replayed after its idempotency key expired)', async () => {
+    const again = await sql(stack.url, tokens['bob']!, "INSERT INTO chat.messages (id, room_id, author, body) VALUES ('m1', 'alice-bob', 'alice', 'hi bob')");
+    expect(again.status).toBe(400);
+    expect(again.body.error?.message).toMatch(DUPLICATE);
+  });
+});
