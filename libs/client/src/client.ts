@@ -790,8 +790,19 @@ function jwtSubject(jwt: string): string | undefined {
   }
 }
 
-function randomKey(): string {
-  return (globalThis as { crypto: { randomUUID(): string } }).crypto.randomUUID();
+/**
+ * A random version 4 UUID for an Idempotency-Key. `crypto.randomUUID` exists only in secure
+ * contexts (https:, or http: on localhost): a page served over plain http from a LAN address
+ * has `crypto.getRandomValues` alone, so the UUID is built from it there.
+ */
+export function randomKey(): string {
+  const crypto = globalThis.crypto as { randomUUID?: () => string; getRandomValues<T extends ArrayBufferView>(array: T): T };
+  if (typeof crypto.randomUUID === 'function') return crypto.randomUUID();
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  bytes[6] = (bytes[6]! & 0x0f) | 0x40; // version 4
+  bytes[8] = (bytes[8]! & 0x3f) | 0x80; // variant 10xx
+  const hex = Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
 function defaultWebSocket(): WebSocketFactory {
