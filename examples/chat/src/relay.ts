@@ -8,7 +8,8 @@
 // `<id>:<member>`, so a retried delivery applies once; after a restart (cursors start again at
 // 0) an insert of an id the member has already is refused by the primary key and skipped.
 // A message to a room its author is not a member of, or to no room, is dropped; a delivery the
-// gateway refuses (not a network failure) is reported and skipped.
+// gateway refuses (not a network failure) is reported and skipped, and so is a member whose
+// outbox it refuses to read (reported once until it can be read).
 import { createClient, SeqlineError, type Row } from '@seqline/client/node';
 import { ROOMS_SQL, roomOf, type Room } from './schema.js';
 import { read, write } from './sql.js';
@@ -36,6 +37,8 @@ const BATCH = 200;
 export function startRelay(options: RelayOptions): Relay {
   const client = createClient({ url: options.url, auth: options.auth });
   const cursors = new Map<string, bigint>();
+  /** Members whose outbox the gateway refused to read, reported already. */
+  const unreadable = new Set<string>();
   const stopper = new AbortController();
   let delivered = 0;
 
@@ -61,7 +64,18 @@ export function startRelay(options: RelayOptions): Relay {
     const users = new Set([...rooms.values()].flatMap((r) => r.members.filter((m) => NAME.test(m))));
     for (const user of users) {
       const after = cursors.get(user) ?? 0n;
-      const rows = await read(client, `EXECUTE AS USER '${user}' (SELECT id, room_id, body, _seq FROM chat.outbox WHERE _seq > ${after} ORDER BY _seq LIMIT ${BATCH})`);
+      let rows: Row[];
+      try {
+        rows = await read(client, `EXECUTE AS USER '${user}' (SELECT id, room_id, body, _seq FROM chat.outbox WHERE _seq > ${after} ORDER BY _seq LIMIT ${BATCH})`);
+        unreadable.delete(user);
+      } catch (err) {
+        // A member the relay may not act for (not a user, say) must not hold up the others: it
+        // is skipped, tried again each round, and reported once until it can be read.
+        if (!refused(err)) throw err;
+        if (!unreadable.has(user)) options.onError?.(err);
+        unreadable.add(user);
+        continue;
+      }
       for (const row of rows) {
         const room = rooms.get(String(row['room_id']));
         if (room !== undefined && room.members.includes(user)) await deliver(row, user, room);
