@@ -3,7 +3,7 @@
 // exact rows after inserts, updates and deletes; one WebSocket subscription (counted in the
 // gateway's system.live) for two components asking the same query, none after they unmount;
 // re-render counts; row identities kept for unchanged rows; useQuery and useExecute.
-import { createClient, SeqlineError, type Row, type SeqlineClient } from '@seqline/client/node';
+import { createClient, SeqlineError, type ExecuteResult, type Row, type SeqlineClient } from '@seqline/client/node';
 import { login, ok } from '@seqline/e2e/client';
 import { startStack, type Stack } from '@seqline/e2e/stack';
 import { act, cleanup, render, screen } from '@testing-library/react';
@@ -176,7 +176,7 @@ describe('@seqline/react against the stack', () => {
       done = exec!.execute('INSERT INTO rx.items (id, title) VALUES ($1, $2) RETURNING id', [5, 'yeast'], { idempotencyKey: 'react-test-5' });
     });
     expect(screen.getByTestId('pending').textContent).toBe('1');
-    await act(async () => expect(((await done) as { rows: unknown }).rows).toEqual([{ id: 5n }]));
+    await act(async () => expect(((await done) as ExecuteResult).results.map((r) => r.rows)).toEqual([[{ id: 5n }]]));
     expect(screen.getByTestId('pending').textContent).toBe('0');
     expect(exec!.error).toBeUndefined();
     await expect.poll(() => renders.at(-1)!.rows.map((r) => r['title']), { timeout: 10_000 }).toContain('yeast');

@@ -1,8 +1,7 @@
 // The hooks: live queries (shared, docs/protocol.md §4), one-shot reads and writes over HTTP
 // (docs/protocol.md §2) through the provider's client, and the connection's status.
-import type { Row, SeqlineError, Status } from '@seqline/client';
+import type { ExecuteOptions, ExecuteResult, Row, SeqlineError, Status } from '@seqline/client';
 import { useCallback, useEffect, useMemo, useRef, useState, useSyncExternalStore } from 'react';
-import { runRead, runWrite, type WriteResult } from './adapter.js';
 import { useSeqlineClient } from './context.js';
 import { liveEntry, liveKey, type LiveQueryOptions, type LiveSnapshot } from './live-registry.js';
 
@@ -43,8 +42,8 @@ export function useQuery(sql: string, params: readonly unknown[] = NO_PARAMS): Q
   useEffect(() => {
     let current = true;
     setState((s) => (s.status === 'loading' ? s : { ...s, status: 'loading' }));
-    runRead(client, sql, paramsRef.current).then(
-      (rows) => current && setState({ rows, status: 'success', error: undefined }),
+    client.query(sql, paramsRef.current).then(
+      ({ rows }) => current && setState({ rows, status: 'success', error: undefined }),
       (error: unknown) => current && setState((s) => ({ rows: s.rows, status: 'error', error: asError(error) })),
     );
     return () => {
@@ -55,17 +54,12 @@ export function useQuery(sql: string, params: readonly unknown[] = NO_PARAMS): Q
   return useMemo(() => ({ ...state, refetch }), [state, refetch]);
 }
 
-export interface ExecuteOptions {
-  /** Sent as the write's Idempotency-Key; default a new random key per call. */
-  readonly idempotencyKey?: string;
-}
-
 export interface ExecuteState {
   /**
    * Sends a write. Offline (with a client store) it is queued and sent once, in order, when the
    * gateway is reachable again; the promise settles when it was applied or refused.
    */
-  readonly execute: (sql: string, params?: readonly unknown[], options?: ExecuteOptions) => Promise<WriteResult>;
+  readonly execute: (sql: string, params?: readonly unknown[], options?: ExecuteOptions) => Promise<ExecuteResult>;
   /** Writes sent by this hook that have not settled yet (queued offline ones included). */
   readonly pending: number;
   /** The last write's failure (cleared by the next successful one, or `reset()`). */
@@ -85,10 +79,10 @@ export function useExecute(): ExecuteState {
     };
   }, []);
   const execute = useCallback(
-    async (sql: string, params: readonly unknown[] = NO_PARAMS, options: ExecuteOptions = {}): Promise<WriteResult> => {
+    async (sql: string, params: readonly unknown[] = NO_PARAMS, options: ExecuteOptions = {}): Promise<ExecuteResult> => {
       setPending((n) => n + 1);
       try {
-        const result = await runWrite(client, sql, params, options.idempotencyKey ?? randomKey());
+        const result = await client.execute(sql, params, options);
         if (mounted.current) setError(undefined);
         return result;
       } catch (err) {
@@ -113,8 +107,4 @@ export function useConnectionStatus(): Status {
 
 function asError(err: unknown): SeqlineError | Error {
   return err instanceof Error ? err : new Error(String(err));
-}
-
-function randomKey(): string {
-  return globalThis.crypto.randomUUID();
 }
