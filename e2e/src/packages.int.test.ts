@@ -3,9 +3,10 @@
 // into a fresh project in a temporary folder (no workspace links; third-party dependencies such
 // as ws and any peer dependencies come from the registry). There:
 //   (a) plain `node` runs an app on @seqline/client/node against the running stack;
-//   (b) tsc type-checks a strict consumer with moduleResolution nodenext (with Node's types) and
-//       bundler (with the DOM's, and no @types at all);
-//   (c) esbuild bundles a browser app (platform browser, nothing external) that runs in Chromium;
+//   (b) tsc type-checks a strict consumer of the client and of the React hooks with
+//       moduleResolution nodenext (with Node's types) and bundler (with the DOM's, no @types/node);
+//   (c) esbuild bundles a browser app on the client and the React hooks (platform browser,
+//       nothing external) that runs in Chromium;
 //   (d) plain `node` runs the packed `seqline` binary.
 // The consumer's sources are in e2e/consumer/.
 import { existsSync } from 'node:fs';
@@ -71,9 +72,12 @@ async function install(): Promise<void> {
     .filter(([name]) => !PUBLISHED.some((p) => p.name === name))
     .map(([name, range]) => `${name}@${range}`);
   await writeFile(join(project, 'package.json'), `${JSON.stringify({ name: 'seqline-consumer', private: true, type: 'module' }, null, 2)}\n`);
-  // A Node project in TypeScript has Node's types (the repository's version); the browser one does not.
+  // A Node project in TypeScript has Node's types (the repository's version); the browser one does
+  // not. A React app has react-dom and React's types, at the versions the repository tests with.
   const nodeTypes = `@types/node@${(readManifest('.').devDependencies ?? {})['@types/node']}`;
-  await timed('install', () => mustRun('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', ...packed.map((p) => p.filename), ...peers, nodeTypes], { cwd: project }));
+  const reactDev = readManifest('libs/react').devDependencies ?? {};
+  const reactApp = ['react-dom', '@types/react'].map((name) => `${name}@${reactDev[name]}`);
+  await timed('install', () => mustRun('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', ...packed.map((p) => p.filename), ...peers, nodeTypes, ...reactApp], { cwd: project }));
   await cp(CONSUMER, project, { recursive: true });
 }
 
@@ -146,7 +150,7 @@ describe('the published packages, installed from their tarballs outside the repo
     };
     const results = await Promise.all(
       Object.entries(configs).map(async ([name, compilerOptions]) => {
-        await writeFile(join(project, `tsconfig.${name}.json`), JSON.stringify({ compilerOptions, files: ['typed.ts'] }));
+        await writeFile(join(project, `tsconfig.${name}.json`), JSON.stringify({ compilerOptions, files: ['typed.ts', 'typed-react.ts'] }));
         const r = await run(process.execPath, [TSC, '-p', `tsconfig.${name}.json`], { cwd: project });
         return { name, code: r.code, out: r.stdout };
       }),
@@ -164,11 +168,12 @@ describe('the published packages, installed from their tarballs outside the repo
     await ok(stack.url, admin, "CREATE USER dave WITH PASSWORD 'dave-pass-12' ROLE user");
     const web = join(project, 'web');
     const result = await build({ entryPoints: [join(project, 'browser-app.js')], absWorkingDir: project, outfile: join(web, 'app.js'), bundle: true, platform: 'browser', format: 'esm', target: 'es2022', metafile: true, logLevel: 'silent' });
-    expect(Object.keys(result.metafile.inputs).filter((f) => f.startsWith('node_modules/')).every((f) => f.startsWith('node_modules/@seqline/client/dist/'))).toBe(true);
+    const packagesIn = new Set(Object.keys(result.metafile.inputs).map((f) => /^node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(f)?.[1] ?? f));
+    expect([...packagesIn].sort()).toEqual(['@seqline/client', '@seqline/react', 'browser-app.js', 'react', 'react-dom', 'scheduler']);
+    expect(Object.keys(result.metafile.inputs).filter((f) => f.startsWith('node_modules/@seqline/') && !/^node_modules\/@seqline\/[^/]+\/dist\//.test(f))).toEqual([]);
 
     // The page has an origin of its own (a static server on 127.0.0.1) and calls the gateway
-    // cross-origin, as a deployed app does. Plain http:// is a secure context only on the
-    // loopback address, and the SDK's writes need one (crypto.randomUUID).
+    // cross-origin, as a deployed app does.
     const html = '<!doctype html><script type="module" src="/app.js"></script>';
     const js = await readFile(join(web, 'app.js'), 'utf8');
     await using site = await serve((path) => (path === '/app.js' ? { type: 'text/javascript', body: js } : { type: 'text/html', body: html }));
@@ -182,6 +187,7 @@ describe('the published packages, installed from their tarballs outside the repo
         { id: '10n', body: 'from the browser', _seq: 'bigint' },
         { id: '11n', body: 'live in the browser', _seq: 'bigint' },
       ],
+      react: ['from the browser', 'live in the browser', 'from react'],
       userAgent: true,
     });
     await page.close();
