@@ -185,11 +185,14 @@ export const batchControlSchema = z.object({
 
 const dataType = z.union([z.string(), z.object({ Decimal: z.object({ precision: z.int(), scale: z.int() }).readonly() }).readonly()]);
 const schemaEntry = z.object({ name: z.string(), data_type: dataType, index: z.int(), flags: z.array(z.enum(['pk', 'nn', 'uq'])).readonly().optional() });
+/** One key of a live query's order (docs/protocol.md §4, windows); the last one is always the primary key, ascending. */
+export const orderKeySchema = z.object({ column: z.string(), direction: z.enum(['asc', 'desc']), nulls: z.enum(['first', 'last']) }).readonly();
+export type OrderKey = z.output<typeof orderKeySchema>;
 
 export const serverMessageSchema = z.union([
   z.object({ type: z.literal('auth_success'), user: z.string(), role: z.string(), protocol: z.object({ serialization: z.literal('json'), compression: z.enum(['gzip', 'none']) }) }),
   z.object({ type: z.literal('auth_error'), code: errorCode, message: z.string() }),
-  z.object({ type: z.literal('subscription_ack'), subscription_id: z.string(), total_rows: z.int().nonnegative(), batch_control: batchControlSchema, reset: z.literal(true).optional(), schema: z.array(schemaEntry).readonly().optional() }),
+  z.object({ type: z.literal('subscription_ack'), subscription_id: z.string(), total_rows: z.int().nonnegative(), batch_control: batchControlSchema, reset: z.literal(true).optional(), schema: z.array(schemaEntry).readonly().optional(), order_by: z.array(orderKeySchema).readonly().optional(), limit: z.int().positive().optional() }),
   z.object({ type: z.literal('initial_data_batch'), subscription_id: z.string(), rows, batch_control: batchControlSchema }),
   z.object({ type: z.literal('change'), subscription_id: z.string(), change_type: z.enum(['insert', 'update', 'delete']), rows: rows.optional(), old_values: rows.optional() }),
   z.object({ type: z.literal('error'), subscription_id: z.string(), code: errorCode, message: z.string() }),
