@@ -1,6 +1,6 @@
 // CPU time and memory per process of a process tree, from /proc (Linux): which part of the
 // stack a benchmark's CPU goes to. Node services are named by their entry file, other programs by
-// their command; processes of one name are summed (PostgreSQL's backends, say).
+// their command (a service run from its bundle, dist/main.js, too); processes of one name are summed (PostgreSQL's backends, say).
 import { readdir, readFile } from 'node:fs/promises';
 
 const TICKS_PER_SECOND = 100; // USER_HZ on Linux
@@ -21,7 +21,7 @@ async function readProc(pid: number): Promise<Proc | undefined> {
     const ppid = Number(fields[1]);
     const ticks = Number(fields[11]) + Number(fields[12]); // utime + stime
     const cmdline = (await readFile(`/proc/${pid}/cmdline`, 'utf8')).split('\0');
-    const entry = cmdline.find((a) => /\/(services|infra)\/[^/]+\/src\/main\.ts$/.test(a));
+    const entry = cmdline.find((a) => /\/(services|infra)\/[^/]+\/(src\/main\.ts|dist\/main\.js)$/.test(a)); // tsx, or the bundle npm start runs
     const name = entry ? (/\/(?:services|infra)\/([^/]+)\//.exec(entry)?.[1] ?? comm) : comm;
     return { pid, ppid, cpuMs: (ticks * 1000) / TICKS_PER_SECOND, name };
   } catch {
