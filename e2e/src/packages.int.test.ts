@@ -75,7 +75,7 @@ async function install(): Promise<void> {
   // A Node project in TypeScript has Node's types (the repository's version); the browser one does
   // not. A React app has react-dom and React's types, at the versions the repository tests with.
   const nodeTypes = `@types/node@${(readManifest('.').devDependencies ?? {})['@types/node']}`;
-  const reactDev = readManifest('libs/react').devDependencies ?? {};
+  const reactDev = readManifest('e2e').devDependencies ?? {}; // the versions the React tests use
   const reactApp = ['react-dom', '@types/react'].map((name) => `${name}@${reactDev[name]}`);
   await timed('install', () => mustRun('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', ...packed.map((p) => p.filename), ...peers, nodeTypes, ...reactApp], { cwd: project }));
   await cp(CONSUMER, project, { recursive: true });

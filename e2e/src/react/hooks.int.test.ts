@@ -1,17 +1,16 @@
-// (Rendered into jsdom: src/test-support/jsdom.ts.)
-// The hooks in jsdom with React Testing Library against the whole stack (e2e/src/stack.ts):
+// @seqline/react's hooks in jsdom with React Testing Library against the whole stack (e2e/src/stack.ts):
 // exact rows after inserts, updates and deletes; one WebSocket subscription (counted in the
 // gateway's system.live) for two components asking the same query, none after they unmount;
 // re-render counts; row identities kept for unchanged rows; useQuery and useExecute.
+// The DOM's globals first: React DOM looks for them when it loads.
+import './jsdom.js';
 import { createClient, SeqlineError, type ExecuteResult, type Row, type SeqlineClient } from '@seqline/client/node';
-import { login, ok } from '@seqline/e2e/client';
-import { startStack, type Stack } from '@seqline/e2e/stack';
+import { openLiveQueries, SeqlineProvider, useExecute, useLiveQuery, useQuery, type ExecuteState, type LiveSnapshot } from '@seqline/react';
 import { act, cleanup, render, screen } from '@testing-library/react';
 import { createElement as h, StrictMode, type ReactNode } from 'react';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { SeqlineProvider } from './context.js';
-import { useExecute, useLiveQuery, useQuery, type ExecuteState } from './hooks.js';
-import { openLiveQueries, type LiveSnapshot } from './live-registry.js';
+import { login, ok } from '../client.js';
+import { startStack, type Stack } from '../stack.js';
 
 const ITEMS = 'SELECT id, title, done FROM rx.items';
 let stack: Stack;
