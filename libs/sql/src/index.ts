@@ -18,6 +18,7 @@ export { planDml } from './dml.js';
 export type { DeletePlan, DmlContext, InsertPlan, SqlText, UpdatePlan } from './dml.js';
 export { compileLiveQuery, liveChange } from './live-filter.js';
 export type { LiveCell, LiveFilter, LiveQuery, LiveQueryContext, LiveRow } from './live-filter.js';
+export type { LiveOrder, OrderKey } from './live-order.js';
 export { FilterBudgetExceeded, meter } from './filter-budget.js';
 export type { Meter } from './filter-budget.js';
 export { systemColumn, systemTable } from './system-tables.js';

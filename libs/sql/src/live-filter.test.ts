@@ -20,7 +20,7 @@ const TICKETS: TableDef = {
   ],
 };
 const catalog = { hasNamespace: (ns: string) => ns === 'app', table: (ns: string, name: string) => (ns === 'app' && name === 'tickets' ? TICKETS : undefined) };
-const compile = (sql: string, params?: unknown[]) => compileLiveQuery(sql, { catalog, defaultNamespace: 'app', currentUser: 'alice', ...(params ? { params } : {}) });
+const compile = (sql: string, params?: unknown[]) => compileLiveQuery(sql, { catalog, defaultNamespace: 'app', currentUser: 'alice', maxLimit: 1000, ...(params ? { params } : {}) });
 const row = (status: string | null, priority: number | null = 1): LiveRow => ({ id: '1', title: 't', status, priority, meta: null, _seq: '10' });
 
 beforeAll(async () => {
@@ -56,8 +56,16 @@ describe('compileLiveQuery', () => {
   });
 
   it.each([
-    ['SELECT id FROM app.tickets ORDER BY id', 'UNSUPPORTED', 'ORDER BY (rows arrive in _seq order) is not supported in a live subscription'],
-    ['SELECT id FROM app.tickets LIMIT 5', 'UNSUPPORTED', 'LIMIT (use the last_rows option) is not supported in a live subscription'],
+    ['SELECT id FROM app.tickets ORDER BY lower(title)', 'UNSUPPORTED', 'ORDER BY an expression (order by columns of the table) is not supported in a live subscription'],
+    ['SELECT id FROM app.tickets ORDER BY meta', 'UNSUPPORTED', 'ORDER BY a Json column (meta) is not supported in a live subscription'],
+    ['SELECT id FROM app.tickets ORDER BY nope', 'INVALID_SQL', 'column nope does not exist in app.tickets'],
+    ['SELECT id FROM app.tickets ORDER BY x.id', 'INVALID_SQL', "x is not the subscription's table"],
+    ['SELECT id FROM app.tickets ORDER BY id USING <', 'UNSUPPORTED', 'ORDER BY … USING is not supported in a live subscription'],
+    ['SELECT id FROM app.tickets LIMIT ALL', 'UNSUPPORTED', 'LIMIT other than a whole number (LIMIT ALL, an expression or a parameter) is not supported in a live subscription'],
+    ['SELECT id FROM app.tickets LIMIT $1', 'UNSUPPORTED', 'LIMIT other than a whole number (LIMIT ALL, an expression or a parameter) is not supported in a live subscription'],
+    ['SELECT id FROM app.tickets LIMIT 0', 'INVALID_SQL', "a live query's LIMIT must be at least 1, not 0"],
+    ['SELECT id FROM app.tickets LIMIT 1001', 'INVALID_SQL', "a live query's LIMIT is at most 1000 (SEQLINE_LIVE_MAX_LIMIT), not 1001"],
+    ['SELECT id FROM app.tickets LIMIT 5 OFFSET 5', 'UNSUPPORTED', 'OFFSET is not supported in a live subscription'],
     ['SELECT status, count(*) FROM app.tickets GROUP BY status', 'UNSUPPORTED', 'GROUP BY is not supported in a live subscription'],
     ['SELECT lower(title) FROM app.tickets', 'UNSUPPORTED', 'the function lower() in the select list is not supported in a live subscription'],
     ['SELECT a.id FROM app.tickets a JOIN app.tickets b ON a.id = b.id', 'UNSUPPORTED', 'a join or a FROM that is not one table is not supported in a live subscription'],

@@ -19,6 +19,7 @@ import { bodyOf, cloneAst, nameList, nodeParts, type Body } from './ast.js';
 import { SqlError } from './errors.js';
 import { UNMETERED, type Meter } from './filter-budget.js';
 import { compileLike } from './like.js';
+import { compileOrder, liveLimit, orderKeys, type LiveOrder } from './live-order.js';
 import { dataTypeName } from './types-map.js';
 import { parseStatements } from './parse.js';
 import type { Statement } from './types.js';
@@ -67,10 +68,10 @@ export function compileFilter(where: unknown, ctx: FilterContext): LiveFilter {
 // ---- Values --------------------------------------------------------------------------------
 
 /** How values of a type compare. */
-type Domain = 'exact' | 'float' | 'text' | 'uuid' | 'bool' | 'micros' | 'days' | 'time' | 'opaque';
+export type Domain = 'exact' | 'float' | 'text' | 'uuid' | 'bool' | 'micros' | 'days' | 'time' | 'opaque';
 
 /** A value ready to compare within its domain (null = SQL NULL). */
-type Value = bigint | ExactNumber | number | string | boolean | null;
+export type Value = bigint | ExactNumber | number | string | boolean | null;
 
 /** An exact number: mantissa × 10^-scale. */
 interface ExactNumber {
@@ -78,7 +79,7 @@ interface ExactNumber {
   readonly scale: number;
 }
 
-type Getter = (row: LiveRow) => Value;
+export type Getter = (row: LiveRow) => Value;
 type Predicate = (row: LiveRow, meter: Meter) => Truth;
 
 /** A typed operand: a column (with its type) or a constant not yet given a type. */
@@ -94,7 +95,7 @@ type Constant =
   | { readonly type: 'bool'; readonly value: boolean }
   | { readonly type: 'cast'; readonly text: string; readonly to: Domain; readonly name: string };
 
-function domainOf(type: DataType | 'seq'): Domain {
+export function domainOf(type: DataType | 'seq'): Domain {
   if (type === 'seq') return 'exact';
   if (typeof type === 'object') return 'exact';
   switch (type) {
@@ -167,7 +168,7 @@ function compareFloat(a: number, b: number): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-function compareValues(domain: Domain, a: Value, b: Value): number {
+export function compareValues(domain: Domain, a: Value, b: Value): number {
   switch (domain) {
     case 'exact':
       return compareExact(a as ExactNumber, b as ExactNumber);
@@ -188,7 +189,7 @@ function compareValues(domain: Domain, a: Value, b: Value): number {
 }
 
 /** A cell of a column, as a comparable value. */
-function cellGetter(name: string, domain: Domain, type: DataType | 'seq'): Getter {
+export function cellGetter(name: string, domain: Domain, type: DataType | 'seq'): Getter {
   const pick =
     (read: (c: LiveCell | undefined) => Value): Getter =>
     (row) =>
@@ -680,6 +681,10 @@ export interface LiveQuery {
   readonly filter: LiveFilter;
   /** The subscription as a SELECT of exactly `columns`, for its snapshot (to be rewritten like any query). */
   readonly select: Extract<Statement, { kind: 'select' }>;
+  /** ORDER BY, ending with the primary key; undefined without ORDER BY (rows in `_seq` order). */
+  readonly order?: LiveOrder;
+  /** LIMIT n: the subscription is a window of the first n rows in `order` (by the primary key without ORDER BY). */
+  readonly limit?: number;
 }
 
 export interface LiveQueryContext {
@@ -687,10 +692,13 @@ export interface LiveQueryContext {
   readonly defaultNamespace: string;
   readonly currentUser: string;
   readonly params?: readonly unknown[];
+  /** The largest LIMIT a live query may have (undefined: no maximum). */
+  readonly maxLimit?: number;
 }
 
 /**
- * Compiles a subscription's SQL: exactly `SELECT <columns | *> FROM ns.table [WHERE …]`
+ * Compiles a subscription's SQL: exactly `SELECT <columns | *> FROM ns.table [WHERE …]
+ * [ORDER BY <columns>] [LIMIT n]`
  * (docs/protocol.md §4). Anything else is INVALID_SQL or UNSUPPORTED with a message naming it; an
  * unknown table is TABLE_NOT_FOUND.
  */
@@ -716,13 +724,21 @@ export function compileLiveQuery(sql: string, ctx: LiveQueryContext): LiveQuery 
   const alias = isObject(range['alias']) ? range['alias']['aliasname'] : undefined;
   const qualifiers = new Set([name, `${namespace}.${name}`, ...(typeof alias === 'string' ? [alias] : [])]);
   const selected = liveProjection(select['targetList'] as unknown[] | undefined, table, qualifiers);
-  const columns = [...new Set([...selected, table.primaryKey, '_seq'])];
+  const limit = liveLimit(select, ctx.maxLimit);
+  const keys = orderKeys(select['sortClause'] as unknown[] | undefined, table, qualifiers) ?? (limit === undefined ? undefined : [{ column: table.primaryKey, direction: 'asc' as const, nulls: 'last' as const }]);
+  const order = keys === undefined ? undefined : compileOrder(keys, table);
+  // The order's columns are delivered too, so a client can keep its rows in order.
+  const columns = [...new Set([...selected, ...(keys ?? []).map((k) => k.column), table.primaryKey, '_seq'])];
   checkQualifiers(select['whereClause'], qualifiers);
   const filter = compileFilter(select['whereClause'], { columns: table.columns, currentUser: ctx.currentUser, ...(ctx.params ? { params: ctx.params } : {}) });
   const ast = cloneAst(stmt.ast) as Body;
   const body = bodyOf(ast, 'SelectStmt')!;
   body['targetList'] = columns.map((name) => ({ ResTarget: { val: { ColumnRef: { fields: [{ String: { sval: name } }] } } } }));
-  return { table, columns, filter, select: { kind: 'select', ast, text: stmt.text } };
+  // The snapshot orders and limits by itself (storage's snapshot and window reads).
+  delete body['sortClause'];
+  delete body['limitCount'];
+  body['limitOption'] = 'LIMIT_OPTION_DEFAULT';
+  return { table, columns, filter, select: { kind: 'select', ast, text: stmt.text }, ...(order === undefined ? {} : { order }), ...(limit === undefined ? {} : { limit }) };
 }
 
 const LIVE_REFUSED: readonly (readonly [string, string])[] = [
@@ -732,8 +748,6 @@ const LIVE_REFUSED: readonly (readonly [string, string])[] = [
   ['havingClause', 'HAVING'],
   ['windowClause', 'WINDOW'],
   ['valuesLists', 'VALUES'],
-  ['sortClause', 'ORDER BY (rows arrive in _seq order)'],
-  ['limitCount', 'LIMIT (use the last_rows option)'],
   ['limitOffset', 'OFFSET'],
   ['lockingClause', 'FOR UPDATE/SHARE'],
   ['withClause', 'WITH'],
