@@ -12,6 +12,7 @@ import type { CatalogCache } from './catalog.js';
 import { parseParams, runQuery, type QueryContext } from './query.js';
 import { streamCatchUp, streamSnapshot, type SnapshotContext } from './snapshot.js';
 import type { UserSlots } from './user-slots.js';
+import { readWindow } from './window.js';
 import { getUser, needsSetup, recordLogin, revokeRefreshFamily, rotateRefresh, setup, startRefreshFamily } from './users.js';
 
 export interface HandlerDeps {
@@ -135,6 +136,10 @@ export function storageHandlers(deps: HandlerDeps): storagePb.StorageServer {
     catchUp: serverStream(logger, 'CatchUp', (req: storagePb.CatchUpRequest, send, cancelled) => {
       const actor = actorOf(req.caller);
       return deps.slots.snapshots.run(actor.userId, () => streamCatchUp(deps.snapshot, req, actor, send, cancelled));
+    }),
+    window: unary(logger, 'Window', (req: storagePb.WindowRequest) => {
+      const actor = actorOf(req.caller);
+      return deps.slots.snapshots.run(actor.userId, () => readWindow(deps.snapshot, req, actor));
     }),
     getOpResult: unary(logger, 'GetOpResult', async (req: storagePb.GetOpResultRequest) => {
       const deadline = Date.now() + Math.min(req.waitMs, 30_000);

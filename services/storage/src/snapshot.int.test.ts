@@ -78,9 +78,25 @@ describe('Storage.Snapshot', () => {
       const nobody = await snapshot(client, 'carol', 'SELECT id FROM app.tickets');
       expect(nobody).toEqual([{ batchNum: 0, hasMore: false, boundary: 0n, total: 0, lastSeq: 0n, rows: [] }]);
 
-      const refused = await snapshot(client, 'alice', 'SELECT id FROM app.tickets ORDER BY id').catch((e: unknown) => e);
+      // ORDER BY: the rows in the query's order (a resume point only at the end, the gateway's concern).
+      const ordered = await snapshot(client, 'alice', 'SELECT title FROM app.tickets ORDER BY status, id DESC', { batchSize: 2 });
+      expect(ordered.flatMap((b) => b.rows.map((r) => [r['status'], r['id']]))).toEqual([['closed', 5], ['closed', 2], ['open', 4], ['open', 3], ['open', 1]]);
+      const refused = await snapshot(client, 'alice', 'SELECT id FROM app.tickets ORDER BY id', { lastRows: 2 }).catch((e: unknown) => e);
       expect(refused).toBeInstanceOf(ProtocolError);
-      expect([(refused as ProtocolError).code, (refused as ProtocolError).message]).toEqual(['UNSUPPORTED', 'ORDER BY (rows arrive in _seq order) is not supported in a live subscription']);
+      expect([(refused as ProtocolError).code, (refused as ProtocolError).message]).toEqual(['INVALID_PARAMETER', 'last_rows does not go with ORDER BY or LIMIT: the query orders and limits its rows itself']);
+
+      // A window read: the first N rows in the query's order at the head, and whether that is all.
+      const read = (sql: string, rows: number) =>
+        new Promise<storagePb.WindowResponse>((resolve, reject) =>
+          client.window({ caller: { userId: 'alice', role: 'user' }, sql, paramsJson: '["open"]', namespace: 'app', rows }, (err, res) => (err ? reject(ProtocolError.fromGrpc(err)) : resolve(res!))),
+        );
+      const window = 'SELECT id FROM app.tickets WHERE status = $1 ORDER BY id DESC LIMIT 2';
+      const two = await read(window, 2);
+      expect([two.boundarySeq, JSON.parse(two.rowsJson), two.complete]).toEqual([head, [{ id: 4, _seq: seqs[3] }, { id: 3, _seq: seqs[2] }], false]);
+      const all3 = await read(window, 5);
+      expect([JSON.parse(all3.rowsJson).map((r: { id: number }) => r.id), all3.complete]).toEqual([[4, 3, 1], true]);
+      const tooMany = await read(window, 100_001).catch((e: unknown) => e);
+      expect([(tooMany as ProtocolError).code, (tooMany as ProtocolError).message]).toEqual(['INVALID_PARAMETER', 'a window read takes 1 to 100000 rows, not 100001']);
     } finally {
       client.close();
     }

@@ -10,7 +10,7 @@ import type { BusNames } from '@seqline/bus';
 import { encodeCell, ProtocolError, type Cell } from '@seqline/protocol';
 import type { storagePb } from '@seqline/proto';
 import { SHARED_OWNER, type Actor, type DataType } from '@seqline/domain';
-import { checkReadAccess, compileLiveQuery, quoteIdent, quoteLiteral, READER_ROLE, rewriteSelect, SETTING_ROLE, SETTING_USER_ID, type LiveQuery } from '@seqline/sql';
+import { checkReadAccess, compileLiveQuery, quoteIdent, quoteLiteral, READER_ROLE, rewriteSelect, SETTING_ROLE, SETTING_USER_ID, type LiveQuery, type OrderKey } from '@seqline/sql';
 import type { Sql, TransactionSql } from 'postgres';
 import type { CatalogCache } from './catalog.js';
 import { pgToProtocolError } from './pg-errors.js';
@@ -28,7 +28,7 @@ export interface SnapshotContext {
   readonly timeoutMs: number;
 }
 
-interface Prepared {
+export interface Prepared {
   readonly live: LiveQuery;
   readonly params: unknown[];
   readonly batchSize: number;
@@ -37,11 +37,12 @@ interface Prepared {
   readonly types: ReadonlyMap<string, DataType>;
 }
 
-function prepare(ctx: SnapshotContext, req: { sql: string; paramsJson: string; namespace: string; batchSize: number }, actor: Actor): Prepared {
+export function prepare(ctx: SnapshotContext, req: { sql: string; paramsJson: string; namespace: string; batchSize: number; lastRows?: number }, actor: Actor): Prepared {
   const namespace = req.namespace || 'default';
   const params = parseParams(req.paramsJson);
   const live = compileLiveQuery(req.sql, { catalog: ctx.catalog, defaultNamespace: namespace, currentUser: actor.userId, params });
   checkReadAccess(live.table, actor);
+  if (live.order !== undefined && (req.lastRows ?? 0) > 0) throw new ProtocolError('INVALID_PARAMETER', 'last_rows does not go with ORDER BY or LIMIT: the query orders and limits its rows itself');
   const batchSize = req.batchSize === 0 ? ctx.defaultBatch : req.batchSize;
   if (batchSize > ctx.maxBatch) throw new ProtocolError('INVALID_PARAMETER', `batch_size ${batchSize} is over the limit of ${ctx.maxBatch}`);
   const owner = live.table.tableType === 'SHARED' ? SHARED_OWNER : actor.userId;
@@ -50,12 +51,17 @@ function prepare(ctx: SnapshotContext, req: { sql: string; paramsJson: string; n
   return { live, params, batchSize, subject, owner, types };
 }
 
+/** `"a" DESC NULLS FIRST, "id" ASC NULLS LAST`: a live query's order as SQL over the snapshot's columns. */
+export function orderBySql(keys: readonly OrderKey[]): string {
+  return keys.map((k) => `${quoteIdent(k.column)} ${k.direction.toUpperCase()} NULLS ${k.nulls.toUpperCase()}`).join(', ');
+}
+
 /**
  * Runs `fn` in a REPEATABLE READ, read-only transaction whose first statement reads the
  * partition head (so the head and every later read agree), then as seqline_reader inside
  * the caller's partition. `first` runs as storage, before the role changes.
  */
-async function inSnapshot(ctx: SnapshotContext, p: Prepared, actor: Actor, fn: (tx: TransactionSql, boundary: string) => Promise<void>, first?: (tx: TransactionSql) => Promise<void>): Promise<void> {
+export async function inSnapshot(ctx: SnapshotContext, p: Prepared, actor: Actor, fn: (tx: TransactionSql, boundary: string) => Promise<void>, first?: (tx: TransactionSql) => Promise<void>): Promise<void> {
   try {
     await ctx.sql.begin('isolation level repeatable read read only', async (tx) => {
       const [head] = await tx<{ seq: string }[]>`SELECT seq FROM seqline.heads WHERE subject = ${p.subject}`;
@@ -117,7 +123,7 @@ function jsonChunks(items: readonly unknown[], maxBytes: number): { readonly jso
   return chunks;
 }
 
-function project(p: Prepared, row: Record<string, unknown>): Record<string, Cell> {
+export function project(p: Prepared, row: Record<string, unknown>): Record<string, Cell> {
   return Object.fromEntries(p.live.columns.map((c) => [c, encodeCell(row[c], p.types.get(c)!)]));
 }
 
@@ -139,7 +145,9 @@ export async function streamSnapshot(ctx: SnapshotContext, req: storagePb.Snapsh
     let batchNum = 0;
     // One cursor over the whole range (one plan, one scan and sort), read a page at a time:
     // a LIMIT query per page would rescan the rest each time.
-    const pages = tx.unsafe(`SELECT * FROM ${matching} WHERE "_seq" > ${last} AND "_seq" <= ${boundary} ORDER BY "_seq"${req.lastRows > 0 ? ` LIMIT ${totalRows}` : ''}`, p.params as never[]).cursor(p.batchSize);
+    // A query with ORDER BY comes in its order (then no batch but the last is a resume point).
+    const order = p.live.order === undefined ? '"_seq"' : orderBySql(p.live.order.keys);
+    const pages = tx.unsafe(`SELECT * FROM ${matching} WHERE "_seq" > ${last} AND "_seq" <= ${boundary} ORDER BY ${order}${req.lastRows > 0 ? ` LIMIT ${totalRows}` : ''}`, p.params as never[]).cursor(p.batchSize);
     for await (const rows of pages as AsyncIterable<Record<string, unknown>[]>) {
       if (cancelled()) return;
       sent += rows.length;

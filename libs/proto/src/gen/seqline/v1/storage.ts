@@ -48,6 +48,27 @@ export interface CatchUpBatch {
   changesJson: string;
 }
 
+export interface WindowRequest {
+  caller:
+    | Caller
+    | undefined;
+  /** SELECT … [WHERE …] ORDER BY … [LIMIT n] (docs/protocol.md §4) */
+  sql: string;
+  paramsJson: string;
+  namespace: string;
+  /** how many rows to read (at most the server's limit) */
+  rows: number;
+}
+
+export interface WindowResponse {
+  /** the partition head the rows were read at (0 = never written) */
+  boundarySeq: bigint;
+  /** [{column: cell, …, "_seq": "…"}], the first `rows` rows in the query's order */
+  rowsJson: string;
+  /** fewer than `rows` rows match: these are all of them */
+  complete: boolean;
+}
+
 export interface SnapshotRequest {
   caller:
     | Caller
@@ -507,6 +528,259 @@ export const CatchUpBatch: MessageFns<CatchUpBatch> = {
     message.hasMore = object.hasMore ?? false;
     message.lastSeq = (object.lastSeq !== undefined && object.lastSeq !== null) ? BigInt(object.lastSeq) : 0n;
     message.changesJson = object.changesJson ?? "";
+    return message;
+  },
+};
+
+function createBaseWindowRequest(): WindowRequest {
+  return { caller: undefined, sql: "", paramsJson: "", namespace: "", rows: 0 };
+}
+
+export const WindowRequest: MessageFns<WindowRequest> = {
+  encode(message: WindowRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.caller !== undefined) {
+      Caller.encode(message.caller, writer.uint32(10).fork()).join();
+    }
+    if (message.sql !== "") {
+      writer.uint32(18).string(message.sql);
+    }
+    if (message.paramsJson !== "") {
+      writer.uint32(26).string(message.paramsJson);
+    }
+    if (message.namespace !== "") {
+      writer.uint32(34).string(message.namespace);
+    }
+    if (message.rows !== 0) {
+      writer.uint32(40).uint32(message.rows);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): WindowRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseWindowRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.caller = Caller.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.sql = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.paramsJson = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.namespace = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.rows = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): WindowRequest {
+    return {
+      caller: isSet(object.caller) ? Caller.fromJSON(object.caller) : undefined,
+      sql: isSet(object.sql) ? globalThis.String(object.sql) : "",
+      paramsJson: isSet(object.paramsJson)
+        ? globalThis.String(object.paramsJson)
+        : isSet(object.params_json)
+        ? globalThis.String(object.params_json)
+        : "",
+      namespace: isSet(object.namespace) ? globalThis.String(object.namespace) : "",
+      rows: isSet(object.rows) ? globalThis.Number(object.rows) : 0,
+    };
+  },
+
+  toJSON(message: WindowRequest): unknown {
+    const obj: any = {};
+    if (message.caller !== undefined) {
+      obj.caller = Caller.toJSON(message.caller);
+    }
+    if (message.sql !== "") {
+      obj.sql = message.sql;
+    }
+    if (message.paramsJson !== "") {
+      obj.paramsJson = message.paramsJson;
+    }
+    if (message.namespace !== "") {
+      obj.namespace = message.namespace;
+    }
+    if (message.rows !== 0) {
+      obj.rows = Math.round(message.rows);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<WindowRequest>): WindowRequest {
+    return WindowRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<WindowRequest>): WindowRequest {
+    const message = createBaseWindowRequest();
+    message.caller = (object.caller !== undefined && object.caller !== null)
+      ? Caller.fromPartial(object.caller)
+      : undefined;
+    message.sql = object.sql ?? "";
+    message.paramsJson = object.paramsJson ?? "";
+    message.namespace = object.namespace ?? "";
+    message.rows = object.rows ?? 0;
+    return message;
+  },
+};
+
+function createBaseWindowResponse(): WindowResponse {
+  return { boundarySeq: 0n, rowsJson: "", complete: false };
+}
+
+export const WindowResponse: MessageFns<WindowResponse> = {
+  encode(message: WindowResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.boundarySeq !== 0n) {
+      if (BigInt.asUintN(64, message.boundarySeq) !== message.boundarySeq) {
+        throw new globalThis.Error("value provided for field message.boundarySeq of type uint64 too large");
+      }
+      writer.uint32(8).uint64(message.boundarySeq);
+    }
+    if (message.rowsJson !== "") {
+      writer.uint32(18).string(message.rowsJson);
+    }
+    if (message.complete !== false) {
+      writer.uint32(24).bool(message.complete);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): WindowResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseWindowResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.boundarySeq = reader.uint64() as bigint;
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.rowsJson = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.complete = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): WindowResponse {
+    return {
+      boundarySeq: isSet(object.boundarySeq)
+        ? BigInt(object.boundarySeq)
+        : isSet(object.boundary_seq)
+        ? BigInt(object.boundary_seq)
+        : 0n,
+      rowsJson: isSet(object.rowsJson)
+        ? globalThis.String(object.rowsJson)
+        : isSet(object.rows_json)
+        ? globalThis.String(object.rows_json)
+        : "",
+      complete: isSet(object.complete) ? globalThis.Boolean(object.complete) : false,
+    };
+  },
+
+  toJSON(message: WindowResponse): unknown {
+    const obj: any = {};
+    if (message.boundarySeq !== 0n) {
+      obj.boundarySeq = message.boundarySeq.toString();
+    }
+    if (message.rowsJson !== "") {
+      obj.rowsJson = message.rowsJson;
+    }
+    if (message.complete !== false) {
+      obj.complete = message.complete;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<WindowResponse>): WindowResponse {
+    return WindowResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<WindowResponse>): WindowResponse {
+    const message = createBaseWindowResponse();
+    message.boundarySeq = (object.boundarySeq !== undefined && object.boundarySeq !== null)
+      ? BigInt(object.boundarySeq)
+      : 0n;
+    message.rowsJson = object.rowsJson ?? "";
+    message.complete = object.complete ?? false;
     return message;
   },
 };
@@ -2934,6 +3208,19 @@ export const StorageService = {
     responseSerialize: (value: CatchUpBatch): Buffer => Buffer.from(CatchUpBatch.encode(value).finish()),
     responseDeserialize: (value: Buffer): CatchUpBatch => CatchUpBatch.decode(value),
   },
+  /**
+   * The first `rows` rows of a live query in its ORDER BY order, read at the partition head in
+   * one transaction: a window's snapshot and its refills (docs/architecture.md §4, windows).
+   */
+  window: {
+    path: "/seqline.v1.Storage/Window" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: WindowRequest): Buffer => Buffer.from(WindowRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): WindowRequest => WindowRequest.decode(value),
+    responseSerialize: (value: WindowResponse): Buffer => Buffer.from(WindowResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): WindowResponse => WindowResponse.decode(value),
+  },
 } as const;
 
 export interface StorageServer extends UntypedServiceImplementation {
@@ -2981,6 +3268,11 @@ export interface StorageServer extends UntypedServiceImplementation {
    * `from` were purged, the only batch says reset and the client needs a fresh snapshot.
    */
   catchUp: handleServerStreamingCall<CatchUpRequest, CatchUpBatch>;
+  /**
+   * The first `rows` rows of a live query in its ORDER BY order, read at the partition head in
+   * one transaction: a window's snapshot and its refills (docs/architecture.md §4, windows).
+   */
+  window: handleUnaryCall<WindowRequest, WindowResponse>;
 }
 
 export interface StorageClient extends Client {
@@ -3189,6 +3481,25 @@ export interface StorageClient extends Client {
     metadata?: Metadata,
     options?: Partial<CallOptions>,
   ): ClientReadableStream<CatchUpBatch>;
+  /**
+   * The first `rows` rows of a live query in its ORDER BY order, read at the partition head in
+   * one transaction: a window's snapshot and its refills (docs/architecture.md §4, windows).
+   */
+  window(
+    request: WindowRequest,
+    callback: (error: ServiceError | null, response: WindowResponse) => void,
+  ): ClientUnaryCall;
+  window(
+    request: WindowRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: WindowResponse) => void,
+  ): ClientUnaryCall;
+  window(
+    request: WindowRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: WindowResponse) => void,
+  ): ClientUnaryCall;
 }
 
 export const StorageClient = makeGenericClientConstructor(StorageService, "seqline.v1.Storage") as unknown as {
