@@ -83,6 +83,7 @@ export const gatewayConfigSchema = {
   liveDirectoryTtlMs: int({ env: 'SEQLINE_LIVE_DIRECTORY_TTL_MS', default: 15_000, min: 1000, max: 600_000, description: 'a gateway that stops refreshing its system.live directory entry (every third of this) is forgotten after this long, ms' }),
   liveListTimeoutMs: int({ env: 'SEQLINE_LIVE_LIST_TIMEOUT_MS', default: 2000, min: 50, max: 60_000, description: 'a system.live query waits this long for every gateway to list its subscriptions, ms' }),
   filterBudget: int({ env: 'SEQLINE_FILTER_BUDGET', default: 10_000_000, min: 1000, max: 1_000_000_000, description: 'steps a subscription\'s WHERE may take on one change (a comparison, a character LIKE or a text comparison reads); past it the subscription ends with FILTER_BUDGET_EXCEEDED' }),
+  liveMaxLimit: int({ env: 'SEQLINE_LIVE_MAX_LIMIT', default: 1000, min: 1, max: 10_000, description: 'the largest LIMIT of a live query (a window: the gateway keeps its rows and as many again below them, per subscription)' }),
   historyReads: int({ env: 'SEQLINE_HISTORY_READS', default: 4, min: 1, max: 1000, description: 'change-history reads (resumes, gap repairs) a gateway runs at a time; more wait their turn' }),
   clockSkewMs: int({ env: 'SEQLINE_CLOCK_SKEW_MS', default: 5000, min: 0, max: 600_000, description: 'history reads start this long before the time in a _seq, ms' }),
   requestTimeoutMs: int({ env: 'SEQLINE_REQUEST_TIMEOUT_MS', default: 30_000, min: 100, max: 600_000, description: 'deadline of each call to storage and write, ms' }),

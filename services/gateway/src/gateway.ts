@@ -185,6 +185,7 @@ export class GatewayService extends ServiceHost<GatewayInfo> {
         maxBufferedBytes: config.wsMaxBufferedBytes,
         defaultBatchSize: 1000,
         filterBudget: config.filterBudget,
+        liveMaxLimit: config.liveMaxLimit,
         streamTimeoutMs: config.wsStreamTimeoutMs,
       },
       monotonic: this.#monotonic,

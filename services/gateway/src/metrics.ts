@@ -19,6 +19,8 @@ export class GatewayMetrics {
   readonly deliveries: Counter;
   readonly catchUps: Readonly<Record<CatchUpPath, Counter.Internal>>;
   readonly slowConsumers: Counter;
+  /** Row changes applied to windows (live queries with LIMIT), and the reads that refilled one. */
+  readonly window: { readonly changes: Counter; readonly refills: Counter };
   #live: (() => LiveCounts) | undefined;
   #tails: (() => number) | undefined;
 
@@ -31,6 +33,10 @@ export class GatewayMetrics {
     this.catchUps = { history: catchUps.labels('history'), compacted: catchUps.labels('compacted'), reset: catchUps.labels('reset') };
     for (const c of Object.values(this.catchUps)) c.inc(0); // every path is exposed from the start, at 0
     this.slowConsumers = new Counter({ name: 'seqline_gateway_slow_consumers_total', help: 'subscriptions ended with SLOW_CONSUMER (their socket held too much unsent data)', registers });
+    this.window = {
+      changes: new Counter({ name: 'seqline_gateway_window_changes_total', help: 'row changes applied to windows (live queries with LIMIT), one per row change and window', registers }),
+      refills: new Counter({ name: 'seqline_gateway_window_refills_total', help: 'reads of a window after its snapshot: rows left it and fewer than its LIMIT were known', registers }),
+    };
     const live = (): LiveCounts | undefined => this.#live?.();
     const tails = (): number => this.#tails?.() ?? 0;
     const byState = (name: string, help: string, read: (counts: LiveCounts) => Readonly<Record<string, number>>): Gauge =>

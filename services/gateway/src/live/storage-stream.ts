@@ -3,7 +3,7 @@
 // cancellation and ends its snapshot transaction at once), and so does a consumer that stops
 // iterating early. A failure becomes a ProtocolError (the code storage chose, or UNAVAILABLE /
 // INTERNAL_ERROR without the transport's text); after an abort the iteration just ends.
-import type { CallOptions, ClientReadableStream, ServiceError } from '@grpc/grpc-js';
+import type { CallOptions, ClientReadableStream, ClientUnaryCall, ServiceError } from '@grpc/grpc-js';
 import { ProtocolError } from '@seqline/protocol';
 
 export interface StreamOptions {
@@ -36,4 +36,19 @@ export async function* storageStream<T>(open: (options: CallOptions) => ClientRe
     signal.removeEventListener('abort', cancel);
     call.cancel(); // ended early by the consumer; after the stream's end a no-op
   }
+}
+
+/** A unary storage call with the same deadline, cancellation and errors as storageStream. */
+export function storageUnary<T>(open: (options: CallOptions, done: (err: ServiceError | null, res?: T) => void) => ClientUnaryCall, options: StreamOptions): Promise<T> {
+  const { signal } = options;
+  if (signal.aborted) return Promise.reject(new ProtocolError('SUBSCRIPTION_FAILED', 'the subscription ended'));
+  return new Promise<T>((resolve, reject) => {
+    const cancel = (): void => call.cancel();
+    const call = open({ deadline: (options.now ?? Date.now)() + options.timeoutMs }, (err, res) => {
+      signal.removeEventListener('abort', cancel);
+      if (err === null && res !== undefined) resolve(res);
+      else reject(err !== null && isServiceError(err) ? ProtocolError.fromGrpc(err) : (err ?? new Error('an empty answer')));
+    });
+    signal.addEventListener('abort', cancel, { once: true });
+  });
 }

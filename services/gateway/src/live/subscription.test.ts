@@ -69,6 +69,7 @@ function harness(options: Partial<SubscriptionOptions>, sources: { history?: (af
         return Promise.resolve(sources.history?.(after) ?? { changes: [], covered: true });
       },
       head: () => Promise.resolve(sources.head),
+      window: () => Promise.reject(new Error('not a window')),
       snapshot: () => {
         const all = sources.snapshot ?? [snap([], 0n)];
         return (async function* () {

@@ -23,6 +23,7 @@ import { contextOf, endSpan, SpanKind, startSpan, tracer, tracingOn } from '@seq
 import type { GatewayMetrics } from '../metrics.js';
 import { changeTraceparent, type ChangeListener } from './change-hub.js';
 import type { History } from './history.js';
+import { Window, type WindowChange, type WindowEvent, type WindowRead } from './window.js';
 
 export type Row = Record<string, LiveCell>;
 
@@ -69,6 +70,8 @@ export interface SubscriptionDeps {
   readonly head: () => Promise<bigint | undefined>;
   readonly snapshot: (batchSize: number, lastRows: number) => AsyncIterable<storagePb.SnapshotBatch>;
   readonly catchUp: (from: bigint) => AsyncIterable<storagePb.CatchUpBatch>;
+  /** A window query's first `rows` rows at the partition head, and that head (storage's Window). */
+  readonly window: (rows: number) => Promise<{ readonly boundary: bigint; readonly read: WindowRead }>;
   /**
    * Hands an event to the socket at once, in call order (so unsent data waits in the socket,
    * where the connection's SLOW_CONSUMER limit sees it); resolves once it is written. `pushed`:
@@ -83,6 +86,10 @@ export interface SubscriptionDeps {
    * subscription ends with FILTER_BUDGET_EXCEEDED, so one costly filter cannot stall the gateway.
    */
   readonly filterBudget?: number;
+  /** Rows a window keeps below its LIMIT, so most rows that leave it need no read (default: the LIMIT). */
+  readonly windowSlack?: number;
+  /** Row changes after which a resume rebuilds a window from a fresh snapshot instead (default 10 × its rows). */
+  readonly windowReplayMax?: number;
   /** Deliveries and catch-ups are counted here. */
   readonly metrics?: GatewayMetrics;
 }
@@ -121,10 +128,16 @@ export class LiveSubscription {
   #nextBatch: (() => void) | undefined;
   /** Gap repairs run one after another. */
   #repairs: Promise<void> = Promise.resolve();
+  /** A query with LIMIT: its window (docs/protocol.md §4, windows). */
+  readonly #window: Window | undefined;
+  /** A window's changes are applied one after another (a refill reads storage in between). */
+  #windowChain: Promise<void> = Promise.resolve();
 
   constructor(deps: SubscriptionDeps, options: SubscriptionOptions) {
     this.#d = deps;
     this.#options = options;
+    const { order, limit, table } = deps.query;
+    if (limit !== undefined && order !== undefined) this.#window = new Window(order, table.primaryKey, limit, deps.windowSlack ?? limit);
   }
 
   /** Runs steps 1–3; resolves when the subscription is live (or stopped). */
@@ -133,7 +146,10 @@ export class LiveSubscription {
     this.#stopReconnects = this.#d.hub.onReconnect(() => this.#repair(() => this.#checkHead()));
     await this.#d.hub.flush(this.#d.subject);
     const { from, liveOnly } = this.#options;
-    if (liveOnly) {
+    if (this.#window !== undefined) {
+      // A window always starts from its rows: live only, a window would be unknown.
+      await (from !== undefined ? this.#resumeWindow(this.#window, from) : this.#snapshotWindow(this.#window, false));
+    } else if (liveOnly) {
       // "From now" is the newest change in the log: the first live change must chain to it,
       // so even that one is repaired if its delivery is lost.
       const head = await this.#d.head();
@@ -165,9 +181,11 @@ export class LiveSubscription {
       if (this.#stopped) return;
       const rowsJson = batch.rowsJson;
       const status: BatchStatus = !batch.hasMore ? 'ready' : batchNum === 0 ? 'loading' : 'loading_batch';
-      const control: BatchControl = { batch_num: batchNum, has_more: batch.hasMore, status, last_seq_id: batch.lastSeq };
+      // Rows in the query's order (ORDER BY) are no resume point until the last batch.
+      const resumable = this.#d.query.order === undefined || !batch.hasMore;
+      const control: BatchControl = { batch_num: batchNum, has_more: batch.hasMore, status, ...(resumable ? { last_seq_id: this.#d.query.order === undefined ? batch.lastSeq : batch.boundarySeq } : {}) };
       if (batchNum === 0) {
-        await this.#emit({ type: 'subscription_ack', subscription_id: this.#d.id, total_rows: Number(batch.totalRows), batch_control: { batch_num: 0, has_more: batch.hasMore, status: batch.hasMore ? 'loading' : 'ready', last_seq_id: batch.boundarySeq }, ...(reset ? { reset: true as const } : {}) });
+        await this.#emit({ ...this.#ackOf(Number(batch.totalRows), batch.boundarySeq, batch.hasMore), ...(reset ? { reset: true as const } : {}) });
       }
       if (batchNum > 0 && this.#options.clientPaced) await new Promise<void>((resolve) => (this.#nextBatch = resolve));
       if (this.#stopped) return;
@@ -215,7 +233,146 @@ export class LiveSubscription {
   }
 
   #ack(from: bigint): Promise<void> {
-    return this.#emit({ type: 'subscription_ack', subscription_id: this.#d.id, total_rows: 0, batch_control: { batch_num: 0, has_more: false, status: 'ready', last_seq_id: from } });
+    return this.#emit(this.#ackOf(0, from, false));
+  }
+
+  /** A subscription_ack; a query with ORDER BY or LIMIT tells its order and limit. */
+  #ackOf(totalRows: number, lastSeq: bigint, hasMore: boolean): Extract<LiveEvent, { type: 'subscription_ack' }> {
+    const { order, limit } = this.#d.query;
+    return {
+      type: 'subscription_ack',
+      subscription_id: this.#d.id,
+      total_rows: totalRows,
+      batch_control: { batch_num: 0, has_more: hasMore, status: hasMore ? 'loading' : 'ready', last_seq_id: lastSeq },
+      ...(order === undefined ? {} : { order_by: order.keys }),
+      ...(limit === undefined ? {} : { limit }),
+    };
+  }
+
+  // ---- Windows (docs/protocol.md §4): a query with LIMIT ------------------------------------
+
+  /** A window's snapshot: its first rows (and slack) read at the head B, the window sent in batches. */
+  async #snapshotWindow(window: Window, reset: boolean): Promise<void> {
+    const { boundary, read } = await this.#d.window(window.capacity);
+    window.reset();
+    window.load(read);
+    window.adopt();
+    const rows = window.rows;
+    const size = Math.max(1, this.#options.batchSize);
+    const batches = Math.max(1, Math.ceil(rows.length / size));
+    await this.#emit({ ...this.#ackOf(rows.length, boundary, batches > 1), ...(reset ? { reset: true as const } : {}) });
+    for (let n = 0; n < batches; n++) {
+      if (n > 0 && this.#options.clientPaced) await new Promise<void>((resolve) => (this.#nextBatch = resolve));
+      if (this.#stopped) return;
+      const hasMore = n < batches - 1;
+      const part = rows.slice(n * size, (n + 1) * size);
+      const rowsJson = JSON.stringify(part);
+      await this.#emit({
+        type: 'initial_data_batch',
+        subscription_id: this.#d.id,
+        rows: part,
+        rowsJson,
+        batch_control: { batch_num: n, has_more: hasMore, status: !hasMore ? 'ready' : n === 0 ? 'loading' : 'loading_batch', ...(hasMore ? {} : { last_seq_id: boundary }) },
+      });
+    }
+    this.#lastSeq = boundary;
+  }
+
+  /**
+   * A window's resume after `from`: the client holds the window as of `from`. It is rebuilt
+   * here from a read at the head with the changes since `from` undone, and those changes are
+   * then delivered; when JetStream no longer has them (or they are many), a reset and a fresh
+   * snapshot is the honest answer.
+   */
+  async #resumeWindow(window: Window, from: bigint): Promise<void> {
+    const history = await this.#d.history(from);
+    const rowChanges = history.changes.reduce((n, c) => n + c.rows.length, 0);
+    if (!history.covered || rowChanges > (this.#d.windowReplayMax ?? 10 * window.capacity)) {
+      this.#d.metrics?.catchUps.reset.inc();
+      await this.#snapshotWindow(window, true);
+      return;
+    }
+    this.#d.metrics?.catchUps.history.inc();
+    window.reset();
+    await this.#rebuild(window, from, history.changes);
+    window.adopt();
+    await this.#ack(from);
+    this.#lastSeq = from;
+    for (const change of history.changes) await this.#deliver(change);
+  }
+
+  /**
+   * Makes the window known as of `at`: reads its first rows at a boundary B ≥ `at`, then undoes
+   * the row changes in (at, B] (from `known`, then JetStream) to get the rows as of `at`. Reads
+   * more rows while that leaves fewer than the window's LIMIT known.
+   */
+  async #rebuild(window: Window, at: bigint, known: readonly busPb.Change[] = []): Promise<void> {
+    let rows = window.capacity + known.reduce((n, c) => n + c.rows.length, 0);
+    for (;;) {
+      if (this.#stopped) return;
+      const { boundary, read } = await this.#d.window(rows);
+      const after = await this.#changesThrough(at, boundary, known);
+      window.load(read);
+      window.undo(after.flatMap((c) => c.rows.map((r) => this.#windowChange(r))));
+      if (window.known) return;
+      rows = Math.min(rows * 2 + after.length, 100_000);
+    }
+  }
+
+  /** The changes after `at` up to `boundary`, in order: `known` if they reach it, else JetStream's (which may lag the head briefly). */
+  async #changesThrough(at: bigint, boundary: bigint, known: readonly busPb.Change[]): Promise<busPb.Change[]> {
+    const reaches = (changes: readonly busPb.Change[]): boolean => boundary <= at || (changes.at(-1)?.seq ?? at) >= boundary;
+    if (reaches(known)) return known.filter((c) => c.seq > at && c.seq <= boundary);
+    for (let attempt = 0; ; attempt++) {
+      const history = await this.#d.history(at);
+      if (!history.covered) throw new Error('the change log no longer holds the changes of a window refill');
+      if (reaches(history.changes)) return history.changes.filter((c) => c.seq <= boundary);
+      if (attempt >= 50 || this.#stopped) throw new Error(`the change log did not reach the window's boundary ${boundary}`);
+      await new Promise((resolve) => setTimeout(resolve, 20 * Math.min(attempt + 1, 10))); // published just after its commit
+    }
+  }
+
+  #windowChange(r: busPb.RowChange): WindowChange {
+    const { old, next } = imagesOf(r);
+    const budget = meter(this.#d.filterBudget ?? DEFAULT_FILTER_BUDGET);
+    return {
+      old: old === undefined ? undefined : (this.#project(old)),
+      oldIn: old !== undefined && this.#d.query.filter.test(old, budget) === true,
+      next: next === undefined ? undefined : (this.#project(next)),
+      nextIn: next !== undefined && this.#d.query.filter.test(next, budget) === true,
+    };
+  }
+
+  /** A change applied to the window, and the events it makes; a refill when rows left and too few are known. */
+  async #deliverWindow(window: Window, change: busPb.Change): Promise<void> {
+    if (this.#stopped) return;
+    const events: WindowEvent[] = [];
+    let refill = false;
+    for (const r of change.rows) {
+      this.#d.metrics?.window.changes.inc();
+      const applied = window.apply(this.#windowChange(r), String(r.seq));
+      if (applied === undefined) refill = true;
+      else events.push(...applied);
+    }
+    if (refill || !window.known) {
+      this.#d.metrics?.window.refills.inc();
+      await this.#rebuild(window, change.seq);
+      events.push(...window.resync(String(change.seq)));
+    }
+    if (events.length === 0) return;
+    this.#d.metrics?.deliveries.inc();
+    const id = this.#d.id;
+    await Promise.all(
+      events.map((e) =>
+        this.#emit(
+          e.kind === 'insert'
+            ? { type: 'change', subscription_id: id, change_type: 'insert', rows: [e.row as Row] }
+            : e.kind === 'update'
+              ? { type: 'change', subscription_id: id, change_type: 'update', rows: [e.row as Row], old_values: [e.old as Row] }
+              : { type: 'change', subscription_id: id, change_type: 'delete', old_values: [e.old as Row] },
+        ),
+      ),
+    );
   }
 
   /** A batch of storage's compacted catch-up: upserts as inserts (clients upsert by key), deletes. */
@@ -270,6 +427,9 @@ export class LiveSubscription {
       }
       return;
     }
+    // A window cannot be rebuilt from the compacted view: the subscription ends, and the
+    // client's resume gets a fresh snapshot.
+    if (this.#window !== undefined) throw new Error('the change log no longer holds the changes a window missed');
     this.#d.metrics?.catchUps.compacted.inc();
     for await (const batch of this.#d.catchUp(after)) {
       if (this.#stopped) return;
@@ -328,7 +488,15 @@ export class LiveSubscription {
 
   #deliver(change: busPb.Change): Promise<void> {
     this.#lastSeq = change.seq;
-    return this.#deliverRows(change);
+    const window = this.#window;
+    if (window === undefined) return this.#deliverRows(change);
+    const step = this.#windowChain.then(() => this.#deliverWindow(window, change));
+    // A failure (a refill that cannot be read) ends the subscription; the client resumes.
+    this.#windowChain = step.catch((err: unknown) => {
+      if (err instanceof FilterBudgetExceeded) return this.#end('FILTER_BUDGET_EXCEEDED', `${err.message}; the subscription is ended (simplify its WHERE, e.g. fewer % in LIKE patterns)`);
+      return this.#end('SUBSCRIPTION_FAILED', 'the subscription could not keep its window; subscribe again to resume');
+    });
+    return this.#windowChain;
   }
 
   /** A change's row changes as events, filtered (within the filter budget) and projected. */

@@ -68,6 +68,15 @@ describe('querySystemLive', () => {
     expect(querySystemLive("SELECT live_id FROM system.live WHERE changes > 2 OR status = 'nothing'", [], dba, entries).rows).toEqual([['gw-b/1/feed']]);
   });
 
+  it('orders and limits as PostgreSQL would, ties broken by live_id', () => {
+    const r = querySystemLive('SELECT live_id FROM system.live ORDER BY changes DESC, user_id LIMIT 3', [], dba, entries);
+    const all = querySystemLive('SELECT live_id, changes, user_id FROM system.live', [], dba, entries).rows as [string, number, string][];
+    const expected = [...all].sort((a, b) => b[1] - a[1] || (a[2] < b[2] ? -1 : a[2] > b[2] ? 1 : 0) || (a[0] < b[0] ? -1 : 1)).slice(0, 3);
+    expect(r.schema.map((s) => s.name)).toEqual(['live_id', 'changes', 'user_id']);
+    expect(r.rows).toEqual(expected);
+    expect(r.row_count).toBe(3);
+  });
+
   it('says which gateways did not answer', () => {
     expect(querySystemLive('SELECT live_id FROM system.live', [], dba, [], 'incomplete: gateway(s) gw-c did not answer within 2000 ms')).toEqual({
       schema: [{ name: 'live_id', data_type: 'Text', index: 0, flags: ['pk', 'nn', 'uq'] }],
@@ -90,8 +99,8 @@ describe('querySystemLive', () => {
     expect(refusal('SELECT * FROM system.live', { userId: 'alice', role: 'user' })).toEqual({ code: 'PERMISSION_DENIED', message: 'system.live is readable by dba and system only' });
     expect(refusal('SELECT * FROM system.live', { userId: 'svc', role: 'service' }).code).toBe('PERMISSION_DENIED');
     expect(querySystemLive('SELECT live_id FROM system.live', [], { userId: 'root', role: 'system' }, entries).row_count).toBe(4);
-    expect(refusal('SELECT count(*) FROM system.live')).toEqual({ code: 'INVALID_SQL', message: 'the function count() in the select list is not supported on system.live (SELECT columns FROM system.live [WHERE …])' });
-    expect(refusal('SELECT live_id FROM system.live ORDER BY created_at').code).toBe('INVALID_SQL');
+    expect(refusal('SELECT count(*) FROM system.live')).toEqual({ code: 'INVALID_SQL', message: 'the function count() in the select list is not supported on system.live (SELECT columns FROM system.live [WHERE …] [ORDER BY …] [LIMIT n])' });
+    expect(refusal('SELECT live_id FROM system.live ORDER BY lower(user_id)').code).toBe('INVALID_SQL');
     expect(refusal('SELECT nothing FROM system.live')).toEqual({ code: 'INVALID_SQL', message: 'column nothing does not exist in system.live' });
   });
 });

@@ -76,7 +76,7 @@ export function compileSystemLive(sql: string, params: readonly unknown[], calle
   try {
     query = compileLiveQuery(sql, { catalog, defaultNamespace: 'system', currentUser: caller.userId, params });
   } catch (err) {
-    if (err instanceof SqlError && err.code === 'UNSUPPORTED') throw new ProtocolError('INVALID_SQL', err.message.replace('in a live subscription', 'on system.live (SELECT columns FROM system.live [WHERE …])'));
+    if (err instanceof SqlError && err.code === 'UNSUPPORTED') throw new ProtocolError('INVALID_SQL', err.message.replace('in a live subscription', 'on system.live (SELECT columns FROM system.live [WHERE …] [ORDER BY …] [LIMIT n])'));
     throw err;
   }
   const columns = query.columns.filter((c) => c !== '_seq');
@@ -86,9 +86,10 @@ export function compileSystemLive(sql: string, params: readonly unknown[], calle
     const rows = [...entries]
       .sort((a, b) => a.node.localeCompare(b.node) || a.connectionId.localeCompare(b.connectionId, undefined, { numeric: true }) || a.createdAtMs - b.createdAtMs)
       .map(toRow)
-      .filter((row) => query.filter.test(row) === true)
-      .map((row) => columns.map((c) => row[c] ?? null));
-    return { schema, rows, row_count: rows.length, as_user: caller.userId, ...(message === undefined ? {} : { message }) };
+      .filter((row) => query.filter.test(row) === true);
+    if (query.order !== undefined) rows.sort((a, b) => query.order!.compare(a, b));
+    const cells = rows.slice(0, query.limit ?? rows.length).map((row) => columns.map((c) => row[c] ?? null));
+    return { schema, rows: cells, row_count: cells.length, as_user: caller.userId, ...(message === undefined ? {} : { message }) };
   };
 }
 

@@ -17,14 +17,14 @@ import type { storagePb } from '@seqline/proto';
 import { columnFlags, FrameError, MessageError, parseClientMessage, ProtocolError, schemaEntry, WS_CLOSE, type ErrorCode, type RemoteCatalog, type SchemaEntry, type SubscribeRequest } from '@seqline/protocol';
 import type { Logger } from '@seqline/runtime';
 import { SHARED_OWNER, type Actor } from '@seqline/domain';
-import { checkReadAccess, compileLiveQuery, SqlError } from '@seqline/sql';
+import { checkReadAccess, compileLiveQuery, SqlError, type LiveRow } from '@seqline/sql';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { MessageGate, type SocketRevocation } from '../auth/revocation.js';
 import type { JwtCodec } from '../jwt.js';
 import { RateLimiter } from '../rate-limit.js';
 import type { ChangeHub } from '../live/change-hub.js';
 import type { History } from '../live/history.js';
-import { storageStream } from '../live/storage-stream.js';
+import { storageStream, storageUnary } from '../live/storage-stream.js';
 import { LiveSubscription, type LiveEvent } from '../live/subscription.js';
 import type { LiveEntry } from '../live/system-live.js';
 import type { GatewayMetrics, LiveCounts } from '../metrics.js';
@@ -40,6 +40,8 @@ export interface WsLimits {
   readonly defaultBatchSize: number;
   /** Steps a subscription's filter may take on one change (SEQLINE_FILTER_BUDGET). */
   readonly filterBudget: number;
+  /** The largest LIMIT of a live query (SEQLINE_LIVE_MAX_LIMIT). */
+  readonly liveMaxLimit: number;
   /** Deadline of a subscription's Snapshot and CatchUp streams. */
   readonly streamTimeoutMs: number;
 }
@@ -298,7 +300,7 @@ class Connection {
   async #start(req: SubscribeRequest, actor: Actor, controller: AbortController): Promise<void> {
     const catalog = this.#d.catalog;
     const namespace = 'default';
-    const compile = () => compileLiveQuery(req.sql, { catalog, defaultNamespace: namespace, currentUser: actor.userId, params: req.params });
+    const compile = () => compileLiveQuery(req.sql, { catalog, defaultNamespace: namespace, currentUser: actor.userId, params: req.params, maxLimit: this.#d.limits.liveMaxLimit });
     let query;
     try {
       query = compile();
@@ -308,6 +310,7 @@ class Connection {
       query = compile();
     }
     checkReadAccess(query.table, actor);
+    if (query.order !== undefined && (req.lastRows ?? 0) > 0) throw new ProtocolError('INVALID_PARAMETER', 'last_rows does not go with ORDER BY or LIMIT: the query orders and limits its rows itself');
     const owner = query.table.tableType === 'SHARED' ? SHARED_OWNER : actor.userId;
     const subject = this.#d.subject(owner, query.table.namespace, query.table.name);
     const caller = { userId: actor.userId, role: actor.role };
@@ -328,6 +331,10 @@ class Connection {
         history: (after) => this.#d.history(subject, after, signal),
         head: () => this.#d.head(subject),
         snapshot: (batchSize, lastRows) => storageStream((options) => this.#d.storage.snapshot({ caller, sql: req.sql, paramsJson, namespace, batchSize, lastRows }, new Metadata(), options), stream),
+        window: async (rows) => {
+          const res = await storageUnary<storagePb.WindowResponse>((options, done) => this.#d.storage.window({ caller, sql: req.sql, paramsJson, namespace, rows }, new Metadata(), options, done), stream);
+          return { boundary: res.boundarySeq, read: { rows: JSON.parse(res.rowsJson) as LiveRow[], complete: res.complete } };
+        },
         catchUp: (from) => storageStream((options) => this.#d.storage.catchUp({ caller, sql: req.sql, paramsJson, namespace, fromSeq: from, batchSize: 0 }, new Metadata(), options), stream),
         send: (event, pushed) => {
           if (event.type === 'error') this.#subs.delete(req.id); // the subscription ended itself
