@@ -6,7 +6,7 @@ import { ChangeHub, lastChangeSeq, LiveSubscription, readHistory, type LiveEvent
 import { storagePb } from '@seqline/proto';
 import { unaryCall } from '@seqline/protocol';
 import type { TableDef } from '@seqline/domain';
-import { compileLiveQuery } from '@seqline/sql';
+import { compileLiveQuery, type LiveRow } from '@seqline/sql';
 import { natsConnection } from '@seqline/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ok } from './client.js';
@@ -46,6 +46,10 @@ async function subscribe(sql: string, options: Partial<SubscriptionOptions>) {
       head: () => lastChangeSeq(nc, stack.names.changesStream, subject),
       snapshot: (batchSize, lastRows) => client.snapshot({ caller, sql, paramsJson: '', namespace: 'app', batchSize, lastRows }, new Metadata()),
       catchUp: (from) => client.catchUp({ caller, sql, paramsJson: '', namespace: 'app', fromSeq: from, batchSize: 0 }, new Metadata()),
+      window: async (rows) => {
+        const res = await unaryCall(client.window.bind(client), { caller, sql, paramsJson: '', namespace: 'app', rows }, 5000);
+        return { boundary: res.boundarySeq, read: { rows: JSON.parse(res.rowsJson) as LiveRow[], complete: res.complete } };
+      },
       send: (e) => {
         events.push(e);
         return Promise.resolve();

@@ -204,7 +204,7 @@ describe('GET /v1/ws', () => {
       [{ type: 'next_batch', subscription_id: 'nobody' }, 'nobody', 'INVALID_SUBSCRIPTION_ID'],
       [{ type: 'subscribe', subscription: { id: 'syntax', sql: 'SELEKT id FROM app.tickets' } }, 'syntax', 'INVALID_SQL'],
       [{ type: 'subscribe', subscription: { id: 'agg', sql: 'SELECT count(*) FROM app.tickets' } }, 'agg', 'UNSUPPORTED'],
-      [{ type: 'subscribe', subscription: { id: 'order', sql: 'SELECT id FROM app.tickets ORDER BY id' } }, 'order', 'UNSUPPORTED'],
+      [{ type: 'subscribe', subscription: { id: 'order', sql: 'SELECT id FROM app.tickets LIMIT 3 OFFSET 3' } }, 'order', 'UNSUPPORTED'],
       [{ type: 'subscribe', subscription: { id: 'missing', sql: 'SELECT id FROM app.nothing' } }, 'missing', 'NOT_FOUND'],
       [{ type: 'subscribe', subscription: { id: 'nocol', sql: 'SELECT shoe_size FROM app.tickets' } }, 'nocol', 'INVALID_SQL'],
     ] as const;
@@ -217,7 +217,7 @@ describe('GET /v1/ws', () => {
     }
     expect(c.messages.map((m) => m['message']).slice(-4, -1)).toEqual([
       'the function count() in the select list is not supported in a live subscription',
-      'ORDER BY (rows arrive in _seq order) is not supported in a live subscription',
+      'OFFSET is not supported in a live subscription',
       'table app.nothing does not exist',
     ]);
     expect(c.ws.readyState).toBe(WebSocket.OPEN);
