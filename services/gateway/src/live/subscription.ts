@@ -23,6 +23,7 @@ import { contextOf, endSpan, SpanKind, startSpan, tracer, tracingOn } from '@seq
 import type { GatewayMetrics } from '../metrics.js';
 import { changeTraceparent, type ChangeListener } from './change-hub.js';
 import type { History } from './history.js';
+import { unexpired } from './ttl.js';
 
 export type Row = Record<string, LiveCell>;
 
@@ -360,7 +361,7 @@ export class LiveSubscription {
     const id = this.#d.id;
     const events: LiveEvent[] = [];
     for (const r of change.rows) {
-      const { old, next } = imagesOf(r);
+      const { old, next } = unexpired(this.#d.query.table, imagesOf(r));
       const kind = liveChange(this.#d.query.filter, old, next, budget);
       if (kind === 'insert') events.push({ type: 'change', subscription_id: id, change_type: 'insert', rows: [this.#project(next!)] });
       else if (kind === 'update') events.push({ type: 'change', subscription_id: id, change_type: 'update', rows: [this.#project(next!)], old_values: [this.#project(old!)] });
