@@ -167,6 +167,8 @@ export const str = (sval: string): AstNode => ({ String: { sval } });
 export const columnRef = (...names: string[]): AstNode => ({ ColumnRef: { fields: names.map(str) } });
 export const stringConst = (sval: string): AstNode => ({ A_Const: { sval: { sval } } });
 export const intConst = (n: number): AstNode => ({ A_Const: { ival: n === 0 ? {} : { ival: n } } });
+/** An integer constant of any size: beyond int4 the parser keeps it as text (PostgreSQL types it int8). */
+export const bigintConst = (n: bigint): AstNode => (n >= -2_147_483_648n && n <= 2_147_483_647n ? intConst(Number(n)) : { A_Const: { fval: { fval: n.toString() } } });
 export const typeName = (names: readonly string[], typmods?: readonly AstNode[]): Body => ({
   names: names.map(str),
   ...(typmods === undefined ? {} : { typmods: [...typmods] }),

@@ -4,7 +4,9 @@
 // (planDml), which also resolves what must not depend on when the op is applied: CURRENT_USER
 // and the clock (NOW(), CURRENT_TIMESTAMP…) become literals of the op.
 //
-// Rules: every column named exists and is a user column (_seq, _deleted, _user_id: INVALID_SQL);
+// Rules: every column named exists and is a user column (_seq, _deleted, _user_id: INVALID_SQL),
+// except that the WHERE of an UPDATE or DELETE may read `_seq` (storage's expiry of STREAM rows
+// deletes `WHERE _seq < $1`, docs/architecture.md §2);
 // no subqueries, ROW(…) or field selection anywhere; column references name a column of the
 // target table (so `a.b` can never be PostgreSQL's function-call notation b(a));
 // only allow-listed functions, none of them aggregates, window or
@@ -69,7 +71,9 @@ export function checkDml(stmt: DmlStatement, table: TableDef, resolution?: Resol
   if (stmt.kind === 'insert') return { ...checkInsert(body, table, walker), returning, maxParam: walker.maxParam };
   const alias = isBody(body['relation']) && isBody(body['relation']['alias']) ? String(body['relation']['alias']['aliasname']) : undefined;
   walker.alias = alias;
+  walker.seqReadable = true;
   const where = body['whereClause'] === undefined ? undefined : (walker.visit(body['whereClause']) as AstNode);
+  walker.seqReadable = false;
   if (stmt.kind === 'delete') {
     walker.only('DeleteStmt', body, ['relation', 'whereClause', 'returningClause', 'withClause']);
     return { kind: 'delete', where, returning, maxParam: walker.maxParam };
@@ -183,6 +187,8 @@ const NO_SUBQUERIES = 'subqueries are not supported in INSERT, UPDATE or DELETE'
 class DmlExprWalker extends ExprWalker {
   maxParam = 0;
   alias: string | undefined;
+  /** While the WHERE of an UPDATE or DELETE is walked: `_seq` may be read. */
+  seqReadable = false;
 
   constructor(
     private readonly table: TableDef,
@@ -228,8 +234,9 @@ class DmlExprWalker extends ExprWalker {
     const qualifier = fields.slice(0, -1).join('.');
     const allowed = this.alias === undefined ? ['', name, `${namespace}.${name}`] : ['', this.alias];
     if (!allowed.includes(qualifier)) throw new SqlError('INVALID_SQL', `invalid reference to table ${qualifier}`);
-    const column = userColumn(this.table, fields.at(-1) ?? '');
-    body['fields'] = [name, column.name].map((sval) => ({ String: { sval } }));
+    const last = fields.at(-1) ?? '';
+    const column = this.seqReadable && last === SYSTEM_COLUMNS.seq ? last : userColumn(this.table, last).name;
+    body['fields'] = [name, column].map((sval) => ({ String: { sval } }));
     return node;
   }
 

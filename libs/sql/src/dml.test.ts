@@ -177,6 +177,18 @@ describe('planDml: UPDATE and DELETE', () => {
     });
   });
 
+  it('lets the WHERE of a DELETE or UPDATE read _seq (the expiry of STREAM rows), and nothing else write or return it', () => {
+    const plan = modify('DELETE FROM app.t WHERE _seq < $1', ['12345678901234']);
+    expect(plan.selectForUpdate()).toEqual({
+      text: `SELECT ${IMAGE} FROM "app"."t" AS "t" WHERE "t"."_user_id" = $2 AND NOT "t"."_deleted" AND (t._seq < $1) ORDER BY "t"."id" FOR UPDATE`,
+      params: ['12345678901234', 'alice'],
+    });
+    expect(modify("UPDATE app.t SET title = 'x' WHERE t._seq >= 5").selectForUpdate().text).toContain("AND (t._seq >= 5) ORDER BY");
+    expect(() => modify('UPDATE app.t SET n = _seq')).toThrow('column _seq is a system column and cannot be used in a write');
+    expect(() => modify('DELETE FROM app.t WHERE _deleted')).toThrow('column _deleted is a system column and cannot be used in a write');
+    expect(() => modify('DELETE FROM app.t WHERE id = 1 RETURNING _seq')).toThrow('column _seq is a system column and cannot be used in a write');
+  });
+
   it('plans a DELETE without WHERE on a SHARED table', () => {
     const plan = modify('DELETE FROM app.s RETURNING id', [], S);
     expect(plan.selectForUpdate()).toEqual({

@@ -13,6 +13,7 @@ export type { DdlOptions, DdlStatement } from './ddl.js';
 export { ALLOWED_FUNCTIONS, assertFunctionAllowed } from './functions.js';
 export { actAs, checkExecuteAs, checkReadAccess, checkWriteAccess, resolveOwner, validateWrite } from './validate.js';
 export { rewriteSelect } from './rewrite.js';
+export { expiresRows, expiryFloor, isExpired } from './stream-ttl.js';
 export type { RewriteContext, RewrittenSelect } from './rewrite.js';
 export { planDml } from './dml.js';
 export type { DeletePlan, DmlContext, InsertPlan, SqlText, UpdatePlan } from './dml.js';

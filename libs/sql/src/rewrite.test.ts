@@ -7,6 +7,7 @@ import { initSql } from './init.js';
 import { parseStatements } from './parse.js';
 import { rewriteSelect, type RewriteContext, type RewrittenSelect } from './rewrite.js';
 import type { PgNode, Statement } from './types.js';
+import { SEQ_EPOCH_MS } from '@seqline/seq';
 
 const col = (name: string, primaryKey = false): ColumnDef => ({ name, dataType: primaryKey ? 'BigInt' : 'Text', notNull: primaryKey, primaryKey });
 
@@ -18,6 +19,7 @@ const TABLES: readonly TableDef[] = [
   table('app', 't', 'USER', ['id', 'title', 'n']),
   table('app', 'u', 'USER', ['id', 't_id']),
   table('app', 'ev', 'STREAM', ['id', 'body']),
+  { ...table('app', 'typing', 'STREAM', ['id', 'who']), ttlSeconds: 60 },
   table('app', 'pub', 'SHARED', ['id', 'name']),
   table('app', 'priv', 'SHARED', ['id', 'secret'], 'PRIVATE'),
   table('app', 'dbat', 'SHARED', ['id', 'note'], 'DBA'),
@@ -89,6 +91,18 @@ describe('rewriteSelect: table references', () => {
     ['SELECT * FROM app . t /* c */ -- d', `SELECT * FROM ${T} AS t LIMIT 100`],
   ])('%s', (text, expected) => {
     expect(sqlOf(text)).toBe(expected);
+  });
+
+  it('keeps only the rows of a STREAM table with TTL_SECONDS not expired at statement time, inside the partition filter', () => {
+    // 100 s after the layout's epoch with a 60 s TTL: the floor is the first id of second 40.
+    const floor = (40_000n << 22n).toString();
+    const typing = `( SELECT typing.id, typing.who, typing._seq, typing._deleted FROM app.typing WHERE typing._user_id = 'alice' AND NOT (typing._deleted) AND typing._seq >= ${floor} )`;
+    expect(sqlOf('SELECT who FROM app.typing', { nowMs: SEQ_EPOCH_MS + 100_000 })).toBe(`SELECT who FROM ${typing} AS typing LIMIT 100`);
+    expect(sqlOf('SELECT t.id FROM app.t JOIN app.typing ON typing.id = t.id', { nowMs: SEQ_EPOCH_MS + 100_000 })).toBe(`SELECT t.id FROM ${T} AS t JOIN ${typing} AS typing ON typing.id = t.id LIMIT 100`);
+    // Before the TTL has passed since the epoch nothing can be expired: every id qualifies.
+    expect(sqlOf('SELECT who FROM app.typing', { nowMs: SEQ_EPOCH_MS + 10_000 })).toContain('AND typing._seq >= 0 )');
+    // A STREAM table without TTL_SECONDS never expires.
+    expect(sqlOf('SELECT body FROM app.ev', { nowMs: SEQ_EPOCH_MS + 100_000 })).not.toContain('_seq >=');
   });
 
   it('reaches tables in every clause: subqueries, LATERAL, sublinks, set operations, VALUES', () => {

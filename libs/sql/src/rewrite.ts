@@ -5,7 +5,8 @@
 // Every RangeVar that is not a reference to a CTE in scope must name a catalog table (`ns.t`,
 // or bare `t` in the default namespace) and becomes
 //   (SELECT t.c1, …, t._seq, t._deleted FROM ns.t WHERE t._user_id = '<actor>' AND NOT t._deleted) AS t
-// (SHARED tables: without the owner predicate), so `_user_id` is never visible and `SELECT *`
+// (SHARED tables: without the owner predicate; a STREAM table with TTL_SECONDS also gets
+// `AND t._seq >= <the smallest _seq not expired at statement time>`, stream-ttl.ts), so `_user_id` is never visible and `SELECT *`
 // gives the user columns, `_seq` and `_deleted`. Anything else (pg_catalog, information_schema,
 // seqline, partitions like t__p0, unknown names) is TABLE_NOT_FOUND with one message whether
 // PostgreSQL has such a relation or not. The walk is default-deny (ast.ts): a node type it has
@@ -32,7 +33,7 @@
 // - The SQL text is printed by pgsql-deparser and parsed back: if the result differs from the
 //   checked AST the query is refused (ast.ts printStatement).
 import {
-  and, binaryOp, bodyOf, cloneAst, columnRef, isBody, nameList, nodeParts, not, printStatement, stringConst, typeCast, unsupported, type AstNode, type Body,
+  and, bigintConst, binaryOp, bodyOf, cloneAst, columnRef, isBody, nameList, nodeParts, not, printStatement, stringConst, typeCast, unsupported, type AstNode, type Body,
 } from './ast.js';
 import { isAdminRole, RESERVED_NAMESPACES, type Actor, type Catalog, type TableDef } from '@seqline/domain';
 import { SqlError } from './errors.js';
@@ -43,6 +44,7 @@ import { SYSTEM_COLUMNS, type Statement } from './types.js';
 import { SYSTEM_TABLES, systemView } from './system-tables.js';
 import { applyLimit } from './rewrite-limit.js';
 import { checkReadAccess } from './validate.js';
+import { expiryFloor } from './stream-ttl.js';
 
 export interface RewriteContext {
   readonly catalog: Catalog;
@@ -55,6 +57,8 @@ export interface RewriteContext {
    * `_seq` itself: a LIMIT inside would stop PostgreSQL from using the `_seq` index).
    */
   readonly unlimited?: boolean;
+  /** The statement's time (unix ms) for STREAM tables' expiry; default Date.now(). */
+  readonly nowMs?: number;
 }
 
 export interface RewrittenSelect {
@@ -104,8 +108,12 @@ class SelectRewriter extends ExprWalker {
   /** Columns of each walked FROM item (the replacement node's body). */
   private readonly itemColumns = new WeakMap<Body, Columns>();
 
+  /** One time for the whole statement: every STREAM table in it expires at the same instant. */
+  private readonly nowMs: number;
+
   constructor(private readonly ctx: RewriteContext) {
     super();
+    this.nowMs = ctx.nowMs ?? Date.now();
   }
 
   selectStmt(body: Body): Columns {
@@ -237,7 +245,7 @@ class SelectRewriter extends ExprWalker {
     if (!this.tables.some((t) => t.namespace === table.namespace && t.name === table.name)) this.tables.push(table);
     const alias = isBody(body['alias']) ? body['alias'] : { aliasname: name };
     const columns = [...table.columns.map((c) => c.name), SYSTEM_COLUMNS.seq, SYSTEM_COLUMNS.deleted];
-    return this.relation({ RangeSubselect: { subquery: partitionSelect(table, this.ctx.actor), alias } }, refname, aliased(columns, alias));
+    return this.relation({ RangeSubselect: { subquery: partitionSelect(table, this.ctx.actor, this.nowMs), alias } }, refname, aliased(columns, alias));
   }
 
   private systemTable(table: TableDef, body: Body): AstNode {
@@ -346,16 +354,18 @@ function isHiddenNamespace(namespace: string): boolean {
  * qualified by the table, so none of them can ever resolve to a column of an enclosing query
  * (a user may name an output column `_user_id`; a qualified reference cannot reach it).
  */
-function partitionSelect(table: TableDef, actor: Actor): AstNode {
+function partitionSelect(table: TableDef, actor: Actor, nowMs: number): AstNode {
   const col = (name: string): AstNode => columnRef(table.name, name);
   const columns = [...table.columns.map((c) => c.name), SYSTEM_COLUMNS.seq, SYSTEM_COLUMNS.deleted];
   const live = not(col(SYSTEM_COLUMNS.deleted));
   const owned = binaryOp('=', col(SYSTEM_COLUMNS.userId), stringConst(actor.userId));
+  const floor = expiryFloor(table, nowMs);
+  const conditions = [...(table.tableType === 'SHARED' ? [] : [owned]), live, ...(floor === undefined ? [] : [binaryOp('>=', col(SYSTEM_COLUMNS.seq), bigintConst(floor))])];
   return {
     SelectStmt: {
       targetList: columns.map((c) => ({ ResTarget: { val: col(c) } })),
       fromClause: [{ RangeVar: { schemaname: table.namespace, relname: table.name, inh: true, relpersistence: 'p' } }],
-      whereClause: table.tableType === 'SHARED' ? live : and(owned, live),
+      whereClause: conditions.length === 1 ? conditions[0]! : and(...conditions),
       limitOption: 'LIMIT_OPTION_DEFAULT',
       op: 'SETOP_NONE',
     },

@@ -35,6 +35,7 @@ export const storageConfigSchema = {
   snapshotTimeoutMs: int({ env: 'SEQLINE_SNAPSHOT_TIMEOUT_MS', default: 300_000, min: 1000, description: 'a snapshot transaction (paused by a slow or client-paced reader included) is ended after this long' }),
   idBlock: int({ env: 'SEQLINE_ID_BLOCK', default: 1000, min: 1, max: 65_536, description: 'ids fetched from the sequencer per call' }),
   purgeIntervalMs: int({ env: 'SEQLINE_PURGE_INTERVAL_MS', default: 60_000, min: 1000, description: 'how often tombstones past their retention and old op results are purged' }),
+  streamPurgeIntervalMs: int({ env: 'SEQLINE_STREAM_PURGE_INTERVAL_MS', default: 1000, min: 100, max: 3_600_000, description: 'how often rows of STREAM tables older than their TTL_SECONDS are deleted (a live subscriber gets the delete within this long after expiry; reads never return them), ms' }),
   opResultRetentionHours: int({ env: 'SEQLINE_OP_RESULT_RETENTION_HOURS', default: 24, min: 1, description: 'how long op results are kept for idempotent retries' }),
   instanceId: optionalStr({ env: 'SEQLINE_INSTANCE_ID', description: 'name of this process in logs and shard ownership (default host:pid)' }),
   changesMaxAgeMs: int({ env: 'SEQLINE_CHANGES_MAX_AGE_MS', default: 604_800_000, min: 60_000, description: 'how long the change log keeps changes for resumes (older resumes use storage\'s compacted catch-up)' }),

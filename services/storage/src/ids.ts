@@ -18,19 +18,30 @@ export class SequencerUnavailableError extends Error {
   }
 }
 
+/**
+ * Ids fetched longer ago than this are dropped unused (a gap in `_seq` is harmless), so the time
+ * inside a row's `_seq` is the time of its write within about this much: STREAM tables expire
+ * rows by it (docs/architecture.md §2).
+ */
+export const ID_MAX_AGE_MS = 1000;
+
 export class IdPool {
   readonly #client: SequencerClient;
   readonly #block: number;
-  #ranges: { next: bigint; end: bigint }[] = [];
+  readonly #clock: () => number;
+  #ranges: { next: bigint; end: bigint; fetchedAtMs: number }[] = [];
   #refill: Promise<void> | undefined;
 
-  constructor(client: SequencerClient, block: number) {
+  constructor(client: SequencerClient, block: number, clock: () => number = Date.now) {
     this.#client = client;
     this.#block = block;
+    this.#clock = clock;
   }
 
   /** `count` ascending ids, all above `floor`. */
   async take(count: number, floor: bigint): Promise<SeqId[]> {
+    const now = this.#clock();
+    while (this.#ranges.length > 0 && now - this.#ranges[0]!.fetchedAtMs > ID_MAX_AGE_MS) this.#ranges.shift();
     const out: SeqId[] = [];
     while (out.length < count) {
       const r = this.#ranges[0];
@@ -61,6 +72,7 @@ export class IdPool {
   }
 
   #add(ranges: readonly SeqIdRange[]): void {
-    for (const r of ranges) this.#ranges.push({ next: r.first, end: r.first + BigInt(r.count) });
+    const fetchedAtMs = this.#clock();
+    for (const r of ranges) this.#ranges.push({ next: r.first, end: r.first + BigInt(r.count), fetchedAtMs });
   }
 }

@@ -10,7 +10,7 @@ import type { BusNames } from '@seqline/bus';
 import { encodeCell, ProtocolError, type Cell } from '@seqline/protocol';
 import type { storagePb } from '@seqline/proto';
 import { SHARED_OWNER, type Actor, type DataType } from '@seqline/domain';
-import { checkReadAccess, compileLiveQuery, quoteIdent, quoteLiteral, READER_ROLE, rewriteSelect, SETTING_ROLE, SETTING_USER_ID, type LiveQuery, type OrderKey } from '@seqline/sql';
+import { checkReadAccess, compileLiveQuery, expiryFloor, quoteIdent, quoteLiteral, READER_ROLE, rewriteSelect, SETTING_ROLE, SETTING_USER_ID, type LiveQuery, type OrderKey } from '@seqline/sql';
 import type { Sql, TransactionSql } from 'postgres';
 import type { CatalogCache } from './catalog.js';
 import { pgToProtocolError } from './pg-errors.js';
@@ -127,10 +127,10 @@ export function project(p: Prepared, row: Record<string, unknown>): Record<strin
   return Object.fromEntries(p.live.columns.map((c) => [c, encodeCell(row[c], p.types.get(c)!)]));
 }
 
-export async function streamSnapshot(ctx: SnapshotContext, req: storagePb.SnapshotRequest, actor: Actor, send: (batch: storagePb.SnapshotBatch) => Promise<void>, cancelled: () => boolean): Promise<void> {
+export async function streamSnapshot(ctx: SnapshotContext, req: storagePb.SnapshotRequest, actor: Actor, send: (batch: storagePb.SnapshotBatch) => Promise<void>, cancelled: () => boolean, nowMs = Date.now()): Promise<void> {
   const p = prepare(ctx, req, actor);
   const namespace = req.namespace || 'default';
-  const rewritten = rewriteSelect(p.live.select, { catalog: ctx.catalog, actor, defaultNamespace: namespace, defaultLimit: 2_147_483_647, maxRows: 2_147_483_647, unlimited: true });
+  const rewritten = rewriteSelect(p.live.select, { catalog: ctx.catalog, actor, defaultNamespace: namespace, defaultLimit: 2_147_483_647, maxRows: 2_147_483_647, unlimited: true, nowMs });
   const matching = `(${rewritten.sql}) AS snapshot`;
   await inSnapshot(ctx, p, actor, async (tx, boundary) => {
     const run = <T extends readonly object[]>(text: string): Promise<T> => tx.unsafe(text, p.params as never[]) as unknown as Promise<T>;
@@ -169,14 +169,17 @@ export async function streamSnapshot(ctx: SnapshotContext, req: storagePb.Snapsh
  * one that does not (the row left the filter) and a tombstone are deletes. The rows are read
  * by a statement of ours (not the client's SQL), still as seqline_reader under row-level
  * security, and filtered by the live filter (which agrees with PostgreSQL; see its test).
+ * A version of a STREAM table that is expired when the catch-up starts is a delete too
+ * (docs/architecture.md §2): the client must not keep it.
  */
-export async function streamCatchUp(ctx: SnapshotContext, req: storagePb.CatchUpRequest, actor: Actor, send: (batch: storagePb.CatchUpBatch) => Promise<void>, cancelled: () => boolean): Promise<void> {
+export async function streamCatchUp(ctx: SnapshotContext, req: storagePb.CatchUpRequest, actor: Actor, send: (batch: storagePb.CatchUpBatch) => Promise<void>, cancelled: () => boolean, nowMs = Date.now()): Promise<void> {
   const p = prepare(ctx, req, actor);
   const { table } = p.live;
   let purged = 0n;
   const relation = `${quoteIdent(table.namespace)}.${quoteIdent(table.name)}`;
   const columns = [...new Set([...table.columns.map((c) => c.name), '_seq', '_deleted'])].map(quoteIdent).join(', ');
   const ownerCheck = table.tableType === 'SHARED' ? 'true' : `"_user_id" = ${quoteLiteral(p.owner)}`;
+  const floor = expiryFloor(table, nowMs);
   await inSnapshot(
     ctx,
     p,
@@ -192,7 +195,8 @@ export async function streamCatchUp(ctx: SnapshotContext, req: storagePb.CatchUp
         const rows = await tx.unsafe<Record<string, unknown>[]>(`SELECT ${columns} FROM ${relation} WHERE ${ownerCheck} AND "_seq" > ${last} AND "_seq" <= ${boundary} ORDER BY "_seq" LIMIT ${p.batchSize}`);
         const changes = rows.map((r) => {
           const image = Object.fromEntries([...table.columns.map((c) => [c.name, encodeCell(r[c.name], c.dataType)] as const), ['_seq', String(r['_seq'])] as const]);
-          const upsert = r['_deleted'] !== true && p.live.filter.test(image) === true;
+          const expired = floor !== undefined && BigInt(String(r['_seq'])) < floor;
+          const upsert = r['_deleted'] !== true && !expired && p.live.filter.test(image) === true;
           return { kind: upsert ? 'upsert' : 'delete', row: Object.fromEntries(p.live.columns.map((c) => [c, image[c] ?? null])) };
         });
         const pageHasMore = rows.length === p.batchSize;

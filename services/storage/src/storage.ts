@@ -10,7 +10,7 @@
 // flight, stop gRPC, release the shard locks, close NATS and PostgreSQL.
 import { hostname } from 'node:os';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { busNames, connectNats, DEFAULT_STREAM_LIMITS, ensureStreams, type BusNames } from '@seqline/bus';
+import { busNames, connectNats, DEFAULT_STREAM_LIMITS, ensureStreams, JsPublisher, type BusNames } from '@seqline/bus';
 import { storagePb } from '@seqline/proto';
 import { Counter, Gauge, RunningState, ServiceHost, startGrpcServer, type GrpcServer, type Logger } from '@seqline/runtime';
 import { createSequencerClient, type SequencerClient } from '@seqline/sequencer-client';
@@ -27,6 +27,7 @@ import { migrate } from './migrations.js';
 import { ownedShards, ShardLocks } from './ownership.js';
 import { bootstrapPrivileges, refuse, sessionProblems } from './privileges.js';
 import { purgeOnce } from './purge.js';
+import { StreamExpiry } from './stream-expiry.js';
 import { UserSlots } from './user-slots.js';
 
 export interface StorageDeps {
@@ -49,6 +50,7 @@ export class StorageService extends ServiceHost<{ port: number }> {
   #applying: Promise<void> | undefined;
   #applier: Applier | undefined;
   #applySql: Sql | undefined;
+  #expiryPublisher: JsPublisher | undefined;
   /** postgres.js keeps its pool's counts to itself: its size, and connections lost or closed. */
   readonly #pg = {
     size: new Gauge({ name: 'seqline_storage_pg_pool_connections', help: 'PostgreSQL connections a pool may open, by pool: main (reads, snapshots, admin) or apply', labelNames: ['pool'], registers: [this.metrics] }),
@@ -102,7 +104,10 @@ export class StorageService extends ServiceHost<{ port: number }> {
     this.#grpc = await startGrpcServer({ host: config.host, port: config.port, services: [{ name: 'seqline.v1.Storage', definition: storagePb.StorageService, implementation: handlers }] });
     this.#locks = new ShardLocks(sql);
     void this.#ownShards({ sql, nc, names, catalog, ids });
-    if (config.replica === 0) this.#purgeLoop(sql, catalog);
+    if (config.replica === 0) {
+      this.#purgeLoop(sql, catalog);
+      this.#expiryLoop(sql, catalog, nc, names);
+    }
     this.#logger.info('storage serving', { port: this.#grpc.port, shards: ownedShards(config.shards, config.replica, config.replicas) });
     return { port: this.#grpc.port };
   }
@@ -186,12 +191,29 @@ export class StorageService extends ServiceHost<{ port: number }> {
     this.state.setTimeout(tick, this.#config.purgeIntervalMs);
   }
 
+  /** STREAM tables' expired rows are deleted through the ops log (stream-expiry.ts). */
+  #expiryLoop(sql: Sql, catalog: CatalogCache, nc: NatsConnection, names: BusNames): void {
+    const publisher = new JsPublisher(nc, { timeoutMs: 5000 });
+    this.#expiryPublisher = publisher;
+    const maxOpBytes = Math.floor(changeLimitFor(this.#config.maxChangeBytes, nc.info?.max_payload) / 2);
+    const expiry = new StreamExpiry({ sql, catalog, names, shards: this.#config.shards, maxOpBytes, publish: (subject, data, msgID) => publisher.publish(subject, data, { msgID }) });
+    const tick = (): void => {
+      expiry
+        .runOnce(Date.now())
+        .then((n) => n.ops + n.tombstones > 0 && this.#logger.debug('expired STREAM rows', n))
+        .catch((err: unknown) => this.#logger.warn('STREAM expiry failed', { err }))
+        .finally(() => this.state.setTimeout(tick, this.#config.streamPurgeIntervalMs));
+    };
+    this.state.setTimeout(tick, this.#config.streamPurgeIntervalMs);
+  }
+
   protected async shutdown(): Promise<void> {
     await this.#grpc?.shutdown(10_000);
     await this.#applying;
     await this.#applySql?.end({ timeout: 5 }).catch(() => {});
     this.#locks?.release();
     this.#sequencer?.close();
+    this.#expiryPublisher?.close();
     await this.#nc?.drain().catch(() => this.#nc?.close());
     await this.#sql?.end({ timeout: 5 }).catch(() => {});
   }

@@ -24,6 +24,7 @@ import type { GatewayMetrics } from '../metrics.js';
 import { changeTraceparent, type ChangeListener } from './change-hub.js';
 import type { History } from './history.js';
 import { Window, type WindowChange, type WindowEvent, type WindowRead } from './window.js';
+import { unexpired } from './ttl.js';
 
 export type Row = Record<string, LiveCell>;
 
@@ -333,7 +334,7 @@ export class LiveSubscription {
   }
 
   #windowChange(r: busPb.RowChange): WindowChange {
-    const { old, next } = imagesOf(r);
+    const { old, next } = unexpired(this.#d.query.table, imagesOf(r));
     const budget = meter(this.#d.filterBudget ?? DEFAULT_FILTER_BUDGET);
     return {
       old: old === undefined ? undefined : (this.#project(old)),
@@ -528,7 +529,7 @@ export class LiveSubscription {
     const id = this.#d.id;
     const events: LiveEvent[] = [];
     for (const r of change.rows) {
-      const { old, next } = imagesOf(r);
+      const { old, next } = unexpired(this.#d.query.table, imagesOf(r));
       const kind = liveChange(this.#d.query.filter, old, next, budget);
       if (kind === 'insert') events.push({ type: 'change', subscription_id: id, change_type: 'insert', rows: [this.#project(next!)] });
       else if (kind === 'update') events.push({ type: 'change', subscription_id: id, change_type: 'update', rows: [this.#project(next!)], old_values: [this.#project(old!)] });
