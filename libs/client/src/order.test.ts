@@ -1,5 +1,7 @@
 // A live query's order (docs/protocol.md §4.7): cells compared per type as PostgreSQL does,
-// NULLS FIRST / LAST in both directions, several columns with the primary key last.
+// NULLS FIRST / LAST in both directions, several columns with the primary key last; TEXT and
+// DECIMAL also checked for all inputs against independent references.
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { SchemaEntry } from './http.js';
 import type { Row } from './materialize.js';
@@ -80,5 +82,35 @@ describe('rowComparator', () => {
     expect(sortedIds(rowsOf([[1, 2], [1], [0, 255], [1, 2, 0]]), [asc('v'), asc('id')], bytes)).toEqual([3, 2, 1, 4]);
     const date = [col('id', 'Int', true), col('v', 'Date')];
     expect(sortedIds(rowsOf([20000, -1, 0]), [desc('v'), asc('id')], date)).toEqual([1, 3, 2]);
+  });
+});
+
+describe('for all inputs', () => {
+  it('orders strings as their UTF-8 bytes (what the "C" collation compares)', () => {
+    const text = fc.string({ unit: 'binary', maxLength: 6 });
+    fc.assert(
+      fc.property(text, text, (a, b) => {
+        expect(Math.sign(compareCodePoints(a, b))).toBe(Math.sign(Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'))));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('orders decimal strings as the numbers n / 10^s they spell', () => {
+    const decimal = fc.record({ n: fc.bigInt({ min: -(10n ** 24n), max: 10n ** 24n }), s: fc.integer({ min: 0, max: 8 }) });
+    /** n / 10^s written out with s fraction digits ("-0.05" for n = -5, s = 2). */
+    const spell = ({ n, s }: { n: bigint; s: number }): string => {
+      const digits = (n < 0n ? -n : n).toString().padStart(s + 1, '0');
+      return `${n < 0n ? '-' : ''}${s === 0 ? digits : `${digits.slice(0, -s)}.${digits.slice(-s)}`}`;
+    };
+    fc.assert(
+      fc.property(decimal, decimal, (a, b) => {
+        // a.n / 10^a.s against b.n / 10^b.s, cross-multiplied.
+        const x = a.n * 10n ** BigInt(b.s);
+        const y = b.n * 10n ** BigInt(a.s);
+        expect(Math.sign(compareDecimal(spell(a), spell(b)))).toBe(x < y ? -1 : x > y ? 1 : 0);
+      }),
+      { numRuns: 2000 },
+    );
   });
 });
