@@ -1,4 +1,8 @@
 import { projectConfig } from '../../vitest.shared.ts';
 
-// The hooks against the whole stack, in jsdom, are tested in e2e (e2e/src/react/).
-export default projectConfig(import.meta.dirname);
+// The hooks' tests render with React DOM into a jsdom document (src/test-support/jsdom.ts).
+const config = projectConfig(import.meta.dirname);
+for (const project of config.test?.projects ?? []) {
+  if (typeof project === 'object' && 'test' in project && project.test !== undefined) project.test.setupFiles = ['src/test-support/jsdom.ts'];
+}
+export default config;

@@ -3,7 +3,7 @@
 // gateway's system.live) for two components asking the same query, none after they unmount;
 // re-render counts; row identities kept for unchanged rows; useQuery and useExecute.
 // The DOM's globals first: React DOM looks for them when it loads.
-import './jsdom.js';
+import '@seqline/testkit/jsdom';
 import { createClient, SeqlineError, type ExecuteResult, type Row, type SeqlineClient } from '@seqline/client/node';
 import { openLiveQueries, SeqlineProvider, useExecute, useLiveQuery, useQuery, type ExecuteState, type LiveSnapshot } from '@seqline/react';
 import { act, cleanup, render, screen } from '@testing-library/react';

@@ -7,7 +7,8 @@ import { DEFAULT_BACKOFF, backoffDelay, type BackoffOptions } from './backoff.js
 import { AuthError, ClosedError, NetworkError, ProtocolError, SeqlineError, serverError, TimeoutError, unanswered } from './errors.js';
 import { bearer, bigintAsString, convertCell, postJson, rowObject, Tokens, type Auth, type BigIntMode, type FetchLike, type SchemaEntry } from './http.js';
 import { INITIAL, statusOf, transition, type ConnectionAction, type ConnectionEvent, type ConnectionState, type MachineOptions, type Status } from './machine.js';
-import { apply, emptyRows, seqOf, type Materialized, type Row, type RowEvent } from './materialize.js';
+import { apply, emptyRows, rowsOf, setOrder, track, type Materialized, type Row, type RowEvent } from './materialize.js';
+import { rowComparator, type OrderKey } from './order.js';
 import { decode, encode, UserStore, type Store } from './store.js';
 
 /** The part of the WebSocket API the client uses (the browser's, or the `ws` package's). */
@@ -67,7 +68,10 @@ export interface ClientOptions {
 export interface LiveOptions {
   /** Columns identifying a row; default the table's primary key. */
   readonly keyColumns?: readonly string[];
-  /** Keep only the newest N rows (by `_seq`). */
+  /**
+   * Keep at most N rows: the first N in the query's order when it has one (ORDER BY), else the
+   * newest N by `_seq`. For a window prefer `LIMIT n` in the SQL: the server keeps it exact.
+   */
   readonly limit?: number;
   /** Resume from this `_seq` instead of loading a snapshot. */
   readonly from?: bigint | string;
@@ -87,6 +91,14 @@ export interface LiveInfo {
   readonly status: 'stored' | 'loading' | 'ready';
   /** The highest `_seq` processed: where a resume starts. */
   readonly cursor: bigint | undefined;
+  /** The query's order (ORDER BY, ending with the primary key) and LIMIT, from the server's ack; the rows are in this order. */
+  readonly window?: LiveWindow;
+}
+
+/** A live query's order and limit as the server's `subscription_ack` states them (docs/protocol.md §4.7). */
+export interface LiveWindow {
+  readonly orderBy: readonly OrderKey[];
+  readonly limit?: number;
 }
 
 /** A raw protocol event (docs/protocol.md §4) for `subscribe`, rows converted like `query`'s. */
@@ -148,6 +160,8 @@ interface Sub {
   /** The schema's BIGINT columns (`_seq` included), converted in every row that arrives. */
   bigColumns: readonly SchemaEntry[];
   keyColumns: readonly string[];
+  /** The query's order and limit from the last ack (or the store, until the ack comes). */
+  window: LiveWindow | undefined;
   boundary: bigint | undefined;
   /** The last subscribe asked for a snapshot (no `from`): batches follow the ack, even a `ready` one. */
   snapshotAsked: boolean;
@@ -577,6 +591,7 @@ export class SeqlineClient {
       schema: undefined,
       bigColumns: [],
       keyColumns: options.keyColumns ?? [],
+      window: undefined,
       boundary: undefined,
       snapshotAsked: false,
       status: 'loading',
@@ -593,12 +608,14 @@ export class SeqlineClient {
       const text = await this.#store!.get(sub.storeKey);
       if (sub.stopped) return;
       if (text !== undefined) {
-        const saved = decode(text) as { rows: [string, Row][]; cursor: bigint | undefined; schema: SchemaEntry[]; keyColumns: string[] };
-        sub.m = { rows: new Map(saved.rows), cursor: saved.cursor };
+        const saved = decode(text) as Saved;
+        sub.m = { ...emptyRows(), rows: new Map(saved.rows), cursor: saved.cursor };
         setSchema(sub, saved.schema);
         if (sub.keyColumns.length === 0) sub.keyColumns = saved.keyColumns;
+        // The stored order shows the rows in place before the ack confirms (or replaces) it.
+        setWindow(sub, saved.window);
         sub.status = 'stored';
-        sub.onRows?.([...sub.m.rows.values()], { status: 'stored', cursor: sub.m.cursor });
+        sub.onRows?.(rowsOf(sub.m), info(sub, 'stored'));
       }
     }
     this.#subs.set(sub.id, sub);
@@ -632,8 +649,12 @@ export class SeqlineClient {
         if (sub.keyColumns.length === 0) sub.keyColumns = (sub.schema ?? []).filter((c) => c.flags?.includes('pk')).map((c) => c.name);
         const control = m['batch_control'] as { status: string; last_seq_id?: bigint | number };
         const last = control.last_seq_id === undefined ? undefined : BigInt(control.last_seq_id);
-        if (m['reset'] === true) this.#apply(sub, { kind: 'reset' });
-        if (!(sub.snapshotAsked || m['reset'] === true) && control.status === 'ready') {
+        const snapshot = sub.snapshotAsked || m['reset'] === true;
+        // A snapshot replaces the rows: after a reset, or asked again because one in the query's
+        // order was cut off (no part of it is a place to resume from, docs/protocol.md §4.7).
+        if (snapshot) this.#apply(sub, { kind: 'reset' });
+        setWindow(sub, windowOf(m));
+        if (!snapshot && control.status === 'ready') {
           if (last !== undefined) this.#apply(sub, { kind: 'cursor', seq: last });
           sub.status = 'ready';
           this.#changed(sub);
@@ -645,10 +666,13 @@ export class SeqlineClient {
       }
       case 'initial_data_batch': {
         const rows = this.#rows(sub, m['rows']);
-        this.#apply(sub, { kind: 'upsert', rows });
-        const control = m['batch_control'] as { status: string; has_more: boolean };
+        this.#apply(sub, { kind: 'snapshot', rows });
+        const control = m['batch_control'] as { status: string; has_more: boolean; last_seq_id?: bigint | number };
         if (control.status === 'ready') {
-          if (sub.boundary !== undefined) this.#apply(sub, { kind: 'cursor', seq: sub.boundary });
+          // The last batch's last_seq_id is the boundary for a snapshot in the query's order
+          // (the ack may not have it); for one in `_seq` order it is its last row's `_seq`.
+          const last = control.last_seq_id === undefined ? undefined : BigInt(control.last_seq_id);
+          this.#apply(sub, { kind: 'cursor', seq: maxSeq(sub.boundary, last) });
           sub.status = 'ready';
         } else if (sub.options.clientPaced === true || sub.options.raw?.['flow'] === 'client') {
           this.#send({ type: 'next_batch', subscription_id: sub.id });
@@ -687,13 +711,10 @@ export class SeqlineClient {
   }
 
   #apply(sub: Sub, event: RowEvent): void {
-    if (!sub.live) {
-      // Raw subscriptions keep only the cursor, for resuming.
-      if (event.kind === 'cursor') sub.m.cursor = maxSeq(sub.m.cursor, event.seq);
-      else if (event.kind !== 'reset') for (const row of event.rows) sub.m.cursor = maxSeq(sub.m.cursor, seqOf(row));
-      return;
-    }
-    apply(sub.m, event, { keyColumns: sub.keyColumns.length > 0 ? sub.keyColumns : ['id'], ...(sub.options.limit === undefined ? {} : { limit: sub.options.limit }) });
+    // Raw subscriptions keep only the cursor, for resuming.
+    if (!sub.live) return track(sub.m, event);
+    const limit = rowLimit(sub);
+    apply(sub.m, event, { keyColumns: sub.keyColumns.length > 0 ? sub.keyColumns : ['id'], ...(limit === undefined ? {} : { limit }) });
   }
 
   /** Calls onRows once for everything that arrived in this turn, and persists the rows later. */
@@ -703,7 +724,7 @@ export class SeqlineClient {
       sub.notifyQueued = true;
       queueMicrotask(() => {
         sub.notifyQueued = false;
-        if (!sub.stopped) sub.onRows?.([...sub.m.rows.values()], { status: sub.status === 'stored' ? 'loading' : sub.status, cursor: sub.m.cursor });
+        if (!sub.stopped) sub.onRows?.(rowsOf(sub.m), info(sub, sub.status === 'stored' ? 'loading' : sub.status));
       });
     }
     if (sub.storeKey !== undefined && sub.status === 'ready' && sub.persistTimer === undefined) {
@@ -711,10 +732,13 @@ export class SeqlineClient {
     }
   }
 
+  /** Stores the rows (in the order shown) with their cursor, once complete: never a snapshot in progress. */
   async #persist(sub: Sub): Promise<void> {
     sub.persistTimer = undefined;
-    if (sub.storeKey === undefined) return;
-    await this.#store!.set(sub.storeKey, encode({ rows: [...sub.m.rows.entries()], cursor: sub.m.cursor, schema: sub.schema ?? [], keyColumns: sub.keyColumns }));
+    if (sub.storeKey === undefined || sub.status !== 'ready') return;
+    const keys = new Map([...sub.m.rows].map(([key, row]) => [row, key]));
+    const saved: Saved = { rows: rowsOf(sub.m).map((row) => [keys.get(row)!, row]), cursor: sub.m.cursor, schema: sub.schema ?? [], keyColumns: sub.keyColumns, ...(sub.window === undefined ? {} : { window: sub.window }) };
+    await this.#store!.set(sub.storeKey, encode(saved));
   }
 }
 
@@ -728,9 +752,57 @@ function subscribeMessage(sub: Sub): { type: 'subscribe'; subscription: { option
 
 const UTF8 = new TextDecoder();
 
+/** A live query as the store keeps it (SPEC.md, "Offline"): rows in the order shown, keyed. */
+interface Saved {
+  readonly rows: [string, Row][];
+  readonly cursor: bigint | undefined;
+  readonly schema: readonly SchemaEntry[];
+  readonly keyColumns: readonly string[];
+  readonly window?: LiveWindow;
+}
+
 function setSchema(sub: Sub, schema: readonly SchemaEntry[]): void {
   sub.schema = schema;
   sub.bigColumns = schema.filter((c) => c.data_type === 'BigInt');
+}
+
+/** Keeps the rows in the window's order from now on (re-sorting those held), or in `_seq` order without one. */
+function setWindow(sub: Sub, window: LiveWindow | undefined): void {
+  sub.window = window;
+  setOrder(sub.m, window === undefined ? undefined : rowComparator(window.orderBy, sub.schema ?? []));
+}
+
+/**
+ * The ack's `order_by` and `limit` (docs/protocol.md §4.7); undefined when it has no order, or
+ * one the protocol does not describe (the rows are then kept in `_seq` order: still the
+ * window's rows, as for a client that ignores the fields).
+ */
+function windowOf(m: LiveEvent): LiveWindow | undefined {
+  const orderBy = m['order_by'];
+  if (!Array.isArray(orderBy) || orderBy.length === 0 || !orderBy.every(isOrderKey)) return undefined;
+  const limit = m['limit'];
+  return { orderBy: orderBy.map((k) => ({ column: k.column, direction: k.direction, nulls: k.nulls })), ...(typeof limit === 'number' && Number.isSafeInteger(limit) && limit > 0 ? { limit } : {}) };
+}
+
+function isOrderKey(k: unknown): k is OrderKey {
+  const key = (typeof k === 'object' && k !== null ? k : {}) as Record<string, unknown>;
+  return typeof key['column'] === 'string' && (key['direction'] === 'asc' || key['direction'] === 'desc') && (key['nulls'] === 'first' || key['nulls'] === 'last');
+}
+
+/**
+ * Rows a live query keeps at most: the app's `limit`, and the window's (a safety net: the server
+ * sends the window exactly). The window's counts only with its order: without one the client
+ * cannot tell which rows it holds.
+ */
+function rowLimit(sub: Sub): number | undefined {
+  const own = sub.options.limit;
+  const window = sub.window?.limit;
+  if (window === undefined) return own;
+  return own === undefined ? window : Math.min(own, window);
+}
+
+function info(sub: Sub, status: LiveInfo['status']): LiveInfo {
+  return { status, cursor: sub.m.cursor, ...(sub.window === undefined ? {} : { window: sub.window }) };
 }
 
 function maxSeq(a: bigint | undefined, b: bigint | undefined): bigint | undefined {

@@ -9,6 +9,7 @@ export {
   type LiveEvent,
   type LiveInfo,
   type LiveOptions,
+  type LiveWindow,
   type QueryResult,
   type StatementResult,
   type SubscribeOptions,
@@ -21,6 +22,8 @@ export type { Auth, BigIntMode, FetchLike, SchemaEntry } from './http.js';
 export { bearer, errorFrom, parseBody, postJson } from './http.js';
 export type { Status } from './machine.js';
 export type { Row } from './materialize.js';
+/** A live query's order (the ack's `order_by`) as a row comparator, the way the server orders (docs/protocol.md §4.7). */
+export { rowComparator, type OrderKey, type RowComparator } from './order.js';
 export { memoryStore, UserStore, webStorageStore, type Store } from './store.js';
 export { DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';
 export { compareSeqId, parseSeqId, formatSeqId, seqIdTimestampMs, seqIdToDate, type SeqId } from '@seqline/seq';

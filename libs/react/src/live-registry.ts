@@ -11,7 +11,10 @@ import type { LiveInfo, LiveOptions, Row, SeqlineClient, SeqlineError } from '@s
 export type LiveStatus = 'loading' | 'stored' | 'ready' | 'error';
 
 export interface LiveSnapshot {
-  /** The query's rows, in `_seq` order (oldest change first). */
+  /**
+   * The query's rows: in its order when it has one (ORDER BY, as the server's ack states it;
+   * ties broken by the primary key), else in `_seq` order (oldest change first).
+   */
   readonly rows: readonly Row[];
   /** `stored`: rows from the client's store, not yet confirmed; `error`: the server refused the query. */
   readonly status: LiveStatus;
@@ -23,7 +26,10 @@ export interface LiveSnapshot {
 export interface LiveQueryOptions {
   /** Columns identifying a row; default the table's primary key. */
   readonly keyColumns?: readonly string[];
-  /** Keep only the newest N rows (by `_seq`). */
+  /**
+   * Keep at most N rows: the first N in the query's order when it has one, else the newest N by
+   * `_seq`. For a window prefer `LIMIT n` in the SQL: the server keeps it exact.
+   */
   readonly limit?: number;
 }
 

@@ -1,5 +1,5 @@
 // A jsdom document for the React Testing Library tests, installed as globals before React DOM
-// loads (imported first by the test). Not vitest's `jsdom` environment: that replaces Node's globals
+// loads (imported first by a test, or as a vitest setup file). Not vitest's `jsdom` environment: that replaces Node's globals
 // (Uint8Array among them) with the window's, and the stack the tests run in the same process
 // (NATS, PostgreSQL clients) then breaks; here only the DOM's names are added. Updates arrive
 // from the network as in an app, outside act(); React Testing Library turns act's checks on
