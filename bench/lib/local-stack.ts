@@ -26,7 +26,7 @@ export async function runLocalStack(options: { env?: Record<string, string> } = 
   const dataDir = await mkdtemp(join(tmpdir(), 'seqline-bench-'));
   await chmod(dataDir, 0o755);
   const ports = { nats: await freePort(), pg: await freePort(), seq: await freePort(), storage: await freePort(), write: await freePort(), gateway: await freePort() };
-  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'infra/local/src/main.ts')], {
+  const child = spawn(process.execPath, ['--conditions=@seqline/source', '--import', 'tsx', join(root, 'infra/local/src/main.ts')], {
     cwd: root,
     detached: true,
     env: {
@@ -41,6 +41,7 @@ export async function runLocalStack(options: { env?: Record<string, string> } = 
       SEQLINE_GATEWAY_PORT: String(ports.gateway),
       SEQLINE_LOCAL_METRICS_PORT: '0',
       SEQLINE_DASHBOARD_PORT: '0',
+      SEQLINE_CHAT_PORT: '0', // the example chat's fixed port would collide with any other stack
       SEQLINE_QUERY_RATE: '1000000',
       SEQLINE_LOGIN_RATE: '100000',
       SEQLINE_LOG_LEVEL: 'warn',
