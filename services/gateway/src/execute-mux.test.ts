@@ -12,7 +12,8 @@ type Stream = ServerDuplexStream<writePb.ExecuteStreamRequest, writePb.ExecuteSt
 
 const request = (sql: string): writePb.ExecuteRequest => writePb.ExecuteRequest.create({ sql, caller: { userId: 'alice', role: 'user' } });
 
-async function serve(onStream: (call: Stream) => void): Promise<{ server: GrpcServer; mux: ExecuteMux; client: writePb.WriteClient; streams: () => number }> {
+/** `deadlineMs`: the mux's per-call deadline; long unless the test is about it (a loaded machine is slow). */
+async function serve(onStream: (call: Stream) => void, deadlineMs = 30_000): Promise<{ server: GrpcServer; mux: ExecuteMux; client: writePb.WriteClient; streams: () => number }> {
   let streams = 0;
   const implementation: writePb.WriteServer = {
     execute: (_call, callback) => callback(null, { resultJson: '{}' }),
@@ -23,7 +24,7 @@ async function serve(onStream: (call: Stream) => void): Promise<{ server: GrpcSe
   };
   const server = await startGrpcServer({ host: '127.0.0.1', port: 0, services: [{ name: 'seqline.v1.Write', definition: writePb.WriteService, implementation }] });
   const client = new writePb.WriteClient(`127.0.0.1:${server.port}`, credentials.createInsecure());
-  return { server, client, mux: new ExecuteMux(client, 500), streams: () => streams };
+  return { server, client, mux: new ExecuteMux(client, deadlineMs), streams: () => streams };
 }
 
 const open: { server: GrpcServer; mux: ExecuteMux; client: writePb.WriteClient }[] = [];
@@ -64,7 +65,7 @@ describe('ExecuteMux', () => {
     const s = await serve((call) => call.on('data', (r: writePb.ExecuteStreamRequest) => {
       if (r.request?.sql === 'slow') late = () => call.write({ id: r.id, resultJson: '"late"', errorCode: '', errorMessage: '' });
       else call.write({ id: r.id, resultJson: '"fast"', errorCode: '', errorMessage: '' });
-    }));
+    }), 500);
     open.push(s);
     const t0 = Date.now();
     const err = await s.mux.execute(request('slow')).catch((e: unknown) => e);
