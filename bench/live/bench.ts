@@ -23,7 +23,7 @@ import { runLocalStack, type LocalStack } from '../lib/local-stack.ts';
 import { openLoop } from '../lib/stats.ts';
 import { Fleet } from './clients.ts';
 import { PhaseLog, type Latency } from './deliveries.ts';
-import { report } from './report.ts';
+import { report, reportWindow } from './report.ts';
 import { runWindowCase, type WindowConfig, type WindowResult } from './window.ts';
 
 const FULL = { users: 100, socketsPerUser: 10, rate: 1000, ms: 10_000, warmupMs: 2000, stepMs: 5000, fanOut: [2, 3, 4, 5, 6, 8, 12, 16], stopWhenBehind: true, memory: { sockets: 100, perSocket: 100, settleMs: 2000 }, window: { rowsPerUser: 10_000, limit: 20 } };
@@ -73,7 +73,16 @@ export interface LiveBenchResult {
   readonly errors: readonly string[];
 }
 
-export async function runLiveBench({ smoke }: { smoke: boolean }): Promise<LiveBenchResult> {
+export function runLiveBench({ smoke }: { smoke: boolean }): Promise<LiveBenchResult> {
+  return withLiveStack(smoke, (bench) => bench.run());
+}
+
+/** `npm run bench -- live --window`: the window case alone. */
+export function runLiveWindowBench({ smoke }: { smoke: boolean }): Promise<WindowResult> {
+  return withLiveStack(smoke, (bench) => bench.runWindow());
+}
+
+async function withLiveStack<T>(smoke: boolean, run: (bench: LiveBench) => Promise<T>): Promise<T> {
   const config = smoke ? SMOKE : FULL;
   // 100 subscribe messages at once per socket (memory phase) exceed the default burst of 2 × 50.
   // A user's window snapshots (one per socket) may all run at once; the gateway's /metrics has
@@ -81,7 +90,7 @@ export async function runLiveBench({ smoke }: { smoke: boolean }): Promise<LiveB
   await using stack = await runLocalStack({ env: { SEQLINE_WS_MESSAGE_RATE: '1000', SEQLINE_USER_MAX_SNAPSHOTS: '20', SEQLINE_USER_MAX_WAITING: '100' }, metrics: true });
   const http = new SqlClient(stack.url, 200);
   try {
-    return await new LiveBench(stack, http, config).run();
+    return await run(new LiveBench(stack, http, config));
   } finally {
     http.close();
   }
@@ -133,6 +142,14 @@ class LiveBench {
     const errors = [...this.#errors, ...fleet.errors, ...window.errors, ...(this.#strays > 0 ? [`${this.#strays} deliveries of changes no phase wrote`] : [])];
     const result = { memory, polling, live, saturation, window, errors };
     report(result, this.#c, this.#c === SMOKE);
+    return result;
+  }
+
+  /** The window case alone. */
+  async runWindow(): Promise<WindowResult> {
+    this.#tokens = await setUpMessages(this.#http, this.#stack, this.#c.users);
+    const result = await this.#window();
+    reportWindow(result, this.#c);
     return result;
   }
 

@@ -38,6 +38,9 @@ export interface WindowPhase {
   readonly offered: number;
   readonly acked: number;
   readonly failedWrites: number;
+  /** Acknowledged writes per second, first request to last acknowledgement, and their own latency. */
+  readonly writesPerSecond: number;
+  readonly writes: Latency;
   /** Events (inserts, updates, deletes) received by all clients, and per second (first write to last event). */
   readonly events: number;
   readonly eventsPerSecond: number;
@@ -71,11 +74,16 @@ interface Row {
 }
 
 type Kind = 'top' | 'insert' | 'out' | 'delete';
-/** The mix, per 10 changes. */
-const MIX: readonly Kind[] = ['top', 'top', 'top', 'top', 'insert', 'insert', 'out', 'out', 'delete', 'delete'];
+/**
+ * The mix, per 10 changes: 3 enter every window at the top (each pushes a row into the slack
+ * below it), 7 take a row out of it (each pulls one from the slack): the slack drains, so the
+ * gateway must read to refill it now and then.
+ */
+const MIX: readonly Kind[] = ['top', 'top', 'insert', 'out', 'out', 'out', 'delete', 'delete', 'delete', 'delete'];
 /** Ids and scores: user u's k-th row is u × ID_SPAN + k; seed scores 0…rows-1, the top above TOP, the bottom below 0. */
 const ID_SPAN = 10_000_000;
 const TOP = 1_000_000_000;
+const SEED_ROWS = 500;
 
 /**
  * What the writer knows of one user's partition: its ids in window order (score DESC; every
@@ -192,6 +200,8 @@ export async function runWindowCase(url: string, stackPid: number, metricsUrl: s
       offered: log.total,
       acked: log.acked,
       failedWrites: writes.failed,
+      writesPerSecond: log.acked / ((log.lastAckedAt - start) / 1000),
+      writes: log.writeLatency(),
       events,
       eventsPerSecond: events / ((fleet.lastEventAt - start) / 1000),
       expected,
@@ -214,17 +224,27 @@ export async function runWindowCase(url: string, stackPid: number, metricsUrl: s
   }
 }
 
-/** Each user's partition: `rows` rows (ids u × ID_SPAN + k, score k), 1,000 per INSERT, users in parallel. */
+/**
+ * Each user's partition: `rows` rows (ids u × ID_SPAN + k, score k), 500 per INSERT, four
+ * statements at a time (more at once outrun storage: a write not confirmed within 10 s fails).
+ */
 async function seed(http: SqlClient, tokens: readonly string[], rows: number): Promise<void> {
-  await Promise.all(
-    tokens.map(async (token, u) => {
-      for (let from = 0; from < rows; from += 1000) {
-        const values = Array.from({ length: Math.min(1000, rows - from) }, (_, i) => `(${u * ID_SPAN + from + i}, ${from + i}, -1)`).join(', ');
-        const r = await http.sql(token, `INSERT INTO bench.board (id, score, n) VALUES ${values}`);
-        if (r.status !== 200) throw new Error(`seeding bench.board failed: ${r.status} ${r.text.slice(0, 200)}`);
-      }
+  const statements = tokens.flatMap((token, u) =>
+    Array.from({ length: Math.ceil(rows / SEED_ROWS) }, (_, j) => {
+      const from = j * SEED_ROWS;
+      const values = Array.from({ length: Math.min(SEED_ROWS, rows - from) }, (_, i) => `(${u * ID_SPAN + from + i}, ${from + i}, -1)`).join(', ');
+      return [token, `INSERT INTO bench.board (id, score, n) VALUES ${values}`] as const;
     }),
   );
+  let next = 0;
+  const lane = async (): Promise<void> => {
+    for (let i = next++; i < statements.length; i = next++) {
+      const [token, sql] = statements[i]!;
+      const r = await http.sql(token, sql);
+      if (r.status !== 200) throw new Error(`seeding bench.board failed: ${r.status} ${r.text.slice(0, 200)}`);
+    }
+  };
+  await Promise.all(Array.from({ length: 4 }, lane));
 }
 
 async function finalWindow(http: SqlClient, token: string, limit: number): Promise<Row[]> {
