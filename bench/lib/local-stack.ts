@@ -15,17 +15,24 @@ export interface LocalStack extends AsyncDisposable {
   readonly postgresUrl: string;
   /** The stack's root process: its tree holds every service, NATS and PostgreSQL. */
   readonly pid: number;
+  /** The gateway's Prometheus endpoint (with `metrics: true`). */
+  readonly gatewayMetricsUrl?: string;
 }
 
 /** Set (to 1) by `npm run bench -- <name> --cluster`: the stack runs on a 3-node NATS cluster with R3 streams. */
 export const BENCH_CLUSTER_ENV = 'SEQLINE_BENCH_NATS_CLUSTER';
 
-/** `env` adds to (or overrides) the services' environment, e.g. SEQLINE_WS_* limits. */
-export async function runLocalStack(options: { env?: Record<string, string> } = {}): Promise<LocalStack> {
+/**
+ * `env` adds to (or overrides) the services' environment, e.g. SEQLINE_WS_* limits. `metrics`
+ * opens the services' ops ports (four consecutive ones from a free port: sequencer, storage,
+ * write, gateway).
+ */
+export async function runLocalStack(options: { env?: Record<string, string>; metrics?: boolean } = {}): Promise<LocalStack> {
   const cluster = process.env[BENCH_CLUSTER_ENV] === '1';
   const dataDir = await mkdtemp(join(tmpdir(), 'seqline-bench-'));
   await chmod(dataDir, 0o755);
   const ports = { nats: await freePort(), pg: await freePort(), seq: await freePort(), storage: await freePort(), write: await freePort(), gateway: await freePort() };
+  const metricsPort = options.metrics === true ? await freePort() : 0;
   const child = spawn(process.execPath, ['--conditions=@seqline/source', '--import', 'tsx', join(root, 'infra/local/src/main.ts')], {
     cwd: root,
     detached: true,
@@ -39,7 +46,7 @@ export async function runLocalStack(options: { env?: Record<string, string> } = 
       SEQLINE_STORAGE_PORT: String(ports.storage),
       SEQLINE_WRITE_PORT: String(ports.write),
       SEQLINE_GATEWAY_PORT: String(ports.gateway),
-      SEQLINE_LOCAL_METRICS_PORT: '0',
+      SEQLINE_LOCAL_METRICS_PORT: String(metricsPort),
       SEQLINE_DASHBOARD_PORT: '0',
       SEQLINE_CHAT_PORT: '0', // the example chat's fixed port would collide with any other stack
       SEQLINE_QUERY_RATE: '1000000',
@@ -66,6 +73,7 @@ export async function runLocalStack(options: { env?: Record<string, string> } = 
   return {
     url,
     pid: child.pid!,
+    ...(metricsPort === 0 ? {} : { gatewayMetricsUrl: `http://127.0.0.1:${metricsPort + 3}/metrics` }),
     user,
     password,
     postgresUrl: `postgres://postgres:${encodeURIComponent(secrets.postgresPassword)}@127.0.0.1:${ports.pg}/postgres`,

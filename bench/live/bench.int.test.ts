@@ -2,6 +2,7 @@
 // acknowledged change reaches each subscriber of its user once, and no one else.
 import { describe, expect, it } from 'vitest';
 import { runLiveBench, type PhaseResult } from './bench.ts';
+import type { WindowPhase } from './window.ts';
 
 const SOCKETS_PER_USER = 2; // the smoke configuration: 4 users, 2 sockets each
 
@@ -16,8 +17,21 @@ function expectExact(p: PhaseResult, subscribersPerChange: number): void {
   expect(p.fromAck.count, p.name).toBe(p.delivered);
 }
 
+/** Every change owed reached each of its user's clients once; every client ends with exactly the final window. */
+function expectExactWindow(p: WindowPhase, clientsPerUser: number): void {
+  expect(p.failedWrites, p.name).toBe(0);
+  expect(p.acked, p.name).toBe(p.offered);
+  expect(p.expected, p.name).toBeGreaterThan(0);
+  expect(p.expected % clientsPerUser, p.name).toBe(0);
+  expect(p.delivered, p.name).toBe(p.expected);
+  expect(p.duplicates, p.name).toBe(0);
+  expect(p.foreign, p.name).toBe(0);
+  expect(p.wrongWindows, p.name).toBe(0);
+  expect(p.fromAck.count, p.name).toBe(p.delivered);
+}
+
 describe('live benchmark (smoke)', () => {
-  it('delivers every change to each of its subscribers exactly once, live and polled, and measures memory', async () => {
+  it('delivers every change to each of its subscribers exactly once, live, polled and through windows, and measures memory', async () => {
     const r = await runLiveBench({ smoke: true });
     expect(r.errors).toEqual([]);
     expect(r.live.offered).toBeGreaterThan(0);
@@ -25,6 +39,13 @@ describe('live benchmark (smoke)', () => {
     expectExact(r.polling, SOCKETS_PER_USER);
     expect(r.saturation.map((s) => s.name)).toEqual(['WebSocket subscription', '2 subscriptions per socket']);
     r.saturation.forEach((s, i) => expectExact(s, SOCKETS_PER_USER * (i + 1)));
+    // The plain subscription: one event per change and client; the window: the changes entering at the top.
+    expectExactWindow(r.window.plain, SOCKETS_PER_USER);
+    expect(r.window.plain.expected).toBe(r.window.plain.acked * SOCKETS_PER_USER);
+    expect(r.window.plain.events).toBe(r.window.plain.expected);
+    expectExactWindow(r.window.window, SOCKETS_PER_USER);
+    expect(r.window.window.windowChanges).toBeGreaterThan(0);
+    expect(Number.isInteger(r.window.window.refills)).toBe(true);
     expect(r.memory.rssKb.map(([subscriptions]) => subscriptions)).toEqual([0, 5, 20]);
     expect(r.memory.rssKb.every(([, kb]) => kb > 0)).toBe(true);
   });

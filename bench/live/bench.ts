@@ -6,7 +6,10 @@
 //      latency = the `change` received minus the write's acknowledgement (its HTTP response).
 //   3. Saturation: at the same write rate, every socket adds subscriptions of the same query,
 //      step by step, until deliveries stop keeping up (keptUp).
-//   4. Baseline: the same 1,000 clients polling `SELECT … WHERE n >= <first row not yet seen>`
+//   4. Window (window.ts): the same number of clients on 10,000-row partitions, a plain
+//      subscription then a window (`ORDER BY score DESC LIMIT 20`), each during 1,000 changes/s
+//      that move rows in and out of the windows.
+//   5. Baseline: the same 1,000 clients polling `SELECT … WHERE n >= <first row not yet seen>`
 //      every second over HTTP during the same writes; latency = the poll that first shows a row
 //      minus its write's acknowledgement. Last, because it loads the stack the most.
 // Each change n is written by user n % users and must reach each of that user's subscribers
@@ -20,10 +23,12 @@ import { runLocalStack, type LocalStack } from '../lib/local-stack.ts';
 import { openLoop } from '../lib/stats.ts';
 import { Fleet } from './clients.ts';
 import { PhaseLog, type Latency } from './deliveries.ts';
-import { report } from './report.ts';
+import { report, reportWindow } from './report.ts';
+import { runWindowCase, type WindowConfig, type WindowResult } from './window.ts';
 
-const FULL = { users: 100, socketsPerUser: 10, rate: 1000, ms: 10_000, warmupMs: 2000, stepMs: 5000, fanOut: [2, 3, 4, 5, 6, 8, 12, 16], stopWhenBehind: true, memory: { sockets: 100, perSocket: 100, settleMs: 2000 } };
-const SMOKE = { users: 4, socketsPerUser: 2, rate: 100, ms: 1000, warmupMs: 300, stepMs: 500, fanOut: [2], stopWhenBehind: false, memory: { sockets: 4, perSocket: 5, settleMs: 0 } };
+const FULL = { users: 100, socketsPerUser: 10, rate: 1000, ms: 10_000, warmupMs: 2000, stepMs: 5000, fanOut: [2, 3, 4, 5, 6, 8, 12, 16], stopWhenBehind: true, memory: { sockets: 100, perSocket: 100, settleMs: 2000 }, window: { rowsPerUser: 10_000, limit: 20 } };
+// The smoke's windows are small, so some changes exhaust their slack and need a refill read.
+const SMOKE = { users: 4, socketsPerUser: 2, rate: 100, ms: 1000, warmupMs: 300, stepMs: 500, fanOut: [2], stopWhenBehind: false, memory: { sockets: 4, perSocket: 5, settleMs: 0 }, window: { rowsPerUser: 100, limit: 3 } };
 export type LiveConfig = typeof FULL;
 
 export interface PhaseResult {
@@ -64,16 +69,28 @@ export interface LiveBenchResult {
   readonly polling: PhaseResult;
   readonly live: PhaseResult;
   readonly saturation: readonly (PhaseResult & { readonly keptUp: boolean })[];
+  readonly window: WindowResult;
   readonly errors: readonly string[];
 }
 
-export async function runLiveBench({ smoke }: { smoke: boolean }): Promise<LiveBenchResult> {
+export function runLiveBench({ smoke }: { smoke: boolean }): Promise<LiveBenchResult> {
+  return withLiveStack(smoke, (bench) => bench.run());
+}
+
+/** `npm run bench -- live --window`: the window case alone. */
+export function runLiveWindowBench({ smoke }: { smoke: boolean }): Promise<WindowResult> {
+  return withLiveStack(smoke, (bench) => bench.runWindow());
+}
+
+async function withLiveStack<T>(smoke: boolean, run: (bench: LiveBench) => Promise<T>): Promise<T> {
   const config = smoke ? SMOKE : FULL;
   // 100 subscribe messages at once per socket (memory phase) exceed the default burst of 2 × 50.
-  await using stack = await runLocalStack({ env: { SEQLINE_WS_MESSAGE_RATE: '1000' } });
+  // A user's window snapshots (one per socket) may all run at once; the gateway's /metrics has
+  // the window counters.
+  await using stack = await runLocalStack({ env: { SEQLINE_WS_MESSAGE_RATE: '1000', SEQLINE_USER_MAX_SNAPSHOTS: '20', SEQLINE_USER_MAX_WAITING: '100' }, metrics: true });
   const http = new SqlClient(stack.url, 200);
   try {
-    return await new LiveBench(stack, http, config).run();
+    return await run(new LiveBench(stack, http, config));
   } finally {
     http.close();
   }
@@ -85,6 +102,8 @@ class LiveBench {
   readonly #c: LiveConfig;
   readonly #logs: PhaseLog[] = [];
   #tokens: string[] = [];
+  /** The first change number of the next phase. */
+  #nextChange = 0;
   /** Deliveries outside every phase's writes: must stay 0. */
   #strays = 0;
   readonly #errors: string[] = [];
@@ -117,11 +136,32 @@ class LiveBench {
     } finally {
       await fleet.close();
     }
+    const window = await this.#window();
     // Last: 1,000 polls a second load the stack more than anything before it.
     const polling = await this.#poll('polling every 1 s (baseline)', clients);
-    const errors = [...this.#errors, ...fleet.errors, ...(this.#strays > 0 ? [`${this.#strays} deliveries of changes no phase wrote`] : [])];
-    const result = { memory, polling, live, saturation, errors };
+    const errors = [...this.#errors, ...fleet.errors, ...window.errors, ...(this.#strays > 0 ? [`${this.#strays} deliveries of changes no phase wrote`] : [])];
+    const result = { memory, polling, live, saturation, window, errors };
     report(result, this.#c, this.#c === SMOKE);
+    return result;
+  }
+
+  /** The window case alone. */
+  async runWindow(): Promise<WindowResult> {
+    this.#tokens = await setUpMessages(this.#http, this.#stack, this.#c.users);
+    const result = await this.#window();
+    reportWindow(result, this.#c);
+    return result;
+  }
+
+  /** The window case: its own table and clients, change numbers after the last phase's. */
+  async #window(): Promise<WindowResult> {
+    const { users, socketsPerUser, rate, ms } = this.#c;
+    const config: WindowConfig = { users, socketsPerUser, rate, ms, ...this.#c.window };
+    const admin = await this.#http.login(this.#stack.user, this.#stack.password);
+    const metricsUrl = this.#stack.gatewayMetricsUrl;
+    if (metricsUrl === undefined) throw new Error('the local stack has no gateway metrics URL');
+    const result = await runWindowCase(this.#stack.url, this.#stack.pid, metricsUrl, admin, this.#tokens, this.#http, config, this.#nextChange);
+    this.#nextChange = result.nextChange;
     return result;
   }
 
@@ -159,9 +199,9 @@ class LiveBench {
 
   /** A new phase's log: change numbers continue after the last phase's. */
   #newLog(ms: number, subscribers: number, userOf: (g: number) => number): PhaseLog {
-    const base = this.#logs.at(-1)?.end ?? 0;
-    const log = new PhaseLog(base, Math.round((this.#c.rate * ms) / 1000), this.#c.users, subscribers, userOf);
+    const log = new PhaseLog(this.#nextChange, Math.round((this.#c.rate * ms) / 1000), this.#c.users, subscribers, userOf);
     this.#logs.push(log);
+    this.#nextChange = log.end;
     return log;
   }
 

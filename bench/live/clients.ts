@@ -40,23 +40,12 @@ export class Fleet {
   static async open(baseUrl: string, tokens: readonly string[], count: number, onChange: OnChange): Promise<Fleet> {
     const sockets: WebSocket[] = [];
     const fleet = new Fleet(sockets, tokens.length);
-    const url = `${baseUrl.replace(/^http/, 'ws')}/v1/ws?compress=false`;
-    for (let from = 0; from < count; from += 100) {
-      const opened = Array.from({ length: Math.min(100, count - from) }, (_, k) => {
-        const s = from + k;
-        const ws = new WebSocket(url, { headers: { authorization: `Bearer ${tokens[s % tokens.length]!}` }, perMessageDeflate: false });
-        sockets.push(ws);
-        ws.on('message', (data: Buffer) => fleet.#onMessage(s, count, data, onChange));
-        ws.on('close', (code) => {
-          if (!fleet.#closing) fleet.errors.push(`socket ${s} closed with ${code}`);
-        });
-        return new Promise<void>((resolve, reject) => {
-          ws.once('open', () => resolve());
-          ws.once('error', reject);
-        });
-      });
-      await Promise.all(opened);
-    }
+    await openSockets(baseUrl, tokens, count, sockets, {
+      onMessage: (s, data) => fleet.#onMessage(s, count, data, onChange),
+      onClose: (s, code) => {
+        if (!fleet.#closing) fleet.errors.push(`socket ${s} closed with ${code}`);
+      },
+    });
     return fleet;
   }
 
@@ -95,14 +84,7 @@ export class Fleet {
   async close(): Promise<void> {
     this.#closing = true;
     clearInterval(this.#pinger);
-    await Promise.all(
-      this.sockets.map((ws) => {
-        if (ws.readyState === WebSocket.CLOSED) return Promise.resolve();
-        const closed = new Promise<void>((resolve) => ws.once('close', () => resolve()));
-        ws.close(1000);
-        return closed;
-      }),
-    );
+    await closeSockets(this.sockets);
   }
 
   #onMessage(s: number, sockets: number, data: Buffer, onChange: OnChange): void {
@@ -126,4 +108,38 @@ export class Fleet {
         return;
     }
   }
+}
+
+/**
+ * Opens `count` sockets into `sockets` (socket s authenticated by header with
+ * `tokens[s % tokens.length]`), 100 at a time; resolves when all are open.
+ */
+export async function openSockets(baseUrl: string, tokens: readonly string[], count: number, sockets: WebSocket[], on: { onMessage(s: number, data: Buffer): void; onClose(s: number, code: number): void }): Promise<void> {
+  const url = `${baseUrl.replace(/^http/, 'ws')}/v1/ws?compress=false`;
+  for (let from = 0; from < count; from += 100) {
+    const opened = Array.from({ length: Math.min(100, count - from) }, (_, k) => {
+      const s = from + k;
+      const ws = new WebSocket(url, { headers: { authorization: `Bearer ${tokens[s % tokens.length]!}` }, perMessageDeflate: false });
+      sockets.push(ws);
+      ws.on('message', (data: Buffer) => on.onMessage(s, data));
+      ws.on('close', (code) => on.onClose(s, code));
+      return new Promise<void>((resolve, reject) => {
+        ws.once('open', () => resolve());
+        ws.once('error', reject);
+      });
+    });
+    await Promise.all(opened);
+  }
+}
+
+/** Closes every socket; resolves once all are closed. */
+export async function closeSockets(sockets: readonly WebSocket[]): Promise<void> {
+  await Promise.all(
+    sockets.map((ws) => {
+      if (ws.readyState === WebSocket.CLOSED) return Promise.resolve();
+      const closed = new Promise<void>((resolve) => ws.once('close', () => resolve()));
+      ws.close(1000);
+      return closed;
+    }),
+  );
 }

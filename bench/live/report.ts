@@ -1,7 +1,8 @@
 // Prints the live benchmark's figures, the baseline next to them, and the targets.
 import type { LiveBenchResult, LiveConfig, PhaseResult } from './bench.ts';
+import type { WindowResult } from './window.ts';
 
-const TARGET = { p50Ms: 10, p99Ms: 50, deliveredPerSecond: 5000, kbPerSubscription: 20 } as const;
+const TARGET = { p50Ms: 10, p99Ms: 50, deliveredPerSecond: 5000, kbPerSubscription: 20, windowShare: 0.6 } as const;
 
 const f = (n: number): string => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : '-');
 const ms = (n: number): string => (Number.isFinite(n) ? `${n.toFixed(1)} ms` : '-');
@@ -43,6 +44,8 @@ export function report(r: LiveBenchResult, c: LiveConfig, smoke: boolean): void 
   console.log(`\ngateway RSS with idle subscriptions (${c.memory.perSocket} per socket): ${m.rssKb.map(([n, kb]) => `${f(n)}: ${f(kb)} KB`).join(', ')}`);
   console.log(`per idle subscription: ${m.kbPerSubscription.toFixed(1)} KB overall, ${m.kbPerSubscriptionSlope.toFixed(1)} KB marginal`);
 
+  reportWindow(r.window, c);
+
   const best = saturationPoint(r);
   const kb = Math.max(m.kbPerSubscription, m.kbPerSubscriptionSlope);
   console.log('');
@@ -51,4 +54,26 @@ export function report(r: LiveBenchResult, c: LiveConfig, smoke: boolean): void 
   console.log(`target: >= ${f(TARGET.deliveredPerSecond)} delivered changes/s: ${f(best)} ${verdict(best >= TARGET.deliveredPerSecond)}`);
   console.log(`target: <= ${TARGET.kbPerSubscription} KB per idle subscription: ${kb.toFixed(1)} KB ${verdict(kb <= TARGET.kbPerSubscription)}`);
   if (r.errors.length > 0) console.log(`errors (${r.errors.length}): ${r.errors.slice(0, 5).join('; ')}`);
+}
+
+/** The window case's figures, its baseline (the plain subscription) and its target. */
+export function reportWindow(w: WindowResult, c: LiveConfig): void {
+  const clients = c.users * c.socketsPerUser;
+  console.log(`\nwindow: ${f(clients)} clients on partitions of ${f(c.window.rowsPerUser)} rows, ${f(c.rate)} changes/s for ${c.ms / 1000} s (top, insert, out of the window, delete: 2:1:3:4)\n`);
+  const line = (cells: string[]): void => console.log(cells.map((x, i) => (i === 0 ? x.padEnd(30) : x.padStart(12))).join(''));
+  line(['case', 'writes/s', 'events/s', 'p50 ack', 'p99 ack', 'events', 'missing', 'dup', 'wrong win.']);
+  for (const p of [w.window, w.plain]) {
+    line([p.name, f(p.writesPerSecond), f(p.eventsPerSecond), ms(p.fromAck.p50), ms(p.fromAck.p99), f(p.events), f(p.expected - p.delivered), f(p.duplicates + p.foreign), f(p.wrongWindows)]);
+  }
+  const share = w.window.eventsPerSecond / w.plain.eventsPerSecond;
+  const perChange = (p: typeof w.plain, name: string): string => `${((1000 * (p.cpuMs.get(name) ?? 0)) / p.acked).toFixed(0)} ms`;
+  console.log(`the writes themselves (request → acknowledgement) p50/p99: window ${ms(w.window.writes.p50)} / ${ms(w.window.writes.p99)}, plain ${ms(w.plain.writes.p50)} / ${ms(w.plain.writes.p99)}`);
+  const perEvent = (p: typeof w.plain): string => `${((1000 * (p.cpuMs.get('gateway') ?? 0)) / p.events).toFixed(0)} µs`;
+  console.log(`gateway CPU per event received, window / plain: ${perEvent(w.window)} / ${perEvent(w.plain)}`);
+  console.log(`CPU per 1,000 changes, window / plain: gateway ${perChange(w.window, 'gateway')} / ${perChange(w.plain, 'gateway')}, storage ${perChange(w.window, 'storage')} / ${perChange(w.plain, 'storage')}`);
+  console.log(`(latency: the plain subscription over every change, the window over the changes that enter at the top; wrong win.: clients not ending with exactly the final window)`);
+  console.log(`window: ${f(w.window.windowChanges)} row changes applied to windows, ${f(w.window.refills)} refill reads: ${((1000 * w.window.refills) / w.window.acked).toFixed(1)} per 1,000 changes, ${((1000 * w.window.refills) / w.window.windowChanges).toFixed(2)} per 1,000 window changes`);
+
+  console.log(`target: window deliveries/s >= ${100 * TARGET.windowShare}% of the plain subscription's: ${(100 * share).toFixed(0)}% ${verdict(share >= TARGET.windowShare)}`);
+  if (w.errors.length > 0) console.log(`window errors (${w.errors.length}): ${w.errors.slice(0, 5).join('; ')}`);
 }

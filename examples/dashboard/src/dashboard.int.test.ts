@@ -6,7 +6,8 @@
 // Two agents in two browser contexts: a ticket created for agent1 over HTTP shows on agent1's
 // page within a second and never on agent2's; agent1's page creates a ticket and changes a
 // status; agent1 goes offline while tickets change and one is deleted, and comes back to exactly
-// the new state. Every wait has a deadline; nothing sleeps.
+// the new state; with more tickets than the window holds, the page shows the 50 most recently
+// updated, in updated_at DESC order. Every wait has a deadline; nothing sleeps.
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -18,7 +19,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildDashboard } from './build.js';
 import { seedDemo } from './seed.js';
 import { serveDashboard, type DashboardServer } from './server.js';
-import { priorityLabel } from './view.js';
+import { priorityLabel, TICKETS_LIMIT } from './view.js';
 
 /** Where infra/local/bootstrap.mjs looks too: SEQLINE_CHROMIUM, /usr/bin/chromium, then PATH. */
 const CHROMIUM = [process.env['SEQLINE_CHROMIUM'], '/usr/bin/chromium', ...(process.env['PATH'] ?? '').split(':').filter((d) => d !== '').map((d) => join(d, 'chromium'))].find(
@@ -92,10 +93,18 @@ function shown(page: Page): Promise<Shown[]> {
   );
 }
 
-/** What the page must show: the agent's tickets as SELECT returns them, newest change first. */
+/**
+ * What the page must show: the agent's window as SELECT returns it, most recently updated first,
+ * ties broken by id (docs/protocol.md §4.7); with each ticket's updated_at. `limit` rows at most.
+ */
+async function windowRows(agent: string, limit = TICKETS_LIMIT): Promise<(Shown & { updatedAt: number | null })[]> {
+  const sql = `SELECT id, title, priority, status, _seq, updated_at FROM app.tickets ORDER BY updated_at DESC, id ASC LIMIT ${limit}`;
+  const [result] = await ok(stack.url, tokens[agent]!, sql);
+  return (result!['rows'] as [string, string, number | null, string, string, number | null][]).map(([id, title, priority, status, seq, updatedAt]) => ({ id, title, priority: priorityLabel(priority), status, seq, updatedAt }));
+}
+
 async function selected(agent: string): Promise<Shown[]> {
-  const [result] = await ok(stack.url, tokens[agent]!, 'SELECT id, title, priority, status, _seq FROM app.tickets ORDER BY _seq DESC');
-  return (result!['rows'] as [string, string, number | null, string, string][]).map(([id, title, priority, status, seq]) => ({ id, title, priority: priorityLabel(priority), status, seq }));
+  return (await windowRows(agent)).map(({ updatedAt: _, ...shown }) => shown);
 }
 
 const write = async (agent: string, sql: string, params?: readonly unknown[]): Promise<Record<string, unknown>> => (await ok(stack.url, tokens[agent]!, sql, params))[0]!;
@@ -167,6 +176,40 @@ describe('the support dashboard in Chromium', () => {
     const png = await readFile(SCREENSHOT);
     expect(png.subarray(0, 8).toString('hex')).toBe('89504e470d0a1a0a');
     expect(png.length).toBeGreaterThan(10_000);
+  });
+
+  it(`shows at most ${TICKETS_LIMIT} tickets, the most recently updated first, and pulls the next one in when one leaves`, async () => {
+    const a = pages['agent1']!;
+    const before = (await selected('agent1')).length;
+    const titles = Array.from({ length: TICKETS_LIMIT }, (_, i) => `Bulk ticket ${i}`);
+    // One statement per ticket, so each has its own updated_at.
+    for (const title of titles) await write('agent1', 'INSERT INTO app.tickets (title, priority, updated_at) VALUES ($1, 3, NOW())', [title]);
+    const [count] = await ok(stack.url, tokens['agent1']!, 'SELECT COUNT(*) FROM app.tickets');
+    expect(Number((count!['rows'] as unknown[][])[0]![0])).toBe(before + TICKETS_LIMIT);
+    await expect.poll(() => shown(a), { timeout: 10_000 }).toEqual(await selected('agent1'));
+    const rows = await windowRows('agent1');
+    expect(rows).toHaveLength(TICKETS_LIMIT);
+    expect(rows.map((r) => r.title)).toEqual(titles.toReversed());
+    const times = rows.map((r) => r.updatedAt!);
+    expect(times).toEqual(times.toSorted((x, y) => y - x));
+    expect(await a.getByTestId('ticket-count').textContent()).toBe(String(TICKETS_LIMIT));
+
+    // The oldest shown ticket's status changes: it moves to the top, nothing leaves.
+    const oldest = (await shown(a)).at(-1)!;
+    await a.locator(`[data-testid="ticket"][data-id="${oldest.id}"] [data-testid="ticket-status"]`).selectOption('pending');
+    await expect.poll(async () => (await shown(a))[0], { timeout: 5000 }).toMatchObject({ id: oldest.id, status: 'pending' });
+    expect(await shown(a)).toEqual(await selected('agent1'));
+    // Deleting the top ticket pulls the most recent one outside the window in at the bottom.
+    const next = (await windowRows('agent1', TICKETS_LIMIT + 1)).at(-1)!.id;
+    const deleted = await write('agent1', 'DELETE FROM app.tickets WHERE id = $1', [oldest.id]);
+    await expect.poll(async () => (await shown(a)).at(-1)?.id, { timeout: 5000 }).toBe(next);
+    // The ticket pulled in carries the _seq of the change that opened its place, not its own version's.
+    const now = await shown(a);
+    expect(now.at(-1)!.seq).toBe(deleted['seq']);
+    const withoutSeq = (tickets: Shown[]): Omit<Shown, 'seq'>[] => tickets.map(({ seq: _, ...rest }) => rest);
+    expect(withoutSeq(now)).toEqual(withoutSeq(await selected('agent1')));
+    expect(now.slice(0, -1)).toEqual((await selected('agent1')).slice(0, -1));
+    expect(now).toHaveLength(TICKETS_LIMIT);
   });
 
   it('never showed agent2 a ticket of agent1', async () => {

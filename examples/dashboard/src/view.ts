@@ -2,8 +2,14 @@
 // the browser app and tested in Node.
 import type { Row } from '@seqline/client';
 
-/** The live query behind the ticket list: the agent's own partition of the USER table. */
-export const TICKETS_SQL = 'SELECT id, title, priority, status, updated_at FROM app.tickets';
+/** The most tickets the list shows. */
+export const TICKETS_LIMIT = 50;
+
+/**
+ * The live query behind the ticket list: the agent's own partition of the USER table, a window of
+ * the most recently updated tickets (docs/protocol.md §4.7; ties broken by id).
+ */
+export const TICKETS_SQL = `SELECT id, title, priority, status, updated_at FROM app.tickets ORDER BY updated_at DESC LIMIT ${TICKETS_LIMIT}`;
 export const CREATE_SQL = 'INSERT INTO app.tickets (title, priority, updated_at) VALUES ($1, $2, NOW())';
 export const SET_STATUS_SQL = 'UPDATE app.tickets SET status = $1, updated_at = NOW() WHERE id = $2';
 
@@ -27,23 +33,21 @@ export interface TicketView {
   readonly seq: string;
 }
 
-/** Tickets newest first: the last one created or changed (the highest `_seq`) on top. */
+/** The tickets in the rows' order: the live window's, most recently updated first. */
 export function ticketViews(rows: readonly Row[], timeZone?: string): TicketView[] {
   const format = new Intl.DateTimeFormat('en-GB', { dateStyle: 'short', timeStyle: 'medium', ...(timeZone === undefined ? {} : { timeZone }) });
-  return [...rows]
-    .sort((a, b) => compareDesc(seqOf(a), seqOf(b)))
-    .map((row) => {
-      const status = text(row['status']);
-      return {
-        id: text(row['id']),
-        title: text(row['title']),
-        priority: priorityLabel(row['priority']),
-        status,
-        statuses: (STATUSES as readonly string[]).includes(status) ? STATUSES : [...STATUSES, status],
-        updated: typeof row['updated_at'] === 'number' ? format.format(new Date(row['updated_at'] / 1000)) : '',
-        seq: seqOf(row).toString(),
-      };
-    });
+  return rows.map((row) => {
+    const status = text(row['status']);
+    return {
+      id: text(row['id']),
+      title: text(row['title']),
+      priority: priorityLabel(row['priority']),
+      status,
+      statuses: (STATUSES as readonly string[]).includes(status) ? STATUSES : [...STATUSES, status],
+      updated: typeof row['updated_at'] === 'number' ? format.format(new Date(row['updated_at'] / 1000)) : '',
+      seq: seqOf(row).toString(),
+    };
+  });
 }
 
 export function priorityLabel(value: unknown): string {
@@ -54,10 +58,6 @@ export function priorityLabel(value: unknown): string {
 function seqOf(row: Row): bigint {
   const s = row['_seq'];
   return typeof s === 'bigint' ? s : typeof s === 'string' && /^\d+$/.test(s) ? BigInt(s) : 0n;
-}
-
-function compareDesc(a: bigint, b: bigint): number {
-  return a === b ? 0 : a > b ? -1 : 1;
 }
 
 function text(value: unknown): string {

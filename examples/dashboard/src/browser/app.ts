@@ -1,5 +1,5 @@
 // The support dashboard in the browser. An agent signs in; the page then shows the agent's
-// tickets live (newest first), a form to create one, a status select per ticket, the connection's
+// tickets live (the 50 most recently updated, newest first), a form to create one, a status select per ticket, the connection's
 // status and the last `_seq` it has. Everything goes through @seqline/client (its browser entry):
 // one client per signed-in agent, whose rows, cursor and offline writes are kept in localStorage
 // under the agent's name, so a reload shows them at once and resumes from the cursor.
