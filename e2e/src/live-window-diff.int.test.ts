@@ -96,6 +96,8 @@ type Op =
   | { readonly kind: 'updateWhere'; readonly column: number; readonly value: number; readonly setColumn: number; readonly setValue: number }
   | { readonly kind: 'deleteKeys'; readonly picks: readonly number[] }
   | { readonly kind: 'deleteWhere'; readonly column: number; readonly value: number }
+  | { readonly kind: 'deleteShown'; readonly count: number }
+  | { readonly kind: 'updateShown'; readonly count: number; readonly column: number; readonly value: number }
   | { readonly kind: 'resume' };
 
 interface Run {
@@ -127,12 +129,15 @@ const op: fc.Arbitrary<Op> = fc.oneof(
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('updateWhere' as const), column: index, value: index, setColumn: index, setValue: index }) },
   { weight: 3, arbitrary: fc.record({ kind: fc.constant('deleteKeys' as const), picks: fc.array(index, { minLength: 1, maxLength: 2 }) }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('deleteWhere' as const), column: index, value: index }) },
+  // Rows of the window itself (the first `count` of the last answer): what makes a window refill.
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('deleteShown' as const), count: fc.integer({ min: 1, max: 8 }) }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('updateShown' as const), count: fc.integer({ min: 1, max: 4 }), column: index, value: index }) },
   { weight: 1, arbitrary: fc.constant({ kind: 'resume' as const }) },
 );
 
 const run: fc.Arbitrary<Run> = fc.record({
   window: fc.nat({ max: TABLES.length - 1 }).chain(windowOf),
-  initial: fc.array(values, { maxLength: 30 }),
+  initial: fc.oneof(fc.array(values, { maxLength: 30 }), fc.array(values, { minLength: 15, maxLength: 30 })),
   ops: fc.array(op, { minLength: 1, maxLength: 12 }),
 });
 
@@ -384,11 +389,15 @@ async function runOne(token: string, r: Run): Promise<void> {
         const key = deleted.splice(o.pick % Math.max(deleted.length, 1), 1)[0] ?? fresh();
         seq = await insert([[key, o.row]]);
       }
-      if (o.kind === 'updateKeys' || o.kind === 'deleteKeys') {
-        const picked = [...new Set(o.picks.map(pick).filter((k) => k !== undefined))];
+      if (o.kind === 'updateKeys' || o.kind === 'deleteKeys' || o.kind === 'updateShown' || o.kind === 'deleteShown') {
+        const shown = (): (string | number)[] => {
+          const count = o.kind === 'updateShown' || o.kind === 'deleteShown' ? o.count : 0;
+          return checkpoints.at(-1)!.rows.slice(0, count).map((row) => (typeof table.key(0) === 'number' ? Number(row[0]) : row[0]!));
+        };
+        const picked = o.kind === 'updateKeys' || o.kind === 'deleteKeys' ? [...new Set(o.picks.map(pick).filter((k) => k !== undefined))] : shown();
         if (picked.length === 0) continue;
         const list = picked.map((_, j) => `$${j + 2}`).join(', ');
-        if (o.kind === 'updateKeys') {
+        if (o.kind === 'updateKeys' || o.kind === 'updateShown') {
           seq = await sqlOf(`UPDATE ${name} SET ${columns[o.column % columns.length]!.name} = $1 WHERE ${pk} IN (${list})`, [valueOf(o.column, o.value), ...picked]);
         } else {
           seq = await sqlOf(`DELETE FROM ${name} WHERE ${pk} IN (${list.replace(/\$(\d+)/g, (_, n: string) => `$${Number(n) - 1}`)})`, picked);
