@@ -286,7 +286,11 @@ export class LiveSubscription {
    * snapshot is the honest answer.
    */
   async #resumeWindow(window: Window, from: bigint): Promise<void> {
-    const history = await this.#d.history(from);
+    // The events of one row change share its `_seq` (docs/protocol.md §4.7): a client cut off
+    // between them holds part of the change at `from`. So the window is rebuilt as of just before
+    // that change and the change is sent again (an event applied twice changes nothing).
+    const before = from - 1n;
+    const history = await this.#d.history(before);
     const rowChanges = history.changes.reduce((n, c) => n + c.rows.length, 0);
     if (!history.covered || rowChanges > (this.#d.windowReplayMax ?? 10 * window.capacity)) {
       this.#d.metrics?.catchUps.reset.inc();
@@ -295,7 +299,7 @@ export class LiveSubscription {
     }
     this.#d.metrics?.catchUps.history.inc();
     window.reset();
-    await this.#rebuild(window, from, history.changes);
+    await this.#rebuild(window, before, history.changes);
     window.adopt();
     await this.#ack(from);
     this.#lastSeq = from;
