@@ -286,11 +286,17 @@ export class LiveSubscription {
    * snapshot is the honest answer.
    */
   async #resumeWindow(window: Window, from: bigint): Promise<void> {
-    // The events of one row change share its `_seq` (docs/protocol.md §4.7): a client cut off
-    // between them holds part of the change at `from`. So the window is rebuilt as of just before
-    // that change and the change is sent again (an event applied twice changes nothing).
-    const before = from - 1n;
-    const history = await this.#d.history(before);
+    // The events of one row change share its `_seq` (docs/protocol.md §4.7), and a refill's
+    // carry the `_seq` of the whole write: a client cut off between them holds part of the write
+    // at `from`. So the window is rebuilt as of just before that write and the write is sent
+    // again (events applied again, in order, leave the client's rows as they should be).
+    let before = from - 1n;
+    let history = await this.#d.history(before);
+    const first = history.changes[0];
+    if (history.covered && first !== undefined && first.prevSeq < before) {
+      before = first.prevSeq;
+      history = await this.#d.history(before);
+    }
     const rowChanges = history.changes.reduce((n, c) => n + c.rows.length, 0);
     if (!history.covered || rowChanges > (this.#d.windowReplayMax ?? 10 * window.capacity)) {
       this.#d.metrics?.catchUps.reset.inc();
