@@ -42,6 +42,22 @@ describe('Window', () => {
     expect(w.rows.map((r) => r['id'])).toEqual([4, 1]);
   });
 
+  it('a row that leaves pulls the next one in; a change within the window is an update; past the slack a refill is due', () => {
+    const w = windowOf(2, 1);
+    w.load({ rows: [row(1, 30), row(2, 20), row(3, 10)], complete: false });
+    w.adopt();
+    expect(w.apply({ old: row(1, 30), oldIn: true, next: undefined, nextIn: false }, '9')).toEqual([
+      { kind: 'delete', old: { ...row(1, 30), _seq: '9' } },
+      { kind: 'insert', row: { ...row(3, 10), _seq: '9' } },
+    ]);
+    const moved = { ...row(3, 25), _seq: '10' };
+    expect(w.apply({ old: row(3, 10), oldIn: true, next: moved, nextIn: true }, '10')).toEqual([{ kind: 'update', row: moved, old: { ...row(3, 10), _seq: '9' } }]);
+    expect(w.rows.map((r) => r['id'])).toEqual([3, 2]);
+    // Nothing is known below 3: a second row leaving leaves one row known, a refill is due.
+    expect(w.apply({ old: row(2, 20), oldIn: true, next: undefined, nextIn: false }, '11')).toBeUndefined();
+    expect(w.known).toBe(false);
+  });
+
   it('a refill read of more rows than it keeps, whose undone changes took the top rows, is known as of the refill point', () => {
     // LIMIT 1 with 1 row of slack: the read at the boundary holds 4 rows, the 3 newest of them
     // inserted after the refill point at the top. Undoing them leaves the 4th, the window then.
