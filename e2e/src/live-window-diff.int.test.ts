@@ -6,6 +6,8 @@
 // as the ack's order_by says). Replaying the record offline: whenever the client has processed
 // every event with `_seq` <= S (S the `seq` a write answered) and none above, its rows equal that
 // answer exactly, cell by cell, and sorted by the ack's order_by they stand in PostgreSQL's order.
+// Resumes close the socket between writes, or right after one change event (maybe one of several
+// sharing a `_seq`), and resume from the last `_seq` processed. DIFF_SEED and DIFF_PATH replay a run.
 import { rowComparator, type OrderKey } from '@seqline/client';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
