@@ -9,6 +9,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { ChangeListener } from './change-hub.js';
 import type { History } from './history.js';
 import { LiveSubscription, type LiveEvent, type SubscriptionOptions } from './subscription.js';
+import type { WindowRead } from './window.js';
 
 const TABLE: TableDef = {
   namespace: 'app',
@@ -42,7 +43,7 @@ const snap = (rows: number[], boundary: bigint, hasMore = false, batchNum = 0): 
   rowsJson: JSON.stringify(rows.map((id) => ({ id, v: `v${id}`, _seq: String(id) }))),
 });
 
-function harness(options: Partial<SubscriptionOptions>, sources: { history?: (after: bigint) => History; head?: bigint; snapshot?: storagePb.SnapshotBatch[]; catchUp?: storagePb.CatchUpBatch[]; maxBuffer?: number; onSnapshotBatch?: () => void; sql?: string; filterBudget?: number }) {
+function harness(options: Partial<SubscriptionOptions>, sources: { history?: (after: bigint) => History; head?: bigint; snapshot?: storagePb.SnapshotBatch[]; catchUp?: storagePb.CatchUpBatch[]; maxBuffer?: number; onSnapshotBatch?: () => void; sql?: string; filterBudget?: number; window?: (rows: number) => { boundary: bigint; read: WindowRead } }) {
   let listener: ChangeListener | undefined;
   const reconnectHooks = new Set<() => void>();
   const events: LiveEvent[] = [];
@@ -69,7 +70,7 @@ function harness(options: Partial<SubscriptionOptions>, sources: { history?: (af
         return Promise.resolve(sources.history?.(after) ?? { changes: [], covered: true });
       },
       head: () => Promise.resolve(sources.head),
-      window: () => Promise.reject(new Error('not a window')),
+      window: (rows) => (sources.window === undefined ? Promise.reject(new Error('not a window')) : Promise.resolve(sources.window(rows))),
       snapshot: () => {
         const all = sources.snapshot ?? [snap([], 0n)];
         return (async function* () {
@@ -95,6 +96,24 @@ function harness(options: Partial<SubscriptionOptions>, sources: { history?: (af
 }
 
 describe('LiveSubscription', () => {
+  it("resumes a window from a _seq whose change it got only part of: that change's events come again (docs/protocol.md §4.7)", async () => {
+    // ORDER BY id DESC LIMIT 2 over 1, 2; the change at seq 3 inserts 3: delete 1, insert 3,
+    // both at seq 3. The client processed the delete only, then resumes from 3.
+    const h = harness(
+      { from: 3n },
+      {
+        sql: 'SELECT id, v FROM app.t ORDER BY id DESC LIMIT 2',
+        history: (after) => ({ changes: [insert(3n, 2n, 3)].filter((c) => c.seq > after), covered: true }),
+        window: () => ({ boundary: 3n, read: { rows: [3, 2, 1].map((id) => ({ id, v: `v${id}`, _seq: String(id) })), complete: true } }),
+      },
+    );
+    await h.sub.start();
+    await expect.poll(() => h.changeSummary()).toEqual(['delete 1', 'insert 3']);
+    expect(h.events[0]).toMatchObject({ type: 'subscription_ack', batch_control: { status: 'ready', last_seq_id: 3n } });
+    expect(h.events.slice(1)).toMatchObject([{ old_values: [{ id: 1, _seq: '3' }] }, { rows: [{ id: 3, _seq: '3' }] }]);
+    h.sub.stop();
+  });
+
   it('after a reconnect to NATS, repairs from history what was published while the live tail was cut off, once', async () => {
     const sources: { head?: bigint; snapshot: storagePb.SnapshotBatch[]; history: (after: bigint) => History } = {
       snapshot: [snap([1, 2], 2n)],

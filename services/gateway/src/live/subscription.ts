@@ -286,7 +286,17 @@ export class LiveSubscription {
    * snapshot is the honest answer.
    */
   async #resumeWindow(window: Window, from: bigint): Promise<void> {
-    const history = await this.#d.history(from);
+    // The events of one row change share its `_seq` (docs/protocol.md §4.7), and a refill's
+    // carry the `_seq` of the whole write: a client cut off between them holds part of the write
+    // at `from`. So the window is rebuilt as of just before that write and the write is sent
+    // again (events applied again, in order, leave the client's rows as they should be).
+    let before = from - 1n;
+    let history = await this.#d.history(before);
+    const first = history.changes[0];
+    if (history.covered && first !== undefined && first.prevSeq < before) {
+      before = first.prevSeq;
+      history = await this.#d.history(before);
+    }
     const rowChanges = history.changes.reduce((n, c) => n + c.rows.length, 0);
     if (!history.covered || rowChanges > (this.#d.windowReplayMax ?? 10 * window.capacity)) {
       this.#d.metrics?.catchUps.reset.inc();
@@ -295,11 +305,13 @@ export class LiveSubscription {
     }
     this.#d.metrics?.catchUps.history.inc();
     window.reset();
-    await this.#rebuild(window, from, history.changes);
+    await this.#rebuild(window, before, history.changes);
     window.adopt();
     await this.#ack(from);
     this.#lastSeq = from;
-    for (const change of history.changes) await this.#deliver(change);
+    // Events below `from` are stamped `from`: a client skips what is below its cursor, and the
+    // write's first delivery may have carried its rows under the write's `_seq` (a refill).
+    for (const change of history.changes) await this.#deliver(change, from);
   }
 
   /**
@@ -345,13 +357,13 @@ export class LiveSubscription {
   }
 
   /** A change applied to the window, and the events it makes; a refill when rows left and too few are known. */
-  async #deliverWindow(window: Window, change: busPb.Change): Promise<void> {
+  async #deliverWindow(window: Window, change: busPb.Change, atLeast: bigint): Promise<void> {
     if (this.#stopped) return;
     const events: WindowEvent[] = [];
     let refill = false;
     for (const r of change.rows) {
       this.#d.metrics?.window.changes.inc();
-      const applied = window.apply(this.#windowChange(r), String(r.seq));
+      const applied = window.apply(this.#windowChange(r), String(r.seq < atLeast ? atLeast : r.seq));
       if (applied === undefined) refill = true;
       else events.push(...applied);
     }
@@ -487,11 +499,11 @@ export class LiveSubscription {
     });
   }
 
-  #deliver(change: busPb.Change): Promise<void> {
+  #deliver(change: busPb.Change, atLeast = 0n): Promise<void> {
     this.#lastSeq = change.seq;
     const window = this.#window;
     if (window === undefined) return this.#deliverRows(change);
-    const step = this.#windowChain.then(() => this.#deliverWindow(window, change));
+    const step = this.#windowChain.then(() => this.#deliverWindow(window, change, atLeast));
     // A failure (a refill that cannot be read) ends the subscription; the client resumes.
     this.#windowChain = step.catch((err: unknown) => {
       if (err instanceof FilterBudgetExceeded) return this.#end('FILTER_BUDGET_EXCEEDED', `${err.message}; the subscription is ended (simplify its WHERE, e.g. fewer % in LIKE patterns)`);

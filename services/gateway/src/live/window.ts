@@ -78,7 +78,8 @@ export class Window {
     this.#rows = [...read.rows];
     this.#complete = read.complete;
     this.#bound = read.complete ? undefined : this.#rows.at(-1);
-    this.#trim();
+    // Not trimmed here: a refill reads more than `capacity` when the changes it undoes take rows
+    // out of the top, and `undo` trims after them (trimming first could leave fewer than n).
   }
 
   /** Records that the client holds the current window (after a snapshot or a resume). */
