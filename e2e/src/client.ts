@@ -4,9 +4,15 @@ export interface Reply<T = Record<string, unknown>> {
   readonly body: T;
 }
 
+/** How long a test waits for an HTTP answer (a loaded CI machine is slow, never this slow). */
+const REQUEST_TIMEOUT_MS = 60_000;
+
 export async function post<T = Record<string, unknown>>(url: string, body: unknown, headers: Record<string, string> = {}, signal?: AbortSignal): Promise<Reply<T>> {
   const init: RequestInit = { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) };
-  const res = await fetch(url, signal === undefined ? init : { ...init, signal });
+  // A request left unanswered fails the test with its URL, not the whole test's timeout.
+  const res = await fetch(url, { ...init, signal: signal ?? AbortSignal.timeout(REQUEST_TIMEOUT_MS) }).catch((err: unknown) => {
+    throw new Error(`POST ${url}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+  });
   return { status: res.status, body: (await res.json()) as T };
 }
 

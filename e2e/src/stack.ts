@@ -175,6 +175,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   };
 }
 
+const SPAWN_TIMEOUT_MS = 60_000;
+
 /** Runs services/<name>/src/main.ts as a child process; resolves once it logs that it serves. */
 async function spawnService(name: 'storage' | 'write' | 'gateway', env: Readonly<Record<string, string>>): Promise<ChildService> {
   const child = spawn(process.execPath, ['--import', 'tsx', resolve(root, `services/${name}/src/main.ts`)], {
@@ -186,10 +188,19 @@ async function spawnService(name: 'storage' | 'write' | 'gateway', env: Readonly
   const logDir = process.env['SEQLINE_TEST_LOG_DIR'];
   const logFile = logDir === undefined ? undefined : createWriteStream(join(logDir, `${env['SEQLINE_BUS_PREFIX']}-${name}-${child.pid}.log`));
   await new Promise<void>((ready, fail) => {
+    // A child that never says it serves fails the test with its log, not the test's timeout.
+    const deadline = setTimeout(() => {
+      child.kill('SIGKILL');
+      fail(new Error(`${name} did not serve within ${SPAWN_TIMEOUT_MS} ms:\n${log}`));
+    }, SPAWN_TIMEOUT_MS);
+    child.once('exit', () => clearTimeout(deadline));
     child.stderr.on('data', (b: Buffer) => {
       logFile?.write(b);
       log = (log + b.toString()).slice(-20_000);
-      if (log.includes(`"${name} serving"`)) ready();
+      if (log.includes(`"${name} serving"`)) {
+        clearTimeout(deadline);
+        ready();
+      }
     });
     void exited.then((code) => fail(new Error(`${name} exited with ${code}:\n${log}`)));
   });

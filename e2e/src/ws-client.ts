@@ -20,7 +20,11 @@ export interface OpenOptions {
   readonly headers?: Record<string, string>;
   /** Default `?compress=false`. */
   readonly query?: string;
-  /** Send a WebSocket Ping this often (the server closes sockets silent for its idle limit). */
+  /**
+   * Send a WebSocket Ping this often, as the SDK does: the server closes a socket silent for its
+   * idle limit (SEQLINE_WS_IDLE_MS, 10 s by default), and a test on a loaded machine can
+   * outlast that. Default 2000; 0 keeps the socket silent.
+   */
   readonly pingMs?: number;
   /** Sees each message as it arrives (it is kept in `messages` too). */
   readonly onMessage?: (m: Msg) => void;
@@ -30,8 +34,9 @@ export interface OpenOptions {
 export async function openSocket(base: string, options: OpenOptions = {}): Promise<WsClient> {
   const headers = { ...options.headers, ...(options.token === undefined ? {} : { authorization: `Bearer ${options.token}` }) };
   const ws = new WebSocket(`${base.replace('http', 'ws')}/v1/ws${options.query ?? '?compress=false'}`, { headers });
-  if (options.pingMs !== undefined) {
-    const timer = setInterval(() => ws.readyState === WebSocket.OPEN && ws.ping(), options.pingMs);
+  const pingMs = options.pingMs ?? 2000;
+  if (pingMs > 0) {
+    const timer = setInterval(() => ws.readyState === WebSocket.OPEN && ws.ping(), pingMs);
     ws.on('close', () => clearInterval(timer));
   }
   const messages: Msg[] = [];

@@ -88,13 +88,13 @@ describe('Storage.Snapshot', () => {
       // A window read: the first N rows in the query's order at the head, and whether that is all.
       const read = (sql: string, rows: number) =>
         new Promise<storagePb.WindowResponse>((resolve, reject) =>
-          client.window({ caller: { userId: 'alice', role: 'user' }, sql, paramsJson: '["open"]', namespace: 'app', rows }, (err, res) => (err ? reject(ProtocolError.fromGrpc(err)) : resolve(res!))),
+          client.window({ caller: { userId: 'alice', role: 'user' }, sql, paramsJson: '["open"]', namespace: 'app', rows }, (err, res) => (err ? reject(ProtocolError.fromGrpc(err)) : resolve(res))),
         );
       const window = 'SELECT id FROM app.tickets WHERE status = $1 ORDER BY id DESC LIMIT 2';
       const two = await read(window, 2);
       expect([two.boundarySeq, JSON.parse(two.rowsJson), two.complete]).toEqual([head, [{ id: 4, _seq: seqs[3] }, { id: 3, _seq: seqs[2] }], false]);
       const all3 = await read(window, 5);
-      expect([JSON.parse(all3.rowsJson).map((r: { id: number }) => r.id), all3.complete]).toEqual([[4, 3, 1], true]);
+      expect([(JSON.parse(all3.rowsJson) as { id: number }[]).map((r) => r.id), all3.complete]).toEqual([[4, 3, 1], true]);
       const tooMany = await read(window, 100_001).catch((e: unknown) => e);
       expect([(tooMany as ProtocolError).code, (tooMany as ProtocolError).message]).toEqual(['INVALID_PARAMETER', 'a window read takes 1 to 100000 rows, not 100001']);
     } finally {
