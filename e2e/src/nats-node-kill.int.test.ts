@@ -19,6 +19,13 @@ const LANES = 6;
 /** Acknowledged writes before the first fault, during each fault, between and after them. */
 const STEP = 40;
 const SERVICES = /^(sequencer|storage|write|gateway)\b/;
+/**
+ * How long one write may take to be acknowledged across a fault. This test is about what is
+ * lost or repeated, not how fast the cluster heals: electing new JetStream leaders (meta,
+ * streams, consumers) and re-pulling takes seconds on a quiet machine, and more than 30 s was
+ * seen on a CI machine running the other suites beside three nats-servers.
+ */
+const WRITE_DEADLINE_MS = 90_000;
 
 interface Subscriber {
   readonly client: WsClient;
@@ -50,14 +57,14 @@ function writeLoad(stack: Stack, tokens: Record<string, string>) {
   const errors: string[] = [];
   const write = async (i: number): Promise<void> => {
     const user = USERS[i % USERS.length]!;
-    const deadline = Date.now() + 30_000;
+    const deadline = Date.now() + WRITE_DEADLINE_MS;
     for (;;) {
       const r = await sql(stack.url, tokens[user]!, 'INSERT INTO app.events (id, body) VALUES ($1, $2)', [i, `event ${i}`], { 'idempotency-key': `w-${i}` }).catch((e: unknown) => (e instanceof Error ? e : new Error(String(e))));
       if (!(r instanceof Error) && r.status === 200) break;
       // A client's rule: a write refused as unavailable (or cut off) is sent again with the same key.
       const why = r instanceof Error ? r.message : `${r.status} ${JSON.stringify(r.body)}`;
       if (!(r instanceof Error) && r.status !== 503 && r.status !== 504) throw new Error(`write ${i}: ${why}`);
-      if (Date.now() > deadline) throw new Error(`write ${i} not acknowledged within 30 s: ${why}`);
+      if (Date.now() > deadline) throw new Error(`write ${i} not acknowledged within ${WRITE_DEADLINE_MS} ms: ${why}`);
       errors.push(why);
       await new Promise((done) => setTimeout(done, 50));
     }
@@ -85,7 +92,7 @@ function writeLoad(stack: Stack, tokens: Record<string, string>) {
             if (failure !== undefined) throw failure;
             return count;
           },
-          { timeout: 40_000, interval: 20 },
+          { timeout: WRITE_DEADLINE_MS + 10_000, interval: 20 },
         )
         .toBeGreaterThanOrEqual(target);
     },
@@ -120,7 +127,7 @@ async function verify(stack: Stack, acked: Map<string, Set<number>>, subscribers
 }
 
 describe('a NATS node killed under load', () => {
-  it('loses and repeats nothing when the unattached node, then an attached one, is SIGKILLed and restarted', { timeout: 120_000 }, async () => {
+  it('loses and repeats nothing when the unattached node, then an attached one, is SIGKILLed and restarted', { timeout: 300_000 }, async () => {
     await using cluster = await startNatsCluster({ nodes: 3 });
     const [n1, n2, n3] = cluster.nodes as [NatsClusterNode, NatsClusterNode, NatsClusterNode];
     // The services are given two of the three URLs: none starts on n3.
