@@ -33,7 +33,8 @@ export interface OpenOptions {
 /** Opens `/v1/ws` on the gateway at `base` (http://…); resolves once the socket is open. */
 export async function openSocket(base: string, options: OpenOptions = {}): Promise<WsClient> {
   const headers = { ...options.headers, ...(options.token === undefined ? {} : { authorization: `Bearer ${options.token}` }) };
-  const ws = new WebSocket(`${base.replace('http', 'ws')}/v1/ws${options.query ?? '?compress=false'}`, { headers });
+  // An upgrade left unanswered fails the test here, not at the test's own timeout.
+  const ws = new WebSocket(`${base.replace('http', 'ws')}/v1/ws${options.query ?? '?compress=false'}`, { headers, handshakeTimeout: 30_000 });
   const pingMs = options.pingMs ?? 2000;
   if (pingMs > 0) {
     const timer = setInterval(() => ws.readyState === WebSocket.OPEN && ws.ping(), pingMs);
