@@ -106,7 +106,9 @@ export function runLiveWindowBench({ smoke }: { smoke: boolean }): Promise<Windo
 }
 
 async function withLiveStack<T>(smoke: boolean, run: (bench: LiveBench) => Promise<T>): Promise<T> {
-  const config = smoke ? SMOKE : FULL;
+  // SEQLINE_BENCH_LIVE_RATE: another write rate, for a machine whose load keeps the writes under 1,000/s.
+  const rate = Number(process.env['SEQLINE_BENCH_LIVE_RATE'] ?? FULL.rate);
+  const config = smoke ? SMOKE : { ...FULL, rate };
   // 100 subscribe messages at once per socket (memory phase) exceed the default burst of 2 × 50.
   // A user's window snapshots (one per socket) may all run at once; the gateway's /metrics has
   // the window counters.
