@@ -30,8 +30,11 @@ function expectExactWindow(p: WindowPhase, clientsPerUser: number): void {
   expect(p.fromAck.count, p.name).toBe(p.delivered);
 }
 
+/** A frame with every number (ids, `_seq`, `n`) written as 0: the raw server's frames must have the gateway's form. */
+const form = (frame: string | undefined): string | undefined => frame?.replace(/\d+/g, '0');
+
 describe('live benchmark (smoke)', () => {
-  it('delivers every change to each of its subscribers exactly once, live, polled and through windows, and measures memory', async () => {
+  it('delivers every change to each of its subscribers exactly once, live, polled, through windows and from the raw ws baseline, and measures memory', async () => {
     const r = await runLiveBench({ smoke: true });
     expect(r.errors).toEqual([]);
     expect(r.live.offered).toBeGreaterThan(0);
@@ -39,6 +42,11 @@ describe('live benchmark (smoke)', () => {
     expectExact(r.polling, SOCKETS_PER_USER);
     expect(r.saturation.map((s) => s.name)).toEqual(['WebSocket subscription', '2 subscriptions per socket']);
     r.saturation.forEach((s, i) => expectExact(s, SOCKETS_PER_USER * (i + 1)));
+    // The raw baseline: the same clients, ramp and frames from a bare ws server.
+    expect(r.raw.map((s) => s.name)).toEqual(['raw ws, 1 per socket', 'raw ws, 2 per socket']);
+    r.raw.forEach((s, i) => expectExact(s, SOCKETS_PER_USER * (i + 1)));
+    expect(r.frames.seqline).toMatch(/^\{"type":"change","subscription_id":"s0","change_type":"insert","rows":\[\{"id":"\d{15,19}","body":"message \d+","n":\d+,"_seq":"\d{15,19}"\}\]\}$/);
+    expect(form(r.frames.raw)).toBe(form(r.frames.seqline));
     // The plain subscription: one event per change and client; the window: the changes entering at the top.
     expectExactWindow(r.window.plain, SOCKETS_PER_USER);
     expect(r.window.plain.expected).toBe(r.window.plain.acked * SOCKETS_PER_USER);

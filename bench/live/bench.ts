@@ -6,6 +6,8 @@
 //      latency = the `change` received minus the write's acknowledgement (its HTTP response).
 //   3. Saturation: at the same write rate, every socket adds subscriptions of the same query,
 //      step by step, until deliveries stop keeping up (keptUp).
+//   3b. Raw baseline (raw-server.ts): the same clients, ramp and frames, from a bare `ws` server
+//      told each change over IPC instead of a write: the transport's fan-out limit on this machine.
 //   4. Window (window.ts): the same number of clients on 10,000-row partitions, a plain
 //      subscription then a window (`ORDER BY score DESC LIMIT 20`), each during 1,000 changes/s
 //      that move rows in and out of the windows.
@@ -23,10 +25,11 @@ import { runLocalStack, type LocalStack } from '../lib/local-stack.ts';
 import { openLoop } from '../lib/stats.ts';
 import { Fleet } from './clients.ts';
 import { PhaseLog, type Latency } from './deliveries.ts';
-import { report, reportWindow } from './report.ts';
+import { RawServer } from './raw.ts';
+import { report, reportSaturationOnly, reportWindow } from './report.ts';
 import { runWindowCase, type WindowConfig, type WindowResult } from './window.ts';
 
-const FULL = { users: 100, socketsPerUser: 10, rate: 1000, ms: 10_000, warmupMs: 2000, stepMs: 5000, fanOut: [2, 3, 4, 5, 6, 8, 12, 16], stopWhenBehind: true, memory: { sockets: 100, perSocket: 100, settleMs: 2000 }, window: { rowsPerUser: 10_000, limit: 20 } };
+const FULL = { users: 100, socketsPerUser: 10, rate: 1000, ms: 10_000, warmupMs: 2000, stepMs: 5000, fanOut: [2, 3, 4, 5, 6, 7, 8, 10, 12, 14, 16, 20, 24, 28, 32, 40, 48, 64], stopWhenBehind: true, memory: { sockets: 100, perSocket: 100, settleMs: 2000 }, window: { rowsPerUser: 10_000, limit: 20 } };
 // The smoke's windows are small, so some changes exhaust their slack and need a refill read.
 const SMOKE = { users: 4, socketsPerUser: 2, rate: 100, ms: 1000, warmupMs: 300, stepMs: 500, fanOut: [2], stopWhenBehind: false, memory: { sockets: 4, perSocket: 5, settleMs: 0 }, window: { rowsPerUser: 100, limit: 3 } };
 export type LiveConfig = typeof FULL;
@@ -64,17 +67,37 @@ export interface MemoryResult {
   readonly kbPerSubscriptionSlope: number;
 }
 
-export interface LiveBenchResult {
+export type Step = PhaseResult & { readonly keptUp: boolean };
+
+/** The saturation ramp through the gateway, and the same ramp from the raw `ws` server. */
+export interface SaturationResult {
+  readonly live: PhaseResult;
+  readonly saturation: readonly Step[];
+  readonly raw: readonly Step[];
+  /** The first change frame a client got from the gateway, and from the raw server. */
+  readonly frames: { readonly seqline: string | undefined; readonly raw: string | undefined };
+  readonly errors: readonly string[];
+}
+
+export interface LiveBenchResult extends SaturationResult {
   readonly memory: MemoryResult;
   readonly polling: PhaseResult;
-  readonly live: PhaseResult;
-  readonly saturation: readonly (PhaseResult & { readonly keptUp: boolean })[];
   readonly window: WindowResult;
-  readonly errors: readonly string[];
 }
 
 export function runLiveBench({ smoke }: { smoke: boolean }): Promise<LiveBenchResult> {
   return withLiveStack(smoke, (bench) => bench.run());
+}
+
+/** `npm run bench -- live --saturation`: the live case, its saturation ramp and the raw baseline alone. */
+export function runLiveSaturationBench({ smoke }: { smoke: boolean }): Promise<SaturationResult> {
+  return withLiveStack(smoke, (bench) => bench.runSaturation());
+}
+
+/** Where a phase's changes come from: a write acknowledged (resolves true), and the process tree whose CPU is measured. */
+interface Source {
+  readonly pid: number;
+  write(n: number): Promise<boolean>;
 }
 
 /** `npm run bench -- live --window`: the window case alone. */
@@ -83,7 +106,12 @@ export function runLiveWindowBench({ smoke }: { smoke: boolean }): Promise<Windo
 }
 
 async function withLiveStack<T>(smoke: boolean, run: (bench: LiveBench) => Promise<T>): Promise<T> {
-  const config = smoke ? SMOKE : FULL;
+  // SEQLINE_BENCH_LIVE_RATE: another write rate, for a machine whose load keeps the writes under
+  // 1,000/s. SEQLINE_BENCH_LIVE_FAN_OUT (e.g. `4,8`): these steps only, each run even when the one
+  // before did not keep up (the CPU per delivery of a step, on a machine too loaded to keep up).
+  const rate = Number(process.env['SEQLINE_BENCH_LIVE_RATE'] ?? FULL.rate);
+  const steps = process.env['SEQLINE_BENCH_LIVE_FAN_OUT']?.split(',').map(Number);
+  const config = smoke ? SMOKE : { ...FULL, rate, ...(steps === undefined ? {} : { fanOut: steps, stopWhenBehind: false }) };
   // 100 subscribe messages at once per socket (memory phase) exceed the default burst of 2 × 50.
   // A user's window snapshots (one per socket) may all run at once; the gateway's /metrics has
   // the window counters.
@@ -107,42 +135,70 @@ class LiveBench {
   /** Deliveries outside every phase's writes: must stay 0. */
   #strays = 0;
   readonly #errors: string[] = [];
+  /** Changes written through the gateway. */
+  readonly #seqline: Source;
 
   constructor(stack: LocalStack, http: SqlClient, config: LiveConfig) {
     this.#stack = stack;
     this.#http = http;
     this.#c = config;
+    this.#seqline = { pid: stack.pid, write: (n) => this.#insert(n) };
   }
 
   async run(): Promise<LiveBenchResult> {
     const { users, socketsPerUser } = this.#c;
     this.#tokens = await setUpMessages(this.#http, this.#stack, users);
     const memory = await this.#memory();
-    const clients = users * socketsPerUser;
-    const fleet = await Fleet.open(this.#stack.url, this.#tokens, clients, (g, n, at) => this.#onChange(g, n, at));
-    let live: PhaseResult;
-    const saturation: (PhaseResult & { keptUp: boolean })[] = [];
+    const saturation = await this.#saturation();
+    const window = await this.#window();
+    // Last: 1,000 polls a second load the stack more than anything before it.
+    const polling = await this.#poll('polling every 1 s (baseline)', users * socketsPerUser);
+    const errors = [...saturation.errors, ...window.errors, ...this.#errors, ...(this.#strays > 0 ? [`${this.#strays} deliveries of changes no phase wrote`] : [])];
+    const result = { ...saturation, memory, polling, window, errors };
+    report(result, this.#c, this.#c === SMOKE);
+    return result;
+  }
+
+  /** The saturation ramp and its raw baseline alone. */
+  async runSaturation(): Promise<SaturationResult> {
+    this.#tokens = await setUpMessages(this.#http, this.#stack, this.#c.users);
+    const result = await this.#saturation();
+    const errors = [...result.errors, ...this.#errors, ...(this.#strays > 0 ? [`${this.#strays} deliveries of changes no phase wrote`] : [])];
+    reportSaturationOnly({ ...result, errors }, this.#c);
+    return { ...result, errors };
+  }
+
+  /** The live case and the saturation ramp through the gateway, then the same ramp from the raw `ws` server. */
+  async #saturation(): Promise<SaturationResult> {
+    const gateway = await this.#ramp(this.#stack.url, this.#seqline, (perSocket) => (perSocket === 1 ? 'WebSocket subscription' : `${perSocket} subscriptions per socket`));
+    await using raw = await RawServer.start(this.#tokens);
+    const bare = await this.#ramp(raw.url, { pid: raw.pid, write: (n) => raw.change(n) }, (perSocket) => `raw ws, ${perSocket} per socket`);
+    return { live: gateway.steps[0]!, saturation: gateway.steps, raw: bare.steps, frames: { seqline: gateway.frame, raw: bare.frame }, errors: [...gateway.errors, ...bare.errors] };
+  }
+
+  /**
+   * A fleet of every client on `url`, one subscription per socket: a warm-up, the first step
+   * (`ms` long), then a step per fanOut (more subscriptions per socket, `stepMs` each) while they
+   * keep up (or all, without stopWhenBehind).
+   */
+  async #ramp(url: string, source: Source, name: (perSocket: number) => string): Promise<{ steps: Step[]; frame: string | undefined; errors: readonly string[] }> {
+    const fleet = await Fleet.open(url, this.#tokens, this.#c.users * this.#c.socketsPerUser, (g, n, at) => this.#onChange(g, n, at));
+    const steps: Step[] = [];
     try {
       await fleet.subscribe(1);
-      await this.#phase('warm-up', fleet, this.#c.warmupMs);
-      live = await this.#phase('WebSocket subscription', fleet, this.#c.ms);
-      saturation.push({ ...live, keptUp: keptUp(live, this.#c.rate) });
+      await this.#phase(`${name(1)}: warm-up`, fleet, this.#c.warmupMs, source);
+      const first = await this.#phase(name(1), fleet, this.#c.ms, source);
+      steps.push({ ...first, keptUp: keptUp(first, this.#c.rate) });
       for (const perSocket of this.#c.fanOut) {
-        if (fleet.errors.length > 0 || (this.#c.stopWhenBehind && !saturation.at(-1)!.keptUp)) break;
+        if (fleet.errors.length > 0 || (this.#c.stopWhenBehind && !steps.at(-1)!.keptUp)) break;
         await fleet.subscribe(perSocket);
-        const step = await this.#phase(`${perSocket} subscriptions per socket`, fleet, this.#c.stepMs);
-        saturation.push({ ...step, keptUp: keptUp(step, this.#c.rate) });
+        const step = await this.#phase(name(perSocket), fleet, this.#c.stepMs, source);
+        steps.push({ ...step, keptUp: keptUp(step, this.#c.rate) });
       }
     } finally {
       await fleet.close();
     }
-    const window = await this.#window();
-    // Last: 1,000 polls a second load the stack more than anything before it.
-    const polling = await this.#poll('polling every 1 s (baseline)', clients);
-    const errors = [...this.#errors, ...fleet.errors, ...window.errors, ...(this.#strays > 0 ? [`${this.#strays} deliveries of changes no phase wrote`] : [])];
-    const result = { memory, polling, live, saturation, window, errors };
-    report(result, this.#c, this.#c === SMOKE);
-    return result;
+    return { steps, frame: fleet.firstChange, errors: fleet.errors };
   }
 
   /** The window case alone. */
@@ -216,13 +272,17 @@ class LiveBench {
     this.#strays++;
   }
 
+  /** Change `n`, written by its user through the gateway; resolves true once acknowledged. */
+  async #insert(n: number): Promise<boolean> {
+    const r = await this.#http.sql(this.#tokens[n % this.#c.users]!, 'INSERT INTO bench.messages (body, n) VALUES ($1, $2)', [`message ${n}`, n]).catch(() => undefined);
+    return r?.status === 200;
+  }
+
   /** Writes change numbers base… at the configured rate, recording when each was sent and acknowledged. */
-  async #write(log: PhaseLog, ms: number): Promise<number> {
+  async #write(log: PhaseLog, ms: number, source: Source): Promise<number> {
     const result = await openLoop(async (i) => {
-      const n = log.base + i;
       log.sentAt[i] = performance.now();
-      const r = await this.#http.sql(this.#tokens[n % this.#c.users]!, 'INSERT INTO bench.messages (body, n) VALUES ($1, $2)', [`message ${n}`, n]).catch(() => undefined);
-      if (r?.status !== 200) return false;
+      if (!(await source.write(log.base + i))) return false;
       log.ackedAt[i] = performance.now();
       return true;
     }, this.#c.rate, ms);
@@ -230,11 +290,11 @@ class LiveBench {
   }
 
   /** One phase of writes; waits (with a deadline) until every acknowledged change reached all its subscribers. */
-  async #measure(name: string, fanOut: number, log: PhaseLog, ms: number): Promise<PhaseResult> {
-    const measuring = await measureCpu(this.#stack.pid);
+  async #measure(name: string, fanOut: number, log: PhaseLog, ms: number, source = this.#seqline): Promise<PhaseResult> {
+    const measuring = await measureCpu(source.pid);
     const machineBefore = await machineCpuMs();
     const start = performance.now();
-    const failedWrites = await this.#write(log, ms);
+    const failedWrites = await this.#write(log, ms, source);
     const expected = log.expected;
     // Past the deadline the phase is measured as it stands (missing deliveries count against it).
     await waitFor(() => log.delivered >= expected, { timeoutMs: Math.max(10_000, ms), intervalMs: 20 }).catch(() => false);
@@ -267,9 +327,9 @@ class LiveBench {
     };
   }
 
-  #phase(name: string, fleet: Fleet, ms: number): Promise<PhaseResult> {
+  #phase(name: string, fleet: Fleet, ms: number, source: Source): Promise<PhaseResult> {
     const log = this.#newLog(ms, fleet.subscribers, (g) => fleet.userOf(g));
-    return this.#measure(name, fleet.subscribers / this.#c.users, log, ms);
+    return this.#measure(name, fleet.subscribers / this.#c.users, log, ms, source);
   }
 
   /** The baseline: `clients` pollers, each one SELECT a second (spread over the second), during the writes. */

@@ -21,6 +21,8 @@ export class Fleet {
   readonly sockets: readonly WebSocket[];
   /** Error events and unexpected closes (the bench fails on any). */
   readonly errors: string[] = [];
+  /** The first change frame received, as it came. */
+  firstChange: string | undefined;
   readonly #users: number;
   readonly #pinger: NodeJS.Timeout;
   #subscriptionsPerSocket = 0;
@@ -89,9 +91,11 @@ export class Fleet {
 
   #onMessage(s: number, sockets: number, data: Buffer, onChange: OnChange): void {
     const at = performance.now();
-    const m = JSON.parse(data.toString('utf8')) as ServerMessage;
+    const text = data.toString('utf8');
+    const m = JSON.parse(text) as ServerMessage;
     switch (m.type) {
       case 'change': {
+        this.firstChange ??= text;
         const g = Number(m.subscription_id.slice(1)) * sockets + s;
         for (const row of m.rows ?? []) onChange(g, Number(row.n), at);
         if (m.change_type !== 'insert') this.errors.push(`subscriber ${g} got a ${m.change_type}`);

@@ -8,6 +8,8 @@ import { compileLiveQuery, initSql } from '@seqline/sql';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { ChangeListener } from './change-hub.js';
 import type { History } from './history.js';
+import { stringifyJsonLossless } from '@seqline/seq';
+import { encodeServerMessage } from '../ws/messages.js';
 import { LiveSubscription, type LiveEvent, type SubscriptionOptions } from './subscription.js';
 import type { WindowRead } from './window.js';
 
@@ -43,7 +45,7 @@ const snap = (rows: number[], boundary: bigint, hasMore = false, batchNum = 0): 
   rowsJson: JSON.stringify(rows.map((id) => ({ id, v: `v${id}`, _seq: String(id) }))),
 });
 
-function harness(options: Partial<SubscriptionOptions>, sources: { history?: (after: bigint) => History; head?: bigint; snapshot?: storagePb.SnapshotBatch[]; catchUp?: storagePb.CatchUpBatch[]; maxBuffer?: number; onSnapshotBatch?: () => void; sql?: string; filterBudget?: number; window?: (rows: number) => { boundary: bigint; read: WindowRead } }) {
+function harness(options: Partial<SubscriptionOptions>, sources: { history?: (after: bigint) => History; head?: bigint; snapshot?: storagePb.SnapshotBatch[]; catchUp?: storagePb.CatchUpBatch[]; maxBuffer?: number; onSnapshotBatch?: () => void; sql?: string; filterBudget?: number; id?: string; shape?: string; window?: (rows: number) => { boundary: bigint; read: WindowRead } }) {
   let listener: ChangeListener | undefined;
   const reconnectHooks = new Set<() => void>();
   const events: LiveEvent[] = [];
@@ -51,9 +53,10 @@ function harness(options: Partial<SubscriptionOptions>, sources: { history?: (af
   const query = compileLiveQuery(sources.sql ?? 'SELECT id, v FROM app.t', { catalog: { hasNamespace: () => true, table: () => TABLE }, defaultNamespace: 'app', currentUser: 'alice' });
   const sub = new LiveSubscription(
     {
-      id: 's',
+      id: sources.id ?? 's',
       query,
       subject: 'x',
+      ...(sources.shape === undefined ? {} : { shape: sources.shape }),
       hub: {
         listen: (_subject, l) => {
           listener = l;
@@ -225,6 +228,30 @@ describe('LiveSubscription', () => {
     expect(fresh.events[0]).toEqual({ type: 'subscription_ack', subscription_id: 's', total_rows: 0, batch_control: { batch_num: 0, has_more: false, status: 'ready' } });
     fresh.push(insert(1n, 0n, 7));
     await expect.poll(() => fresh.changeSummary()).toEqual(['insert 7']);
+  });
+
+  it('makes a change’s events once per query shape: subscriptions of one shape share them and their JSON, frames byte for byte as before', async () => {
+    const a = harness({ liveOnly: true }, { id: 'a', shape: 'all' });
+    const b = harness({ liveOnly: true }, { id: 'b"2', shape: 'all' });
+    const some = harness({ liveOnly: true }, { id: 'c', shape: 'over 1', sql: 'SELECT id, v FROM app.t WHERE id > 1' });
+    const alone = harness({ liveOnly: true }, { id: 'd', sql: 'SELECT id, v FROM app.t WHERE id > 1' });
+    await Promise.all([a, b, some, alone].map((h) => h.sub.start()));
+    const change = { ...insert(1n, 0n, 2), rows: [...insert(1n, 0n, 1).rows, ...insert(1n, 0n, 2).rows] };
+    for (const h of [a, b, some, alone]) h.push(change);
+    const changes = (h: typeof a) => h.events.filter((e) => e.type === 'change');
+    await expect.poll(() => [a, b, some, alone].map((h) => changes(h).length)).toEqual([2, 2, 1, 1]);
+    const shared = (e: LiveEvent | undefined) => (e !== undefined && 'shared' in e ? e.shared : undefined);
+    expect(changes(a).map(shared)).toEqual([{ change_type: 'insert', rows: [{ id: 1, v: 'v1', _seq: '1' }] }, { change_type: 'insert', rows: [{ id: 2, v: 'v2', _seq: '1' }] }]);
+    changes(a).forEach((e, i) => expect(shared(changes(b)[i])).toBe(shared(e)));
+    expect(shared(changes(some)[0])).not.toBe(shared(changes(a)[1]));
+    expect(shared(changes(some)[0])).toEqual(shared(changes(a)[1]));
+    expect(shared(changes(some)[0])).not.toBe(shared(changes(alone)[0]));
+    // Each frame is the event as it was encoded before, its own subscription_id spliced in.
+    for (const e of [...changes(a), ...changes(b), ...changes(some), ...changes(alone)]) {
+      const { shared: _, ...event } = e as Extract<LiveEvent, { shared: unknown }>;
+      expect(encodeServerMessage(e, false).data).toBe(stringifyJsonLossless(event));
+    }
+    expect(encodeServerMessage(changes(b)[1]!, false).data).toBe('{"type":"change","subscription_id":"b\\"2","change_type":"insert","rows":[{"id":2,"v":"v2","_seq":"1"}]}');
   });
 
   it('waits for next_batch between batches when the client paces the snapshot', async () => {

@@ -15,12 +15,14 @@
 //   Resume (`from`): no snapshot; catch-up from `from`, and a reset with a fresh snapshot when
 //   even storage no longer knows the deletes after `from`.
 // Each row change is filtered on its old and new image (in→in update, out→in insert, in→out
-// delete) and projected to the selected columns, the primary key and `_seq`.
+// delete) and projected to the selected columns, the primary key and `_seq`, once per query
+// shape: subscriptions of one shape share a live change's events (and their JSON, ws/messages.ts).
 import type { BatchControl, ServerMessage } from '@seqline/protocol';
 import type { busPb, storagePb } from '@seqline/proto';
-import { FilterBudgetExceeded, liveChange, meter, type LiveCell, type LiveQuery, type LiveRow } from '@seqline/sql';
+import { expiresRows, FilterBudgetExceeded, liveChange, meter, type LiveCell, type LiveQuery, type LiveRow } from '@seqline/sql';
 import { contextOf, endSpan, SpanKind, startSpan, tracer, tracingOn } from '@seqline/runtime';
 import type { GatewayMetrics } from '../metrics.js';
+import type { ChangeBody } from '../ws/messages.js';
 import { changeTraceparent, type ChangeListener } from './change-hub.js';
 import type { History } from './history.js';
 import { Window, type WindowChange, type WindowEvent, type WindowRead } from './window.js';
@@ -39,6 +41,8 @@ export type LiveEvent =
   /** `rowsJson` is storage's JSON of `rows`, sent as it is (never parsed and re-encoded on the way); `rows` parses it when read. */
   | (Message<'initial_data_batch'> & { readonly rowsJson: string })
   | Message<'change'>
+  /** A change whose body (`shared`, which it repeats) other subscriptions of its query shape send too. */
+  | (Message<'change'> & { readonly shared: ChangeBody })
   | Message<'error'>;
 
 export interface SubscriptionOptions {
@@ -65,6 +69,12 @@ export interface SubscriptionDeps {
   readonly id: string;
   readonly query: LiveQuery;
   readonly subject: string;
+  /**
+   * The query's shape: subscriptions with the same shape (SQL, parameters, projection, and what
+   * else their compiled query depends on) make the same events of a change, so they share them.
+   * Undefined: nothing is shared.
+   */
+  readonly shape?: string;
   readonly hub: LiveTail;
   readonly history: (after: bigint) => Promise<History>;
   /** The subject's newest change in the log (a live-only subscription's starting point), if any. */
@@ -113,6 +123,12 @@ function imagesOf(r: busPb.RowChange): { readonly old: LiveRow | undefined; read
   }
   return parsed;
 }
+
+/**
+ * The event bodies a change makes for each query shape, computed once however many subscriptions
+ * of that shape it reaches (the hub hands every listener the same decoded change).
+ */
+const bodies = new WeakMap<busPb.Change, Map<string, readonly ChangeBody[]>>();
 
 export class LiveSubscription {
   readonly #d: SubscriptionDeps;
@@ -523,7 +539,7 @@ export class LiveSubscription {
     }
     if (events.length === 0) return Promise.resolve();
     this.#d.metrics?.deliveries.inc();
-    const sent = Promise.all(events.map((e) => this.#emit(e))).then(() => undefined);
+    const sent = events.length === 1 ? this.#emit(events[0]!) : Promise.all(events.map((e) => this.#emit(e))).then(() => undefined);
     if (tracingOn()) this.#traceDelivery(change, sent);
     return sent;
   }
@@ -537,18 +553,34 @@ export class LiveSubscription {
   }
 
   #rowEvents(change: busPb.Change): LiveEvent[] {
-    const budget = meter(this.#d.filterBudget ?? DEFAULT_FILTER_BUDGET);
     const id = this.#d.id;
-    const events: LiveEvent[] = [];
+    return this.#bodies(change).map((body) => ({ type: 'change', subscription_id: id, ...body, shared: body }));
+  }
+
+  /** A change's event bodies for this query: the ones its shape's first subscription made, when shared. */
+  #bodies(change: busPb.Change): readonly ChangeBody[] {
+    const shape = this.#d.shape;
+    // A STREAM table's rows expire by the clock: each subscription decides as it delivers.
+    if (shape === undefined || expiresRows(this.#d.query.table)) return this.#makeBodies(change);
+    let byShape = bodies.get(change);
+    if (byShape === undefined) bodies.set(change, (byShape = new Map<string, readonly ChangeBody[]>()));
+    let made = byShape.get(shape);
+    if (made === undefined) byShape.set(shape, (made = this.#makeBodies(change)));
+    return made;
+  }
+
+  #makeBodies(change: busPb.Change): ChangeBody[] {
+    const budget = meter(this.#d.filterBudget ?? DEFAULT_FILTER_BUDGET);
+    const out: ChangeBody[] = [];
     for (const r of change.rows) {
       const { old, next } = unexpired(this.#d.query.table, imagesOf(r));
       const kind = liveChange(this.#d.query.filter, old, next, budget);
-      if (kind === 'insert') events.push({ type: 'change', subscription_id: id, change_type: 'insert', rows: [this.#project(next!)] });
-      else if (kind === 'update') events.push({ type: 'change', subscription_id: id, change_type: 'update', rows: [this.#project(next!)], old_values: [this.#project(old!)] });
+      if (kind === 'insert') out.push({ change_type: 'insert', rows: [this.#project(next!)] });
+      else if (kind === 'update') out.push({ change_type: 'update', rows: [this.#project(next!)], old_values: [this.#project(old!)] });
       // A delete carries the _seq of the change that removed the row (a resume cursor never goes back).
-      else if (kind === 'delete') events.push({ type: 'change', subscription_id: id, change_type: 'delete', old_values: [{ ...this.#project(old ?? next!), _seq: String(r.seq) }] });
+      else if (kind === 'delete') out.push({ change_type: 'delete', old_values: [{ ...this.#project(old ?? next!), _seq: String(r.seq) }] });
     }
-    return events;
+    return out;
   }
 
   /** Ends the subscription with an error event (its last event). */

@@ -11,13 +11,13 @@
 // unsubscribe, a SLOW_CONSUMER or the socket's close aborts it, which cancels the
 // subscription's storage streams (Snapshot, CatchUp) and its JetStream history reads.
 import type { IncomingMessage, Server } from 'node:http';
-import type { Duplex } from 'node:stream';
+import type { Duplex, Writable } from 'node:stream';
 import { Metadata } from '@grpc/grpc-js';
 import type { storagePb } from '@seqline/proto';
 import { columnFlags, FrameError, MessageError, parseClientMessage, ProtocolError, schemaEntry, WS_CLOSE, type ErrorCode, type RemoteCatalog, type SchemaEntry, type SubscribeRequest } from '@seqline/protocol';
 import type { Logger } from '@seqline/runtime';
 import { SHARED_OWNER, type Actor } from '@seqline/domain';
-import { checkReadAccess, compileLiveQuery, SqlError, type LiveRow } from '@seqline/sql';
+import { checkReadAccess, compileLiveQuery, SqlError, type LiveQuery, type LiveRow } from '@seqline/sql';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { MessageGate, type SocketRevocation } from '../auth/revocation.js';
 import type { JwtCodec } from '../jwt.js';
@@ -28,6 +28,7 @@ import { storageStream, storageUnary } from '../live/storage-stream.js';
 import { LiveSubscription, type LiveEvent } from '../live/subscription.js';
 import type { LiveEntry } from '../live/system-live.js';
 import type { GatewayMetrics, LiveCounts } from '../metrics.js';
+import { corkForTick } from './cork.js';
 import { encodeServerMessage, type OutgoingMessage } from './messages.js';
 
 export interface WsLimits {
@@ -84,7 +85,7 @@ export class WsEndpoint {
         return;
       }
       this.#wss.handleUpgrade(req, socket, head, (ws) => {
-        const conn = new Connection(String(++this.#nextConnection), ws, req, url.searchParams.get('compress') !== 'false', this.#d, () => this.#connections.delete(conn));
+        const conn = new Connection(String(++this.#nextConnection), ws, socket, req, url.searchParams.get('compress') !== 'false', this.#d, () => this.#connections.delete(conn));
         this.#connections.add(conn);
       });
     });
@@ -128,6 +129,8 @@ interface Served {
 class Connection {
   readonly #id: string;
   readonly #ws: WebSocket;
+  /** The socket `#ws` writes to (corked for a tick at a time). */
+  readonly #socket: Writable;
   readonly #d: WsDeps;
   readonly #onClosed: () => void;
   readonly #subs = new Map<string, Served>();
@@ -141,9 +144,10 @@ class Connection {
   readonly #gate = new MessageGate();
   #unwatch: (() => void) | undefined;
 
-  constructor(id: string, ws: WebSocket, req: IncomingMessage, compress: boolean, deps: WsDeps, onClosed: () => void) {
+  constructor(id: string, ws: WebSocket, socket: Writable, req: IncomingMessage, compress: boolean, deps: WsDeps, onClosed: () => void) {
     this.#id = id;
     this.#ws = ws;
+    this.#socket = socket;
     this.#d = deps;
     this.#onClosed = onClosed;
     this.#compress = compress;
@@ -327,6 +331,7 @@ class Connection {
         id: req.id,
         query,
         subject,
+        shape: shapeOf(req.sql, paramsJson, query, actor),
         hub: this.#d.hub,
         history: (after) => this.#d.history(subject, after, signal),
         head: () => this.#d.head(subject),
@@ -373,12 +378,29 @@ class Connection {
     await this.#send(event);
   }
 
-  /** Writes one message; resolves once it is handed to the socket. */
+  /** Writes one message; resolves once it is handed to the socket (with the tick's other frames, cork.ts). */
   #send(message: OutgoingMessage): Promise<void> {
     if (this.#closed || this.#ws.readyState !== this.#ws.OPEN) return Promise.resolve();
     const { data, binary } = encodeServerMessage(message, this.#compress);
+    corkForTick(this.#socket);
     return new Promise((resolve) => this.#ws.send(data, { binary }, () => resolve()));
   }
+}
+
+/** A number per table definition the catalog gave out: a query compiled against another definition is another shape. */
+const tableVersions = new WeakMap<LiveQuery['table'], number>();
+let nextTableVersion = 0;
+
+/**
+ * What a compiled live query depends on, as a key: subscriptions with the same one make the
+ * same events of a change and share them (live/subscription.ts). The user is part of it only when
+ * the SQL may name the user (CURRENT_USER, USER, SESSION_USER): only then can two users' queries
+ * of the same text differ.
+ */
+function shapeOf(sql: string, paramsJson: string, query: LiveQuery, actor: Actor): string {
+  let version = tableVersions.get(query.table);
+  if (version === undefined) tableVersions.set(query.table, (version = ++nextTableVersion));
+  return JSON.stringify([version, /user/i.test(sql) ? actor.userId : null, paramsJson, sql]);
 }
 
 /** Keeps `system.live`'s view of a subscription: its status, the last `_seq` sent, changes sent. */
