@@ -217,6 +217,36 @@ describe('planDml: UPDATE and DELETE', () => {
   });
 });
 
+describe('planDml: expressions printed from templates', () => {
+  // An expression is printed through PostgreSQL's deparser once and then filled in: built again,
+  // with other values and parameter orders, the texts must be what printing each time gives.
+  it('renumbers the parameters of a repeated expression as printing it afresh would', () => {
+    const text = 'INSERT INTO app.t (title, note) VALUES (upper($2) || $1, $1)';
+    const first = insert(text, ['1.5', 'a']).build({ seqs: [1n], ...ids(1n) });
+    const again = insert(text, ['2.5', 'b']).build({ seqs: [2n], ...ids(2n) });
+    expect(first.text).toContain('CAST(($3) AS numeric(10,2))');
+    expect(first.text).toContain('CAST((upper($2) || $3) AS text)');
+    expect(again.text).toBe(first.text);
+    expect(again.params.slice(0, 3)).toEqual(['2', 'b', '2.5']);
+  });
+
+  it('leaves a literal holding $ as written, the parameters around it numbered', () => {
+    const built = insert("INSERT INTO app.t (title) VALUES ($1 || ' costs $1 or $$2')", ['x']).build({ seqs: [1n], ...ids(1n) });
+    const twice = insert("INSERT INTO app.t (title) VALUES ($1 || ' costs $1 or $$2')", ['y']).build({ seqs: [1n], ...ids(1n) });
+    expect(built.text).toContain("CAST(($2 || ' costs $1 or $$2') AS text)");
+    expect(twice.text).toBe(built.text);
+    expect(twice.params[1]).toBe('y');
+  });
+
+  it('prints a repeated WHERE with its parameters renumbered', () => {
+    const a = modify('UPDATE app.t SET title = $2 WHERE n > $1 AND title <> $2', [5, 'x']).selectForUpdate();
+    const b = modify('UPDATE app.t SET title = $2 WHERE n > $1 AND title <> $2', [6, 'y']).selectForUpdate();
+    expect(b.text).toBe(a.text);
+    expect(a.text).toContain('AND (t.n > $1 AND t.title <> $2) ORDER BY');
+    expect(b.params).toEqual([6, 'y', 'alice']);
+  });
+});
+
 describe('planDml: refusals', () => {
   function refusal(text: string, params: readonly unknown[] = []): string {
     try {
