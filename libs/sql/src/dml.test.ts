@@ -76,7 +76,7 @@ describe('planDml: INSERT', () => {
   it('fills every user column: given values with their params, then each kind of default', () => {
     const plan = insert('INSERT INTO app.t (title, note) VALUES ($2, $1), (upper($2), DEFAULT) RETURNING *', ['9.5', 'hello']);
     expect({ rowCount: plan.rowCount, returning: plan.returning }).toEqual({ rowCount: 2, returning: ['id', 'title', 'n', 'at', 'by', 'ref', 'note'] });
-    const built = plan.build({ seqs: [10n, 11n], ...ids(100n) });
+    const { head, values, tail, ...built } = plan.build({ seqs: [10n, 11n], ...ids(100n) });
     // Generated values (ids, NOW(), CURRENT_USER, UUIDs, _seq) are parameters: one text per shape.
     const row1 = 'CAST($1::bigint AS bigint), CAST(($2) AS text), CAST((0) AS integer), CAST($3::timestamptz AS timestamptz), CAST($4::text AS text), CAST($5::uuid AS uuid), CAST(($6) AS numeric(10,2))';
     const row2 = 'CAST($7::bigint AS bigint), CAST((upper($2)) AS text), CAST((0) AS integer), CAST($8::timestamptz AS timestamptz), CAST($9::text AS text), CAST($10::uuid AS uuid), CAST(NULL AS numeric(10,2))';
@@ -88,6 +88,8 @@ describe('planDml: INSERT', () => {
       params: ['100', 'hello', NOW_TEXT, 'alice', UUID, '9.5', '101', NOW_TEXT, 'alice', UUID, 'alice', '10', '11'],
     });
     expect(statementType(built.text)).toBe('InsertStmt');
+    expect(head + values + tail).toBe(built.text);
+    expect(values).toBe(`($11, ${row1}, $12::bigint, false), ($11, ${row2}, $13::bigint, false)`);
   });
 
   it('resolves NOW(), CURRENT_TIMESTAMP, the other clock functions and CURRENT_USER to the op', () => {
@@ -115,7 +117,7 @@ describe('planDml: INSERT', () => {
     ], 'k');
     const plan = insert('INSERT INTO app.s DEFAULT VALUES RETURNING v, k', [], t);
     expect(plan.returning).toEqual(['v', 'k']);
-    expect(plan.build({ seqs: [7n], ...ids(1n) })).toEqual({
+    expect(plan.build({ seqs: [7n], ...ids(1n) })).toMatchObject({
       text:
         'INSERT INTO "app"."s" AS "s" ("k", "v", "_seq", "_deleted") VALUES (CAST($1::uuid AS uuid), CAST(NULL AS jsonb), $2::bigint, false) ' +
         'ON CONFLICT ("k") DO UPDATE SET "k" = EXCLUDED."k", "v" = EXCLUDED."v", "_seq" = EXCLUDED."_seq", "_deleted" = false WHERE "s"."_deleted" RETURNING "s"."k", "s"."v", "s"."_seq"',

@@ -39,7 +39,18 @@ export interface InsertPlan {
   readonly rowCount: number;
   /** Column names the client asked for; null = no RETURNING. */
   readonly returning: readonly string[] | null;
-  build(input: { readonly seqs: readonly bigint[]; readonly nextSnowflakeId: () => bigint; readonly nextUuidV7: () => string }): SqlText;
+  build(input: { readonly seqs: readonly bigint[]; readonly nextSnowflakeId: () => bigint; readonly nextUuidV7: () => string }): InsertText;
+}
+
+/**
+ * An insert's SQL, and the same text in three parts (text = head + values + tail): inserts of one
+ * table and owner with the same head and tail can be sent as one statement whose VALUES list
+ * joins theirs (the storage service does, its parameters renumbered).
+ */
+export interface InsertText extends SqlText {
+  readonly head: string;
+  readonly values: string;
+  readonly tail: string;
 }
 
 export interface UpdatePlan {
@@ -229,10 +240,10 @@ function insertPlan(shape: InsertShape, t: Physical, user: readonly unknown[], c
       `${quoteIdent(SYSTEM_COLUMNS.seq)} = EXCLUDED.${quoteIdent(SYSTEM_COLUMNS.seq)}`,
       `${quoteIdent(SYSTEM_COLUMNS.deleted)} = false`,
     ].join(', ');
-    const text =
-      `INSERT INTO ${t.relation} AS ${t.alias} (${names.join(', ')}) VALUES ${values.join(', ')} ` +
-      `ON CONFLICT (${conflict}) DO UPDATE SET ${revive} WHERE ${t.col(SYSTEM_COLUMNS.deleted)} RETURNING ${t.image()}`;
-    return { text, params: p.values };
+    const head = `INSERT INTO ${t.relation} AS ${t.alias} (${names.join(', ')}) VALUES `;
+    const list = values.join(', ');
+    const tail = ` ON CONFLICT (${conflict}) DO UPDATE SET ${revive} WHERE ${t.col(SYSTEM_COLUMNS.deleted)} RETURNING ${t.image()}`;
+    return { text: head + list + tail, params: p.values, head, values: list, tail };
   };
   return { kind: 'insert', rowCount, returning: shape.returning, build };
 }

@@ -14,12 +14,14 @@ import { SequencerUnavailableError, type IdPool } from '../ids.js';
 import { pgToProtocolError } from '../pg-errors.js';
 import { applyOp, prepareOp, type AppliedOp, type PreparedOp } from './apply-op.js';
 import type { Pending } from './feed.js';
+import { joinInserts, joins, rowsByInsert } from './merge.js';
 import { checkChangeSize, type ChangeLimits } from './limits.js';
 import type { Tx } from './transaction.js';
 
 /** What applying an op came to: its effect, or the error it gets as its result. */
 export type Outcome = AppliedOp | ProtocolError;
 type Settled = { readonly applied: AppliedOp } | { readonly err: unknown };
+type Statement = Extract<PreparedOp, { kind: 'statement' }>;
 
 /** Another replica took a shard of this one: the apply loop stops and the service fails. */
 export class FencedError extends Error {
@@ -61,7 +63,8 @@ export async function applyEach(deps: ExecuteDeps, { sql: tx, exec, asOwner, for
 
 /**
  * The ops without savepoints; runs of inserts go to PostgreSQL without waiting for each
- * other's answers. Any failing op throws RedoWithSavepoints (a lost connection throws as is).
+ * other's answers, and consecutive inserts of one table and owner as one statement (merge.ts).
+ * Any failing op throws RedoWithSavepoints (a lost connection throws as is).
  */
 export async function applyPipelined(deps: ExecuteDeps, { exec, asOwner }: Tx, fresh: readonly Pending[], floors: ReadonlyMap<number, { value: bigint }>): Promise<AppliedOp[]> {
   const inflight: Promise<Settled>[] = [];
@@ -73,9 +76,28 @@ export async function applyPipelined(deps: ExecuteDeps, { exec, asOwner }: Tx, f
       })
       .catch((err: unknown) => ({ err }));
   const drain = async (): Promise<AppliedOp[]> => {
+    send();
     const settled = await Promise.all(inflight.splice(0));
     for (const s of settled) if ('err' in s) throw new RedoWithSavepoints(opFailure(s.err).message);
     return settled.map((s) => (s as { applied: AppliedOp }).applied);
+  };
+  /** Inserts waiting to be sent as one statement: consecutive, one table, one owner. */
+  let run: { readonly p: Pending; readonly op: Statement }[] = [];
+  let runParams = 0;
+  const send = (): void => {
+    if (run.length === 0) return;
+    const ops = run;
+    run = [];
+    const owned = asOwner(ops[0]!.p.op.owner);
+    if (ops.length === 1) {
+      const { p, op } = ops[0]!;
+      inflight.push(settle(p.op, Promise.all([owned, exec(op.text, op.params)]).then(([, rows]) => op.finish(rows))));
+      return;
+    }
+    const inserts = ops.map(({ op }) => op.insert);
+    const joined = joinInserts(inserts);
+    const rows = Promise.all([owned, exec(joined.text, joined.params)]).then(([, r]) => rowsByInsert(inserts, r));
+    ops.forEach(({ p, op }, i) => inflight.push(settle(p.op, rows.then((byInsert) => op.finish(byInsert[i]!)))));
   };
   const out: AppliedOp[] = [];
   for (const p of fresh) {
@@ -88,8 +110,11 @@ export async function applyPipelined(deps: ExecuteDeps, { exec, asOwner }: Tx, f
       throw new RedoWithSavepoints(opFailure(err).message);
     }
     if (op.kind === 'statement') {
-      const owned = asOwner(p.op.owner);
-      inflight.push(settle(p.op, Promise.all([owned, exec(op.text, op.params)]).then(([, rows]) => op.finish(rows))));
+      const first = run[0];
+      if (first !== undefined && !(first.p.op.owner === p.op.owner && joins(first.op.insert, op.insert, runParams, run.length))) send();
+      if (run.length === 0) runParams = 0;
+      run.push({ p, op });
+      runParams += op.params.length;
     } else {
       out.push(...(await drain()));
       const owned = asOwner(p.op.owner);
