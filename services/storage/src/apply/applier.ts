@@ -21,8 +21,8 @@
 // and the service fails (storage.ts).
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { JsMsg } from '@nats-io/jetstream';
-import { JsPublisher, type BusNames } from '@seqline/bus';
-import { busPb } from '@seqline/proto';
+import { JsPublisher, resultMessages, type BusNames } from '@seqline/bus';
+import type { busPb } from '@seqline/proto';
 import type { Logger, Registry, RunningState } from '@seqline/runtime';
 import { WRITER_ROLE } from '@seqline/sql';
 import type { Sql } from 'postgres';
@@ -217,9 +217,7 @@ export class Applier {
     this.#metrics.unpublished += outbox.length;
     endBatchTrace(this.#trace);
     this.#trace = undefined;
-    for (const { op, result } of results) {
-      if (op.replyTo !== '') this.#deps.nc.publish(op.replyTo, busPb.OpResult.encode(result).finish());
-    }
+    for (const m of resultMessages(results.map(({ op, result }) => ({ replyTo: op.replyTo, result })))) this.#deps.nc.publish(m.subject, m.data);
     // Acknowledging a shard's last delivered op acknowledges all before it (AckPolicy.All).
     const last = new Map<number, JsMsg>();
     for (const p of pending) last.set(p.shard, p.msg);
