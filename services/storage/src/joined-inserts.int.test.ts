@@ -52,20 +52,23 @@ describe('a batch of consecutive inserts', () => {
     const redo = () => logger.records.filter((r) => r['msg'] === 'an op failed; applying the batch again with a savepoint per op').length;
     expect(redo()).toBe(1);
 
-    // Without a failure the inserts commit from the optimistic pass: no redo.
+    // Without a failure the inserts commit from the optimistic pass: no redo. Bob's insert right
+    // after alice's joined one must run as bob and alice's as alice (each owner's SET LOCAL goes
+    // out right before its statement).
     await batch([
       ['a7', 'alice', insert, [7, 'seven']],
       ['a8', 'alice', insert, [8, 'eight']],
       ['a9', 'alice', 'INSERT INTO app.t (id, v) VALUES (9, $1) RETURNING id, v', ['nine']],
+      ['b2', 'bob', insert, [2, 'bob two']],
     ]);
-    await expect.poll(() => h.results.length, { timeout: 10_000 }).toBe(13);
-    expect(['blocked-a7', 'a7', 'a8', 'a9'].map(outcome)).toEqual(['ok 1', 'ok 1', 'ok 1', 'ok 1']);
-    expect(JSON.parse(h.results.find((x) => x.opId === 'a9')!.returningJson)).toMatchObject({ rows: [['9', 'nine']] });
+    await expect.poll(() => h.results.length, { timeout: 10_000 }).toBe(14);
+    expect(['blocked-a7', 'a7', 'a8', 'a9', 'b2'].map(outcome)).toEqual(['ok 1', 'ok 1', 'ok 1', 'ok 1', 'ok 1']);
+    expect(JSON.parse(h.results.find((x) => x.opId === 'a9')!.returningJson)).toMatchObject({ rows: [[9, 'nine']] });
     expect(redo()).toBe(1);
 
     // Rows in log order of their ops, each op's _seq above the one before.
     const rows = await sql<{ _user_id: string; id: number; v: string; _seq: string }[]>`SELECT _user_id, id, v, _seq::text FROM app.t ORDER BY _seq`;
-    expect(rows.map((r) => `${r._user_id}:${r.id}:${r.v}`)).toEqual(['alice:2:two', 'alice:3:three', 'alice:4:FOUR', 'alice:40:four', 'bob:1:bob', 'alice:6:six', 'alice:1:one++', 'alice:7:seven', 'alice:8:eight', 'alice:9:nine']);
+    expect(rows.map((r) => `${r._user_id}:${r.id}:${r.v}`)).toEqual(['alice:2:two', 'alice:3:three', 'alice:4:FOUR', 'alice:40:four', 'bob:1:bob', 'alice:6:six', 'alice:1:one++', 'alice:7:seven', 'alice:8:eight', 'alice:9:nine', 'bob:2:bob two']);
     // One change per applied op of alice, chained by prev_seq, each with its own rows.
     const messages = await readSubject(h.names.changesStream, h.names.changes('alice', 'app', 't'));
     const changes = messages.map((m) => busPb.Change.decode(m.data));

@@ -194,7 +194,7 @@ export class Applier {
     try {
       committed = await attempt(false).catch((err: unknown) => {
         if (!(err instanceof RedoWithSavepoints)) throw err;
-        this.#deps.logger.debug('an op failed; applying the batch again with a savepoint per op', { ops: pending.length, shards: new Set(pending.map((p) => p.shard)).size });
+        this.#deps.logger.debug('an op failed; applying the batch again with a savepoint per op', { ops: pending.length, shards: new Set(pending.map((p) => p.shard)).size, reason: err.message });
         return attempt(true);
       });
     } catch (err) {

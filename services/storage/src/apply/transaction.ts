@@ -30,7 +30,9 @@ export async function inTransaction<T>(sql: Sql, limits: ApplyLimits, prepared: 
   const timeouts = timeoutsStatement(limits);
   const begun = Promise.all([sql.unsafe('BEGIN'), sql.unsafe(timeouts.text, timeouts.params)]);
   begun.catch(() => {}); // a failed BEGIN fails the statements after it, which fn awaits
-  const exec: Exec = (text, params) => sql.unsafe<Record<string, unknown>[]>(text, params as never[], { prepare: prepared.shouldPrepare(text) });
+  // Sent at once (execute), not when first awaited: a query awaited through Promise.all goes out
+  // some microtasks later, after an owner's SET LOCAL sent meanwhile for the next op.
+  const exec: Exec = (text, params) => sql.unsafe<Record<string, unknown>[]>(text, params as never[], { prepare: prepared.shouldPrepare(text) }).execute();
   let owner: string | undefined;
   const asOwner = (next: string): Promise<unknown> => {
     if (next === owner) return Promise.resolve();
