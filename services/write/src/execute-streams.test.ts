@@ -1,18 +1,24 @@
-// ExecuteStreams over a real grpc-js server and client: calls are answered by id, and a drain
-// answers new calls UNAVAILABLE, lets the call in flight finish, then ends the stream.
+// ExecuteStreams over a real grpc-js server and client: calls are answered by id (those of a
+// batch message each, the answers of one tick in one message), and a drain answers new calls
+// UNAVAILABLE, lets the call in flight finish, then ends the stream.
 import { credentials, Metadata } from '@grpc/grpc-js';
 import { writePb } from '@seqline/proto';
 import { ProtocolError } from '@seqline/protocol';
-import { startGrpcServer } from '@seqline/runtime';
+import { startGrpcServer, type GrpcServer } from '@seqline/runtime';
 import { describe, expect, it } from 'vitest';
 import { ExecuteStreams } from './execute-streams.js';
+
+/** A grpc-js server whose ExecuteStream is `streams`, and a client of it. */
+async function serve(streams: ExecuteStreams): Promise<{ server: GrpcServer; client: writePb.WriteClient }> {
+  const implementation: writePb.WriteServer = { execute: (_c, cb) => cb(null, { resultJson: '' }), executeStream: streams.handle };
+  const server = await startGrpcServer({ host: '127.0.0.1', port: 0, services: [{ name: 'seqline.v1.Write', definition: writePb.WriteService, implementation }] });
+  return { server, client: new writePb.WriteClient(`127.0.0.1:${server.port}`, credentials.createInsecure()) };
+}
 
 describe('ExecuteStreams', () => {
   it('runs each call of a batch message and writes the answers ready in one tick as one message', async () => {
     const streams = new ExecuteStreams((req) => (req.sql === 'bad' ? Promise.reject(new ProtocolError('INVALID_SQL', 'no')) : Promise.resolve(JSON.stringify(req.sql))));
-    const implementation: writePb.WriteServer = { execute: (_c, cb) => cb(null, { resultJson: '' }), executeStream: streams.handle };
-    const server = await startGrpcServer({ host: '127.0.0.1', port: 0, services: [{ name: 'seqline.v1.Write', definition: writePb.WriteService, implementation }] });
-    const client = new writePb.WriteClient(`127.0.0.1:${server.port}`, credentials.createInsecure());
+    const { server, client } = await serve(streams);
     try {
       const call = client.executeStream(new Metadata());
       const messages: writePb.ExecuteStreamResponse[] = [];
@@ -38,9 +44,7 @@ describe('ExecuteStreams', () => {
       if (req.sql === 'bad') return Promise.reject(new ProtocolError('INVALID_SQL', 'no'));
       return new Promise((resolve) => held.set(req.sql, resolve));
     });
-    const implementation: writePb.WriteServer = { execute: (_c, cb) => cb(null, { resultJson: '' }), executeStream: streams.handle };
-    const server = await startGrpcServer({ host: '127.0.0.1', port: 0, services: [{ name: 'seqline.v1.Write', definition: writePb.WriteService, implementation }] });
-    const client = new writePb.WriteClient(`127.0.0.1:${server.port}`, credentials.createInsecure());
+    const { server, client } = await serve(streams);
     try {
       const call = client.executeStream(new Metadata());
       const answers: writePb.ExecuteStreamResponse[] = [];
