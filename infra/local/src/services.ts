@@ -20,7 +20,10 @@ export interface ServiceProcess {
 export function spawnService(root: string, name: string, bundle: string, env: NodeJS.ProcessEnv, logDir: string): ServiceProcess {
   const logFile = join(logDir, `${name}.log`);
   const log = createWriteStream(logFile, { flags: 'a' });
-  const child: ChildProcess = spawn(process.execPath, ['--enable-source-maps', bundle], {
+  // SEQLINE_CPU_PROF_DIR (benchmarks): each service writes a V8 CPU profile there when it exits.
+  const profDir = env['SEQLINE_CPU_PROF_DIR'];
+  const profile = profDir === undefined || profDir === '' ? [] : ['--cpu-prof', `--cpu-prof-dir=${profDir}`, `--cpu-prof-name=${name}.${process.pid}.cpuprofile`];
+  const child: ChildProcess = spawn(process.execPath, [...profile, '--enable-source-maps', bundle], {
     cwd: root,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],

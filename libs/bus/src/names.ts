@@ -5,6 +5,7 @@
 //   <prefix>.catalog                           core NATS: "the catalog changed" notices
 //   <prefix>.users                             core NATS: "this user's credentials changed" notices (body: the user id)
 //   <prefix>.results.<instance>.<op>           core NATS: op results for one write instance
+//   <prefix>.results.<instance>._batch         core NATS: several of them in one message (results.ts)
 // Owners, namespaces and tables are restricted to [A-Za-z0-9_-], so every name is one token.
 
 export const TOKEN = /^[A-Za-z0-9_-]+$/;

@@ -76,7 +76,7 @@ describe('planDml: INSERT', () => {
   it('fills every user column: given values with their params, then each kind of default', () => {
     const plan = insert('INSERT INTO app.t (title, note) VALUES ($2, $1), (upper($2), DEFAULT) RETURNING *', ['9.5', 'hello']);
     expect({ rowCount: plan.rowCount, returning: plan.returning }).toEqual({ rowCount: 2, returning: ['id', 'title', 'n', 'at', 'by', 'ref', 'note'] });
-    const built = plan.build({ seqs: [10n, 11n], ...ids(100n) });
+    const { head, values, tail, ...built } = plan.build({ seqs: [10n, 11n], ...ids(100n) });
     // Generated values (ids, NOW(), CURRENT_USER, UUIDs, _seq) are parameters: one text per shape.
     const row1 = 'CAST($1::bigint AS bigint), CAST(($2) AS text), CAST((0) AS integer), CAST($3::timestamptz AS timestamptz), CAST($4::text AS text), CAST($5::uuid AS uuid), CAST(($6) AS numeric(10,2))';
     const row2 = 'CAST($7::bigint AS bigint), CAST((upper($2)) AS text), CAST((0) AS integer), CAST($8::timestamptz AS timestamptz), CAST($9::text AS text), CAST($10::uuid AS uuid), CAST(NULL AS numeric(10,2))';
@@ -88,6 +88,8 @@ describe('planDml: INSERT', () => {
       params: ['100', 'hello', NOW_TEXT, 'alice', UUID, '9.5', '101', NOW_TEXT, 'alice', UUID, 'alice', '10', '11'],
     });
     expect(statementType(built.text)).toBe('InsertStmt');
+    expect(head + values + tail).toBe(built.text);
+    expect(values).toBe(`($11, ${row1}, $12::bigint, false), ($11, ${row2}, $13::bigint, false)`);
   });
 
   it('resolves NOW(), CURRENT_TIMESTAMP, the other clock functions and CURRENT_USER to the op', () => {
@@ -115,7 +117,7 @@ describe('planDml: INSERT', () => {
     ], 'k');
     const plan = insert('INSERT INTO app.s DEFAULT VALUES RETURNING v, k', [], t);
     expect(plan.returning).toEqual(['v', 'k']);
-    expect(plan.build({ seqs: [7n], ...ids(1n) })).toEqual({
+    expect(plan.build({ seqs: [7n], ...ids(1n) })).toMatchObject({
       text:
         'INSERT INTO "app"."s" AS "s" ("k", "v", "_seq", "_deleted") VALUES (CAST($1::uuid AS uuid), CAST(NULL AS jsonb), $2::bigint, false) ' +
         'ON CONFLICT ("k") DO UPDATE SET "k" = EXCLUDED."k", "v" = EXCLUDED."v", "_seq" = EXCLUDED."_seq", "_deleted" = false WHERE "s"."_deleted" RETURNING "s"."k", "s"."v", "s"."_seq"',
@@ -214,6 +216,36 @@ describe('planDml: UPDATE and DELETE', () => {
 
   it('checks its inputs', () => {
     expect(() => modify("UPDATE app.t SET title = 'x'").apply({ keys: ['1'], seqs: [] })).toThrow('apply: 1 keys for 0 seqs');
+  });
+});
+
+describe('planDml: expressions printed from templates', () => {
+  // An expression is printed through PostgreSQL's deparser once and then filled in: built again,
+  // with other values and parameter orders, the texts must be what printing each time gives.
+  it('renumbers the parameters of a repeated expression as printing it afresh would', () => {
+    const text = 'INSERT INTO app.t (title, note) VALUES (upper($2) || $1, $1)';
+    const first = insert(text, ['1.5', 'a']).build({ seqs: [1n], ...ids(1n) });
+    const again = insert(text, ['2.5', 'b']).build({ seqs: [2n], ...ids(2n) });
+    expect(first.text).toContain('CAST(($3) AS numeric(10,2))');
+    expect(first.text).toContain('CAST((upper($2) || $3) AS text)');
+    expect(again.text).toBe(first.text);
+    expect(again.params.slice(0, 3)).toEqual(['2', 'b', '2.5']);
+  });
+
+  it('leaves a literal holding $ as written, the parameters around it numbered', () => {
+    const built = insert("INSERT INTO app.t (title) VALUES ($1 || ' costs $1 or $$2')", ['x']).build({ seqs: [1n], ...ids(1n) });
+    const twice = insert("INSERT INTO app.t (title) VALUES ($1 || ' costs $1 or $$2')", ['y']).build({ seqs: [1n], ...ids(1n) });
+    expect(built.text).toContain("CAST(($2 || ' costs $1 or $$2') AS text)");
+    expect(twice.text).toBe(built.text);
+    expect(twice.params[1]).toBe('y');
+  });
+
+  it('prints a repeated WHERE with its parameters renumbered', () => {
+    const a = modify('UPDATE app.t SET title = $2 WHERE n > $1 AND title <> $2', [5, 'x']).selectForUpdate();
+    const b = modify('UPDATE app.t SET title = $2 WHERE n > $1 AND title <> $2', [6, 'y']).selectForUpdate();
+    expect(b.text).toBe(a.text);
+    expect(a.text).toContain('AND (t.n > $1 AND t.title <> $2) ORDER BY');
+    expect(b.params).toEqual([6, 'y', 'alice']);
   });
 });
 

@@ -39,7 +39,18 @@ export interface InsertPlan {
   readonly rowCount: number;
   /** Column names the client asked for; null = no RETURNING. */
   readonly returning: readonly string[] | null;
-  build(input: { readonly seqs: readonly bigint[]; readonly nextSnowflakeId: () => bigint; readonly nextUuidV7: () => string }): SqlText;
+  build(input: { readonly seqs: readonly bigint[]; readonly nextSnowflakeId: () => bigint; readonly nextUuidV7: () => string }): InsertText;
+}
+
+/**
+ * An insert's SQL, and the same text in three parts (text = head + values + tail): inserts of one
+ * table and owner with the same head and tail can be sent as one statement whose VALUES list
+ * joins theirs (the storage service does, its parameters renumbered).
+ */
+export interface InsertText extends SqlText {
+  readonly head: string;
+  readonly values: string;
+  readonly tail: string;
 }
 
 export interface UpdatePlan {
@@ -112,11 +123,24 @@ class Params {
     return `$${this.values.length}`;
   }
 
-  /** A checked expression as SQL, its `$n` renumbered into this statement. */
+  /**
+   * A checked expression as SQL, its `$n` renumbered into this statement. Printing goes through
+   * PostgreSQL's deparser and parser (printExpression), which the storage service would pay for
+   * every value of every op; so a bare parameter is printed directly, and any other expression
+   * is printed once as a template (see expressionTemplate) whose parameters are filled in.
+   */
   print(node: AstNode): string {
-    const copy = cloneAst(node);
-    this.renumber(copy);
-    return printExpression(copy);
+    const ref = paramRefNumber(node);
+    if (ref !== undefined) return `($${this.number(ref)})`;
+    const template = expressionTemplate(node);
+    if (template === undefined) {
+      const copy = cloneAst(node);
+      this.renumber(copy);
+      return printExpression(copy);
+    }
+    // Numbered in the order the traversal of renumber() meets them, as printing the copy would.
+    const mapped = template.refs.map((n) => this.number(n));
+    return template.text.replace(TEMPLATE_PARAM, (_, k: string) => `$${mapped[Number(k) - TEMPLATE_BASE]}`);
   }
 
   private renumber(value: unknown): void {
@@ -142,6 +166,50 @@ class Params {
     }
     return mapped;
   }
+}
+
+/** The `$n` of an expression that is one bare parameter reference. */
+function paramRefNumber(node: AstNode): number | undefined {
+  const ref = isBody(node) ? node['ParamRef'] : undefined;
+  return isBody(ref) && typeof ref['number'] === 'number' && Object.keys(node).length === 1 ? ref['number'] : undefined;
+}
+
+/** Parameter numbers a template is printed with: far above any a statement has, so never ambiguous. */
+const TEMPLATE_BASE = 30_001;
+const TEMPLATE_PARAM = /\$(\d+)/g;
+const TEMPLATES = 2000;
+/** Printed expressions by their AST (JSON); undefined = cannot be templated, print each time. */
+const templates = new Map<string, { readonly text: string; readonly refs: readonly number[] } | undefined>();
+
+/**
+ * The expression printed once with its parameter references numbered TEMPLATE_BASE, +1, … in
+ * traversal order, and the user's numbers they stand for. Refused (undefined) when the text
+ * holds any other `$` (a literal such as 'costs $1'), so filling it in can only touch parameters.
+ */
+function expressionTemplate(node: AstNode): { readonly text: string; readonly refs: readonly number[] } | undefined {
+  const key = JSON.stringify(node);
+  if (templates.has(key)) return templates.get(key);
+  const copy = cloneAst(node);
+  const refs: number[] = [];
+  const mark = (value: unknown): void => {
+    if (Array.isArray(value)) return value.forEach(mark);
+    if (!isBody(value)) return;
+    const ref = value['ParamRef'];
+    if (isBody(ref) && typeof ref['number'] === 'number') {
+      refs.push(ref['number']);
+      ref['number'] = TEMPLATE_BASE + refs.length - 1;
+      return;
+    }
+    for (const v of Object.values(value)) mark(v);
+  };
+  mark(copy);
+  const text = printExpression(copy);
+  const found = [...text.matchAll(TEMPLATE_PARAM)].map((m) => Number(m[1]) - TEMPLATE_BASE);
+  const clean = text.split('$').length - 1 === refs.length && found.length === refs.length && new Set(found).size === refs.length && found.every((k) => k >= 0 && k < refs.length);
+  const template = clean ? { text, refs } : undefined;
+  templates.set(key, template);
+  if (templates.size > TEMPLATES) templates.delete(templates.keys().next().value!);
+  return template;
 }
 
 interface Generators {
@@ -172,10 +240,10 @@ function insertPlan(shape: InsertShape, t: Physical, user: readonly unknown[], c
       `${quoteIdent(SYSTEM_COLUMNS.seq)} = EXCLUDED.${quoteIdent(SYSTEM_COLUMNS.seq)}`,
       `${quoteIdent(SYSTEM_COLUMNS.deleted)} = false`,
     ].join(', ');
-    const text =
-      `INSERT INTO ${t.relation} AS ${t.alias} (${names.join(', ')}) VALUES ${values.join(', ')} ` +
-      `ON CONFLICT (${conflict}) DO UPDATE SET ${revive} WHERE ${t.col(SYSTEM_COLUMNS.deleted)} RETURNING ${t.image()}`;
-    return { text, params: p.values };
+    const head = `INSERT INTO ${t.relation} AS ${t.alias} (${names.join(', ')}) VALUES `;
+    const list = values.join(', ');
+    const tail = ` ON CONFLICT (${conflict}) DO UPDATE SET ${revive} WHERE ${t.col(SYSTEM_COLUMNS.deleted)} RETURNING ${t.image()}`;
+    return { text: head + list + tail, params: p.values, head, values: list, tail };
   };
   return { kind: 'insert', rowCount, returning: shape.returning, build };
 }

@@ -16,7 +16,7 @@ export { rewriteSelect } from './rewrite.js';
 export { expiresRows, expiryFloor, isExpired } from './stream-ttl.js';
 export type { RewriteContext, RewrittenSelect } from './rewrite.js';
 export { planDml } from './dml.js';
-export type { DeletePlan, DmlContext, InsertPlan, SqlText, UpdatePlan } from './dml.js';
+export type { DeletePlan, DmlContext, InsertPlan, InsertText, SqlText, UpdatePlan } from './dml.js';
 export { compileLiveQuery, liveChange } from './live-filter.js';
 export type { LiveCell, LiveFilter, LiveQuery, LiveQueryContext, LiveRow } from './live-filter.js';
 export type { LiveOrder, OrderKey } from './live-order.js';

@@ -10,6 +10,11 @@ import { ExecuteMux } from './execute-mux.js';
 
 type Stream = ServerDuplexStream<writePb.ExecuteStreamRequest, writePb.ExecuteStreamResponse>;
 
+/** Calls each call a message carries (the mux sends the calls of one tick as one batch). */
+function onCalls(call: Stream, handler: (r: writePb.ExecuteStreamRequest) => void): void {
+  call.on('data', (m: writePb.ExecuteStreamRequest) => (m.batch.length > 0 ? m.batch : [m]).forEach(handler));
+}
+
 const request = (sql: string): writePb.ExecuteRequest => writePb.ExecuteRequest.create({ sql, caller: { userId: 'alice', role: 'user' } });
 
 /** `deadlineMs`: the mux's per-call deadline; long unless the test is about it (a loaded machine is slow). */
@@ -40,10 +45,10 @@ describe('ExecuteMux', () => {
   it('matches answers to calls by id, in any order, over one stream', async () => {
     const s = await serve((call) => {
       const got: writePb.ExecuteStreamRequest[] = [];
-      call.on('data', (r: writePb.ExecuteStreamRequest) => {
+      onCalls(call, (r: writePb.ExecuteStreamRequest) => {
         got.push(r);
         if (got.length < 3) return;
-        for (const g of got.reverse()) call.write({ id: g.id, resultJson: JSON.stringify({ echo: g.request?.sql }), errorCode: '', errorMessage: '' });
+        for (const g of got.reverse()) call.write({ id: g.id, resultJson: JSON.stringify({ echo: g.request?.sql }), errorCode: '', errorMessage: '', batch: [] });
       });
     });
     open.push(s);
@@ -52,8 +57,33 @@ describe('ExecuteMux', () => {
     expect(s.streams()).toBe(1);
   });
 
+  it('sends the calls of one tick as one message and takes answers batched the same way', async () => {
+    const messages: writePb.ExecuteStreamRequest[] = [];
+    const s = await serve((call) =>
+      call.on('data', (m: writePb.ExecuteStreamRequest) => {
+        messages.push(m);
+        const batch = m.batch.map((r) => ({ id: r.id, resultJson: JSON.stringify(r.request?.sql), errorCode: '', errorMessage: '', batch: [] }));
+        call.write({ id: 0n, resultJson: '', errorCode: '', errorMessage: '', batch });
+      }),
+    );
+    open.push(s);
+    const answers = await Promise.all(['a', 'b', 'c'].map((sql) => s.mux.execute(request(sql))));
+    expect(answers).toEqual(['"a"', '"b"', '"c"']);
+    expect(messages.map((m) => [m.id, m.request, m.batch.map((r) => [r.id, r.request?.sql])])).toEqual([
+      [
+        0n,
+        undefined,
+        [
+          [1n, 'a'],
+          [2n, 'b'],
+          [3n, 'c'],
+        ],
+      ],
+    ]);
+  });
+
   it('rejects with the code and message the write service answered', async () => {
-    const s = await serve((call) => call.on('data', (r: writePb.ExecuteStreamRequest) => call.write({ id: r.id, resultJson: '', errorCode: 'TABLE_NOT_FOUND', errorMessage: 'table app.x does not exist' })));
+    const s = await serve((call) => onCalls(call, (r: writePb.ExecuteStreamRequest) => call.write({ id: r.id, resultJson: '', errorCode: 'TABLE_NOT_FOUND', errorMessage: 'table app.x does not exist', batch: [] })));
     open.push(s);
     const err = await s.mux.execute(request('INSERT INTO app.x VALUES (1)')).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ProtocolError);
@@ -62,9 +92,9 @@ describe('ExecuteMux', () => {
 
   it('fails a call with no answer by its deadline with UNAVAILABLE, and a late answer is ignored', async () => {
     let late: (() => void) | undefined;
-    const s = await serve((call) => call.on('data', (r: writePb.ExecuteStreamRequest) => {
-      if (r.request?.sql === 'slow') late = () => call.write({ id: r.id, resultJson: '"late"', errorCode: '', errorMessage: '' });
-      else call.write({ id: r.id, resultJson: '"fast"', errorCode: '', errorMessage: '' });
+    const s = await serve((call) => onCalls(call, (r: writePb.ExecuteStreamRequest) => {
+      if (r.request?.sql === 'slow') late = () => call.write({ id: r.id, resultJson: '"late"', errorCode: '', errorMessage: '', batch: [] });
+      else call.write({ id: r.id, resultJson: '"fast"', errorCode: '', errorMessage: '', batch: [] });
     }), 500);
     open.push(s);
     const t0 = Date.now();
@@ -77,9 +107,9 @@ describe('ExecuteMux', () => {
 
   it('fails the calls of a broken stream with UNAVAILABLE and opens a new stream for the next call', async () => {
     const s = await serve((call) =>
-      call.on('data', (r: writePb.ExecuteStreamRequest) => {
+      onCalls(call, (r: writePb.ExecuteStreamRequest) => {
         if (r.request?.sql === 'break') call.end(); // the write service went away mid-call
-        else call.write({ id: r.id, resultJson: '"ok"', errorCode: '', errorMessage: '' });
+        else call.write({ id: r.id, resultJson: '"ok"', errorCode: '', errorMessage: '', batch: [] });
       }),
     );
     open.push(s);

@@ -3,7 +3,7 @@
 // second replica kept off a shard that is owned.
 import { credentials, Metadata } from '@grpc/grpc-js';
 import { jetstream } from '@nats-io/jetstream';
-import { busNames, shardOf } from '@seqline/bus';
+import { busNames, decodeResults, shardOf } from '@seqline/bus';
 import { busPb, storagePb } from '@seqline/proto';
 import { memoryLogger, parseConfig } from '@seqline/runtime';
 import { startTestSequencer } from '@seqline/sequencer-client/testing';
@@ -64,14 +64,14 @@ function op(owner: string, statement: string, params: unknown[] = []): busPb.Op 
 async function submit(ops: busPb.Op[]): Promise<busPb.OpResult[]> {
   await using nc = await natsConnection();
   const inbox = `${prefix}.results.test.${opCounter}`;
-  const sub = nc.subscribe(`${inbox}.*`, { max: ops.length });
+  const sub = nc.subscribe(`${inbox}.*`);
   const js = jetstream(nc);
   const names = busNames(prefix);
   for (const o of ops) await js.publish(names.ops(shardOf(o.owner, SHARDS)), busPb.Op.encode({ ...o, replyTo: `${inbox}.${o.opId}` }).finish(), { msgID: o.opId });
   const results = new Map<string, busPb.OpResult>();
   for await (const m of sub) {
-    const r = busPb.OpResult.decode(m.data);
-    results.set(r.opId, r);
+    for (const r of decodeResults(m.subject, m.data)) results.set(r.opId, r);
+    if (results.size === ops.length) sub.unsubscribe();
   }
   return ops.map((o) => results.get(o.opId)!);
 }

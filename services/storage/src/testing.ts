@@ -5,7 +5,7 @@
 import { credentials, Metadata } from '@grpc/grpc-js';
 import { jetstream } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { busNames, shardOf, type BusNames } from '@seqline/bus';
+import { busNames, decodeResults, shardOf, type BusNames } from '@seqline/bus';
 import { busPb, storagePb } from '@seqline/proto';
 import { memoryLogger, parseConfig, type Logger } from '@seqline/runtime';
 import { startTestSequencer } from '@seqline/sequencer-client/testing';
@@ -39,7 +39,7 @@ export async function storageHarness(name: string, options: { readonly postgresU
   const results: busPb.OpResult[] = [];
   const sub = nc.subscribe(`${prefix}.results.t.*`);
   void (async () => {
-    for await (const m of sub) results.push(busPb.OpResult.decode(m.data));
+    for await (const m of sub) results.push(...decodeResults(m.subject, m.data));
   })();
   const js = jetstream(nc);
   return {

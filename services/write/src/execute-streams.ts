@@ -1,7 +1,8 @@
 // Server side of Write.ExecuteStream: many Execute calls multiplexed over one long-lived stream
 // per gateway, each request answered with its id. Draining (SIGTERM) answers requests that
 // arrive from then on with UNAVAILABLE, lets those in flight finish, then ends every stream,
-// so a graceful stop does not wait for gateways to hang up.
+// so a graceful stop does not wait for gateways to hang up. A message may carry several calls
+// (ExecuteStreamRequest.batch); the answers ready in one tick go out as one message the same way.
 import type { ServerDuplexStream } from '@grpc/grpc-js';
 import { type ProtocolError, toProtocolError } from '@seqline/protocol';
 import { writePb } from '@seqline/proto';
@@ -11,7 +12,8 @@ type Stream = ServerDuplexStream<writePb.ExecuteStreamRequest, writePb.ExecuteSt
 export class ExecuteStreams {
   readonly #execute: (req: writePb.ExecuteRequest) => Promise<string>;
   readonly #onFailure: (err: unknown) => ProtocolError;
-  readonly #open = new Map<Stream, { inflight: number; ended: boolean }>();
+  /** Per open stream: calls being executed, whether the gateway ended it, answers not yet written. */
+  readonly #open = new Map<Stream, { inflight: number; ended: boolean; answers: writePb.ExecuteStreamResponse[] | undefined }>();
   #draining = false;
   #drained: (() => void) | undefined;
 
@@ -22,18 +24,35 @@ export class ExecuteStreams {
 
   /** The ExecuteStream handler. */
   readonly handle = (call: Stream): void => {
-    const state = { inflight: 0, ended: false };
+    const state: { inflight: number; ended: boolean; answers: writePb.ExecuteStreamResponse[] | undefined } = { inflight: 0, ended: false, answers: undefined };
     this.#open.set(call, state);
     const finish = (): void => {
-      if (state.inflight > 0 || !(state.ended || this.#draining)) return;
+      if (state.inflight > 0 || state.answers !== undefined || !(state.ended || this.#draining)) return;
       this.#open.delete(call);
       if (!call.writableEnded) call.end();
       if (this.#open.size === 0) this.#drained?.();
     };
-    call.on('data', ({ id, request }: writePb.ExecuteStreamRequest) => {
-      const answer = (res: Omit<writePb.ExecuteStreamResponse, 'id'>): void => {
-        if (!call.writableEnded && !call.destroyed) call.write({ id, ...res });
-      };
+    const flush = (): void => {
+      const ready = state.answers ?? [];
+      state.answers = undefined;
+      if (ready.length === 0 || call.writableEnded || call.destroyed) return;
+      call.write(ready.length === 1 ? ready[0]! : { id: 0n, resultJson: '', errorCode: '', errorMessage: '', batch: ready });
+    };
+    const send = (res: writePb.ExecuteStreamResponse): void => {
+      if (state.answers === undefined) {
+        state.answers = [];
+        setImmediate(() => {
+          flush();
+          finish();
+        });
+      }
+      state.answers.push(res);
+    };
+    call.on('data', (message: writePb.ExecuteStreamRequest) => {
+      for (const c of message.batch.length > 0 ? message.batch : [message]) take(c);
+    });
+    const take = ({ id, request }: writePb.ExecuteStreamRequest): void => {
+      const answer = (res: Omit<writePb.ExecuteStreamResponse, 'id' | 'batch'>): void => send({ id, ...res, batch: [] });
       if (this.#draining) {
         answer({ resultJson: '', errorCode: 'UNAVAILABLE', errorMessage: 'the write service is shutting down; retry' });
         return;
@@ -49,9 +68,8 @@ export class ExecuteStreams {
         )
         .finally(() => {
           state.inflight--;
-          finish();
         });
-    });
+    };
     call.on('end', () => {
       state.ended = true;
       finish();
@@ -70,7 +88,7 @@ export class ExecuteStreams {
       this.#drained = resolve;
     });
     for (const [call, state] of [...this.#open]) {
-      if (state.inflight === 0) {
+      if (state.inflight === 0 && state.answers === undefined) {
         this.#open.delete(call);
         if (!call.writableEnded) call.end();
       }

@@ -1,3 +1,4 @@
+import { resultMessages } from '@seqline/bus';
 import { busPb } from '@seqline/proto';
 import { natsConnection, uniqueName } from '@seqline/testkit';
 import { describe, expect, it } from 'vitest';
@@ -17,6 +18,17 @@ describe('ResultInbox', () => {
     const c = inbox.wait('op-c', 10_000);
     c.cancel();
     expect(await c.promise).toBeUndefined();
+    inbox.close();
+  });
+
+  it('hands out the results of a batch message each to its waiter', async () => {
+    await using nc = await natsConnection();
+    const inbox = new ResultInbox(nc, `${uniqueName('w')}.results.test`);
+    const waits = ['op-d', 'op-e'].map((id) => inbox.wait(id, 10_000));
+    const [batch] = resultMessages(['op-d', 'op-e'].map((id) => ({ replyTo: inbox.replyTo(id), result: result(id) })));
+    expect(batch!.subject).toBe(`${inbox.subject}._batch`);
+    nc.publish(batch!.subject, batch!.data);
+    expect(await Promise.all(waits.map((w) => w.promise))).toEqual([result('op-d'), result('op-e')]);
     inbox.close();
   });
 });

@@ -1,8 +1,10 @@
 // Waiting for op results. One core-NATS subscription per write process receives every result
-// addressed to it (`<prefix>.results.<instance>.<op>`); a waiter is registered before its op is
+// addressed to it (`<prefix>.results.<instance>.<op>`, or several in one `…<instance>._batch`,
+// libs/bus results.ts); a waiter is registered before its op is
 // published, so a result can never arrive unobserved.
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
-import { busPb } from '@seqline/proto';
+import { decodeResults } from '@seqline/bus';
+import type { busPb } from '@seqline/proto';
 
 interface Waiter {
   resolve(result: busPb.OpResult | undefined): void;
@@ -19,8 +21,7 @@ export class ResultInbox {
     this.#sub = sub;
     void (async () => {
       for await (const m of sub) {
-        const result = busPb.OpResult.decode(m.data);
-        this.#waiters.get(result.opId)?.resolve(result);
+        for (const result of decodeResults(m.subject, m.data)) this.#waiters.get(result.opId)?.resolve(result);
       }
     })();
   }

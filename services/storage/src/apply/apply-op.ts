@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import type { busPb } from '@seqline/proto';
 import { dmlMessage, encodeCell, ProtocolError, schemaEntry, columnFlags, type Cell, type SchemaEntry } from '@seqline/protocol';
 import { SHARED_OWNER, type TableDef } from '@seqline/domain';
-import { parseStatements, planDml } from '@seqline/sql';
+import { parseStatements, planDml, type InsertText } from '@seqline/sql';
 import type { CatalogCache } from '../catalog.js';
 import type { IdPool } from '../ids.js';
 import { parseParams } from '../query.js';
@@ -44,8 +44,13 @@ export interface ApplyDeps {
  * them one after another, in order); an update or delete reads its old images first.
  */
 export type PreparedOp =
-  | { readonly kind: 'statement'; readonly text: string; readonly params: readonly unknown[]; readonly finish: (rows: readonly Row[]) => AppliedOp }
+  | { readonly kind: 'statement'; readonly text: string; readonly params: readonly unknown[]; readonly finish: (rows: readonly Row[]) => AppliedOp; readonly insert: InsertStatement }
   | { readonly kind: 'steps'; readonly run: (exec: Exec) => Promise<AppliedOp> };
+
+/** An insert's statement in parts (see InsertText) and the `_seq` of each row it writes. */
+export interface InsertStatement extends InsertText {
+  readonly seqs: readonly bigint[];
+}
 
 export async function prepareOp(op: busPb.Op, deps: ApplyDeps): Promise<PreparedOp> {
   const [stmt, ...extra] = parseStatements(op.statement, { defaultNamespace: op.namespace });
@@ -78,7 +83,7 @@ export async function prepareOp(op: busPb.Op, deps: ApplyDeps): Promise<Prepared
       const changes = rows.map((r) => ({ kind: 'insert' as const, seq: BigInt(r['_seq'] as string), new: image(table, r) }));
       return finish('insert', table, changes, plan.returning, rows);
     };
-    return { kind: 'statement', text: query.text, params: query.params, finish: finishInsert };
+    return { kind: 'statement', text: query.text, params: query.params, finish: finishInsert, insert: { ...query, seqs } };
   }
   const run = async (exec: Exec): Promise<AppliedOp> => {
     const selected = plan.selectForUpdate();

@@ -3,7 +3,9 @@
 // duplicate window is dropped by JetStream; leftovers found at start-up are also checked
 // against the subject's last message, which covers a restart after the window. A failure that
 // may pass (NATS away, a timeout) is logged at once and retried with a backoff of the outbox's
-// own (not the apply loop's): a later batch must not overtake an earlier one on a subject.
+// own (OutboxPublisher; the apply loop's backoff is for failed batches): a later batch must not
+// overtake an earlier one on a subject, so the apply loop waits for a batch's publishing
+// before it publishes the next.
 // A failure that can never pass (the message is over the bus's max_payload) is not retried:
 // limits.ts keeps such changes from being committed at all, and should one be found anyway
 // (max_payload lowered under committed changes) it is logged as an error at once and replaced
@@ -15,7 +17,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { lastChange, type JsPublisher } from '@seqline/bus';
 import { busPb } from '@seqline/proto';
-import { backoffDelay, contextOf, contextWith, DEFAULT_BACKOFF, endSpan, SpanKind, startSpan, traceparentOf, type Logger, type RunningState } from '@seqline/runtime';
+import { backoffDelay, contextOf, contextWith, endSpan, SpanKind, startSpan, traceparentOf, type BackoffOptions, type Logger, type RunningState } from '@seqline/runtime';
 import { TRACER } from './telemetry.js';
 import type { Sql, TransactionSql } from 'postgres';
 
@@ -30,22 +32,64 @@ export interface OutboxRow {
 
 export const SEQ_HEADER = 'Seqline-Seq';
 
-export async function publishOutbox(publisher: JsPublisher, rows: readonly OutboxRow[], state: RunningState, logger: Logger, leftovers?: { skipPublished: true; nc: NatsConnection; stream: string }): Promise<void> {
-  if (rows.length === 0) return;
-  const lastPublished = leftovers ? await lastSeqs(leftovers.nc, leftovers.stream, rows) : new Map<string, bigint>();
-  const pending = rows.filter((r) => BigInt(r.seq) > (lastPublished.get(r.subject) ?? -1n));
-  for (let attempt = 0; ; attempt++) {
-    try {
-      await Promise.all(pending.map((r) => publishRow(publisher, r, logger)));
-      return;
-    } catch (err) {
-      logger.warn('cannot publish committed changes; retrying', { changes: pending.length, attempt, err });
-      if (!(await state.sleep(backoffDelay(attempt, DEFAULT_BACKOFF)))) throw err;
+/** How the outbox publisher waits between attempts (its own: the apply loop's backoff is not touched). */
+export const OUTBOX_BACKOFF: BackoffOptions = { initialMs: 50, maxMs: 5000, jitter: 0.5 };
+
+export interface OutboxPublisherDeps {
+  readonly publisher: Pick<JsPublisher, 'publish'>;
+  /** The apply loop's state: its signal ends the retries (its backoff counter is not used). */
+  readonly state: RunningState;
+  readonly logger: Logger;
+  readonly backoff?: BackoffOptions;
+  readonly random?: () => number;
+}
+
+/**
+ * Publishes committed changes, retrying until they are all acknowledged or the state stops.
+ * Its backoff counter grows across calls while publishing keeps failing (an outage outlasts a
+ * batch) and is reset by the first call that succeeds.
+ */
+export class OutboxPublisher {
+  readonly #deps: OutboxPublisherDeps;
+  #attempt = 0;
+
+  constructor(deps: OutboxPublisherDeps) {
+    this.#deps = deps;
+  }
+
+  /** Failed attempts since the last success. */
+  get failures(): number {
+    return this.#attempt;
+  }
+
+  /**
+   * Publishes `rows` in order. After a failure the rows from the first one not acknowledged
+   * on are sent again (those acknowledged already are dropped by JetStream as duplicates).
+   * Rejects only when the state stops first.
+   */
+  async publish(rows: readonly OutboxRow[], leftovers?: { skipPublished: true; nc: NatsConnection; stream: string }): Promise<void> {
+    if (rows.length === 0) return;
+    const { state, logger } = this.#deps;
+    const lastPublished = leftovers ? await lastSeqs(leftovers.nc, leftovers.stream, rows) : new Map<string, bigint>();
+    let pending = rows.filter((r) => BigInt(r.seq) > (lastPublished.get(r.subject) ?? -1n));
+    for (;;) {
+      const settled = await Promise.allSettled(pending.map((r) => publishRow(this.#deps.publisher, r, logger)));
+      const failed = settled.findIndex((s) => s.status === 'rejected');
+      if (failed === -1) {
+        this.#attempt = 0;
+        return;
+      }
+      const err = (settled[failed] as PromiseRejectedResult).reason as unknown;
+      pending = pending.slice(failed);
+      const delayMs = backoffDelay(this.#attempt, this.#deps.backoff ?? OUTBOX_BACKOFF, this.#deps.random);
+      logger.warn('cannot publish committed changes; retrying', { changes: pending.length, attempt: this.#attempt, delayMs, err });
+      this.#attempt++;
+      if (!(await state.sleep(delayMs))) throw err;
     }
   }
 }
 
-function publishRow(publisher: JsPublisher, r: OutboxRow, logger: Logger): Promise<unknown> {
+function publishRow(publisher: Pick<JsPublisher, 'publish'>, r: OutboxRow, logger: Logger): Promise<unknown> {
   // The change's span is a child of its op's apply span; its context travels in the message's
   // `traceparent` header to every gateway that delivers it.
   const span = r.traceparent ? startSpan(TRACER, 'change.publish', { kind: SpanKind.PRODUCER, parent: contextOf(r.traceparent) }) : undefined;

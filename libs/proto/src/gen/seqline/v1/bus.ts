@@ -62,6 +62,14 @@ export interface OpResult {
   shard: number;
 }
 
+/**
+ * The results of several ops for one write instance, sent as one message to
+ * <prefix>.results.<instance>._batch (one result alone goes to its op's reply subject).
+ */
+export interface OpResults {
+  results: OpResult[];
+}
+
 /** All row changes one op made in one owner partition of one table. */
 export interface Change {
   owner: string;
@@ -606,6 +614,75 @@ export const OpResult: MessageFns<OpResult> = {
     message.returningJson = object.returningJson ?? "";
     message.streamSeq = (object.streamSeq !== undefined && object.streamSeq !== null) ? BigInt(object.streamSeq) : 0n;
     message.shard = object.shard ?? 0;
+    return message;
+  },
+};
+
+function createBaseOpResults(): OpResults {
+  return { results: [] };
+}
+
+export const OpResults: MessageFns<OpResults> = {
+  encode(message: OpResults, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.results) {
+      OpResult.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): OpResults {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseOpResults();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.results.push(OpResult.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): OpResults {
+    return {
+      results: globalThis.Array.isArray(object?.results) ? object.results.map((e: any) => OpResult.fromJSON(e)) : [],
+    };
+  },
+
+  toJSON(message: OpResults): unknown {
+    const obj: any = {};
+    if (message.results?.length) {
+      obj.results = message.results.map((e) => OpResult.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<OpResults>): OpResults {
+    return OpResults.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<OpResults>): OpResults {
+    const message = createBaseOpResults();
+    message.results = object.results?.map((e) => OpResult.fromPartial(e)) || [];
     return message;
   },
 };

@@ -49,7 +49,11 @@ export interface ExecuteResponse {
 
 export interface ExecuteStreamRequest {
   id: bigint;
-  request: ExecuteRequest | undefined;
+  request:
+    | ExecuteRequest
+    | undefined;
+  /** Several calls in one message (the calls a gateway made in one tick); id and request unset. */
+  batch: ExecuteStreamRequest[];
 }
 
 export interface ExecuteStreamResponse {
@@ -59,6 +63,8 @@ export interface ExecuteStreamResponse {
   /** set on failure: a docs/protocol.md error code */
   errorCode: string;
   errorMessage: string;
+  /** Several answers in one message (those ready in one tick); the fields above unset. */
+  batch: ExecuteStreamResponse[];
 }
 
 function createBaseExecuteRequest(): ExecuteRequest {
@@ -294,7 +300,7 @@ export const ExecuteResponse: MessageFns<ExecuteResponse> = {
 };
 
 function createBaseExecuteStreamRequest(): ExecuteStreamRequest {
-  return { id: 0n, request: undefined };
+  return { id: 0n, request: undefined, batch: [] };
 }
 
 export const ExecuteStreamRequest: MessageFns<ExecuteStreamRequest> = {
@@ -307,6 +313,9 @@ export const ExecuteStreamRequest: MessageFns<ExecuteStreamRequest> = {
     }
     if (message.request !== undefined) {
       ExecuteRequest.encode(message.request, writer.uint32(18).fork()).join();
+    }
+    for (const v of message.batch) {
+      ExecuteStreamRequest.encode(v!, writer.uint32(26).fork()).join();
     }
     return writer;
   },
@@ -340,6 +349,14 @@ export const ExecuteStreamRequest: MessageFns<ExecuteStreamRequest> = {
             message.request = ExecuteRequest.decode(reader, reader.uint32());
             continue;
           }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.batch.push(ExecuteStreamRequest.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -356,6 +373,9 @@ export const ExecuteStreamRequest: MessageFns<ExecuteStreamRequest> = {
     return {
       id: isSet(object.id) ? BigInt(object.id) : 0n,
       request: isSet(object.request) ? ExecuteRequest.fromJSON(object.request) : undefined,
+      batch: globalThis.Array.isArray(object?.batch)
+        ? object.batch.map((e: any) => ExecuteStreamRequest.fromJSON(e))
+        : [],
     };
   },
 
@@ -366,6 +386,9 @@ export const ExecuteStreamRequest: MessageFns<ExecuteStreamRequest> = {
     }
     if (message.request !== undefined) {
       obj.request = ExecuteRequest.toJSON(message.request);
+    }
+    if (message.batch?.length) {
+      obj.batch = message.batch.map((e) => ExecuteStreamRequest.toJSON(e));
     }
     return obj;
   },
@@ -379,12 +402,13 @@ export const ExecuteStreamRequest: MessageFns<ExecuteStreamRequest> = {
     message.request = (object.request !== undefined && object.request !== null)
       ? ExecuteRequest.fromPartial(object.request)
       : undefined;
+    message.batch = object.batch?.map((e) => ExecuteStreamRequest.fromPartial(e)) || [];
     return message;
   },
 };
 
 function createBaseExecuteStreamResponse(): ExecuteStreamResponse {
-  return { id: 0n, resultJson: "", errorCode: "", errorMessage: "" };
+  return { id: 0n, resultJson: "", errorCode: "", errorMessage: "", batch: [] };
 }
 
 export const ExecuteStreamResponse: MessageFns<ExecuteStreamResponse> = {
@@ -403,6 +427,9 @@ export const ExecuteStreamResponse: MessageFns<ExecuteStreamResponse> = {
     }
     if (message.errorMessage !== "") {
       writer.uint32(34).string(message.errorMessage);
+    }
+    for (const v of message.batch) {
+      ExecuteStreamResponse.encode(v!, writer.uint32(42).fork()).join();
     }
     return writer;
   },
@@ -452,6 +479,14 @@ export const ExecuteStreamResponse: MessageFns<ExecuteStreamResponse> = {
             message.errorMessage = reader.string();
             continue;
           }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.batch.push(ExecuteStreamResponse.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -482,6 +517,9 @@ export const ExecuteStreamResponse: MessageFns<ExecuteStreamResponse> = {
         : isSet(object.error_message)
         ? globalThis.String(object.error_message)
         : "",
+      batch: globalThis.Array.isArray(object?.batch)
+        ? object.batch.map((e: any) => ExecuteStreamResponse.fromJSON(e))
+        : [],
     };
   },
 
@@ -499,6 +537,9 @@ export const ExecuteStreamResponse: MessageFns<ExecuteStreamResponse> = {
     if (message.errorMessage !== "") {
       obj.errorMessage = message.errorMessage;
     }
+    if (message.batch?.length) {
+      obj.batch = message.batch.map((e) => ExecuteStreamResponse.toJSON(e));
+    }
     return obj;
   },
 
@@ -511,6 +552,7 @@ export const ExecuteStreamResponse: MessageFns<ExecuteStreamResponse> = {
     message.resultJson = object.resultJson ?? "";
     message.errorCode = object.errorCode ?? "";
     message.errorMessage = object.errorMessage ?? "";
+    message.batch = object.batch?.map((e) => ExecuteStreamResponse.fromPartial(e)) || [];
     return message;
   },
 };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { splitByWatermark } from './applier.js';
+import { splitByWatermark } from './feed.js';
 
 const m = (seq: number) => ({ msg: { seq }, id: seq });
 

@@ -1,0 +1,195 @@
+// The shard feed (docs/architecture.md §3): each shard a storage replica owns has a durable pull
+// consumer delivering its ops in log order into a queue; the apply loop takes whatever has
+// arrived, from every shard at once (rotating which shard goes first), as one batch. A
+// shard's watermark (last applied stream sequence) and highest `_seq` live here, in memory:
+// only the owner of the shard's epoch writes them, and every transaction checks that epoch.
+//
+// A consumer loop that ends while the replica runs (the consumer was deleted, the stream is
+// gone, the client gave up) would leave its shard unapplied with nothing said: it records a
+// FeedFailedError, wakes the apply loop, and the loop fails the service (storage.ts).
+import type { NatsConnection } from '@nats-io/transport-node';
+import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, type JetStreamClient, type JsMsg } from '@nats-io/jetstream';
+import type { BusNames } from '@seqline/bus';
+import { busPb } from '@seqline/proto';
+import type { Logger, RunningState } from '@seqline/runtime';
+
+/** Lifetime of one pull request of the ops consumers (see ShardFeeds.add). */
+export const PULL_EXPIRES_MS = 4000;
+
+/** An op taken for a batch. */
+export interface Pending {
+  readonly shard: number;
+  readonly msg: JsMsg;
+  readonly op: busPb.Op;
+}
+
+/** A shard being applied. */
+export interface Feed {
+  readonly shard: number;
+  readonly epoch: bigint;
+  readonly queue: JsMsg[];
+  /** Last applied stream sequence, as committed. */
+  watermark: bigint;
+  /** Highest `_seq` handed out for the shard (ids are taken above it). */
+  readonly floor: { value: bigint };
+}
+
+/** A shard's consumer stopped delivering while the replica runs: the service must fail. */
+export class FeedFailedError extends Error {
+  override readonly name = 'FeedFailedError';
+}
+
+export interface FeedDeps {
+  readonly nc: NatsConnection;
+  readonly names: BusNames;
+  readonly logger: Logger;
+  readonly state: RunningState;
+  /** Most ops in one batch. */
+  readonly batch: number;
+  readonly ackWaitMs: number;
+}
+
+/**
+ * Which ops of a batch to apply: those above the watermark, once each. JetStream redelivers an
+ * op whose ack deadline passed while it waited in the queue, so a batch can hold two copies of
+ * one op; a running high-water mark applies the first and ignores the rest. Ops at or below
+ * the committed watermark were applied by an earlier batch: their stored results are re-sent.
+ */
+export function splitByWatermark<T extends { readonly msg: { readonly seq: number } }>(pending: readonly T[], watermark: bigint): { fresh: T[]; stale: T[] } {
+  const fresh: T[] = [];
+  const stale: T[] = [];
+  const inBatch = new Set<number>();
+  let high = watermark;
+  for (const p of pending) {
+    if (inBatch.has(p.msg.seq)) continue;
+    inBatch.add(p.msg.seq);
+    const seq = BigInt(p.msg.seq);
+    if (seq > high) {
+      fresh.push(p);
+      high = seq;
+    } else if (seq <= watermark) {
+      stale.push(p);
+    }
+  }
+  return { fresh, stale };
+}
+
+export class ShardFeeds {
+  readonly #deps: FeedDeps;
+  readonly #js: JetStreamClient;
+  readonly #feeds = new Map<number, Feed>();
+  #nextFeed = 0;
+  #wake: (() => void) | undefined;
+  #failure: FeedFailedError | undefined;
+
+  constructor(deps: FeedDeps) {
+    this.#deps = deps;
+    this.#js = jetstream(deps.nc);
+  }
+
+  /** Ops delivered by the consumers and waiting for a batch. */
+  get queued(): number {
+    let n = 0;
+    for (const feed of this.#feeds.values()) n += feed.queue.length;
+    return n;
+  }
+
+  /** The first consumer loop that ended while running, if any. */
+  get failure(): FeedFailedError | undefined {
+    return this.#failure;
+  }
+
+  get(shard: number): Feed {
+    const feed = this.#feeds.get(shard);
+    if (feed === undefined) throw new Error(`shard ${shard} is not applied here`);
+    return feed;
+  }
+
+  shards(): number[] {
+    return [...this.#feeds.keys()];
+  }
+
+  /** Starts feeding `shard` from `watermark` + 1 (its consumer is recreated there). */
+  async add(shard: number, epoch: bigint, watermark: bigint, maxSeq: bigint): Promise<void> {
+    const { state, logger } = this.#deps;
+    const consumerName = `storage_shard_${shard}`;
+    await this.#resetConsumer(shard, consumerName, watermark + 1n);
+    const consumer = await this.#js.consumers.get(this.#deps.names.opsStream, consumerName);
+    // Pulls expire after PULL_EXPIRES_MS (heartbeats every half of it): when the consumer's
+    // leader moves to another NATS node, pulls the old one held are lost, and the client sees
+    // two missed heartbeats and pulls again; with the 30 s default the shard stalls that long.
+    // A consumer or stream that is gone ends the loop instead of being waited for in silence.
+    const messages = await consumer.consume({ max_messages: Math.max(100, this.#deps.batch * 2), expires: PULL_EXPIRES_MS, abort_on_missing_resource: true });
+    state.signal.addEventListener('abort', () => void messages.close(), { once: true });
+    const feed: Feed = { shard, epoch, queue: [], watermark, floor: { value: maxSeq } };
+    this.#feeds.set(shard, feed);
+    void (async () => {
+      let cause: unknown;
+      try {
+        for await (const m of messages) {
+          feed.queue.push(m);
+          this.#wake?.();
+        }
+        cause = await messages.closed();
+      } catch (err) {
+        cause = err;
+      }
+      if (state.shouldRun()) {
+        this.#failure ??= new FeedFailedError(`the ops consumer of shard ${shard} stopped delivering`, { cause });
+        logger.error('shard consumer stopped; failing the service', { shard, err: cause });
+      }
+      this.#wake?.();
+    })();
+    logger.info('applying shard', { shard, epoch });
+  }
+
+  /** Up to `batch` queued ops, each shard's in log order, starting from a rotating shard. */
+  take(): Pending[] {
+    const feeds = [...this.#feeds.values()];
+    const max = this.#deps.batch;
+    const out: { shard: number; msg: JsMsg }[] = [];
+    for (let i = 0; i < feeds.length && out.length < max; i++) {
+      const feed = feeds[(this.#nextFeed + i) % feeds.length]!;
+      for (const msg of feed.queue.splice(0, max - out.length)) out.push({ shard: feed.shard, msg });
+    }
+    this.#nextFeed++;
+    return out.map(({ shard, msg }) => ({ shard, msg, op: busPb.Op.decode(msg.data) }));
+  }
+
+  /** Resolves when ops arrive, a consumer loop fails, or the state stops. */
+  async arrival(): Promise<void> {
+    const { state } = this.#deps;
+    if (this.queued > 0 || this.#failure !== undefined || !state.shouldRun()) return;
+    await new Promise<void>((resolve) => {
+      const onAbort = (): void => resolve();
+      this.#wake = () => {
+        state.signal.removeEventListener('abort', onAbort);
+        resolve();
+      };
+      state.signal.addEventListener('abort', onAbort, { once: true });
+    });
+    this.#wake = undefined;
+  }
+
+  /**
+   * The consumer's position is derived from PostgreSQL, not trusted from JetStream: ops a
+   * previous owner pulled but never committed would otherwise wait for their ack deadline
+   * while newer ops were applied, and then fall at or below the watermark and be skipped as
+   * if applied. Recreating the consumer at watermark + 1 delivers them first, in log order.
+   */
+  async #resetConsumer(shard: number, name: string, start: bigint): Promise<void> {
+    const jsm = await jetstreamManager(this.#deps.nc);
+    await jsm.consumers.delete(this.#deps.names.opsStream, name).catch(() => false);
+    await jsm.consumers.add(this.#deps.names.opsStream, {
+      durable_name: name,
+      filter_subject: this.#deps.names.ops(shard),
+      // Ops are applied strictly in order, so acknowledging the last op of a batch
+      // acknowledges the batch: one message instead of one per op.
+      ack_policy: AckPolicy.All,
+      deliver_policy: DeliverPolicy.StartSequence,
+      opt_start_seq: Number(start),
+      ack_wait: this.#deps.ackWaitMs * 1_000_000,
+      max_ack_pending: 20_000,
+    });
+  }
+}
