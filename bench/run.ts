@@ -3,6 +3,7 @@
 // `--cluster` (or SEQLINE_BENCH_NATS_CLUSTER=1) runs the local stack on a 3-node NATS cluster.
 import { BENCH_CLUSTER_ENV } from './lib/local-stack.ts';
 import { runLiveBench, runLiveWindowBench } from './live/bench.ts';
+import { runPeersBench } from './peers/bench.ts';
 import { runResourcesBench } from './resources/bench.ts';
 import { runSdkBench } from './sdk/bench.ts';
 import { runSequencerBench } from './sequencer/bench.ts';
@@ -10,6 +11,7 @@ import { runWriteBench } from './write/bench.ts';
 
 const BENCHES: Record<string, (opts: { smoke: boolean; windowOnly: boolean }) => Promise<unknown>> = {
   live: (opts) => (opts.windowOnly ? runLiveWindowBench(opts) : runLiveBench(opts)),
+  peers: (opts) => runPeersBench(opts),
   resources: runResourcesBench,
   sdk: runSdkBench,
   sequencer: runSequencerBench,

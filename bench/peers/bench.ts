@@ -1,0 +1,160 @@
+// Peers benchmark (issue 15): Seqline, Rocicorp Zero and a PostgreSQL LISTEN/NOTIFY + re-query
+// baseline, one after the other in one run, on this machine and the same workload:
+//   1. Initial sync: a new client of `reader` subscribes to its 100,000 rows (best of the runs).
+//   2. Memory: the server's RSS (Seqline's gateway, zero-cache's process tree, the NOTIFY server)
+//      before and after 1,000 clients (10 per user, 100 users) subscribe to their own rows.
+//   3. Latency: writes at 1,000/s spread over the users (open loop), each change delivered to its
+//      user's 10 clients; write → client latency from the write's request start (and from its
+//      acknowledgement).
+//   4. Ramp: the write rate raised step by step until a step does not keep up (a change missing,
+//      the writes under 90% of the offered rate, or deliveries more than 5% slower than asked).
+// Change n is written by user n % users and must reach each of that user's clients exactly once
+// and nobody else (PhaseLog counts, as in the live benchmark); the bench fails on any error.
+// SEQLINE_BENCH_PEERS=seqline,zero,notify runs a subset.
+import { setTimeout as sleep } from 'node:timers/promises';
+import { waitFor } from '@seqline/testkit';
+import { measureCpu } from '../lib/cpu.ts';
+import { openLoop } from '../lib/stats.ts';
+import type { PhaseResult } from '../live/bench.ts';
+import { PhaseLog } from '../live/deliveries.ts';
+import { startNotifyPeer } from './notify.ts';
+import type { Peer, PeerClients, PeerConfig } from './peer.ts';
+import { report } from './report.ts';
+import { startSeqlinePeer } from './seqline.ts';
+import { startZeroPeer } from './zero.ts';
+
+const FULL = { users: 100, clients: 1000, rate: 1000, ms: 10_000, warmupMs: 2000, ramp: [2000, 3000, 4000, 6000, 8000, 12_000], stepMs: 5000, stopWhenBehind: true, snapshotRows: 100_000, snapshotRuns: 2, settleMs: 2000 };
+const SMOKE = { users: 4, clients: 8, rate: 50, ms: 1000, warmupMs: 200, ramp: [100], stepMs: 500, stopWhenBehind: false, snapshotRows: 2000, snapshotRuns: 1, settleMs: 0 };
+export type PeersConfig = typeof FULL;
+
+export const PEERS = {
+  seqline: startSeqlinePeer,
+  zero: startZeroPeer,
+  notify: startNotifyPeer,
+} as const satisfies Record<string, (config: PeerConfig) => Promise<Peer>>;
+export type PeerName = keyof typeof PEERS;
+
+/** A phase as the live benchmark measures one, at a write rate, and whether it kept up. */
+export type Phase = PhaseResult & { readonly rate: number; readonly keptUp: boolean };
+
+export interface PeerResult {
+  readonly name: string;
+  readonly snapshotMs: readonly number[];
+  readonly snapshotRows: number;
+  readonly rssKb: readonly [before: number, after: number];
+  readonly subscriptions: number;
+  readonly live: Phase;
+  readonly ramp: readonly Phase[];
+  readonly errors: readonly string[];
+}
+
+export async function runPeersBench({ smoke }: { smoke: boolean }, only: readonly PeerName[] = selected()): Promise<PeerResult[]> {
+  const config = smoke ? SMOKE : FULL;
+  const results: PeerResult[] = [];
+  for (const name of only) {
+    console.log(`peers: ${name}…`);
+    await using peer = await PEERS[name]({ users: config.users, snapshotRows: config.snapshotRows });
+    results.push(await new PeerRun(peer, config).run());
+  }
+  report(results, config, smoke);
+  return results;
+}
+
+function selected(): PeerName[] {
+  const names = (process.env['SEQLINE_BENCH_PEERS'] ?? 'seqline,zero,notify').split(',').filter((n) => n !== '');
+  const unknown = names.filter((n) => !(n in PEERS));
+  if (unknown.length > 0) throw new Error(`SEQLINE_BENCH_PEERS: unknown ${unknown.join(', ')}; use ${Object.keys(PEERS).join(',')}`);
+  return names as PeerName[];
+}
+
+class PeerRun {
+  readonly #peer: Peer;
+  readonly #c: PeersConfig;
+  readonly #logs: PhaseLog[] = [];
+  #next = 0;
+  /** Deliveries of changes no phase wrote: must stay 0. */
+  #strays = 0;
+
+  constructor(peer: Peer, config: PeersConfig) {
+    this.#peer = peer;
+    this.#c = config;
+  }
+
+  async run(): Promise<PeerResult> {
+    const c = this.#c;
+    const snapshotMs: number[] = [];
+    for (let i = 0; i < c.snapshotRuns; i++) snapshotMs.push(await this.#peer.snapshot(c.snapshotRows));
+    await sleep(c.settleMs); // let the snapshot's allocations settle (no GC can be forced from outside)
+    const before = await this.#peer.serverRssKb();
+    const clients = await this.#peer.openClients(c.clients, (g, n, at) => this.#onChange(g, n, at));
+    let live: Phase;
+    const ramp: Phase[] = [];
+    try {
+      await sleep(c.settleMs);
+      const after = await this.#peer.serverRssKb();
+      await this.#phase(clients, c.rate, c.warmupMs);
+      live = await this.#phase(clients, c.rate, c.ms);
+      for (const rate of c.ramp) {
+        if (clients.errors.length > 0 || (c.stopWhenBehind && !(ramp.at(-1) ?? live).keptUp)) break;
+        ramp.push(await this.#phase(clients, rate, c.stepMs));
+      }
+      const errors = [...clients.errors, ...(this.#strays > 0 ? [`${this.#strays} deliveries of changes no phase wrote`] : [])];
+      return { name: this.#peer.name, snapshotMs, snapshotRows: c.snapshotRows, rssKb: [before, after], subscriptions: c.clients, live, ramp, errors };
+    } finally {
+      await clients.close();
+    }
+  }
+
+  /** Client g got change n: counted in the phase that wrote it (the last one starting at or below n). */
+  #onChange(g: number, n: number, at: number): void {
+    const log = this.#logs.findLast((l) => n >= l.base);
+    if (log?.holds(n) === true) log.record(g, n, at);
+    else this.#strays++;
+  }
+
+  /** Writes at `rate` for `ms`; waits (with a deadline) until every acknowledged change reached all its subscribers. */
+  async #phase(clients: PeerClients, rate: number, ms: number): Promise<Phase> {
+    const { users } = this.#c;
+    const log = new PhaseLog(this.#next, Math.round((rate * ms) / 1000), users, this.#c.clients, (g) => g % users);
+    this.#logs.push(log);
+    this.#next = log.end;
+    const cpu = await measureCpu(this.#peer.pid);
+    const start = performance.now();
+    const writes = await openLoop(async (i) => {
+      const n = log.base + i;
+      log.sentAt[i] = performance.now();
+      if (!(await this.#peer.write(n % users, n).catch(() => false))) return false;
+      log.ackedAt[i] = performance.now();
+      return true;
+    }, rate, ms);
+    // Past the deadline the phase is measured as it stands (missing deliveries count against it).
+    await waitFor(() => log.delivered >= log.expected || clients.errors.length > 0, { timeoutMs: Math.max(10_000, ms), intervalMs: 20 }).catch(() => false);
+    const wallMs = performance.now() - start;
+    const cpuMs = await cpu.stop();
+    const firstSent = log.sentAt[0] ?? Number.NaN;
+    const fanOut = this.#c.clients / users;
+    const writesPerSecond = log.acked / ((log.lastAckedAt - firstSent) / 1000);
+    const deliveredPerSecond = log.delivered / ((log.lastReceivedAt - firstSent) / 1000);
+    const complete = writes.failed === 0 && log.delivered === log.expected && log.duplicates === 0 && log.foreign === 0;
+    return {
+      name: `${rate} writes/s`,
+      fanOut,
+      rate,
+      offered: log.total,
+      acked: log.acked,
+      failedWrites: writes.failed,
+      expected: log.expected,
+      delivered: log.delivered,
+      duplicates: log.duplicates,
+      foreign: log.foreign,
+      writesPerSecond,
+      deliveredPerSecond,
+      fromRequest: log.latency('sent'),
+      fromAck: log.latency('ack'),
+      writes: log.writeLatency(),
+      keptUp: complete && writesPerSecond >= 0.9 * rate && deliveredPerSecond >= 0.95 * writesPerSecond * fanOut,
+      cpuMs: new Map([...cpuMs].filter(([, v]) => v > 0)),
+      wallMs,
+    };
+  }
+}
