@@ -14,7 +14,7 @@ import type { Peer, PeerConfig } from './peer.ts';
 const CHUNK = 1000;
 
 export async function startSeqlinePeer(config: PeerConfig): Promise<Peer> {
-  const stack = await runLocalStack({ env: { SEQLINE_WS_MESSAGE_RATE: '1000' } });
+  const stack = await runLocalStack();
   const http = new SqlClient(stack.url, 200);
   try {
     const tokens = await setUpMessages(http, stack, config.users);
