@@ -26,7 +26,8 @@ describe('peers benchmark (smoke)', () => {
     expect(r!.errors).toEqual([]);
     expect(r!.live.offered).toBe(50);
     expectExact(r!.live, 'fixed rate');
-    expect(r!.ramp.map((p) => p.rate)).toEqual([100]);
+    expect(r!.ramp.map((p) => p.rate)).toEqual([25, 50]);
+    expect(r!.ramp[1]).toBe(r!.live);
     expectExact(r!.ramp[0]!, 'ramp');
     expect(r!.snapshotMs).toHaveLength(1);
     expect(r!.rssKb.every((kb) => kb > 0)).toBe(true);

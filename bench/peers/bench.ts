@@ -3,11 +3,12 @@
 //   1. Initial sync: a new client of `reader` subscribes to its 100,000 rows (best of the runs).
 //   2. Memory: the server's RSS (Seqline's gateway, zero-cache's process tree, the NOTIFY server)
 //      before and after 1,000 clients (10 per user, 100 users) subscribe to their own rows.
-//   3. Latency: writes at 1,000/s spread over the users (open loop), each change delivered to its
-//      user's 10 clients; write → client latency from the write's request start (and from its
-//      acknowledgement).
-//   4. Ramp: the write rate raised step by step until a step does not keep up (a change missing,
-//      the writes under 90% of the offered rate, or deliveries more than 5% slower than asked).
+//   3. Ramp: writes (open loop, spread over the users, each change delivered to its user's 10
+//      clients) at 25, 50, 100, 250, 500, 1,000, 2,000, … per second, 5 s a step, until a step
+//      does not keep up (a change missing, the writes under 90% of the offered rate, or
+//      deliveries more than 5% slower than asked). The step at 1,000/s lasts 10 s and gives the
+//      latency: write → client from the write's request start (and from its acknowledgement).
+//      A system behind before 1,000/s still runs that step (its latency then grows), and stops.
 // Change n is written by user n % users and must reach each of that user's clients exactly once
 // and nobody else (PhaseLog counts, as in the live benchmark); the bench fails on any error.
 // SEQLINE_BENCH_PEERS=seqline,zero,notify runs a subset.
@@ -23,8 +24,10 @@ import { report } from './report.ts';
 import { startSeqlinePeer } from './seqline.ts';
 import { startZeroPeer } from './zero.ts';
 
-const FULL = { users: 100, clients: 1000, rate: 1000, ms: 10_000, warmupMs: 2000, ramp: [2000, 3000, 4000, 6000, 8000, 12_000], stepMs: 5000, stopWhenBehind: true, snapshotRows: 100_000, snapshotRuns: 2, settleMs: 2000 };
-const SMOKE = { users: 4, clients: 8, rate: 50, ms: 1000, warmupMs: 200, ramp: [100], stepMs: 500, stopWhenBehind: false, snapshotRows: 2000, snapshotRuns: 1, settleMs: 0 };
+// `ramp` holds the fixed `rate` (run for `ms`, the others for `stepMs`); rates below it find
+// where a system that cannot take the fixed rate still keeps up.
+const FULL = { users: 100, clients: 1000, rate: 1000, ms: 10_000, warmupMs: 2000, ramp: [25, 50, 100, 250, 500, 1000, 2000, 3000, 4000, 6000, 8000, 12_000], stepMs: 5000, stopWhenBehind: true, drainMs: 30_000, snapshotRows: 100_000, snapshotRuns: 2, settleMs: 2000 };
+const SMOKE = { users: 4, clients: 8, rate: 50, ms: 1000, warmupMs: 200, ramp: [25, 50], stepMs: 500, stopWhenBehind: false, drainMs: 10_000, snapshotRows: 2000, snapshotRuns: 1, settleMs: 0 };
 export type PeersConfig = typeof FULL;
 
 export const PEERS = {
@@ -43,7 +46,9 @@ export interface PeerResult {
   readonly snapshotRows: number;
   readonly rssKb: readonly [before: number, after: number];
   readonly subscriptions: number;
+  /** The phase at the fixed rate (also the step of `ramp` at that rate). */
   readonly live: Phase;
+  /** Every step run, in order. */
   readonly ramp: readonly Phase[];
   readonly errors: readonly string[];
 }
@@ -87,17 +92,23 @@ class PeerRun {
     await sleep(c.settleMs); // let the snapshot's allocations settle (no GC can be forced from outside)
     const before = await this.#peer.serverRssKb();
     const clients = await this.#peer.openClients(c.clients, (g, n, at) => this.#onChange(g, n, at));
-    let live: Phase;
     const ramp: Phase[] = [];
     try {
       await sleep(c.settleMs);
       const after = await this.#peer.serverRssKb();
-      await this.#phase(clients, c.rate, c.warmupMs);
-      live = await this.#phase(clients, c.rate, c.ms);
+      await this.#phase(clients, c.ramp[0]!, c.warmupMs);
+      let behind = false;
       for (const rate of c.ramp) {
-        if (clients.errors.length > 0 || (c.stopWhenBehind && !(ramp.at(-1) ?? live).keptUp)) break;
-        ramp.push(await this.#phase(clients, rate, c.stepMs));
+        if (clients.errors.length > 0) break;
+        // Once a step fell behind, only the fixed rate is still run (for its latency), then no more.
+        if (behind && (rate !== c.rate || ramp.some((p) => p.rate === c.rate))) break;
+        await this.#drain();
+        const step = await this.#phase(clients, rate, rate === c.rate ? c.ms : c.stepMs);
+        ramp.push(step);
+        behind ||= c.stopWhenBehind && !step.keptUp;
       }
+      const live = ramp.find((p) => p.rate === c.rate);
+      if (live === undefined) throw new Error(`${this.#peer.name}: no phase at ${c.rate} writes/s; errors: ${clients.errors.slice(0, 3).join('; ')}`);
       const errors = [...clients.errors, ...(this.#strays > 0 ? [`${this.#strays} deliveries of changes no phase wrote`] : [])];
       return { name: this.#peer.name, snapshotMs, snapshotRows: c.snapshotRows, rssKb: [before, after], subscriptions: c.clients, live, ramp, errors };
     } finally {
@@ -110,6 +121,11 @@ class PeerRun {
     const log = this.#logs.findLast((l) => n >= l.base);
     if (log?.holds(n) === true) log.record(g, n, at);
     else this.#strays++;
+  }
+
+  /** Waits (up to drainMs) until every earlier change has reached its clients, so a backlog does not spill into the next step. */
+  async #drain(): Promise<void> {
+    await waitFor(() => this.#logs.every((l) => l.delivered >= l.expected), { timeoutMs: this.#c.drainMs, intervalMs: 50 }).catch(() => false);
   }
 
   /** Writes at `rate` for `ms`; waits (with a deadline) until every acknowledged change reached all its subscribers. */

@@ -6,7 +6,7 @@ const f = (n: number, digits = 0): string => (Number.isFinite(n) ? n.toLocaleStr
 
 /** The highest delivered changes/s of a step that kept up (the fixed-rate phase included). */
 export function maxKeptUp(r: PeerResult): number {
-  return Math.max(0, ...[r.live, ...r.ramp].filter((p) => p.keptUp).map((p) => p.deliveredPerSecond));
+  return Math.max(0, ...r.ramp.filter((p) => p.keptUp).map((p) => p.deliveredPerSecond));
 }
 
 export function kbPerSubscription(r: PeerResult): number {
@@ -18,8 +18,10 @@ export function snapshotRowsPerSecond(r: PeerResult): number {
 }
 
 export function report(results: readonly PeerResult[], c: PeersConfig, smoke: boolean): void {
-  console.log(`\npeers benchmark${smoke ? ' (smoke run)' : ''}: ${c.clients} clients over ${c.users} users, each subscribed to its own rows; ${f(c.rate)} writes/s for ${c.ms / 1000} s, then ramped (${c.ramp.map((r) => f(r)).join(', ')} writes/s, ${c.stepMs / 1000} s each); initial sync of ${f(c.snapshotRows)} rows\n`);
+  console.log(`\npeers benchmark${smoke ? ' (smoke run)' : ''}: ${c.clients} clients over ${c.users} users, each subscribed to its own rows; writes ramped through ${c.ramp.map((r) => f(r)).join(', ')} /s (${c.stepMs / 1000} s each, ${f(c.rate)}/s for ${c.ms / 1000} s: the latency figures) until one falls behind; initial sync of ${f(c.snapshotRows)} rows\n`);
   const rows: [string, (r: PeerResult) => number, number, boolean][] = [
+    [`writes/s at the fixed ${f(c.rate)}/s`, (r) => r.live.writesPerSecond, 0, true],
+    [`delivered/s at the fixed rate (${f((c.rate * c.clients) / c.users)} asked)`, (r) => r.live.deliveredPerSecond, 0, true],
     [`p50 write → client, from the request (ms)`, (r) => r.live.fromRequest.p50, 1, false],
     [`p99 write → client, from the request (ms)`, (r) => r.live.fromRequest.p99, 1, false],
     [`p50 from the write's acknowledgement (ms)`, (r) => r.live.fromAck.p50, 1, false],
@@ -40,7 +42,7 @@ export function report(results: readonly PeerResult[], c: PeersConfig, smoke: bo
   for (const r of results) {
     console.log(`\n${r.name}: initial sync ${r.snapshotMs.map((ms) => `${f(ms)} ms`).join(', ')}; server RSS ${f(r.rssKb[0] / 1024, 1)} → ${f(r.rssKb[1] / 1024, 1)} MB with ${f(r.subscriptions)} subscriptions`);
     console.log(`${'phase'.padEnd(26)}${'writes/s'.padStart(10)}${'delivered/s'.padStart(13)}${'p50 req'.padStart(10)}${'p99 req'.padStart(10)}${'p50 ack'.padStart(10)}${'p99 ack'.padStart(10)}  kept up  deliveries (expected)  CPU per process`);
-    for (const [i, p] of [r.live, ...r.ramp].entries()) console.log(phaseLine(i === 0 ? `${f(p.rate)}/s (fixed)` : `${f(p.rate)}/s (ramp)`, p));
+    for (const p of r.ramp) console.log(phaseLine(`${f(p.rate)}/s${p === r.live ? ' (fixed)' : ''}`, p));
     if (r.errors.length > 0) console.log(`errors: ${r.errors.slice(0, 5).join('; ')}`);
   }
 }
