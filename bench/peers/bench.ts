@@ -20,7 +20,7 @@ import type { PhaseResult } from '../live/bench.ts';
 import { PhaseLog } from '../live/deliveries.ts';
 import { startNotifyPeer } from './notify.ts';
 import type { Peer, PeerClients, PeerConfig } from './peer.ts';
-import { report } from './report.ts';
+import { report, reportPeer } from './report.ts';
 import { startSeqlinePeer } from './seqline.ts';
 import { startZeroPeer } from './zero.ts';
 
@@ -56,12 +56,21 @@ export interface PeerResult {
 export async function runPeersBench({ smoke }: { smoke: boolean }, only: readonly PeerName[] = selected()): Promise<PeerResult[]> {
   const config = smoke ? SMOKE : FULL;
   const results: PeerResult[] = [];
+  const failures: Error[] = [];
   for (const name of only) {
     console.log(`peers: ${name}…`);
-    await using peer = await PEERS[name]({ users: config.users, snapshotRows: config.snapshotRows });
-    results.push(await new PeerRun(peer, config).run());
+    try {
+      await using peer = await PEERS[name]({ users: config.users, snapshotRows: config.snapshotRows });
+      const result = await new PeerRun(peer, config).run();
+      reportPeer(result);
+      results.push(result);
+    } catch (error) {
+      console.log(`peers: ${name} failed: ${error instanceof Error ? error.message : String(error)}`);
+      failures.push(new Error(`${name}: ${error instanceof Error ? error.message : String(error)}`, { cause: error }));
+    }
   }
   report(results, config, smoke);
+  if (failures.length > 0) throw new AggregateError(failures, failures.map((e) => e.message).join('\n'));
   return results;
 }
 

@@ -19,16 +19,16 @@ export function snapshotRowsPerSecond(r: PeerResult): number {
 
 export function report(results: readonly PeerResult[], c: PeersConfig, smoke: boolean): void {
   console.log(`\npeers benchmark${smoke ? ' (smoke run)' : ''}: ${c.clients} clients over ${c.users} users, each subscribed to its own rows; writes ramped through ${c.ramp.map((r) => f(r)).join(', ')} /s (${c.stepMs / 1000} s each, ${f(c.rate)}/s for ${c.ms / 1000} s: the latency figures) until one falls behind; initial sync of ${f(c.snapshotRows)} rows\n`);
-  const rows: [string, (r: PeerResult) => number, number, boolean][] = [
-    [`writes/s at the fixed ${f(c.rate)}/s`, (r) => r.live.writesPerSecond, 0, true],
-    [`delivered/s at the fixed rate (${f((c.rate * c.clients) / c.users)} asked)`, (r) => r.live.deliveredPerSecond, 0, true],
-    [`p50 write → client, from the request (ms)`, (r) => r.live.fromRequest.p50, 1, false],
-    [`p99 write → client, from the request (ms)`, (r) => r.live.fromRequest.p99, 1, false],
-    [`p50 from the write's acknowledgement (ms)`, (r) => r.live.fromAck.p50, 1, false],
-    [`p99 from the write's acknowledgement (ms)`, (r) => r.live.fromAck.p99, 1, false],
-    ['highest delivered changes/s kept up', maxKeptUp, 0, true],
-    ['server memory per subscription (KB)', kbPerSubscription, 1, false],
-    [`initial sync of ${f(c.snapshotRows)} rows (rows/s)`, snapshotRowsPerSecond, 0, true],
+  const rows: [label: string, get: (r: PeerResult) => number, digits: number][] = [
+    [`writes/s at the fixed ${f(c.rate)}/s`, (r) => r.live.writesPerSecond, 0],
+    [`delivered/s at the fixed rate (${f((c.rate * c.clients) / c.users)} asked)`, (r) => r.live.deliveredPerSecond, 0],
+    [`p50 write → client, from the request (ms)`, (r) => r.live.fromRequest.p50, 1],
+    [`p99 write → client, from the request (ms)`, (r) => r.live.fromRequest.p99, 1],
+    [`p50 from the write's acknowledgement (ms)`, (r) => r.live.fromAck.p50, 1],
+    [`p99 from the write's acknowledgement (ms)`, (r) => r.live.fromAck.p99, 1],
+    ['highest delivered changes/s kept up', maxKeptUp, 0],
+    ['server memory per subscription (KB)', kbPerSubscription, 1],
+    [`initial sync of ${f(c.snapshotRows)} rows (rows/s)`, snapshotRowsPerSecond, 0],
   ];
   const base = results[0];
   const head = ['', ...results.map((r) => r.name), ...results.slice(1).map((r) => `${r.name} / ${base?.name ?? ''}`)];
@@ -39,12 +39,14 @@ export function report(results: readonly PeerResult[], c: PeersConfig, smoke: bo
     const ratios = values.slice(1).map((v) => (base === undefined ? Number.NaN : v / get(base)));
     console.log(`| ${[label, ...values.map((v) => f(v, digits)), ...ratios.map((x) => `${f(x, 2)}×`)].join(' | ')} |`);
   }
-  for (const r of results) {
-    console.log(`\n${r.name}: initial sync ${r.snapshotMs.map((ms) => `${f(ms)} ms`).join(', ')}; server RSS ${f(r.rssKb[0] / 1024, 1)} → ${f(r.rssKb[1] / 1024, 1)} MB with ${f(r.subscriptions)} subscriptions`);
-    console.log(`${'phase'.padEnd(26)}${'writes/s'.padStart(10)}${'delivered/s'.padStart(13)}${'p50 req'.padStart(10)}${'p99 req'.padStart(10)}${'p50 ack'.padStart(10)}${'p99 ack'.padStart(10)}  kept up  deliveries (expected)  CPU per process`);
-    for (const p of r.ramp) console.log(phaseLine(`${f(p.rate)}/s${p === r.live ? ' (fixed)' : ''}`, p));
-    if (r.errors.length > 0) console.log(`errors: ${r.errors.slice(0, 5).join('; ')}`);
-  }
+}
+
+/** One system's phases, printed as soon as it has run (a later system's failure loses nothing). */
+export function reportPeer(r: PeerResult): void {
+  console.log(`\n${r.name}: initial sync ${r.snapshotMs.map((ms) => `${f(ms)} ms`).join(', ')}; server RSS ${f(r.rssKb[0] / 1024, 1)} → ${f(r.rssKb[1] / 1024, 1)} MB with ${f(r.subscriptions)} subscriptions`);
+  console.log(`${'phase'.padEnd(26)}${'writes/s'.padStart(10)}${'delivered/s'.padStart(13)}${'p50 req'.padStart(10)}${'p99 req'.padStart(10)}${'p50 ack'.padStart(10)}${'p99 ack'.padStart(10)}  kept up  deliveries (expected)  CPU per process`);
+  for (const p of r.ramp) console.log(phaseLine(`${f(p.rate)}/s${p === r.live ? ' (fixed)' : ''}`, p));
+  if (r.errors.length > 0) console.log(`errors: ${r.errors.slice(0, 5).join('; ')}`);
 }
 
 function phaseLine(name: string, p: Phase): string {
