@@ -110,7 +110,8 @@ class PeerRun {
       for (const rate of c.ramp) {
         if (clients.errors.length > 0) break;
         // Once a step fell behind, only the fixed rate is still run (for its latency), then no more.
-        if (behind && (rate !== c.rate || ramp.some((p) => p.rate === c.rate))) break;
+        if (behind && ramp.some((p) => p.rate === c.rate)) break;
+        if (behind && rate !== c.rate) continue;
         await this.#drain();
         const step = await this.#phase(clients, rate, rate === c.rate ? c.ms : c.stepMs);
         ramp.push(step);
