@@ -3,6 +3,7 @@
 // ready when `ready()` says so, failing early if it exits first.
 import { spawn } from 'node:child_process';
 import { waitFor } from '@seqline/testkit';
+import { pidsOfTree } from '../lib/cpu.ts';
 
 export interface ServerChild extends AsyncDisposable {
   readonly pid: number;
@@ -24,12 +25,29 @@ export async function startServer(command: string, args: readonly string[], env:
       done();
     }),
   );
+  // zero-cache puts each worker it forks in a process group of its own: the whole tree is
+  // looked up and killed, also when this process exits without stopping it (a crash).
+  let tree: number[] = [];
+  const killTree = (): void => {
+    for (const pid of tree) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+  };
+  process.once('exit', killTree);
   const stop = async (): Promise<void> => {
-    if (exitCode !== undefined) return;
-    process.kill(-child.pid!, 'SIGTERM');
-    const killer = setTimeout(() => process.kill(-child.pid!, 'SIGKILL'), 15_000);
-    await exited;
-    clearTimeout(killer);
+    tree = [child.pid!, ...(await pidsOfTree(child.pid!, 'node'))];
+    if (exitCode === undefined) {
+      process.kill(-child.pid!, 'SIGTERM');
+      const killer = setTimeout(() => process.kill(-child.pid!, 'SIGKILL'), 15_000);
+      await exited;
+      clearTimeout(killer);
+    }
+    killTree();
+    process.off('exit', killTree);
   };
   try {
     await waitFor(async () => exitCode !== undefined || (await ready().catch(() => false)), { timeoutMs, intervalMs: 100 });
@@ -38,6 +56,7 @@ export async function startServer(command: string, args: readonly string[], env:
     await stop();
     throw new Error(`${args.at(-1) ?? command} did not become ready: ${error instanceof Error ? error.message : String(error)}\n${out}`, { cause: error });
   }
+  tree = [child.pid!, ...(await pidsOfTree(child.pid!, 'node'))];
   return { pid: child.pid!, output: () => out, [Symbol.asyncDispose]: stop };
 }
 
