@@ -4,6 +4,7 @@
 // `--cluster` (or SEQLINE_BENCH_NATS_CLUSTER=1) runs the local stack on a 3-node NATS cluster.
 import { BENCH_CLUSTER_ENV } from './lib/local-stack.ts';
 import { runLiveBench, runLiveSaturationBench, runLiveWindowBench } from './live/bench.ts';
+import { runPeersBench } from './peers/bench.ts';
 import { runResourcesBench } from './resources/bench.ts';
 import { runSdkBench } from './sdk/bench.ts';
 import { runSequencerBench } from './sequencer/bench.ts';
@@ -11,6 +12,7 @@ import { runWriteBench } from './write/bench.ts';
 
 const BENCHES: Record<string, (opts: { smoke: boolean; windowOnly: boolean; saturationOnly: boolean }) => Promise<unknown>> = {
   live: (opts) => (opts.windowOnly ? runLiveWindowBench(opts) : opts.saturationOnly ? runLiveSaturationBench(opts) : runLiveBench(opts)),
+  peers: (opts) => runPeersBench(opts),
   resources: runResourcesBench,
   sdk: runSdkBench,
   sequencer: runSequencerBench,
