@@ -17,13 +17,14 @@ import type { storagePb } from '@seqline/proto';
 import { columnFlags, FrameError, MessageError, parseClientMessage, ProtocolError, schemaEntry, WS_CLOSE, type ErrorCode, type RemoteCatalog, type SchemaEntry, type SubscribeRequest } from '@seqline/protocol';
 import type { Logger } from '@seqline/runtime';
 import { SHARED_OWNER, type Actor } from '@seqline/domain';
-import { checkReadAccess, compileLiveQuery, SqlError, type LiveRow } from '@seqline/sql';
+import { checkReadAccess, compileLiveQuery, SqlError, type LiveQuery, type LiveRow } from '@seqline/sql';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { MessageGate, type SocketRevocation } from '../auth/revocation.js';
 import type { JwtCodec } from '../jwt.js';
 import { RateLimiter } from '../rate-limit.js';
 import type { ChangeHub } from '../live/change-hub.js';
 import type { History } from '../live/history.js';
+import { LiveQueryCache } from '../live/query-cache.js';
 import { storageStream, storageUnary } from '../live/storage-stream.js';
 import { LiveSubscription, type LiveEvent } from '../live/subscription.js';
 import type { LiveEntry } from '../live/system-live.js';
@@ -68,6 +69,7 @@ export class WsEndpoint {
   readonly #d: WsDeps;
   readonly #wss: WebSocketServer;
   readonly #connections = new Set<Connection>();
+  readonly #queries = new LiveQueryCache<CompiledQuery>();
   #nextConnection = 0;
 
   constructor(deps: WsDeps) {
@@ -84,7 +86,7 @@ export class WsEndpoint {
         return;
       }
       this.#wss.handleUpgrade(req, socket, head, (ws) => {
-        const conn = new Connection(String(++this.#nextConnection), ws, req, url.searchParams.get('compress') !== 'false', this.#d, () => this.#connections.delete(conn));
+        const conn = new Connection(String(++this.#nextConnection), ws, req, url.searchParams.get('compress') !== 'false', this.#d, this.#queries, () => this.#connections.delete(conn));
         this.#connections.add(conn);
       });
     });
@@ -117,6 +119,12 @@ export class WsEndpoint {
   }
 }
 
+/** A live query compiled for one user, and the column schema its ack carries: shared by that user's subscriptions of it (LiveQueryCache). */
+interface CompiledQuery {
+  readonly query: LiveQuery;
+  readonly schema: readonly SchemaEntry[];
+}
+
 /** A subscription of a connection, and what `system.live` shows of it. */
 interface Served {
   readonly live: LiveSubscription;
@@ -129,6 +137,7 @@ class Connection {
   readonly #id: string;
   readonly #ws: WebSocket;
   readonly #d: WsDeps;
+  readonly #queries: LiveQueryCache<CompiledQuery>;
   readonly #onClosed: () => void;
   readonly #subs = new Map<string, Served>();
   readonly #abort = new AbortController();
@@ -141,10 +150,11 @@ class Connection {
   readonly #gate = new MessageGate();
   #unwatch: (() => void) | undefined;
 
-  constructor(id: string, ws: WebSocket, req: IncomingMessage, compress: boolean, deps: WsDeps, onClosed: () => void) {
+  constructor(id: string, ws: WebSocket, req: IncomingMessage, compress: boolean, deps: WsDeps, queries: LiveQueryCache<CompiledQuery>, onClosed: () => void) {
     this.#id = id;
     this.#ws = ws;
     this.#d = deps;
+    this.#queries = queries;
     this.#onClosed = onClosed;
     this.#compress = compress;
     this.#limiter = new RateLimiter({ capacity: deps.limits.messageRate * 2, refill: { tokens: deps.limits.messageRate, periodMs: 1000 }, now: deps.monotonic });
@@ -300,27 +310,28 @@ class Connection {
   async #start(req: SubscribeRequest, actor: Actor, controller: AbortController): Promise<void> {
     const catalog = this.#d.catalog;
     const namespace = 'default';
-    const compile = () => compileLiveQuery(req.sql, { catalog, defaultNamespace: namespace, currentUser: actor.userId, params: req.params, maxLimit: this.#d.limits.liveMaxLimit });
-    let query;
+    const paramsJson = JSON.stringify(req.params);
+    const compile = (): CompiledQuery =>
+      this.#queries.get(actor.userId, req.sql, paramsJson, catalog, () => withSchema(compileLiveQuery(req.sql, { catalog, defaultNamespace: namespace, currentUser: actor.userId, params: req.params, maxLimit: this.#d.limits.liveMaxLimit })));
+    let compiled;
     try {
-      query = compile();
+      compiled = compile();
     } catch (err) {
       if (!(err instanceof SqlError && err.code === 'TABLE_NOT_FOUND')) throw err;
       await catalog.refresh();
-      query = compile();
+      compiled = compile();
     }
+    const { query, schema } = compiled;
     checkReadAccess(query.table, actor);
     if (query.order !== undefined && (req.lastRows ?? 0) > 0) throw new ProtocolError('INVALID_PARAMETER', 'last_rows does not go with ORDER BY or LIMIT: the query orders and limits its rows itself');
     const owner = query.table.tableType === 'SHARED' ? SHARED_OWNER : actor.userId;
     const subject = this.#d.subject(owner, query.table.namespace, query.table.name);
     const caller = { userId: actor.userId, role: actor.role };
-    const paramsJson = JSON.stringify(req.params);
-    const schema = query.columns.map((name, i) => {
-      const def = query.table.columns.find((c) => c.name === name);
-      return def === undefined ? schemaEntry(name, 'BigInt', i) : schemaEntry(name, def.dataType, i, columnFlags(def)); // only _seq is not a table column
-    });
-    const signal = AbortSignal.any([this.#abort.signal, controller.signal]);
-    const stream = { signal, timeoutMs: this.#d.limits.streamTimeoutMs };
+    // Made on first use (an AbortSignal.any costs ~2 KB): an idle live-only subscription never
+    // reads storage or history.
+    let signal: AbortSignal | undefined;
+    const signalOf = (): AbortSignal => (signal ??= AbortSignal.any([this.#abort.signal, controller.signal]));
+    const stream = (): { signal: AbortSignal; timeoutMs: number } => ({ signal: signalOf(), timeoutMs: this.#d.limits.streamTimeoutMs });
     const info: Served['info'] = { subscriptionId: req.id, userId: actor.userId, namespace: query.table.namespace, table: query.table.name, query: req.sql, status: 'loading', createdAtMs: Date.now(), lastSeq: null, changes: 0 };
     const sub = new LiveSubscription(
       {
@@ -328,14 +339,14 @@ class Connection {
         query,
         subject,
         hub: this.#d.hub,
-        history: (after) => this.#d.history(subject, after, signal),
+        history: (after) => this.#d.history(subject, after, signalOf()),
         head: () => this.#d.head(subject),
-        snapshot: (batchSize, lastRows) => storageStream((options) => this.#d.storage.snapshot({ caller, sql: req.sql, paramsJson, namespace, batchSize, lastRows }, new Metadata(), options), stream),
+        snapshot: (batchSize, lastRows) => storageStream((options) => this.#d.storage.snapshot({ caller, sql: req.sql, paramsJson, namespace, batchSize, lastRows }, new Metadata(), options), stream()),
         window: async (rows) => {
-          const res = await storageUnary<storagePb.WindowResponse>((options, done) => this.#d.storage.window({ caller, sql: req.sql, paramsJson, namespace, rows }, new Metadata(), options, done), stream);
+          const res = await storageUnary<storagePb.WindowResponse>((options, done) => this.#d.storage.window({ caller, sql: req.sql, paramsJson, namespace, rows }, new Metadata(), options, done), stream());
           return { boundary: res.boundarySeq, read: { rows: JSON.parse(res.rowsJson) as LiveRow[], complete: res.complete } };
         },
-        catchUp: (from) => storageStream((options) => this.#d.storage.catchUp({ caller, sql: req.sql, paramsJson, namespace, fromSeq: from, batchSize: 0 }, new Metadata(), options), stream),
+        catchUp: (from) => storageStream((options) => this.#d.storage.catchUp({ caller, sql: req.sql, paramsJson, namespace, fromSeq: from, batchSize: 0 }, new Metadata(), options), stream()),
         send: (event, pushed) => {
           if (event.type === 'error') this.#subs.delete(req.id); // the subscription ended itself
           note(info, event);
@@ -353,7 +364,7 @@ class Connection {
         clientPaced: req.clientPaced,
       },
     );
-    if (signal.aborted) return;
+    if (this.#abort.signal.aborted || controller.signal.aborted) return;
     this.#subs.set(req.id, { live: sub, controller, info });
     await sub.start();
   }
@@ -379,6 +390,15 @@ class Connection {
     const { data, binary } = encodeServerMessage(message, this.#compress);
     return new Promise((resolve) => this.#ws.send(data, { binary }, () => resolve()));
   }
+}
+
+/** A compiled query with the column schema of its ack (only `_seq` is not a table column). */
+function withSchema(query: LiveQuery): CompiledQuery {
+  const schema = query.columns.map((name, i) => {
+    const def = query.table.columns.find((c) => c.name === name);
+    return def === undefined ? schemaEntry(name, 'BigInt', i) : schemaEntry(name, def.dataType, i, columnFlags(def));
+  });
+  return { query, schema };
 }
 
 /** Keeps `system.live`'s view of a subscription: its status, the last `_seq` sent, changes sent. */
