@@ -19,6 +19,7 @@ import { execFileSync, fork, type ChildProcess } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { TableDef } from '@seqline/domain';
 import { waitFor } from '@seqline/testkit';
 import postgres from 'postgres';
@@ -32,8 +33,8 @@ import type { FilterCommand, FilterCounts, FilterReport } from './filter-all.ts'
 import type { IdleCommand, IdleReport } from './idle-clients.ts';
 import { reportUsers } from './report.ts';
 
-const FULL = { active: 50, rate: 500, ms: 10_000, warmupMs: 2000, idle: [10, 1000, 10_000, 50_000], perProcess: 10_000 };
-const SMOKE = { active: 4, rate: 40, ms: 1000, warmupMs: 300, idle: [3, 20], perProcess: 8 };
+const FULL = { active: 50, rate: 500, ms: 10_000, warmupMs: 2000, quietMs: 10_000, idle: [10, 1000, 10_000, 50_000], perProcess: 10_000 };
+const SMOKE = { active: 4, rate: 40, ms: 1000, warmupMs: 300, quietMs: 300, idle: [3, 20], perProcess: 8 };
 export type UsersConfig = typeof FULL;
 
 /** The exact counts and the latency of a step, as the live benchmark's phases have them. */
@@ -41,6 +42,8 @@ export interface StepResult extends Pick<PhaseResult, 'offered' | 'acked' | 'fai
   readonly idle: number;
   /** The gateway's CPU over the step, ms, and its RSS at the end, KiB. */
   readonly gatewayCpuMs: number;
+  /** The gateway's CPU per second with no writes at all at this step (what the users cost by themselves), ms. */
+  readonly quietCpuMsPerS: number;
   readonly gatewayRssKb: number;
   /** The baseline over the step: changes it received, subscriptions it evaluated and matched, its CPU (ms). */
   readonly baseline: { readonly changes: number; readonly evaluated: number; readonly matched: number; readonly cpuMs: number };
@@ -114,8 +117,9 @@ class UsersBench {
         await this.#addIdle(held, count, idleTokens);
         await this.#addToBaseline(Array.from({ length: count - held }, (_, i) => idleUser(held + i)));
         held = count;
+        const quietCpuMsPerS = await this.#quiet();
         await this.#step(count, this.config.warmupMs); // the writes and deliveries warmed up at this size
-        steps.push(await this.#step(count, this.config.ms));
+        steps.push({ ...(await this.#step(count, this.config.ms)), quietCpuMsPerS });
       }
     } finally {
       await fleet.close();
@@ -194,8 +198,16 @@ class UsersBench {
     return r;
   }
 
+  /** The gateway's CPU per second over quietMs without writes. */
+  async #quiet(): Promise<number> {
+    const cpu = await measureCpu(this.stack.pid);
+    const start = performance.now();
+    await sleep(this.config.quietMs);
+    return ((await cpu.stop()).get('gateway') ?? 0) / ((performance.now() - start) / 1000);
+  }
+
   /** Writes for `ms` at the configured rate; waits (with a deadline) for every delivery and for the baseline to have every change. */
-  async #step(idle: number, ms: number): Promise<StepResult> {
+  async #step(idle: number, ms: number): Promise<Omit<StepResult, 'quietCpuMsPerS'>> {
     const { active, rate } = this.config;
     const log = new PhaseLog(this.#nextChange, Math.round((rate * ms) / 1000), active, active, (g) => g);
     this.#logs.push(log);

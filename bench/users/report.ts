@@ -21,7 +21,7 @@ export function baselineUsPerChange(s: StepResult): number {
 export function reportUsers(r: UsersBenchResult, c: UsersConfig, smoke: boolean): void {
   console.log(`\nusers benchmark${smoke ? ' (smoke run)' : ''}: ${f(c.rate)} single-row INSERTs/s for ${c.ms / 1000} s per step to ${c.active} active users (one subscriber each), while idle users hold one socket and one subscription each\n`);
   const line = (cells: string[]): void => console.log(cells.map((x, i) => x.padStart(i === 0 ? 10 : 13)).join(''));
-  line(['idle users', 'delivered', 'missing', 'p50 ack', 'p99 ack', 'gw CPU/chg', 'vs first', 'gw RSS', 'filter-all', 'vs first']);
+  line(['idle users', 'delivered', 'missing', 'p50 ack', 'p99 ack', 'gw CPU/chg', 'vs first', 'gw quiet', 'gw RSS', 'filter-all', 'vs first']);
   const [first] = r.steps;
   for (const s of r.steps) {
     line([
@@ -32,12 +32,13 @@ export function reportUsers(r: UsersBenchResult, c: UsersConfig, smoke: boolean)
       ms(s.fromAck.p99),
       us(gatewayUsPerChange(s)),
       `${(gatewayUsPerChange(s) / gatewayUsPerChange(first!)).toFixed(2)}×`,
+      `${(s.quietCpuMsPerS / 10).toFixed(1)}%`,
       `${f(s.gatewayRssKb / 1024)} MB`,
       us(baselineUsPerChange(s)),
       `${(baselineUsPerChange(s) / baselineUsPerChange(first!)).toFixed(2)}×`,
     ]);
   }
-  console.log('(gw CPU/chg: the gateway process\'s CPU over the step, HTTP writes included, per delivered change; filter-all: the baseline\'s CPU per change,\n every subscription evaluated on every change; ack: from the write\'s HTTP response to the change on its subscriber\'s socket)');
+  console.log('(gw CPU/chg: the gateway process\'s CPU over the step, HTTP writes included, per delivered change; gw quiet: the gateway\'s CPU with no writes, % of a core;\n filter-all: the baseline\'s CPU per change, every subscription evaluated on every change; ack: from the write\'s HTTP response to the change on its subscriber\'s socket)');
   const last = r.steps.at(-1)!;
   const growth = gatewayUsPerChange(last) / gatewayUsPerChange(first!);
   console.log(`\ntarget: gateway CPU per delivered change at ${f(last.idle)} idle users <= ${TARGET_GROWTH}× its value at ${f(first!.idle)}: ${growth.toFixed(2)}× ${growth <= TARGET_GROWTH ? 'MET' : 'MISSED'} (filter-all: ${(baselineUsPerChange(last) / baselineUsPerChange(first!)).toFixed(2)}×)`);
