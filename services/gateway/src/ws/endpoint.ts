@@ -30,6 +30,7 @@ import { LiveSubscription, type LiveEvent } from '../live/subscription.js';
 import type { LiveEntry } from '../live/system-live.js';
 import type { GatewayMetrics, LiveCounts } from '../metrics.js';
 import { encodeServerMessage, type OutgoingMessage } from './messages.js';
+import { SubscriptionEnd } from './subscription-end.js';
 
 export interface WsLimits {
   readonly authTimeoutMs: number;
@@ -128,8 +129,8 @@ interface CompiledQuery {
 /** A subscription of a connection, and what `system.live` shows of it. */
 interface Served {
   readonly live: LiveSubscription;
-  /** Aborted when the subscription ends (a child of the connection's). */
-  readonly controller: AbortController;
+  /** Ended with the subscription; its signal is a child of the connection's. */
+  readonly end: SubscriptionEnd;
   readonly info: { -readonly [K in keyof Omit<LiveEntry, 'node' | 'connectionId'>]: LiveEntry[K] };
 }
 
@@ -282,10 +283,10 @@ class Connection {
     if (actor === undefined) return fail('AUTH_REQUIRED', 'authenticate before subscribing');
     if (this.#subs.has(req.id)) return fail('INVALID_SUBSCRIPTION_ID', `subscription ${req.id} already exists on this connection`);
     if (this.#subs.size >= this.#d.limits.maxSubscriptions) return fail('SUBSCRIPTION_LIMIT_EXCEEDED', `at most ${this.#d.limits.maxSubscriptions} subscriptions per connection`);
-    const controller = new AbortController();
-    void this.#start(req, actor, controller).catch((err: unknown) => {
-      if (controller.signal.aborted) return; // ended by the client or the socket: nothing to answer
-      this.#end(req.id, controller);
+    const end = new SubscriptionEnd(this.#abort.signal);
+    void this.#start(req, actor, end).catch((err: unknown) => {
+      if (end.ended) return; // ended by the client or the socket: nothing to answer
+      this.#end(req.id, end);
       if (err instanceof SqlError) {
         const code = err.code === 'TABLE_NOT_FOUND' ? 'NOT_FOUND' : err.code === 'PERMISSION_DENIED' ? 'UNAUTHORIZED' : err.code === 'UNSUPPORTED' ? 'UNSUPPORTED' : 'INVALID_SQL';
         return fail(code, err.message);
@@ -298,16 +299,16 @@ class Connection {
     });
   }
 
-  /** Ends a subscription (only that one when `controller` is given: the id may be taken again since). */
-  #end(id: string, controller?: AbortController): void {
+  /** Ends a subscription (only that one when `end` is given: the id may be taken again since). */
+  #end(id: string, end?: SubscriptionEnd): void {
     const served = this.#subs.get(id);
-    if (served === undefined || (controller !== undefined && served.controller !== controller)) return;
+    if (served === undefined || (end !== undefined && served.end !== end)) return;
     this.#subs.delete(id);
     served.live.stop();
-    served.controller.abort(new Error(`subscription ${id} ended`));
+    served.end.end(new Error(`subscription ${id} ended`));
   }
 
-  async #start(req: SubscribeRequest, actor: Actor, controller: AbortController): Promise<void> {
+  async #start(req: SubscribeRequest, actor: Actor, end: SubscriptionEnd): Promise<void> {
     const catalog = this.#d.catalog;
     const namespace = 'default';
     const paramsJson = JSON.stringify(req.params);
@@ -327,11 +328,7 @@ class Connection {
     const owner = query.table.tableType === 'SHARED' ? SHARED_OWNER : actor.userId;
     const subject = this.#d.subject(owner, query.table.namespace, query.table.name);
     const caller = { userId: actor.userId, role: actor.role };
-    // Made on first use (an AbortSignal.any costs ~2 KB): an idle live-only subscription never
-    // reads storage or history.
-    let signal: AbortSignal | undefined;
-    const signalOf = (): AbortSignal => (signal ??= AbortSignal.any([this.#abort.signal, controller.signal]));
-    const stream = (): { signal: AbortSignal; timeoutMs: number } => ({ signal: signalOf(), timeoutMs: this.#d.limits.streamTimeoutMs });
+    const timeoutMs = this.#d.limits.streamTimeoutMs;
     const info: Served['info'] = { subscriptionId: req.id, userId: actor.userId, namespace: query.table.namespace, table: query.table.name, query: req.sql, status: 'loading', createdAtMs: Date.now(), lastSeq: null, changes: 0 };
     const sub = new LiveSubscription(
       {
@@ -339,14 +336,14 @@ class Connection {
         query,
         subject,
         hub: this.#d.hub,
-        history: (after) => this.#d.history(subject, after, signalOf()),
+        history: (after) => this.#d.history(subject, after, end.signal),
         head: () => this.#d.head(subject),
-        snapshot: (batchSize, lastRows) => storageStream((options) => this.#d.storage.snapshot({ caller, sql: req.sql, paramsJson, namespace, batchSize, lastRows }, new Metadata(), options), stream()),
+        snapshot: (batchSize, lastRows) => storageStream((options) => this.#d.storage.snapshot({ caller, sql: req.sql, paramsJson, namespace, batchSize, lastRows }, new Metadata(), options), { signal: end.signal, timeoutMs }),
         window: async (rows) => {
-          const res = await storageUnary<storagePb.WindowResponse>((options, done) => this.#d.storage.window({ caller, sql: req.sql, paramsJson, namespace, rows }, new Metadata(), options, done), stream());
+          const res = await storageUnary<storagePb.WindowResponse>((options, done) => this.#d.storage.window({ caller, sql: req.sql, paramsJson, namespace, rows }, new Metadata(), options, done), { signal: end.signal, timeoutMs });
           return { boundary: res.boundarySeq, read: { rows: JSON.parse(res.rowsJson) as LiveRow[], complete: res.complete } };
         },
-        catchUp: (from) => storageStream((options) => this.#d.storage.catchUp({ caller, sql: req.sql, paramsJson, namespace, fromSeq: from, batchSize: 0 }, new Metadata(), options), stream()),
+        catchUp: (from) => storageStream((options) => this.#d.storage.catchUp({ caller, sql: req.sql, paramsJson, namespace, fromSeq: from, batchSize: 0 }, new Metadata(), options), { signal: end.signal, timeoutMs }),
         send: (event, pushed) => {
           if (event.type === 'error') this.#subs.delete(req.id); // the subscription ended itself
           note(info, event);
@@ -364,8 +361,8 @@ class Connection {
         clientPaced: req.clientPaced,
       },
     );
-    if (this.#abort.signal.aborted || controller.signal.aborted) return;
-    this.#subs.set(req.id, { live: sub, controller, info });
+    if (this.#abort.signal.aborted || end.ended) return;
+    this.#subs.set(req.id, { live: sub, end, info });
     await sub.start();
   }
 
