@@ -125,7 +125,9 @@ class UsersBench {
         held = count;
         const quietCpuMsPerS = await this.#quiet();
         await this.#step(count, this.config.warmupMs); // the writes and deliveries warmed up at this size
-        steps.push({ ...(await this.#step(count, this.config.ms)), quietCpuMsPerS });
+        const step = { ...(await this.#step(count, this.config.ms)), quietCpuMsPerS };
+        steps.push(step);
+        console.log(`step of ${count} idle users: ${JSON.stringify({ ...step, gatewayUsPerChange: (1000 * step.gatewayCpuMs) / step.delivered, baselineUsPerChange: (1000 * step.baseline.cpuMs) / step.baseline.changes })}`);
       }
     } finally {
       await fleet.close();

@@ -14,7 +14,7 @@ export type IdleCommand =
 
 /** Messages to the bench: after each `open`, `ready` (every subscription acknowledged) or `failed`; after `close`, `closed`. */
 export type IdleReport =
-  | { readonly type: 'ready'; readonly sockets: number; readonly changes: number; readonly errors: readonly string[] }
+  | { readonly type: 'ready'; readonly sockets: number; readonly changes: number; readonly retries: number; readonly errors: readonly string[] }
   | { readonly type: 'failed'; readonly message: string }
   | { readonly type: 'closed'; readonly changes: number; readonly errors: readonly string[] };
 
@@ -25,14 +25,32 @@ const PING_MS = 240_000;
 const sockets: WebSocket[] = [];
 const errors: string[] = [];
 let changes = 0;
+/** Authentications answered UNAVAILABLE and tried again. */
+let retries = 0;
+/** Sockets closed by the gateway after an UNAVAILABLE authentication (tried again: no error). */
+const retried = new WeakSet<WebSocket>();
 let closing = false;
 
 function report(r: IdleReport): void {
   process.send!(r);
 }
 
+/** Opens one user's socket and subscribes, again after an UNAVAILABLE authentication (what it says: retry), up to 20 times. */
+async function openOne(url: string, localAddress: string, token: string, sql: string): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await openOnce(url, localAddress, token, sql);
+      return;
+    } catch (err) {
+      if (!(err instanceof Error && err.message.startsWith('UNAVAILABLE')) || attempt >= 20) throw err;
+      retries++;
+      await new Promise((resolve) => setTimeout(resolve, 250 * attempt));
+    }
+  }
+}
+
 /** Opens one user's socket (authenticated by header) and subscribes; resolves on the acknowledgement. */
-function openOne(url: string, localAddress: string, token: string, sql: string): Promise<void> {
+function openOnce(url: string, localAddress: string, token: string, sql: string): Promise<void> {
   const ws = new WebSocket(`${url.replace(/^http/, 'ws')}/v1/ws?compress=false`, { headers: { authorization: `Bearer ${token}` }, perMessageDeflate: false, localAddress });
   sockets.push(ws);
   return new Promise<void>((resolve, reject) => {
@@ -42,7 +60,7 @@ function openOne(url: string, localAddress: string, token: string, sql: string):
       reject(err);
     });
     ws.on('close', (code) => {
-      if (!closing) errors.push(`an idle socket closed with ${code}`);
+      if (!closing && !retried.has(ws)) errors.push(`an idle socket closed with ${code}`);
       reject(new Error(`closed with ${code} before its subscription was acknowledged`));
     });
     ws.on('message', (data: Buffer) => {
@@ -50,7 +68,8 @@ function openOne(url: string, localAddress: string, token: string, sql: string):
       if (m.type === 'subscription_ack') resolve();
       else if (m.type === 'change') changes++;
       else if (m.type === 'error' || m.type === 'auth_error') {
-        errors.push(`${m.type} ${m.code}: ${m.message}`);
+        if (m.code !== 'UNAVAILABLE') errors.push(`${m.type} ${m.code}: ${m.message}`);
+        else retried.add(ws);
         reject(new Error(`${m.code}: ${m.message}`));
       }
     });
@@ -77,7 +96,7 @@ const pinger = setInterval(() => {
 process.on('message', (c: IdleCommand) => {
   if (c.type === 'open') {
     open(c).then(
-      () => report({ type: 'ready', sockets: sockets.length, changes, errors: errors.slice(0, 5) }),
+      () => report({ type: 'ready', sockets: sockets.filter((ws) => ws.readyState === WebSocket.OPEN).length, changes, retries, errors: errors.slice(0, 5) }),
       (err: unknown) => report({ type: 'failed', message: `${err instanceof Error ? err.message : String(err)}; ${errors.slice(0, 3).join('; ')}` }),
     );
   } else {
