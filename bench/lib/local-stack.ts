@@ -17,6 +17,12 @@ export interface LocalStack extends AsyncDisposable {
   readonly pid: number;
   /** The gateway's Prometheus endpoint (with `metrics: true`). */
   readonly gatewayMetricsUrl?: string;
+  /** The single nats-server's URL (undefined on a cluster). */
+  readonly natsUrl?: string;
+  /** The secret the gateway signs and checks tokens with (the stack's secrets.json). */
+  readonly jwtSecret: string;
+  /** Each service's log (`<name>.log`), stdout and stderr. */
+  readonly logDir: string;
 }
 
 /** Set (to 1) by `npm run bench -- <name> --cluster`: the stack runs on a 3-node NATS cluster with R3 streams. */
@@ -69,11 +75,14 @@ export async function runLocalStack(options: { env?: Record<string, string>; met
   });
   const url = /Seqline ready at (\S+)/.exec(out)?.[1] ?? '';
   const [, user = '', password = ''] = /user: (\S+)\s+password: (\S+)/.exec(out) ?? [];
-  const secrets = JSON.parse(await readFile(join(dataDir, 'secrets.json'), 'utf8')) as { postgresPassword: string };
+  const secrets = JSON.parse(await readFile(join(dataDir, 'secrets.json'), 'utf8')) as { postgresPassword: string; jwtSecret: string };
   return {
     url,
     pid: child.pid!,
     ...(metricsPort === 0 ? {} : { gatewayMetricsUrl: `http://127.0.0.1:${metricsPort + 3}/metrics` }),
+    ...(cluster ? {} : { natsUrl: `nats://127.0.0.1:${ports.nats}` }),
+    jwtSecret: secrets.jwtSecret,
+    logDir: join(dataDir, 'logs'),
     user,
     password,
     postgresUrl: `postgres://postgres:${encodeURIComponent(secrets.postgresPassword)}@127.0.0.1:${ports.pg}/postgres`,

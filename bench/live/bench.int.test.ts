@@ -56,5 +56,7 @@ describe('live benchmark (smoke)', () => {
     expect(Number.isInteger(r.window.window.refills)).toBe(true);
     expect(r.memory.rssKb.map(([subscriptions]) => subscriptions)).toEqual([0, 5, 20]);
     expect(r.memory.rssKb.every(([, kb]) => kb > 0)).toBe(true);
+    expect(r.memory.heapKb.map(([subscriptions]) => subscriptions)).toEqual([0, 5, 20]);
+    expect(r.memory.heapKb.every(([, kb]) => kb > 0)).toBe(true);
   });
 });

@@ -1,6 +1,7 @@
 // Live benchmark (issue 5): realtime delivery through the gateway's WebSocket endpoint against the
 // real local stack, everything (the clients included) on this machine.
-//   1. Memory: the gateway's RSS with no subscription, 1,000 and 10,000 idle ones (100 per socket).
+//   1. Memory: the gateway's RSS and heap after a forced GC with no subscription, 1,000 and
+//      10,000 idle ones (100 per socket).
 //   2. Live: 1,000 WebSocket clients (10 per user, 100 users), one subscription each, while
 //      writers INSERT 1,000 rows/s spread over the users (open loop, POST /v1/api/sql);
 //      latency = the `change` received minus the write's acknowledgement (its HTTP response).
@@ -19,20 +20,23 @@
 import { setMaxListeners } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { waitFor } from '@seqline/testkit';
-import { machineCpuMs, measureCpu, pidsOfTree, rssKb } from '../lib/cpu.ts';
+import { machineCpuMs, measureCpu } from '../lib/cpu.ts';
+import { GatewayInspector, inspectEnv } from '../lib/gateway-heap.ts';
 import { setUpMessages, SqlClient } from '../lib/http.ts';
 import { runLocalStack, type LocalStack } from '../lib/local-stack.ts';
 import { openLoop } from '../lib/stats.ts';
 import { Fleet } from './clients.ts';
-import { PhaseLog, type Latency } from './deliveries.ts';
+import { PhaseLog, routeDelivery, type Latency } from './deliveries.ts';
 import { RawServer } from './raw.ts';
-import { report, reportSaturationOnly, reportWindow } from './report.ts';
+import { report, reportMemory, reportSaturationOnly, reportWindow } from './report.ts';
 import { runWindowCase, type WindowConfig, type WindowResult } from './window.ts';
 
-const FULL = { users: 100, socketsPerUser: 10, rate: 1000, ms: 10_000, warmupMs: 2000, stepMs: 5000, fanOut: [2, 3, 4, 5, 6, 7, 8, 10, 12, 14, 16, 20, 24, 28, 32, 40, 48, 64], stopWhenBehind: true, memory: { sockets: 100, perSocket: 100, settleMs: 2000 }, window: { rowsPerUser: 10_000, limit: 20 } };
+const FULL = { users: 100, socketsPerUser: 10, rate: 1000, ms: 10_000, warmupMs: 2000, stepMs: 5000, fanOut: [2, 3, 4, 5, 6, 7, 8, 10, 12, 14, 16, 20, 24, 28, 32, 40, 48, 64], stopWhenBehind: true, memory: { sockets: 100, perSocket: 100 }, window: { rowsPerUser: 10_000, limit: 20 } };
 // The smoke's windows are small, so some changes exhaust their slack and need a refill read.
-const SMOKE = { users: 4, socketsPerUser: 2, rate: 100, ms: 1000, warmupMs: 300, stepMs: 500, fanOut: [2], stopWhenBehind: false, memory: { sockets: 4, perSocket: 5, settleMs: 0 }, window: { rowsPerUser: 100, limit: 3 } };
+const SMOKE = { users: 4, socketsPerUser: 2, rate: 100, ms: 1000, warmupMs: 300, stepMs: 500, fanOut: [2], stopWhenBehind: false, memory: { sockets: 4, perSocket: 5 }, window: { rowsPerUser: 100, limit: 3 } };
 export type LiveConfig = typeof FULL;
+/** A file to write the gateway's heap snapshot to, with every idle subscription of the memory case held. */
+const HEAP_SNAPSHOT_ENV = 'SEQLINE_BENCH_HEAP_SNAPSHOT';
 
 export interface PhaseResult {
   readonly name: string;
@@ -61,10 +65,15 @@ export interface PhaseResult {
 }
 
 export interface MemoryResult {
+  /** After a forced GC in the gateway: its RSS and its heap (V8's used heap and external memory). */
   readonly rssKb: readonly (readonly [subscriptions: number, kb: number])[];
+  readonly heapKb: readonly (readonly [subscriptions: number, kb: number])[];
   /** (RSS at the most − RSS at none) / subscriptions, and the slope between the last two points. */
   readonly kbPerSubscription: number;
   readonly kbPerSubscriptionSlope: number;
+  /** The same of the heap. */
+  readonly heapKbPerSubscription: number;
+  readonly heapKbPerSubscriptionSlope: number;
 }
 
 export type Step = PhaseResult & { readonly keptUp: boolean };
@@ -87,6 +96,11 @@ export interface LiveBenchResult extends SaturationResult {
 
 export function runLiveBench({ smoke }: { smoke: boolean }): Promise<LiveBenchResult> {
   return withLiveStack(smoke, (bench) => bench.run());
+}
+
+/** `npm run bench -- live --memory`: the memory case alone. */
+export function runLiveMemoryBench({ smoke }: { smoke: boolean }): Promise<MemoryResult> {
+  return withLiveStack(smoke, (bench) => bench.runMemory());
 }
 
 /** `npm run bench -- live --saturation`: the live case, its saturation ramp and the raw baseline alone. */
@@ -114,8 +128,8 @@ async function withLiveStack<T>(smoke: boolean, run: (bench: LiveBench) => Promi
   const config = smoke ? SMOKE : { ...FULL, rate, ...(steps === undefined ? {} : { fanOut: steps, stopWhenBehind: false }) };
   // 100 subscribe messages at once per socket (memory phase) exceed the default burst of 2 × 50.
   // A user's window snapshots (one per socket) may all run at once; the gateway's /metrics has
-  // the window counters.
-  await using stack = await runLocalStack({ env: { SEQLINE_WS_MESSAGE_RATE: '1000', SEQLINE_USER_MAX_SNAPSHOTS: '20', SEQLINE_USER_MAX_WAITING: '100' }, metrics: true });
+  // the window counters. The memory phase forces GCs in the gateway through its inspector.
+  await using stack = await runLocalStack({ env: { SEQLINE_WS_MESSAGE_RATE: '1000', SEQLINE_USER_MAX_SNAPSHOTS: '20', SEQLINE_USER_MAX_WAITING: '100', ...inspectEnv() }, metrics: true });
   const http = new SqlClient(stack.url, 200);
   try {
     return await run(new LiveBench(stack, http, config));
@@ -201,6 +215,14 @@ class LiveBench {
     return { steps, frame: fleet.firstChange, errors: fleet.errors };
   }
 
+  /** The memory case alone. */
+  async runMemory(): Promise<MemoryResult> {
+    this.#tokens = await setUpMessages(this.#http, this.#stack, this.#c.users);
+    const memory = await this.#memory();
+    reportMemory(memory, this.#c);
+    return memory;
+  }
+
   /** The window case alone. */
   async runWindow(): Promise<WindowResult> {
     this.#tokens = await setUpMessages(this.#http, this.#stack, this.#c.users);
@@ -221,14 +243,15 @@ class LiveBench {
     return result;
   }
 
-  /** Gateway RSS with no subscription, with a tenth of them, and with all (idle, 100 per socket). */
+  /** Gateway memory after a forced GC with no subscription, with a tenth of them, and with all (idle, 100 per socket). */
   async #memory(): Promise<MemoryResult> {
-    const { sockets, perSocket, settleMs } = this.#c.memory;
-    const [pid] = await pidsOfTree(this.#stack.pid, 'gateway');
-    if (pid === undefined) throw new Error('no gateway process in the local stack');
-    const rss = async (): Promise<number> => {
-      await sleep(settleMs); // let the allocation of the last step settle (no GC can be forced from outside)
-      return rssKb(pid);
+    const { sockets, perSocket } = this.#c.memory;
+    await using inspector = await GatewayInspector.connect(this.#stack.logDir);
+    const heap: [number, number][] = [];
+    const rss = async (subscriptions: number): Promise<number> => {
+      const reading = await inspector.afterGc();
+      heap.push([subscriptions, reading.heapKb]);
+      return reading.rssKb;
     };
     const noChanges = (): void => {
       this.#strays++;
@@ -237,20 +260,28 @@ class LiveBench {
     const warm = await Fleet.open(this.#stack.url, this.#tokens, 1, noChanges);
     await warm.subscribe(perSocket);
     await warm.close();
-    const points: [number, number][] = [[0, await rss()]];
+    const points: [number, number][] = [[0, await rss(0)]];
     const fleets: Fleet[] = [];
     const tenth = Math.max(1, Math.round(sockets / 10));
     for (const count of [tenth, sockets - tenth]) {
       const fleet = await Fleet.open(this.#stack.url, this.#tokens, count, noChanges);
       fleets.push(fleet);
       await fleet.subscribe(perSocket);
-      points.push([fleets.reduce((sum, f) => sum + f.subscribers, 0), await rss()]);
+      const subscriptions = fleets.reduce((sum, f) => sum + f.subscribers, 0);
+      points.push([subscriptions, await rss(subscriptions)]);
+      const snapshot = process.env[HEAP_SNAPSHOT_ENV];
+      if (snapshot !== undefined && count !== tenth) await inspector.heapSnapshot(snapshot);
     }
     for (const f of fleets) await f.close();
     const errors = fleets.flatMap((f) => f.errors);
     if (errors.length > 0) throw new Error(`memory phase: ${errors.slice(0, 3).join('; ')}`);
-    const [[, none], [n1, kb1], [n2, kb2]] = points as [[number, number], [number, number], [number, number]];
-    return { rssKb: points, kbPerSubscription: (kb2 - none) / n2, kbPerSubscriptionSlope: (kb2 - kb1) / (n2 - n1) };
+    const perSubscription = (p: [number, number][]): { overall: number; slope: number } => {
+      const [[, none], [n1, kb1], [n2, kb2]] = p as [[number, number], [number, number], [number, number]];
+      return { overall: (kb2 - none) / n2, slope: (kb2 - kb1) / (n2 - n1) };
+    };
+    const r = perSubscription(points);
+    const h = perSubscription(heap);
+    return { rssKb: points, heapKb: heap, kbPerSubscription: r.overall, kbPerSubscriptionSlope: r.slope, heapKbPerSubscription: h.overall, heapKbPerSubscriptionSlope: h.slope };
   }
 
   /** A new phase's log: change numbers continue after the last phase's. */
@@ -262,14 +293,7 @@ class LiveBench {
   }
 
   #onChange(g: number, n: number, at: number): void {
-    for (let i = this.#logs.length - 1; i >= 0; i--) {
-      const log = this.#logs[i]!;
-      if (n < log.base) continue;
-      if (log.holds(n)) log.record(g, n, at);
-      else this.#strays++;
-      return;
-    }
-    this.#strays++;
+    if (!routeDelivery(this.#logs, g, n, at)) this.#strays++;
   }
 
   /** Change `n`, written by its user through the gateway; resolves true once acknowledged. */
@@ -310,13 +334,7 @@ class LiveBench {
     return {
       name,
       fanOut,
-      offered: log.total,
-      acked: log.acked,
-      failedWrites,
-      expected,
-      delivered: log.delivered,
-      duplicates: log.duplicates,
-      foreign: log.foreign,
+      ...log.counts(failedWrites),
       writesPerSecond: log.acked / ((log.lastAckedAt - firstSent) / 1000),
       deliveredPerSecond: log.delivered / ((log.lastReceivedAt - firstSent) / 1000),
       fromAck: log.latency('ack'),

@@ -2,7 +2,8 @@
 // n % users, so it must reach every subscriber of that user and no one else) and, per
 // subscriber, the time each of its changes arrived. A subscriber is one WebSocket subscription
 // or one polling client. Typed arrays, so recording a delivery allocates nothing.
-import { percentile } from '../lib/stats.ts';
+import type { SqlClient } from '../lib/http.ts';
+import { openLoop, percentile } from '../lib/stats.ts';
 
 export interface Latency {
   readonly p50: number;
@@ -49,6 +50,11 @@ export class PhaseLog {
   /** The change number after the phase's last, rounded up so the next phase can start there. */
   get end(): number {
     return this.base + this.#perUser * this.#users;
+  }
+
+  /** The phase's exact counts (the writes' failures are counted by the writer). */
+  counts(failedWrites: number): { offered: number; acked: number; failedWrites: number; expected: number; delivered: number; duplicates: number; foreign: number } {
+    return { offered: this.total, acked: this.acked, failedWrites, expected: this.expected, delivered: this.delivered, duplicates: this.duplicates, foreign: this.foreign };
   }
 
   holds(n: number): boolean {
@@ -126,4 +132,33 @@ export class PhaseLog {
     out.sort((a, b) => a - b);
     return { p50: percentile(out, 50), p99: percentile(out, 99), count: out.length };
   }
+}
+
+/** Records a delivery in the newest of `logs` whose writes came before it; false when none wrote change `n` (a stray). */
+export function routeDelivery(logs: readonly PhaseLog[], g: number, n: number, at: number): boolean {
+  for (let i = logs.length - 1; i >= 0; i--) {
+    const log = logs[i]!;
+    if (n < log.base) continue;
+    if (!log.holds(n)) return false;
+    log.record(g, n, at);
+    return true;
+  }
+  return false;
+}
+
+/**
+ * Writes `log`'s change numbers at `rate` per second for `ms` (open loop, `INSERT INTO
+ * bench.messages`, change n as the holder of `tokenOf(n)`), recording when each was sent and
+ * acknowledged; resolves with the number of failed writes.
+ */
+export async function writeMessages(http: SqlClient, log: PhaseLog, tokenOf: (n: number) => string, rate: number, ms: number): Promise<number> {
+  const result = await openLoop(async (i) => {
+    const n = log.base + i;
+    log.sentAt[i] = performance.now();
+    const r = await http.sql(tokenOf(n), 'INSERT INTO bench.messages (body, n) VALUES ($1, $2)', [`message ${n}`, n]).catch(() => undefined);
+    if (r?.status !== 200) return false;
+    log.ackedAt[i] = performance.now();
+    return true;
+  }, rate, ms);
+  return result.failed;
 }

@@ -108,6 +108,8 @@ export interface SubscriptionDeps {
 export const DEFAULT_FILTER_BUDGET = 10_000_000;
 
 const TRACER = tracer('gateway');
+/** The start of every subscription's chains of repairs and window changes (one shared promise, not one each). */
+const SETTLED: Promise<void> = Promise.resolve();
 
 /**
  * A row change's images, parsed once however many subscriptions it reaches (the hub hands every
@@ -144,11 +146,11 @@ export class LiveSubscription {
   #stopped = false;
   #nextBatch: (() => void) | undefined;
   /** Gap repairs run one after another. */
-  #repairs: Promise<void> = Promise.resolve();
+  #repairs: Promise<void> = SETTLED;
   /** A query with LIMIT: its window (docs/protocol.md §4, windows). */
   readonly #window: Window | undefined;
   /** A window's changes are applied one after another (a refill reads storage in between). */
-  #windowChain: Promise<void> = Promise.resolve();
+  #windowChain: Promise<void> = SETTLED;
 
   constructor(deps: SubscriptionDeps, options: SubscriptionOptions) {
     this.#d = deps;

@@ -24,12 +24,14 @@ import type { JwtCodec } from '../jwt.js';
 import { RateLimiter } from '../rate-limit.js';
 import type { ChangeHub } from '../live/change-hub.js';
 import type { History } from '../live/history.js';
+import { LiveQueryCache } from '../live/query-cache.js';
 import { storageStream, storageUnary } from '../live/storage-stream.js';
 import { LiveSubscription, type LiveEvent } from '../live/subscription.js';
 import type { LiveEntry } from '../live/system-live.js';
 import type { GatewayMetrics, LiveCounts } from '../metrics.js';
 import { corkForTick } from './cork.js';
 import { encodeServerMessage, type OutgoingMessage } from './messages.js';
+import { SubscriptionEnd } from './subscription-end.js';
 
 export interface WsLimits {
   readonly authTimeoutMs: number;
@@ -69,6 +71,7 @@ export class WsEndpoint {
   readonly #d: WsDeps;
   readonly #wss: WebSocketServer;
   readonly #connections = new Set<Connection>();
+  readonly #queries = new LiveQueryCache<CompiledQuery>();
   #nextConnection = 0;
 
   constructor(deps: WsDeps) {
@@ -85,7 +88,7 @@ export class WsEndpoint {
         return;
       }
       this.#wss.handleUpgrade(req, socket, head, (ws) => {
-        const conn = new Connection(String(++this.#nextConnection), ws, socket, req, url.searchParams.get('compress') !== 'false', this.#d, () => this.#connections.delete(conn));
+        const conn = new Connection(String(++this.#nextConnection), ws, socket, req, url.searchParams.get('compress') !== 'false', this.#d, this.#queries, () => this.#connections.delete(conn));
         this.#connections.add(conn);
       });
     });
@@ -118,11 +121,17 @@ export class WsEndpoint {
   }
 }
 
+/** A live query compiled for one user, and the column schema its ack carries: shared by that user's subscriptions of it (LiveQueryCache). */
+interface CompiledQuery {
+  readonly query: LiveQuery;
+  readonly schema: readonly SchemaEntry[];
+}
+
 /** A subscription of a connection, and what `system.live` shows of it. */
 interface Served {
   readonly live: LiveSubscription;
-  /** Aborted when the subscription ends (a child of the connection's). */
-  readonly controller: AbortController;
+  /** Ended with the subscription; its signal is a child of the connection's. */
+  readonly end: SubscriptionEnd;
   readonly info: { -readonly [K in keyof Omit<LiveEntry, 'node' | 'connectionId'>]: LiveEntry[K] };
 }
 
@@ -132,6 +141,7 @@ class Connection {
   /** The socket `#ws` writes to (corked for a tick at a time). */
   readonly #socket: Writable;
   readonly #d: WsDeps;
+  readonly #queries: LiveQueryCache<CompiledQuery>;
   readonly #onClosed: () => void;
   readonly #subs = new Map<string, Served>();
   readonly #abort = new AbortController();
@@ -144,11 +154,12 @@ class Connection {
   readonly #gate = new MessageGate();
   #unwatch: (() => void) | undefined;
 
-  constructor(id: string, ws: WebSocket, socket: Writable, req: IncomingMessage, compress: boolean, deps: WsDeps, onClosed: () => void) {
+  constructor(id: string, ws: WebSocket, socket: Writable, req: IncomingMessage, compress: boolean, deps: WsDeps, queries: LiveQueryCache<CompiledQuery>, onClosed: () => void) {
     this.#id = id;
     this.#ws = ws;
     this.#socket = socket;
     this.#d = deps;
+    this.#queries = queries;
     this.#onClosed = onClosed;
     this.#compress = compress;
     this.#limiter = new RateLimiter({ capacity: deps.limits.messageRate * 2, refill: { tokens: deps.limits.messageRate, periodMs: 1000 }, now: deps.monotonic });
@@ -276,10 +287,10 @@ class Connection {
     if (actor === undefined) return fail('AUTH_REQUIRED', 'authenticate before subscribing');
     if (this.#subs.has(req.id)) return fail('INVALID_SUBSCRIPTION_ID', `subscription ${req.id} already exists on this connection`);
     if (this.#subs.size >= this.#d.limits.maxSubscriptions) return fail('SUBSCRIPTION_LIMIT_EXCEEDED', `at most ${this.#d.limits.maxSubscriptions} subscriptions per connection`);
-    const controller = new AbortController();
-    void this.#start(req, actor, controller).catch((err: unknown) => {
-      if (controller.signal.aborted) return; // ended by the client or the socket: nothing to answer
-      this.#end(req.id, controller);
+    const end = new SubscriptionEnd(this.#abort.signal);
+    void this.#start(req, actor, end).catch((err: unknown) => {
+      if (end.ended) return; // ended by the client or the socket: nothing to answer
+      this.#end(req.id, end);
       if (err instanceof SqlError) {
         const code = err.code === 'TABLE_NOT_FOUND' ? 'NOT_FOUND' : err.code === 'PERMISSION_DENIED' ? 'UNAUTHORIZED' : err.code === 'UNSUPPORTED' ? 'UNSUPPORTED' : 'INVALID_SQL';
         return fail(code, err.message);
@@ -292,39 +303,36 @@ class Connection {
     });
   }
 
-  /** Ends a subscription (only that one when `controller` is given: the id may be taken again since). */
-  #end(id: string, controller?: AbortController): void {
+  /** Ends a subscription (only that one when `end` is given: the id may be taken again since). */
+  #end(id: string, end?: SubscriptionEnd): void {
     const served = this.#subs.get(id);
-    if (served === undefined || (controller !== undefined && served.controller !== controller)) return;
+    if (served === undefined || (end !== undefined && served.end !== end)) return;
     this.#subs.delete(id);
     served.live.stop();
-    served.controller.abort(new Error(`subscription ${id} ended`));
+    served.end.end(new Error(`subscription ${id} ended`));
   }
 
-  async #start(req: SubscribeRequest, actor: Actor, controller: AbortController): Promise<void> {
+  async #start(req: SubscribeRequest, actor: Actor, end: SubscriptionEnd): Promise<void> {
     const catalog = this.#d.catalog;
     const namespace = 'default';
-    const compile = () => compileLiveQuery(req.sql, { catalog, defaultNamespace: namespace, currentUser: actor.userId, params: req.params, maxLimit: this.#d.limits.liveMaxLimit });
-    let query;
+    const paramsJson = JSON.stringify(req.params);
+    const compile = (): CompiledQuery =>
+      this.#queries.get(actor.userId, req.sql, paramsJson, catalog, () => withSchema(compileLiveQuery(req.sql, { catalog, defaultNamespace: namespace, currentUser: actor.userId, params: req.params, maxLimit: this.#d.limits.liveMaxLimit })));
+    let compiled;
     try {
-      query = compile();
+      compiled = compile();
     } catch (err) {
       if (!(err instanceof SqlError && err.code === 'TABLE_NOT_FOUND')) throw err;
       await catalog.refresh();
-      query = compile();
+      compiled = compile();
     }
+    const { query, schema } = compiled;
     checkReadAccess(query.table, actor);
     if (query.order !== undefined && (req.lastRows ?? 0) > 0) throw new ProtocolError('INVALID_PARAMETER', 'last_rows does not go with ORDER BY or LIMIT: the query orders and limits its rows itself');
     const owner = query.table.tableType === 'SHARED' ? SHARED_OWNER : actor.userId;
     const subject = this.#d.subject(owner, query.table.namespace, query.table.name);
     const caller = { userId: actor.userId, role: actor.role };
-    const paramsJson = JSON.stringify(req.params);
-    const schema = query.columns.map((name, i) => {
-      const def = query.table.columns.find((c) => c.name === name);
-      return def === undefined ? schemaEntry(name, 'BigInt', i) : schemaEntry(name, def.dataType, i, columnFlags(def)); // only _seq is not a table column
-    });
-    const signal = AbortSignal.any([this.#abort.signal, controller.signal]);
-    const stream = { signal, timeoutMs: this.#d.limits.streamTimeoutMs };
+    const timeoutMs = this.#d.limits.streamTimeoutMs;
     const info: Served['info'] = { subscriptionId: req.id, userId: actor.userId, namespace: query.table.namespace, table: query.table.name, query: req.sql, status: 'loading', createdAtMs: Date.now(), lastSeq: null, changes: 0 };
     const sub = new LiveSubscription(
       {
@@ -333,14 +341,14 @@ class Connection {
         subject,
         shape: shapeOf(req.sql, paramsJson, query, actor),
         hub: this.#d.hub,
-        history: (after) => this.#d.history(subject, after, signal),
+        history: (after) => this.#d.history(subject, after, end.signal),
         head: () => this.#d.head(subject),
-        snapshot: (batchSize, lastRows) => storageStream((options) => this.#d.storage.snapshot({ caller, sql: req.sql, paramsJson, namespace, batchSize, lastRows }, new Metadata(), options), stream),
+        snapshot: (batchSize, lastRows) => storageStream((options) => this.#d.storage.snapshot({ caller, sql: req.sql, paramsJson, namespace, batchSize, lastRows }, new Metadata(), options), { signal: end.signal, timeoutMs }),
         window: async (rows) => {
-          const res = await storageUnary<storagePb.WindowResponse>((options, done) => this.#d.storage.window({ caller, sql: req.sql, paramsJson, namespace, rows }, new Metadata(), options, done), stream);
+          const res = await storageUnary<storagePb.WindowResponse>((options, done) => this.#d.storage.window({ caller, sql: req.sql, paramsJson, namespace, rows }, new Metadata(), options, done), { signal: end.signal, timeoutMs });
           return { boundary: res.boundarySeq, read: { rows: JSON.parse(res.rowsJson) as LiveRow[], complete: res.complete } };
         },
-        catchUp: (from) => storageStream((options) => this.#d.storage.catchUp({ caller, sql: req.sql, paramsJson, namespace, fromSeq: from, batchSize: 0 }, new Metadata(), options), stream),
+        catchUp: (from) => storageStream((options) => this.#d.storage.catchUp({ caller, sql: req.sql, paramsJson, namespace, fromSeq: from, batchSize: 0 }, new Metadata(), options), { signal: end.signal, timeoutMs }),
         send: (event, pushed) => {
           if (event.type === 'error') this.#subs.delete(req.id); // the subscription ended itself
           note(info, event);
@@ -358,8 +366,8 @@ class Connection {
         clientPaced: req.clientPaced,
       },
     );
-    if (signal.aborted) return;
-    this.#subs.set(req.id, { live: sub, controller, info });
+    if (this.#abort.signal.aborted || end.ended) return;
+    this.#subs.set(req.id, { live: sub, end, info });
     await sub.start();
   }
 
@@ -401,6 +409,15 @@ function shapeOf(sql: string, paramsJson: string, query: LiveQuery, actor: Actor
   let version = tableVersions.get(query.table);
   if (version === undefined) tableVersions.set(query.table, (version = ++nextTableVersion));
   return JSON.stringify([version, /user/i.test(sql) ? actor.userId : null, paramsJson, sql]);
+}
+
+/** A compiled query with the column schema of its ack (only `_seq` is not a table column). */
+function withSchema(query: LiveQuery): CompiledQuery {
+  const schema = query.columns.map((name, i) => {
+    const def = query.table.columns.find((c) => c.name === name);
+    return def === undefined ? schemaEntry(name, 'BigInt', i) : schemaEntry(name, def.dataType, i, columnFlags(def));
+  });
+  return { query, schema };
 }
 
 /** Keeps `system.live`'s view of a subscription: its status, the last `_seq` sent, changes sent. */
