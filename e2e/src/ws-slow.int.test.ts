@@ -69,4 +69,21 @@ describe('a client that stops reading', () => {
     slow.ws.close();
     other.ws.close();
   });
+
+  it('does not cut a reading client whose one change makes a burst larger than the limit', async () => {
+    // 20 subscriptions of one socket × a 150 kB row: 3 MB of frames in one tick, 46 × the limit.
+    // Those frames go out in one system call (held until the tick ends); the limit counts only
+    // what earlier ticks left unsent, so none of them is a SLOW_CONSUMER.
+    const reader = await connect();
+    const ids = Array.from({ length: SUBSCRIPTIONS }, (_, i) => `b${i}`);
+    // No options: live only (docs/protocol.md §4), no snapshot of the big rows written above.
+    for (const id of ids) reader.ws.send(JSON.stringify({ type: 'subscribe', subscription: { id, sql: 'SELECT id, title FROM app.tickets' } }));
+    await expect.poll(() => reader.messages.filter((m) => m['type'] === 'subscription_ack').length, { timeout: 30_000 }).toBe(SUBSCRIPTIONS);
+    const [result] = await ok(stack.url, alice, 'INSERT INTO app.tickets (title) VALUES ($1)', [`burst:${'x'.repeat(ROW_BYTES)}`]);
+    const seq = String(result!['seq']);
+    const changes = () => reader.messages.filter((m) => m['type'] === 'change').map((m) => `${String(m['subscription_id'])} ${String((m['rows'] as Msg[])[0]!['_seq'])}`);
+    await expect.poll(changes, { timeout: 30_000 }).toEqual(ids.map((id) => `${id} ${seq}`));
+    expect(reader.messages.filter((m) => m['type'] === 'error')).toEqual([]);
+    reader.ws.close();
+  });
 });

@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { corkForTick } from './cork.js';
+import { corkForTick, unsentBeforeTick } from './cork.js';
 
 /** A socket that records each system call it would make: one write, or one writev of several chunks. */
 function recordingSocket(): { socket: Writable; calls: string[][] } {
@@ -24,7 +24,7 @@ describe('corkForTick', () => {
     const { socket, calls } = recordingSocket();
     const written: string[] = [];
     const frame = (data: string): void => {
-      corkForTick(socket);
+      corkForTick(socket, 0);
       // As ws writes a frame: header and payload under its own cork.
       socket.cork();
       socket.write(`h:${data}`);
@@ -48,11 +48,22 @@ describe('corkForTick', () => {
   it('leaves a socket its caller corked corked until the caller uncorks it', async () => {
     const { socket, calls } = recordingSocket();
     socket.cork();
-    corkForTick(socket);
+    corkForTick(socket, 0);
     socket.write('x');
     await new Promise((resolve) => setImmediate(resolve));
     expect(calls).toEqual([]);
     socket.uncork();
     expect(calls).toEqual([['x']]);
+  });
+
+  it("keeps what was unsent when the tick's first write was held, until the tick ends", async () => {
+    const { socket } = recordingSocket();
+    expect(unsentBeforeTick(socket)).toBeUndefined();
+    corkForTick(socket, 100);
+    socket.write('x'.repeat(1000));
+    corkForTick(socket, 1100); // a later frame of the same tick: the held bytes are not backlog
+    expect(unsentBeforeTick(socket)).toBe(100);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(unsentBeforeTick(socket)).toBeUndefined();
   });
 });

@@ -29,7 +29,7 @@ import { storageStream, storageUnary } from '../live/storage-stream.js';
 import { LiveSubscription, type LiveEvent } from '../live/subscription.js';
 import type { LiveEntry } from '../live/system-live.js';
 import type { GatewayMetrics, LiveCounts } from '../metrics.js';
-import { corkForTick } from './cork.js';
+import { corkForTick, unsentBeforeTick } from './cork.js';
 import { encodeServerMessage, type OutgoingMessage } from './messages.js';
 import { SubscriptionEnd } from './subscription-end.js';
 
@@ -377,7 +377,8 @@ class Connection {
    * for the socket instead, so a resume or a snapshot never counts as slow.
    */
   async #sendEvent(id: string, event: LiveEvent | (LiveEvent & { readonly schema: readonly SchemaEntry[] }), pushed: boolean): Promise<void> {
-    if (pushed && this.#ws.bufferedAmount > this.#d.limits.maxBufferedBytes) {
+    // Unsent bytes from earlier ticks, not the frames this tick holds (cork.ts).
+    if (pushed && (unsentBeforeTick(this.#socket) ?? this.#ws.bufferedAmount) > this.#d.limits.maxBufferedBytes) {
       this.#d.metrics?.slowConsumers.inc();
       this.#end(id);
       await this.#send({ type: 'error', subscription_id: id, code: 'SLOW_CONSUMER', message: 'the connection fell too far behind; subscribe again with from = the last _seq received' });
@@ -390,7 +391,7 @@ class Connection {
   #send(message: OutgoingMessage): Promise<void> {
     if (this.#closed || this.#ws.readyState !== this.#ws.OPEN) return Promise.resolve();
     const { data, binary } = encodeServerMessage(message, this.#compress);
-    corkForTick(this.#socket);
+    corkForTick(this.#socket, this.#ws.bufferedAmount);
     return new Promise((resolve) => this.#ws.send(data, { binary }, () => resolve()));
   }
 }
