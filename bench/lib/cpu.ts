@@ -65,6 +65,18 @@ export async function machineCpuMs(): Promise<{ busy: number; softirq: number }>
   return { busy: ms(total - ticks[3]! - ticks[4]!), softirq: ms(ticks[6]!) };
 }
 
+/**
+ * Adds to `cpuMs` (per process, measured since `before`) what the rest of the machine spent busy
+ * since then as 'other processes' (another load on a shared machine), and 'softirq' (network
+ * processing no process is charged with).
+ */
+export async function addMachineRest(cpuMs: Map<string, number>, before: { busy: number; softirq: number }): Promise<void> {
+  const machine = await machineCpuMs();
+  const softirq = machine.softirq - before.softirq;
+  cpuMs.set('other processes', machine.busy - before.busy - softirq - [...cpuMs.values()].reduce((sum, v) => sum + v, 0));
+  cpuMs.set('softirq', softirq);
+}
+
 /** Resident set size of a process in KiB (VmRSS in /proc/<pid>/status). */
 export async function rssKb(pid: number): Promise<number> {
   const status = await readFile(`/proc/${pid}/status`, 'utf8');

@@ -20,13 +20,12 @@
 import { setMaxListeners } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { waitFor } from '@seqline/testkit';
-import { machineCpuMs, measureCpu } from '../lib/cpu.ts';
+import { addMachineRest, machineCpuMs, measureCpu } from '../lib/cpu.ts';
 import { GatewayInspector, inspectEnv } from '../lib/gateway-heap.ts';
 import { setUpMessages, SqlClient } from '../lib/http.ts';
 import { runLocalStack, type LocalStack } from '../lib/local-stack.ts';
-import { openLoop } from '../lib/stats.ts';
 import { Fleet } from './clients.ts';
-import { PhaseLog, routeDelivery, type Latency } from './deliveries.ts';
+import { insertMessage, PhaseLog, routeDelivery, writeMessages, type Latency } from './deliveries.ts';
 import { RawServer } from './raw.ts';
 import { report, reportMemory, reportSaturationOnly, reportWindow } from './report.ts';
 import { runWindowCase, type WindowConfig, type WindowResult } from './window.ts';
@@ -156,7 +155,7 @@ class LiveBench {
     this.#stack = stack;
     this.#http = http;
     this.#c = config;
-    this.#seqline = { pid: stack.pid, write: (n) => this.#insert(n) };
+    this.#seqline = { pid: stack.pid, write: (n) => insertMessage(http, this.#tokens[n % this.#c.users]!, n) };
   }
 
   async run(): Promise<LiveBenchResult> {
@@ -296,40 +295,19 @@ class LiveBench {
     if (!routeDelivery(this.#logs, g, n, at)) this.#strays++;
   }
 
-  /** Change `n`, written by its user through the gateway; resolves true once acknowledged. */
-  async #insert(n: number): Promise<boolean> {
-    const r = await this.#http.sql(this.#tokens[n % this.#c.users]!, 'INSERT INTO bench.messages (body, n) VALUES ($1, $2)', [`message ${n}`, n]).catch(() => undefined);
-    return r?.status === 200;
-  }
-
-  /** Writes change numbers base… at the configured rate, recording when each was sent and acknowledged. */
-  async #write(log: PhaseLog, ms: number, source: Source): Promise<number> {
-    const result = await openLoop(async (i) => {
-      log.sentAt[i] = performance.now();
-      if (!(await source.write(log.base + i))) return false;
-      log.ackedAt[i] = performance.now();
-      return true;
-    }, this.#c.rate, ms);
-    return result.failed;
-  }
-
   /** One phase of writes; waits (with a deadline) until every acknowledged change reached all its subscribers. */
   async #measure(name: string, fanOut: number, log: PhaseLog, ms: number, source = this.#seqline): Promise<PhaseResult> {
     const measuring = await measureCpu(source.pid);
     const machineBefore = await machineCpuMs();
     const start = performance.now();
-    const failedWrites = await this.#write(log, ms, source);
+    const failedWrites = await writeMessages(log, (n) => source.write(n), this.#c.rate, ms);
     const expected = log.expected;
     // Past the deadline the phase is measured as it stands (missing deliveries count against it).
     await waitFor(() => log.delivered >= expected, { timeoutMs: Math.max(10_000, ms), intervalMs: 20 }).catch(() => false);
     const wallMs = performance.now() - start;
     const cpu = await measuring.stop();
-    // Network processing no process is charged with, and anything else on the machine (this
-    // should be ~0: another load makes the figures worthless).
-    const machine = await machineCpuMs();
-    const softirq = machine.softirq - machineBefore.softirq;
-    cpu.set('other processes', machine.busy - machineBefore.busy - softirq - [...cpu.values()].reduce((sum, v) => sum + v, 0));
-    cpu.set('softirq', softirq);
+    // 'other processes' should be ~0: another load makes the figures worthless.
+    await addMachineRest(cpu, machineBefore);
     const firstSent = log.sentAt[0] ?? Number.NaN;
     return {
       name,

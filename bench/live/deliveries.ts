@@ -146,17 +146,21 @@ export function routeDelivery(logs: readonly PhaseLog[], g: number, n: number, a
   return false;
 }
 
+/** Change `n` inserted into bench.messages through the gateway as the holder of `token`; resolves true once acknowledged. */
+export async function insertMessage(http: SqlClient, token: string, n: number): Promise<boolean> {
+  const r = await http.sql(token, 'INSERT INTO bench.messages (body, n) VALUES ($1, $2)', [`message ${n}`, n]).catch(() => undefined);
+  return r?.status === 200;
+}
+
 /**
- * Writes `log`'s change numbers at `rate` per second for `ms` (open loop, `INSERT INTO
- * bench.messages`, change n as the holder of `tokenOf(n)`), recording when each was sent and
- * acknowledged; resolves with the number of failed writes.
+ * Writes `log`'s change numbers at `rate` per second for `ms` (open loop, each by `write`, which
+ * resolves true once acknowledged), recording when each was sent and acknowledged; resolves with
+ * the number of failed writes.
  */
-export async function writeMessages(http: SqlClient, log: PhaseLog, tokenOf: (n: number) => string, rate: number, ms: number): Promise<number> {
+export async function writeMessages(log: PhaseLog, write: (n: number) => Promise<boolean>, rate: number, ms: number): Promise<number> {
   const result = await openLoop(async (i) => {
-    const n = log.base + i;
     log.sentAt[i] = performance.now();
-    const r = await http.sql(tokenOf(n), 'INSERT INTO bench.messages (body, n) VALUES ($1, $2)', [`message ${n}`, n]).catch(() => undefined);
-    if (r?.status !== 200) return false;
+    if (!(await write(log.base + i))) return false;
     log.ackedAt[i] = performance.now();
     return true;
   }, rate, ms);

@@ -14,7 +14,7 @@
 // SEQLINE_BENCH_PEERS=seqline,zero,notify runs a subset.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { waitFor } from '@seqline/testkit';
-import { machineCpuMs, measureCpu } from '../lib/cpu.ts';
+import { addMachineRest, machineCpuMs, measureCpu } from '../lib/cpu.ts';
 import { openLoop } from '../lib/stats.ts';
 import type { PhaseResult } from '../live/bench.ts';
 import { PhaseLog } from '../live/deliveries.ts';
@@ -158,12 +158,7 @@ class PeerRun {
     await waitFor(() => log.delivered >= log.expected || clients.errors.length > 0, { timeoutMs: Math.max(10_000, ms), intervalMs: 20 }).catch(() => false);
     const wallMs = performance.now() - start;
     const cpuMs = await cpu.stop();
-    // Everything else on the machine (the other benchmarks and tests of a shared machine), and
-    // network processing no process is charged with.
-    const machine = await machineCpuMs();
-    const softirq = machine.softirq - machineBefore.softirq;
-    cpuMs.set('other processes', machine.busy - machineBefore.busy - softirq - [...cpuMs.values()].reduce((sum, v) => sum + v, 0));
-    cpuMs.set('softirq', softirq);
+    await addMachineRest(cpuMs, machineBefore);
     const firstSent = log.sentAt[0] ?? Number.NaN;
     const fanOut = this.#c.clients / users;
     const writesPerSecond = log.acked / ((log.lastAckedAt - firstSent) / 1000);

@@ -28,7 +28,7 @@ import { setUpMessages, SqlClient } from '../lib/http.ts';
 import { runLocalStack, type LocalStack } from '../lib/local-stack.ts';
 import { Fleet, LIVE_SQL } from '../live/clients.ts';
 import type { PhaseResult } from '../live/bench.ts';
-import { PhaseLog, routeDelivery, writeMessages } from '../live/deliveries.ts';
+import { insertMessage, PhaseLog, routeDelivery, writeMessages } from '../live/deliveries.ts';
 import type { FilterCommand, FilterCounts, FilterReport } from './filter-all.ts';
 import type { IdleCommand, IdleReport } from './idle-clients.ts';
 import { reportUsers } from './report.ts';
@@ -225,7 +225,7 @@ class UsersBench {
     const baselineBefore = await this.#baselineCounts();
     const cpu = await measureCpu(this.stack.pid);
     const start = performance.now();
-    const failedWrites = await writeMessages(this.#http, log, (n) => this.#tokens[n % active]!, rate, ms);
+    const failedWrites = await writeMessages(log, (n) => insertMessage(this.#http, this.#tokens[n % active]!, n), rate, ms);
     const expected = log.expected;
     await waitFor(() => log.delivered >= expected, { timeoutMs: Math.max(10_000, ms), intervalMs: 20 }).catch(() => false);
     const wallMs = performance.now() - start;
