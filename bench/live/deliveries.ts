@@ -30,6 +30,7 @@ export class PhaseLog {
   duplicates = 0;
   /** Deliveries of another user's change: must stay 0. */
   foreign = 0;
+  firstReceivedAt = Number.NaN;
   lastReceivedAt = Number.NaN;
 
   constructor(base: number, total: number, users: number, subscribers: number, userOf: (subscriber: number) => number) {
@@ -76,6 +77,7 @@ export class PhaseLog {
     this.#received[slot] = at;
     this.delivered++;
     if (!(at <= this.lastReceivedAt)) this.lastReceivedAt = at;
+    if (!(at >= this.firstReceivedAt)) this.firstReceivedAt = at;
   }
 
   /** The smallest change number subscriber `g` has not received yet (all before it arrived). */
