@@ -168,15 +168,17 @@ try {
   const url = `http://127.0.0.1:${config.gatewayPort}`;
   await waitForHttpHealth(`${url}/health`, gateway);
   line('gateway', `${url} (HTTP; WebSocket ws://127.0.0.1:${config.gatewayPort}/v1/ws)`, 'healthy');
-  dashboard = await startDashboard({ gatewayUrl: url, admin: { user: config.adminUser, password: adminPassword }, agentPassword: secrets.demoPassword, port: config.dashboardPort, outDir: join(dataDir, 'dashboard') });
-  line('dashboard', dashboard.server.url, dashboard.seedError === undefined ? 'serving' : `serving (demo data not seeded: ${dashboard.seedError})`);
-  chat = await startChat({ gatewayUrl: url, admin: { user: config.adminUser, password: adminPassword }, password: secrets.demoPassword, relayPassword: secrets.chatRelayPassword, port: config.chatPort, outDir: join(dataDir, 'chat') });
-  line('chat', chat.server.url, chat.seedError === undefined ? 'serving' : `serving (demo data not seeded: ${chat.seedError})`);
+  if (config.examples) {
+    dashboard = await startDashboard({ gatewayUrl: url, admin: { user: config.adminUser, password: adminPassword }, agentPassword: secrets.demoPassword, port: config.dashboardPort, outDir: join(dataDir, 'dashboard') });
+    line('dashboard', dashboard.server.url, dashboard.seedError === undefined ? 'serving' : `serving (demo data not seeded: ${dashboard.seedError})`);
+    chat = await startChat({ gatewayUrl: url, admin: { user: config.adminUser, password: adminPassword }, password: secrets.demoPassword, relayPassword: secrets.chatRelayPassword, port: config.chatPort, outDir: join(dataDir, 'chat') });
+    line('chat', chat.server.url, chat.seedError === undefined ? 'serving' : `serving (demo data not seeded: ${chat.seedError})`);
+  }
 
   console.log(`\nSeqline ready at ${url}`);
   console.log(`  user: ${config.adminUser}   password: ${adminPassword}${config.adminPassword === undefined ? ` (generated, kept in ${join(dataDir, 'secrets.json')})` : ''}`);
-  console.log(`  dashboard: ${dashboard.server.url}   sign in as ${dashboard.agents.join(' or ')}, password: ${secrets.demoPassword}`);
-  console.log(`  chat: ${chat.server.url}   sign in as ${chat.users.join(', ')}, password: ${secrets.demoPassword}`);
+  if (dashboard !== undefined) console.log(`  dashboard: ${dashboard.server.url}   sign in as ${dashboard.agents.join(' or ')}, password: ${secrets.demoPassword}`);
+  if (chat !== undefined) console.log(`  chat: ${chat.server.url}   sign in as ${chat.users.join(', ')}, password: ${secrets.demoPassword}`);
   if (metricsUrls.length > 0) console.log(`  metrics: ${metricsUrls.join(' ')}`);
   console.log(`  logs: ${logDir}; Ctrl-C stops the stack.`);
   for (const s of services) {
