@@ -1,11 +1,15 @@
 // The LISTEN/NOTIFY + re-query baseline's server, run as its own process by notify.ts (so its
 // memory and CPU are its own): what a team builds on PostgreSQL alone. An AFTER INSERT trigger
-// on public.messages runs pg_notify('messages', owner); this server LISTENs on one connection and,
-// for each notification, re-queries the new rows of each of the owner's sockets
-// (`… WHERE owner = $1 AND id > <last id sent> ORDER BY id`, from a pool of 20 connections) and
-// sends them. One re-query per socket at a time: a notification during one marks it to run again.
+// on public.messages runs pg_notify('messages', '<owner>:<id>'); this server LISTENs on one
+// connection and re-queries, for each of the owner's sockets, the rows whose notifications it has
+// not sent yet (`… WHERE owner = $1 AND id = ANY($2) ORDER BY id`, from a pool of 20 connections)
+// and sends them. One re-query per socket at a time: notifications during one wait for the next.
+// Re-querying `id > <last id sent>` instead loses rows: ids are taken at insert and commits can
+// land out of that order, so a row whose id is below one already sent can commit after it (the
+// smoke test caught it: 98 of 100). Notifications arrive in commit order, one per committed row.
 // A socket (`/?user=<owner>`, unauthenticated: a benchmark on loopback) first gets all its rows,
-// then {type:'ready'}. GET / answers 200 once listening.
+// then {type:'ready'}; a notification of a row that initial read already sent is dropped.
+// GET / answers 200 once listening.
 // Env: NOTIFY_BENCH_PG (a PostgreSQL URL), NOTIFY_BENCH_PORT.
 import { createServer } from 'node:http';
 import postgres from 'postgres';
@@ -16,29 +20,39 @@ const BATCH = 5000;
 interface Listener {
   readonly ws: WebSocket;
   readonly owner: string;
-  lastId: string;
+  /** Ids notified and not re-queried yet. */
+  pending: string[];
+  /** The ids the initial read sent (a notification of one of them is dropped). */
+  initial: Set<string> | undefined;
   running: boolean;
-  dirty: boolean;
-  ready: boolean;
 }
 
+type Row = { id: string; body: string; n: number };
 const sql = postgres(process.env['NOTIFY_BENCH_PG'] ?? '', { max: 20, onnotice: () => {} });
 const byOwner = new Map<string, Set<Listener>>();
+
+function send(l: Listener, rows: readonly Row[]): void {
+  for (let i = 0; i < rows.length; i += BATCH) l.ws.send(JSON.stringify({ type: 'rows', rows: rows.slice(i, i + BATCH) }));
+}
 
 async function refresh(l: Listener): Promise<void> {
   l.running = true;
   try {
-    do {
-      l.dirty = false;
-      const rows = await sql<{ id: string; body: string; n: number }[]>`SELECT id, body, n FROM messages WHERE owner = ${l.owner} AND id > ${l.lastId} ORDER BY id`;
+    if (l.initial === undefined) {
+      const rows = await sql<Row[]>`SELECT id, body, n FROM messages WHERE owner = ${l.owner} ORDER BY id`;
       if (l.ws.readyState !== l.ws.OPEN) return;
-      for (let i = 0; i < rows.length; i += BATCH) l.ws.send(JSON.stringify({ type: 'rows', rows: rows.slice(i, i + BATCH) }));
-      if (rows.length > 0) l.lastId = rows.at(-1)!.id;
-      if (!l.ready) {
-        l.ready = true;
-        l.ws.send('{"type":"ready"}');
-      }
-    } while (l.dirty);
+      l.initial = new Set(rows.map((r) => r.id));
+      send(l, rows);
+      l.ws.send('{"type":"ready"}');
+    }
+    while (l.pending.length > 0) {
+      const initial = l.initial;
+      const ids = l.pending.splice(0).filter((id) => !initial.has(id));
+      if (ids.length === 0) continue;
+      const rows = await sql<Row[]>`SELECT id, body, n FROM messages WHERE owner = ${l.owner} AND id = ANY(${ids}::bigint[]) ORDER BY id`;
+      if (l.ws.readyState !== l.ws.OPEN) return;
+      send(l, rows);
+    }
   } catch (error) {
     if (l.ws.readyState === l.ws.OPEN) l.ws.send(JSON.stringify({ type: 'error', message: error instanceof Error ? error.message : String(error) }));
   } finally {
@@ -46,10 +60,13 @@ async function refresh(l: Listener): Promise<void> {
   }
 }
 
-function notified(owner: string): void {
+function notified(payload: string): void {
+  const at = payload.lastIndexOf(':');
+  const owner = payload.slice(0, at);
+  const id = payload.slice(at + 1);
   for (const l of byOwner.get(owner) ?? []) {
-    if (l.running) l.dirty = true;
-    else void refresh(l);
+    l.pending.push(id);
+    if (!l.running) void refresh(l);
   }
 }
 
@@ -58,7 +75,7 @@ const http = createServer((_, res) => res.writeHead(200).end('OK'));
 const wss = new WebSocketServer({ server: http, perMessageDeflate: false });
 wss.on('connection', (ws, req) => {
   const owner = new URL(req.url ?? '/', 'http://x').searchParams.get('user') ?? '';
-  const l: Listener = { ws, owner, lastId: '0', running: false, dirty: false, ready: false };
+  const l: Listener = { ws, owner, pending: [], initial: undefined, running: false };
   let set = byOwner.get(owner);
   if (set === undefined) byOwner.set(owner, (set = new Set()));
   set.add(l);

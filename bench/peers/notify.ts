@@ -14,7 +14,7 @@ const SCHEMA = `
   CREATE TABLE messages (id BIGSERIAL PRIMARY KEY, owner TEXT NOT NULL, body TEXT NOT NULL, n INT NOT NULL);
   CREATE INDEX messages_owner ON messages (owner, id);
   CREATE FUNCTION notify_owner() RETURNS trigger LANGUAGE plpgsql AS $$
-    BEGIN PERFORM pg_notify('messages', NEW.owner); RETURN NEW; END $$;
+    BEGIN PERFORM pg_notify('messages', NEW.owner || ':' || NEW.id); RETURN NEW; END $$;
   CREATE TRIGGER messages_notify AFTER INSERT ON messages FOR EACH ROW EXECUTE FUNCTION notify_owner();`;
 
 export async function startNotifyPeer(config: PeerConfig): Promise<Peer> {
