@@ -7,30 +7,52 @@ describe('IdleSweep', () => {
   });
 
   it('closes each socket once it is silent for idleMs, oldest first, and never one heard from since', () => {
+    vi.useFakeTimers();
     const clock = { now: 0 };
     const closed: string[] = [];
     const idle = new IdleSweep<string>({ idleMs: 1000, now: () => clock.now, onIdle: (s) => closed.push(s) });
+    const until = (t: number): void => {
+      while (clock.now < t) {
+        clock.now += 100;
+        vi.advanceTimersByTime(100);
+      }
+    };
     idle.touch('a');
-    clock.now = 100;
+    until(100);
     idle.touch('b');
-    clock.now = 200;
+    until(200);
     idle.touch('c');
-    clock.now = 900;
+    until(900);
     idle.touch('a'); // a frame: a moves behind c
-    clock.now = 999;
-    idle.sweep();
+    until(1000);
     expect(closed).toEqual([]);
-    clock.now = 1100;
-    idle.sweep();
+    until(1100);
     expect(closed).toEqual(['b']);
     idle.forget('c'); // closed by itself
-    clock.now = 1899;
-    idle.sweep();
+    until(1800);
     expect(closed).toEqual(['b']);
-    clock.now = 1900;
-    idle.sweep();
+    until(1900);
     expect(closed).toEqual(['b', 'a']);
     expect(idle.size).toBe(0);
+    idle.close();
+  });
+
+  it('does not count a time the gateway stood still as silence: the frames of that time are read before a socket is closed', () => {
+    vi.useFakeTimers();
+    const clock = { now: 0 };
+    const closed: string[] = [];
+    const idle = new IdleSweep<string>({ idleMs: 1000, now: () => clock.now, onIdle: (s) => closed.push(s) });
+    idle.touch('old');
+    clock.now = 100;
+    vi.advanceTimersByTime(100);
+    idle.touch('recent');
+    clock.now = 5000; // the event loop stood still for 4.9 s: the sweep runs late and closes nothing
+    vi.advanceTimersByTime(100);
+    expect(closed).toEqual([]);
+    idle.touch('recent'); // its frames of that time, read now
+    clock.now = 5100; // the next sweep: 'old' sent nothing meanwhile
+    vi.advanceTimersByTime(100);
+    expect(closed).toEqual(['old']);
     idle.close();
   });
 

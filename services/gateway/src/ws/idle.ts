@@ -6,6 +6,9 @@
 // frame costs a Map delete and set, a sweep the sockets it closes; a socket is closed between
 // `idleMs` and `idleMs` plus one sweep after its last frame. (A timer per socket, cleared and set
 // again on every ping of an idle client, was an allocation and two timer-list operations each.)
+// Time the gateway itself stood still (a sweep that runs late: a long GC, a heap snapshot, an
+// overloaded machine) does not count as the clients' silence: their frames of that time are
+// still unread in the sockets, so that sweep only closes sockets silent for longer.
 export interface IdleSweepOptions<T> {
   readonly idleMs: number;
   /** Monotonic ms. */
@@ -19,10 +22,14 @@ export class IdleSweep<T> {
   /** Each socket's last frame (monotonic ms), the oldest first. */
   readonly #lastFrame = new Map<T, number>();
   readonly #timer: NodeJS.Timeout;
+  readonly #periodMs: number;
+  #lastSweep: number;
 
   constructor(options: IdleSweepOptions<T>) {
     this.#o = options;
-    this.#timer = setInterval(() => this.sweep(), Math.min(1000, Math.max(20, Math.floor(options.idleMs / 10))));
+    this.#periodMs = Math.min(1000, Math.max(20, Math.floor(options.idleMs / 10)));
+    this.#lastSweep = options.now();
+    this.#timer = setInterval(() => this.sweep(), this.#periodMs);
     this.#timer.unref();
   }
 
@@ -39,7 +46,10 @@ export class IdleSweep<T> {
 
   /** Closes the sockets silent for `idleMs` (run by the timer; public for tests). */
   sweep(): void {
-    const silentSince = this.#o.now() - this.#o.idleMs;
+    const now = this.#o.now();
+    const stalledMs = Math.max(0, now - this.#lastSweep - this.#periodMs);
+    this.#lastSweep = now;
+    const silentSince = now - this.#o.idleMs - stalledMs;
     for (const [socket, at] of this.#lastFrame) {
       if (at > silentSince) return;
       this.#lastFrame.delete(socket);
