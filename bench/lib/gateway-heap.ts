@@ -1,5 +1,5 @@
-// The bench gateway's memory after a forced GC, read inside the process through the V8
-// inspector (the Chrome DevTools protocol over a WebSocket). The stack is started with
+// The bench gateway's memory after a forced GC (and CPU profiles of chosen moments), read inside
+// the process through the V8 inspector (the Chrome DevTools protocol over a WebSocket). The stack is started with
 // INSPECT_ENV: every service then has `--expose-gc` and an inspector on a free loopback port
 // (only the gateway's is used); the gateway's log says which port. Nothing in the services
 // changes for this: it is a bench-only setting of the node processes.
@@ -18,6 +18,8 @@ export interface HeapReading {
   readonly rssKb: number;
   /** V8's heap in use plus memory outside it (Buffers, ArrayBuffers), KiB, after the GC. */
   readonly heapKb: number;
+  /** V8's heap as committed (in use or not: free old-space pages, the young generation's semi-spaces), KiB. */
+  readonly heapTotalKb: number;
 }
 
 export class GatewayInspector implements AsyncDisposable {
@@ -64,7 +66,19 @@ export class GatewayInspector implements AsyncDisposable {
   async afterGc(): Promise<HeapReading> {
     const result = (await this.#call('Runtime.evaluate', { expression: 'gc(), gc(), JSON.stringify(process.memoryUsage())', returnByValue: true })) as { result: { value: string } };
     const m = JSON.parse(result.result.value) as NodeJS.MemoryUsage;
-    return { rssKb: m.rss / 1024, heapKb: (m.heapUsed + m.external) / 1024 };
+    return { rssKb: m.rss / 1024, heapKb: (m.heapUsed + m.external) / 1024, heapTotalKb: m.heapTotal / 1024 };
+  }
+
+  /** A CPU profile of the gateway while `during` runs, written to `file` (open it in Chrome DevTools' Performance tab). */
+  async cpuProfile(file: string, during: () => Promise<void>): Promise<void> {
+    await this.#call('Profiler.enable', {});
+    await this.#call('Profiler.start', {});
+    try {
+      await during();
+    } finally {
+      const { profile } = (await this.#call('Profiler.stop', {})) as { profile: unknown };
+      await writeFile(file, JSON.stringify(profile));
+    }
   }
 
   /** Writes a heap snapshot (open it in Chrome DevTools' Memory tab) to `file`. */

@@ -67,6 +67,8 @@ export interface MemoryResult {
   /** After a forced GC in the gateway: its RSS and its heap (V8's used heap and external memory). */
   readonly rssKb: readonly (readonly [subscriptions: number, kb: number])[];
   readonly heapKb: readonly (readonly [subscriptions: number, kb: number])[];
+  /** V8's committed heap (heapTotal) at the same points: what of the RSS V8 keeps, used or not. */
+  readonly heapTotalKb: readonly (readonly [subscriptions: number, kb: number])[];
   /** (RSS at the most − RSS at none) / subscriptions, and the slope between the last two points. */
   readonly kbPerSubscription: number;
   readonly kbPerSubscriptionSlope: number;
@@ -247,9 +249,11 @@ class LiveBench {
     const { sockets, perSocket } = this.#c.memory;
     await using inspector = await GatewayInspector.connect(this.#stack.logDir);
     const heap: [number, number][] = [];
+    const heapTotal: [number, number][] = [];
     const rss = async (subscriptions: number): Promise<number> => {
       const reading = await inspector.afterGc();
       heap.push([subscriptions, reading.heapKb]);
+      heapTotal.push([subscriptions, reading.heapTotalKb]);
       return reading.rssKb;
     };
     const noChanges = (): void => {
@@ -280,7 +284,7 @@ class LiveBench {
     };
     const r = perSubscription(points);
     const h = perSubscription(heap);
-    return { rssKb: points, heapKb: heap, kbPerSubscription: r.overall, kbPerSubscriptionSlope: r.slope, heapKbPerSubscription: h.overall, heapKbPerSubscriptionSlope: h.slope };
+    return { rssKb: points, heapKb: heap, heapTotalKb: heapTotal, kbPerSubscription: r.overall, kbPerSubscriptionSlope: r.slope, heapKbPerSubscription: h.overall, heapKbPerSubscriptionSlope: h.slope };
   }
 
   /** A new phase's log: change numbers continue after the last phase's. */

@@ -80,7 +80,7 @@ export function reportSaturationOnly(r: SaturationResult, c: LiveConfig): void {
 
 /** The memory case: the gateway after a forced GC, per idle subscription. */
 export function reportMemory(m: MemoryResult, c: LiveConfig): void {
-  console.log(`\ngateway after a forced GC, with idle subscriptions (${c.memory.perSocket} per socket): RSS ${m.rssKb.map(([n, kb]) => `${f(n)}: ${f(kb)} KB`).join(', ')}; heap ${m.heapKb.map(([n, kb]) => `${f(n)}: ${f(kb)} KB`).join(', ')}`);
+  console.log(`\ngateway after a forced GC, with idle subscriptions (${c.memory.perSocket} per socket): RSS ${m.rssKb.map(([n, kb]) => `${f(n)}: ${f(kb)} KB`).join(', ')}; heap ${m.heapKb.map(([n, kb]) => `${f(n)}: ${f(kb)} KB`).join(', ')}; V8 heap committed ${m.heapTotalKb.map(([n, kb]) => `${f(n)}: ${f(kb)} KB`).join(', ')}`);
   console.log(`per idle subscription: RSS ${m.kbPerSubscription.toFixed(2)} KB overall, ${m.kbPerSubscriptionSlope.toFixed(2)} KB marginal; heap ${m.heapKbPerSubscription.toFixed(2)} KB overall, ${m.heapKbPerSubscriptionSlope.toFixed(2)} KB marginal`);
 }
 

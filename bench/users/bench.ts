@@ -18,12 +18,13 @@
 import { execFileSync, fork, type ChildProcess } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { TableDef } from '@seqline/domain';
 import { waitFor } from '@seqline/testkit';
 import postgres from 'postgres';
 import { measureCpu, pidsOfTree, rssKb } from '../lib/cpu.ts';
+import { GatewayInspector, inspectEnv } from '../lib/gateway-heap.ts';
 import { setUpMessages, SqlClient } from '../lib/http.ts';
 import { runLocalStack, type LocalStack } from '../lib/local-stack.ts';
 import { Fleet, LIVE_SQL } from '../live/clients.ts';
@@ -64,18 +65,27 @@ const TOKEN_TTL_S = 24 * 3600;
 /** File descriptors the gateway keeps for everything but idle sockets (active sockets, NATS, gRPC, HTTP, logs), with room to spare. */
 const FILES_KEPT = 1000;
 
+/** A directory for a CPU profile of the gateway over each step's quiet period (`quiet-<idle users>.cpuprofile`). */
+export const QUIET_PROFILE_ENV = 'SEQLINE_BENCH_QUIET_PROFILE';
+
+/** Comma-separated idle user counts to run instead of the configured steps (e.g. one step to profile). */
+export const USERS_STEPS_ENV = 'SEQLINE_BENCH_USERS_IDLE';
+
 export async function runUsersBench({ smoke }: { smoke: boolean }): Promise<UsersBenchResult> {
-  const wanted = smoke ? SMOKE : FULL;
+  const steps = process.env[USERS_STEPS_ENV];
+  const wanted = { ...(smoke ? SMOKE : FULL), ...(steps === undefined ? {} : { idle: steps.split(',').map(Number) }) };
   // The gateway needs a file descriptor per socket: a step it cannot hold is cut to what it can
   // (and said so), rather than failing the run.
   const files = await raiseFileLimit(Math.max(...wanted.idle) + 10_000);
   const most = files - FILES_KEPT;
   const c = { ...wanted, idle: [...new Set(wanted.idle.map((n) => Math.min(n, most)))] };
   if (c.idle.join() !== wanted.idle.join()) console.log(`the open-file limit is ${files} and cannot be raised here: the gateway holds at most ${most} idle users' sockets, so the steps are ${c.idle.join(', ')}`);
-  // Idle sockets stay silent: the silence timeout is the longest allowed, and the clients ping
-  // every 4 minutes.
-  await using stack = await runLocalStack({ env: { SEQLINE_WS_IDLE_MS: '600000' } });
-  const bench = new UsersBench(stack, c);
+  // Idle sockets ping as the SDK does (every 4 s). The silence timeout is 60 s rather than the
+  // default 10 s: opening thousands of sockets on a loaded machine stalls the gateway for seconds,
+  // and the pings' cost depends on their rate, not on the timeout.
+  const profiles = process.env[QUIET_PROFILE_ENV];
+  await using stack = await runLocalStack({ env: { SEQLINE_WS_IDLE_MS: '60000', ...(profiles === undefined ? {} : inspectEnv()) } });
+  const bench = new UsersBench(stack, c, profiles);
   try {
     const result = await bench.run();
     reportUsers(result, c, smoke);
@@ -101,6 +111,7 @@ class UsersBench {
   constructor(
     readonly stack: LocalStack,
     readonly config: UsersConfig,
+    readonly profiles: string | undefined,
   ) {
     this.#http = new SqlClient(stack.url, 100);
   }
@@ -123,7 +134,7 @@ class UsersBench {
         await this.#addIdle(held, count, idleTokens);
         await this.#addToBaseline(Array.from({ length: count - held }, (_, i) => idleUser(held + i)));
         held = count;
-        const quietCpuMsPerS = await this.#quiet();
+        const quietCpuMsPerS = await this.#quiet(count);
         await this.#step(count, this.config.warmupMs); // the writes and deliveries warmed up at this size
         const step = { ...(await this.#step(count, this.config.ms)), quietCpuMsPerS };
         steps.push(step);
@@ -206,11 +217,15 @@ class UsersBench {
     return r;
   }
 
-  /** The gateway's CPU per second over quietMs without writes. */
-  async #quiet(): Promise<number> {
+  /** The gateway's CPU per second over quietMs without writes (profiled when asked). */
+  async #quiet(idle: number): Promise<number> {
     const cpu = await measureCpu(this.stack.pid);
     const start = performance.now();
-    await sleep(this.config.quietMs);
+    if (this.profiles === undefined) await sleep(this.config.quietMs);
+    else {
+      await using inspector = await GatewayInspector.connect(this.stack.logDir);
+      await inspector.cpuProfile(join(this.profiles, `quiet-${idle}.cpuprofile`), () => sleep(this.config.quietMs));
+    }
     return ((await cpu.stop()).get('gateway') ?? 0) / ((performance.now() - start) / 1000);
   }
 

@@ -2,8 +2,10 @@
 // users' WebSockets, one per user (a socket is one user's), each with one live-only subscription
 // to the users' table. All its sockets leave from one loopback address of their own, so the
 // processes together are not bound by one address's ephemeral ports. Idle users are written no
-// changes: any change one receives is counted as an error. A WebSocket Ping every 4 minutes
-// keeps a socket open under the bench gateway's 10-minute silence timeout (SEQLINE_WS_IDLE_MS).
+// changes: any change one receives is counted as an error. Each socket keeps itself open as the
+// SDK does (libs/client): a `{"type":"ping"}` message every 4 s, on its own timer from its open
+// (bench.ts sets the gateway's silence timeout, SEQLINE_WS_IDLE_MS). These pings are part of what
+// idle users cost the gateway.
 import WebSocket from 'ws';
 import { closeSockets } from '../live/clients.ts';
 
@@ -20,7 +22,9 @@ export type IdleReport =
 
 /** Sockets opened at once. */
 const CONCURRENCY = 200;
-const PING_MS = 240_000;
+/** The SDK's default `pingIntervalMs`. */
+const PING_MS = 4000;
+const PING = JSON.stringify({ type: 'ping' });
 
 const sockets: WebSocket[] = [];
 const errors: string[] = [];
@@ -54,7 +58,11 @@ function openOnce(url: string, localAddress: string, token: string, sql: string)
   const ws = new WebSocket(`${url.replace(/^http/, 'ws')}/v1/ws?compress=false`, { headers: { authorization: `Bearer ${token}` }, perMessageDeflate: false, localAddress });
   sockets.push(ws);
   return new Promise<void>((resolve, reject) => {
-    ws.once('open', () => ws.send(JSON.stringify({ type: 'subscribe', subscription: { id: 's0', sql } })));
+    ws.once('open', () => {
+      ws.send(JSON.stringify({ type: 'subscribe', subscription: { id: 's0', sql } }));
+      const pinger = setInterval(() => ws.send(PING), PING_MS);
+      ws.once('close', () => clearInterval(pinger));
+    });
     ws.on('error', (err) => {
       errors.push(`socket error: ${err.message}`);
       reject(err);
@@ -89,10 +97,6 @@ async function closeAll(): Promise<void> {
   await closeSockets(sockets);
 }
 
-const pinger = setInterval(() => {
-  for (const ws of sockets) if (ws.readyState === WebSocket.OPEN) ws.ping();
-}, PING_MS);
-
 process.on('message', (c: IdleCommand) => {
   if (c.type === 'open') {
     open(c).then(
@@ -100,7 +104,6 @@ process.on('message', (c: IdleCommand) => {
       (err: unknown) => report({ type: 'failed', message: `${err instanceof Error ? err.message : String(err)}; ${errors.slice(0, 3).join('; ')}` }),
     );
   } else {
-    clearInterval(pinger);
     void closeAll().then(() => {
       report({ type: 'closed', changes, errors: errors.slice(0, 5) });
       process.disconnect();

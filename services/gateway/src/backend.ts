@@ -34,6 +34,12 @@ export interface ExecuteCall {
   readonly idempotencyKey: string;
 }
 
+/** What a user's tokens are checked against: the user's current role and credential version. */
+export interface UserCredentials {
+  readonly role: Role;
+  readonly version: number;
+}
+
 /** A user as storage keeps it; timestamps in microseconds since the epoch. */
 export interface UserRecord {
   readonly userId: string;
@@ -81,6 +87,8 @@ export interface Backend {
   execute(call: ExecuteCall): Promise<string>;
   /** The user with its password hash, or undefined when there is none. */
   getUser(userId: string): Promise<UserRecord | undefined>;
+  /** The current role and credential version of each of `userIds` that exists (one storage call). */
+  getCredentials(userIds: readonly string[]): Promise<ReadonlyMap<string, UserCredentials>>;
   /** Records a login outcome (resets, or counts toward a lockout). */
   recordLogin(userId: string, success: boolean, policy: LoginPolicy): Promise<void>;
   /** Creates the first DBA; rejects with PERMISSION_DENIED once a DBA exists. */

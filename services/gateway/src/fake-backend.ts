@@ -3,12 +3,13 @@
 // answers from a user map and from answer functions a test may replace.
 import { ProtocolError } from '@seqline/protocol';
 import type { Role } from '@seqline/domain';
-import type { Backend, ExecuteCall, LoginPolicy, QueryCall, RefreshFamilyStart, RefreshRotation, UserRecord } from './backend.js';
+import type { Backend, ExecuteCall, LoginPolicy, QueryCall, RefreshFamilyStart, RefreshRotation, UserCredentials, UserRecord } from './backend.js';
 
 export type BackendCall =
   | { readonly method: 'query'; readonly call: QueryCall }
   | { readonly method: 'execute'; readonly call: ExecuteCall }
   | { readonly method: 'getUser'; readonly userId: string }
+  | { readonly method: 'getCredentials'; readonly userIds: readonly string[] }
   | { readonly method: 'recordLogin'; readonly userId: string; readonly success: boolean; readonly policy: LoginPolicy }
   | { readonly method: 'setup'; readonly userId: string; readonly passwordHash: string; readonly email: string | null }
   | { readonly method: 'needsSetup' }
@@ -34,7 +35,7 @@ export class FakeBackend implements Backend {
     JSON.stringify({ schema: [{ name: 'sql', data_type: 'Text', index: 0 }], rows: [[call.sql]], row_count: 1, as_user: call.asUser || call.caller.userId });
   /** Answers Write.Execute; default: a one-row DML result. */
   onExecute: (call: ExecuteCall) => Promise<string> = async (call) => JSON.stringify({ row_count: 1, message: 'Inserted 1 row(s)', as_user: call.caller.userId });
-  /** Thrown by getUser/recordLogin/setup/needsSetup when set (e.g. UNAVAILABLE). */
+  /** Thrown by getUser/getCredentials/recordLogin/setup/needsSetup when set (e.g. UNAVAILABLE). */
   failure: ProtocolError | undefined;
 
   query(call: QueryCall): Promise<string> {
@@ -51,6 +52,17 @@ export class FakeBackend implements Backend {
     this.calls.push({ method: 'getUser', userId });
     this.#maybeFail();
     return this.users.get(userId);
+  }
+
+  async getCredentials(userIds: readonly string[]): Promise<ReadonlyMap<string, UserCredentials>> {
+    this.calls.push({ method: 'getCredentials', userIds });
+    this.#maybeFail();
+    const found = new Map<string, UserCredentials>();
+    for (const id of userIds) {
+      const user = this.users.get(id);
+      if (user !== undefined) found.set(id, { role: user.role, version: user.credentialVersion });
+    }
+    return found;
   }
 
   async recordLogin(userId: string, success: boolean, policy: LoginPolicy): Promise<void> {

@@ -114,10 +114,7 @@ export class GatewayService extends ServiceHost<GatewayInfo> {
     const backend = this.#deps.backend ?? createGrpcBackend({ storageAddr: config.storageAddr, writeAddr: config.writeAddr, timeoutMs: config.requestTimeoutMs, metrics: this.#metrics });
     this.#backend = backend;
     this.#credentials = new CredentialCache({
-      load: async (userId) => {
-        const user = await backend.getUser(userId);
-        return user && { role: user.role, version: user.credentialVersion };
-      },
+      load: (userIds) => backend.getCredentials(userIds),
       ttlMs: config.credentialCacheTtlMs,
       now: this.#monotonic,
     });

@@ -9,7 +9,7 @@ import { storagePb, writePb } from '@seqline/proto';
 import { ProtocolError, toProtocolError, unaryCall, type UnaryMethod } from '@seqline/protocol';
 import { traceparentOf } from '@seqline/runtime';
 import { ROLES } from '@seqline/domain';
-import type { Backend, ExecuteCall, LoginPolicy, QueryCall, RefreshFamilyStart, RefreshRotation, UserRecord } from './backend.js';
+import type { Backend, ExecuteCall, LoginPolicy, QueryCall, RefreshFamilyStart, RefreshRotation, UserCredentials, UserRecord } from './backend.js';
 import { ExecuteMux } from './execute-mux.js';
 import type { GatewayMetrics } from './metrics.js';
 
@@ -59,6 +59,10 @@ export function createGrpcBackend(options: GrpcBackendOptions): Backend {
       const rec = await call(storage.getUser.bind(storage), { userId });
       return rec.found ? toUserRecord(rec) : undefined;
     },
+    getCredentials: async (userIds: readonly string[]) => {
+      const res = await call(storage.getCredentials.bind(storage), { userIds: [...userIds] });
+      return new Map(res.users.map((u): [string, UserCredentials] => [u.userId, { role: roleOf(u.userId, u.role), version: Number(u.credentialVersion) }]));
+    },
     recordLogin: async (userId: string, success: boolean, policy: LoginPolicy) => {
       await call(storage.recordLogin.bind(storage), { userId, success, maxFailures: policy.maxFailures, lockoutMs: policy.lockoutMs });
     },
@@ -84,15 +88,18 @@ export function createGrpcBackend(options: GrpcBackendOptions): Backend {
   };
 }
 
+/** A role storage sent; one we do not know is an internal error, not a guess. */
+function roleOf(userId: string, role: string): UserRecord['role'] {
+  const known = ROLES.find((r) => r === role);
+  if (known === undefined) throw new ProtocolError('INTERNAL_ERROR', 'internal error', { cause: new Error(`storage sent user ${JSON.stringify(userId)} with unknown role ${JSON.stringify(role)}`) });
+  return known;
+}
+
 /** Parses storage's UserRecord. Exported for tests. */
 export function toUserRecord(rec: storagePb.UserRecord): UserRecord {
-  const role = ROLES.find((r) => r === rec.role);
-  if (role === undefined) {
-    throw new ProtocolError('INTERNAL_ERROR', 'internal error', { cause: new Error(`storage sent user ${JSON.stringify(rec.userId)} with unknown role ${JSON.stringify(rec.role)}`) });
-  }
   return {
     userId: rec.userId,
-    role,
+    role: roleOf(rec.userId, rec.role),
     email: rec.email === '' ? null : rec.email,
     passwordHash: rec.passwordHash,
     createdAtUs: rec.createdAtUs,

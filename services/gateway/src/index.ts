@@ -12,7 +12,7 @@ export type { Claims, TokenType, VerifyResult } from './jwt.js';
 export { RateLimiter } from './rate-limit.js';
 export type { SqlParser } from './sql/dispatch.js';
 export { ChangeHub } from './live/change-hub.js';
-export type { ChangeListener } from './live/change-hub.js';
+export type { TailListener } from './live/change-hub.js';
 export { lastChangeSeq, readHistory } from './live/history.js';
 export type { History, HistoryOptions } from './live/history.js';
 export { LiveSubscription } from './live/subscription.js';

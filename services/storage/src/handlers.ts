@@ -13,7 +13,7 @@ import { parseParams, runQuery, type QueryContext } from './query.js';
 import { streamCatchUp, streamSnapshot, type SnapshotContext } from './snapshot.js';
 import type { UserSlots } from './user-slots.js';
 import { readWindow } from './window.js';
-import { getUser, needsSetup, recordLogin, revokeRefreshFamily, rotateRefresh, setup, startRefreshFamily } from './users.js';
+import { getCredentials, getUser, needsSetup, recordLogin, revokeRefreshFamily, rotateRefresh, setup, startRefreshFamily } from './users.js';
 
 export interface HandlerDeps {
   readonly sql: Sql;
@@ -119,6 +119,7 @@ export function storageHandlers(deps: HandlerDeps): storagePb.StorageServer {
       return { version: deps.catalog.version, namespaces: deps.catalog.namespaces(), tablesJson: JSON.stringify(deps.catalog.tables()) };
     }),
     getUser: unary(logger, 'GetUser', (req: storagePb.GetUserRequest) => getUser(deps.sql, req.userId)),
+    getCredentials: unary(logger, 'GetCredentials', (req: storagePb.GetCredentialsRequest) => getCredentials(deps.sql, req.userIds)),
     recordLogin: unary(logger, 'RecordLogin', async (req: storagePb.RecordLoginRequest) => {
       const { user, locked } = await recordLogin(deps.sql, req);
       if (locked) deps.userChanged(req.userId);

@@ -1,12 +1,12 @@
 // Storage's side of revocable authority (issue 10) against a real PostgreSQL: the credential
 // version a lock moves (once, without extending the lock), refresh-family rotation and reuse,
-// logout's revocation, and setup that never takes over an existing or dropped user's name.
+// logout's revocation, the gateways' bulk re-check of credentials, and setup that never takes over an existing or dropped user's name.
 import { createTestDatabase, type TestDatabase } from '@seqline/testkit';
 import type { Sql } from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectPostgres } from './db.js';
 import { migrate } from './migrations.js';
-import { getUser, recordLogin, revokeRefreshFamily, rotateRefresh, setup, startRefreshFamily } from './users.js';
+import { getCredentials, getUser, recordLogin, revokeRefreshFamily, rotateRefresh, setup, startRefreshFamily } from './users.js';
 
 let db: TestDatabase;
 let sql: Sql;
@@ -76,5 +76,17 @@ describe('setup', () => {
     await expect(setup(sql, { userId: 'carol', passwordHash: 'scrypt$taken', email: '' })).rejects.toMatchObject({ code: 'SQL_EXECUTION_ERROR' });
     expect(await getUser(sql, 'alice')).toMatchObject({ role: 'user', passwordHash: 'scrypt$x' });
     expect(await setup(sql, { userId: 'root', passwordHash: 'scrypt$z', email: '' })).toMatchObject({ found: true, role: 'dba', credentialVersion: 1n });
+  });
+});
+
+describe('getCredentials', () => {
+  it("answers the role and credential version of each user that exists, and nothing of one that does not", async () => {
+    await sql`INSERT INTO seqline.users (user_id, password_hash, role, credential_version) VALUES ('gc_dave', 'scrypt$d', 'dba', 7), ('gc_erin', 'scrypt$e', 'user', 1)`;
+    const { users } = await getCredentials(sql, ['gc_erin', 'gc_nobody', 'gc_dave']);
+    expect(users.sort((a, b) => a.userId.localeCompare(b.userId))).toEqual([
+      { userId: 'gc_dave', role: 'dba', credentialVersion: 7n },
+      { userId: 'gc_erin', role: 'user', credentialVersion: 1n },
+    ]);
+    expect(await getCredentials(sql, [])).toEqual({ users: [] });
   });
 });

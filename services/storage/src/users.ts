@@ -53,6 +53,16 @@ export async function getUser(sql: Sql, userId: string): Promise<storagePb.UserR
 }
 
 /**
+ * The role and credential version of each of `userIds` that exists (the gateways' re-check of
+ * many users at once; docs/architecture.md §5). One statement for all of them.
+ */
+export async function getCredentials(sql: Sql, userIds: readonly string[]): Promise<storagePb.GetCredentialsResponse> {
+  if (userIds.length === 0) return { users: [] };
+  const rows = await sql.unsafe<{ user_id: string; role: string; credential_version: string }[]>('SELECT user_id, role, credential_version FROM seqline.users WHERE user_id = ANY($1::text[])', [userIds as string[]]);
+  return { users: rows.map((r) => ({ userId: r.user_id, role: r.role, credentialVersion: BigInt(r.credential_version) })) };
+}
+
+/**
  * Records a login outcome. A failure that reaches the limit locks the account and moves its
  * credential version (`locked` says so, for the caller to announce); failures while locked
  * only count (the lock is not extended, so an attacker cannot keep an account locked longer).

@@ -4,7 +4,9 @@
 // socket whose token no longer holds (user dropped, credential version moved on, role changed)
 // is told so through its `onRevoked`: the endpoint closes it with WS_CLOSE.TOKEN_REVOKED
 // (libs/protocol errors.ts). A re-check that cannot reach storage keeps the socket and tries
-// again at the next tick.
+// again at the next tick. The tick asks for every watched user in one turn, so the cache reads
+// them from storage in batches (one call per 1,000 users), not one call per user: with 10,000
+// idle sockets, one call per user per TTL was most of an idle gateway's CPU (bench/README.md, users).
 //
 // MessageGate: a socket's messages wait while its authentication check (an async look-up) is
 // pending, so a `subscribe` sent right after `authenticate` is handled after it, in order.

@@ -30,9 +30,9 @@ function setup(options: { rate?: number; maxSqlBytes?: number; systemLive?: Syst
   const rate = options.rate ?? 100;
   const current = new Map<string, CurrentCredentials>([['alice', { role: 'user', version: 1 }]]);
   const storage = { down: false };
-  const load = async (userId: string): Promise<CurrentCredentials | undefined> => {
+  const load = async (userIds: readonly string[]): Promise<Map<string, CurrentCredentials>> => {
     if (storage.down) throw new ProtocolError('UNAVAILABLE', 'a Seqline service is unavailable; retry');
-    return current.get(userId);
+    return new Map(userIds.flatMap((id) => (current.has(id) ? [[id, current.get(id)!] as const] : [])));
   };
   const credentials = new CredentialCache({ load, ttlMs: 60_000, now: () => clock.mono });
   const route = sqlRoute({

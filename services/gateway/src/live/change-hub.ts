@@ -3,8 +3,11 @@
 // thousand subscriptions to one partition cost one NATS subscription, and none is a
 // JetStream consumer. Listeners get each change decoded once, in the order NATS delivers.
 // Core subscriptions miss what is published while the connection is down (a NATS node lost,
-// the client moving to another): after each reconnect the hub calls its reconnect hooks, so
-// every subscription checks its subject's head in the log and repairs what it missed.
+// the client moving to another): after each reconnect the hub tells every listener of every
+// subject, so each subscription checks its subject's head in the log and repairs what it missed.
+// A listener is an object with both methods (a LiveSubscription is one), held in its subject's
+// set: an idle subscription costs the hub one set entry, not a closure per change listener,
+// reconnect hook and stop function.
 // With tracing on, the `traceparent` header storage published a change with is kept beside
 // it (changeTraceparent), so each delivery's span is a child of the change's publish.
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
@@ -18,11 +21,17 @@ export function changeTraceparent(change: busPb.Change): string | undefined {
   return traceparents.get(change);
 }
 
-export type ChangeListener = (change: busPb.Change) => void;
+/** A listener of one subject's live changes. */
+export interface TailListener {
+  /** A change of the subject, decoded once for every listener, in the order NATS delivers. */
+  onChange(change: busPb.Change): void;
+  /** The connection to NATS is back: changes published while it was down never reached the tail. */
+  onReconnect(): void;
+}
 
 interface Tail {
   readonly sub: Subscription;
-  readonly listeners: Set<ChangeListener>;
+  readonly listeners: Set<TailListener>;
   /** Settles once the server has registered `sub` (one flush per subject, not per listener). */
   readonly registered: Promise<void>;
 }
@@ -32,7 +41,6 @@ export class ChangeHub {
   readonly #tails = new Map<string, Tail>();
   /** Test hook: may drop a delivery before listeners see it (to exercise gap repair). */
   #dropFilter: ((change: busPb.Change) => boolean) | undefined;
-  readonly #reconnectHooks = new Set<() => void>();
 
   constructor(nc: NatsConnection) {
     this.#nc = nc;
@@ -41,22 +49,16 @@ export class ChangeHub {
     })();
   }
 
-  /** Calls `hook` after each reconnect to NATS; returns the function that stops it. */
-  onReconnect(hook: () => void): () => void {
-    this.#reconnectHooks.add(hook);
-    return () => void this.#reconnectHooks.delete(hook);
-  }
-
-  /** The connection is back (called on nats.js's `reconnect` status; public for tests). */
+  /** The connection is back (called on nats.js's `reconnect` status; public for tests): every listener is told. */
   reconnected(): void {
-    for (const hook of this.#reconnectHooks) hook();
+    for (const tail of [...this.#tails.values()]) for (const l of [...tail.listeners]) l.onReconnect();
   }
 
-  /** Starts delivering `subject`'s changes to `listener`; returns the function that stops it. */
-  listen(subject: string, listener: ChangeListener): () => void {
+  /** Starts delivering `subject`'s changes (and reconnects) to `listener`, until `unlisten`. */
+  listen(subject: string, listener: TailListener): void {
     let tail = this.#tails.get(subject);
     if (tail === undefined) {
-      const listeners = new Set<ChangeListener>();
+      const listeners = new Set<TailListener>();
       const sub = this.#nc.subscribe(subject, {
         callback: (err, msg) => {
           if (err !== null) return;
@@ -66,7 +68,7 @@ export class ChangeHub {
             if (traceparent) traceparents.set(change, traceparent);
           }
           if (this.#dropFilter?.(change) === true) return;
-          for (const l of listeners) l(change);
+          for (const l of listeners) l.onChange(change);
         },
       });
       const registered = this.#nc.flush();
@@ -75,12 +77,14 @@ export class ChangeHub {
       this.#tails.set(subject, tail);
     }
     tail.listeners.add(listener);
-    const current = tail;
-    return () => {
-      if (!current.listeners.delete(listener) || current.listeners.size > 0) return;
-      current.sub.unsubscribe();
-      if (this.#tails.get(subject) === current) this.#tails.delete(subject);
-    };
+  }
+
+  /** Stops `listener` (a second call does nothing); the subject's NATS subscription ends with its last listener. */
+  unlisten(subject: string, listener: TailListener): void {
+    const tail = this.#tails.get(subject);
+    if (tail === undefined || !tail.listeners.delete(listener) || tail.listeners.size > 0) return;
+    tail.sub.unsubscribe();
+    this.#tails.delete(subject);
   }
 
   /** NATS subscriptions held (one per subject with listeners). */
@@ -105,6 +109,5 @@ export class ChangeHub {
   close(): void {
     for (const t of this.#tails.values()) t.sub.unsubscribe();
     this.#tails.clear();
-    this.#reconnectHooks.clear();
   }
 }

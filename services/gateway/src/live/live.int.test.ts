@@ -30,9 +30,10 @@ describe('ChangeHub', () => {
     const a: busPb.Change[] = [];
     const b: busPb.Change[] = [];
     const c: busPb.Change[] = [];
-    const stopA = hub.listen(subject, (ch) => a.push(ch));
-    const stopB = hub.listen(subject, (ch) => b.push(ch));
-    const stopC = hub.listen(`${subject}2`, (ch) => c.push(ch));
+    const [la, lb, lc] = [a, b, c].map((got) => ({ onChange: (ch: busPb.Change) => void got.push(ch), onReconnect: () => {} }));
+    hub.listen(subject, la!);
+    hub.listen(subject, lb!);
+    hub.listen(`${subject}2`, lc!);
     expect(hub.subscriptions).toBe(2);
     await hub.flush();
     const changes = chain([1, 2, 1]);
@@ -40,37 +41,39 @@ describe('ChangeHub', () => {
     await expect.poll(() => [a.length, b.length]).toEqual([3, 3]);
     expect(a.map((ch) => ch.seq)).toEqual(changes.map((ch) => ch.seq));
     expect(c).toEqual([]);
-    stopA();
-    stopA(); // twice is harmless
+    hub.unlisten(subject, la!);
+    hub.unlisten(subject, la!); // twice is harmless
     expect(hub.subscriptions).toBe(2);
     hub.dropDeliveries((ch) => ch.opId === 'dropped');
     nc.publish(subject, busPb.Change.encode({ ...changes[0]!, opId: 'dropped' }).finish());
     nc.publish(subject, busPb.Change.encode({ ...changes[0]!, opId: 'kept' }).finish());
     await expect.poll(() => b.map((ch) => ch.opId)).toEqual(['op0', 'op1', 'op2', 'kept']);
     expect(a).toHaveLength(3);
-    stopB();
-    stopC();
+    hub.unlisten(subject, lb!);
+    hub.unlisten(`${subject}2`, lc!);
     expect(hub.subscriptions).toBe(0);
     hub.close();
   });
 });
 
 describe('ChangeHub reconnects', () => {
-  it('calls its reconnect hooks once the connection to a restarted NATS is back, and no longer after close', async () => {
+  it('tells every listener of every subject once the connection to a restarted NATS is back, and no longer after unlisten or close', async () => {
     await using server = await startNats();
     await using nc = await natsConnection(server.url, { maxReconnectAttempts: -1, reconnectTimeWait: 50 });
     const hub = new ChangeHub(nc);
-    let calls = 0;
-    const stop = hub.onReconnect(() => calls++);
+    const calls = [0, 0, 0];
+    const listeners = calls.map((_, i) => ({ onChange: () => {}, onReconnect: () => void calls[i]!++ }));
+    hub.listen('rc.a', listeners[0]!);
+    hub.listen('rc.a', listeners[1]!);
+    hub.listen('rc.b', listeners[2]!);
     await server.restart();
-    await expect.poll(() => calls, { timeout: 15_000 }).toBe(1);
-    stop();
+    await expect.poll(() => calls, { timeout: 15_000 }).toEqual([1, 1, 1]);
+    hub.unlisten('rc.a', listeners[0]!);
     hub.reconnected();
-    expect(calls).toBe(1);
-    hub.onReconnect(() => calls++);
+    expect(calls).toEqual([1, 2, 2]);
     hub.close();
     hub.reconnected();
-    expect(calls).toBe(1);
+    expect(calls).toEqual([1, 2, 2]);
   });
 });
 

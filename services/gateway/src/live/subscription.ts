@@ -23,7 +23,7 @@ import { expiresRows, FilterBudgetExceeded, liveChange, meter, type LiveCell, ty
 import { contextOf, endSpan, SpanKind, startSpan, tracer, tracingOn } from '@seqline/runtime';
 import type { GatewayMetrics } from '../metrics.js';
 import type { ChangeBody } from '../ws/messages.js';
-import { changeTraceparent, type ChangeListener } from './change-hub.js';
+import { changeTraceparent, type TailListener } from './change-hub.js';
 import type { History } from './history.js';
 import { Window, type WindowChange, type WindowEvent, type WindowRead } from './window.js';
 import { unexpired } from './ttl.js';
@@ -56,13 +56,12 @@ export interface SubscriptionOptions {
   readonly clientPaced: boolean;
 }
 
-/** Where live changes come from (ChangeHub). */
+/** Where live changes come from (ChangeHub): a listener gets its subject's changes and the reconnects to NATS. */
 export interface LiveTail {
-  listen(subject: string, listener: ChangeListener): () => void;
+  listen(subject: string, listener: TailListener): void;
+  unlisten(subject: string, listener: TailListener): void;
   /** Resolves once the server has registered `subject`'s subscription. */
   flush(subject: string): Promise<void>;
-  /** Calls `hook` after each reconnect to NATS; returns the function that stops it. */
-  onReconnect(hook: () => void): () => void;
 }
 
 export interface SubscriptionDeps {
@@ -132,11 +131,9 @@ function imagesOf(r: busPb.RowChange): { readonly old: LiveRow | undefined; read
  */
 const bodies = new WeakMap<busPb.Change, Map<string, readonly ChangeBody[]>>();
 
-export class LiveSubscription {
+export class LiveSubscription implements TailListener {
   readonly #d: SubscriptionDeps;
   readonly #options: SubscriptionOptions;
-  #stopListening: (() => void) | undefined;
-  #stopReconnects: (() => void) | undefined;
   #buffer: busPb.Change[] = [];
   #overflowed = false;
   /** The last change delivered (or the snapshot boundary); undefined until known (live only). */
@@ -161,8 +158,7 @@ export class LiveSubscription {
 
   /** Runs steps 1–3; resolves when the subscription is live (or stopped). */
   async start(): Promise<void> {
-    this.#stopListening = this.#d.hub.listen(this.#d.subject, (change) => this.#onLive(change));
-    this.#stopReconnects = this.#d.hub.onReconnect(() => this.#repair(() => this.#checkHead()));
+    this.#d.hub.listen(this.#d.subject, this);
     await this.#d.hub.flush(this.#d.subject);
     const { from, liveOnly } = this.#options;
     if (this.#window !== undefined) {
@@ -189,9 +185,18 @@ export class LiveSubscription {
 
   stop(): void {
     this.#stopped = true;
-    this.#stopListening?.();
-    this.#stopReconnects?.();
+    this.#d.hub.unlisten(this.#d.subject, this);
     this.#nextBatch?.();
+  }
+
+  /** A live change of the subject (the hub's listener; the subscription itself, not a closure per subscription). */
+  onChange(change: busPb.Change): void {
+    this.#onLive(change);
+  }
+
+  /** Reconnected to NATS: the log's head is checked and anything missed repaired. */
+  onReconnect(): void {
+    this.#repair(() => this.#checkHead());
   }
 
   async #snapshot(reset: boolean): Promise<void> {

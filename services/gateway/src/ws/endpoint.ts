@@ -1,10 +1,11 @@
 // The WebSocket endpoint `GET /v1/ws` (docs/protocol.md §4). Per connection: authentication (a
 // Bearer token on the upgrade, or an `authenticate` message within the auth timeout), a
-// silence timeout (any frame, a WebSocket Ping included, counts as activity), a message rate,
-// a frame size limit, a subscription limit, and the subscriptions themselves, each a
-// LiveSubscription whose events are written in order, one after another, so a slow socket
-// slows only itself; past a limit of unsent bytes its subscriptions end with SLOW_CONSUMER
-// (the client resumes from its last `_seq`). Drain closes every socket with 1001. A socket
+// silence timeout (any frame, a WebSocket Ping included, counts as activity; one sweep for all
+// sockets, ws/idle.ts), a message rate, a frame size limit, a subscription limit, and the
+// subscriptions themselves, each a LiveSubscription (served by a ws/served.ts object) whose
+// events are written in order, one after another, so a slow socket slows only itself; past a
+// limit of unsent bytes its subscriptions end with SLOW_CONSUMER (the client resumes from its
+// last `_seq`). Drain closes every socket with 1001. A socket
 // whose user is dropped or whose credentials change is closed with 4001 TOKEN_REVOKED
 // (auth/revocation.ts).
 // Cancellation: each socket has one AbortController and each subscription a child of it; an
@@ -12,12 +13,11 @@
 // subscription's storage streams (Snapshot, CatchUp) and its JetStream history reads.
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex, Writable } from 'node:stream';
-import { Metadata } from '@grpc/grpc-js';
 import type { storagePb } from '@seqline/proto';
 import { columnFlags, FrameError, MessageError, parseClientMessage, ProtocolError, schemaEntry, WS_CLOSE, type ErrorCode, type RemoteCatalog, type SchemaEntry, type SubscribeRequest } from '@seqline/protocol';
 import type { Logger } from '@seqline/runtime';
 import { SHARED_OWNER, type Actor } from '@seqline/domain';
-import { checkReadAccess, compileLiveQuery, SqlError, type LiveQuery, type LiveRow } from '@seqline/sql';
+import { checkReadAccess, compileLiveQuery, SqlError, type LiveQuery } from '@seqline/sql';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { MessageGate, type SocketRevocation } from '../auth/revocation.js';
 import type { JwtCodec } from '../jwt.js';
@@ -25,12 +25,13 @@ import { RateLimiter } from '../rate-limit.js';
 import type { ChangeHub } from '../live/change-hub.js';
 import type { History } from '../live/history.js';
 import { LiveQueryCache } from '../live/query-cache.js';
-import { storageStream, storageUnary } from '../live/storage-stream.js';
-import { LiveSubscription, type LiveEvent } from '../live/subscription.js';
+import type { SubscriptionOptions } from '../live/subscription.js';
 import type { LiveEntry } from '../live/system-live.js';
 import type { GatewayMetrics, LiveCounts } from '../metrics.js';
 import { corkForTick, unsentBeforeTick } from './cork.js';
+import { IdleSweep } from './idle.js';
 import { encodeServerMessage, type OutgoingMessage } from './messages.js';
+import { Served, type CompiledQuery, type ServedEvent, type ServedSocket } from './served.js';
 import { SubscriptionEnd } from './subscription-end.js';
 
 export interface WsLimits {
@@ -72,11 +73,14 @@ export class WsEndpoint {
   readonly #wss: WebSocketServer;
   readonly #connections = new Set<Connection>();
   readonly #queries = new LiveQueryCache<CompiledQuery>();
+  /** Every socket's silence timeout (one timer for all). */
+  readonly #idle: IdleSweep<Connection>;
   #nextConnection = 0;
 
   constructor(deps: WsDeps) {
     this.#d = deps;
     this.#wss = new WebSocketServer({ noServer: true, maxPayload: deps.limits.maxFrameBytes });
+    this.#idle = new IdleSweep<Connection>({ idleMs: deps.limits.idleMs, now: deps.monotonic, onIdle: (c) => c.close(WS_CLOSE.IDLE, 'idle') });
   }
 
   /** Serves `/v1/ws` upgrades of `server`; other upgrade paths are refused. */
@@ -88,7 +92,7 @@ export class WsEndpoint {
         return;
       }
       this.#wss.handleUpgrade(req, socket, head, (ws) => {
-        const conn = new Connection(String(++this.#nextConnection), ws, socket, req, url.searchParams.get('compress') !== 'false', this.#d, this.#queries, () => this.#connections.delete(conn));
+        const conn = new Connection(String(++this.#nextConnection), ws, socket, req, url.searchParams.get('compress') !== 'false', this.#d, this.#queries, this.#idle, () => this.#connections.delete(conn));
         this.#connections.add(conn);
       });
     });
@@ -106,8 +110,8 @@ export class WsEndpoint {
     let live = 0;
     for (const c of this.#connections) {
       if (c.authenticated) authenticated++;
-      for (const e of c.liveEntries('')) {
-        if (e.status === 'live') live++;
+      for (const status of c.statuses()) {
+        if (status === 'live') live++;
         else loading++;
       }
     }
@@ -118,21 +122,8 @@ export class WsEndpoint {
   close(): void {
     for (const c of this.#connections) c.close(WS_CLOSE.GOING_AWAY, 'server shutting down');
     this.#wss.close();
+    this.#idle.close();
   }
-}
-
-/** A live query compiled for one user, and the column schema its ack carries: shared by that user's subscriptions of it (LiveQueryCache). */
-interface CompiledQuery {
-  readonly query: LiveQuery;
-  readonly schema: readonly SchemaEntry[];
-}
-
-/** A subscription of a connection, and what `system.live` shows of it. */
-interface Served {
-  readonly live: LiveSubscription;
-  /** Ended with the subscription; its signal is a child of the connection's. */
-  readonly end: SubscriptionEnd;
-  readonly info: { -readonly [K in keyof Omit<LiveEntry, 'node' | 'connectionId'>]: LiveEntry[K] };
 }
 
 class Connection {
@@ -142,24 +133,27 @@ class Connection {
   readonly #socket: Writable;
   readonly #d: WsDeps;
   readonly #queries: LiveQueryCache<CompiledQuery>;
+  readonly #idle: IdleSweep<Connection>;
   readonly #onClosed: () => void;
   readonly #subs = new Map<string, Served>();
   readonly #abort = new AbortController();
   readonly #limiter: RateLimiter;
   #compress: boolean;
   #actor: Actor | undefined;
+  /** What this authentication's subscriptions share (their caller and their sender). */
+  #served: ServedSocket | undefined;
   #authTimer: NodeJS.Timeout | undefined;
-  #idleTimer: NodeJS.Timeout | undefined;
   #closed = false;
   readonly #gate = new MessageGate();
   #unwatch: (() => void) | undefined;
 
-  constructor(id: string, ws: WebSocket, socket: Writable, req: IncomingMessage, compress: boolean, deps: WsDeps, queries: LiveQueryCache<CompiledQuery>, onClosed: () => void) {
+  constructor(id: string, ws: WebSocket, socket: Writable, req: IncomingMessage, compress: boolean, deps: WsDeps, queries: LiveQueryCache<CompiledQuery>, idle: IdleSweep<Connection>, onClosed: () => void) {
     this.#id = id;
     this.#ws = ws;
     this.#socket = socket;
     this.#d = deps;
     this.#queries = queries;
+    this.#idle = idle;
     this.#onClosed = onClosed;
     this.#compress = compress;
     this.#limiter = new RateLimiter({ capacity: deps.limits.messageRate * 2, refill: { tokens: deps.limits.messageRate, periodMs: 1000 }, now: deps.monotonic });
@@ -189,7 +183,12 @@ class Connection {
   }
 
   liveEntries(node: string): LiveEntry[] {
-    return [...this.#subs.values()].map(({ info }) => ({ ...info, node, connectionId: this.#id }));
+    return [...this.#subs.values()].map((served) => served.entry(node, this.#id));
+  }
+
+  /** Each subscription's status. */
+  statuses(): LiveEntry['status'][] {
+    return [...this.#subs.values()].map((served) => served.status);
   }
 
   close(code: (typeof WS_CLOSE)[keyof typeof WS_CLOSE], reason: string): void {
@@ -202,7 +201,7 @@ class Connection {
   #cleanUp(): void {
     this.#closed = true;
     clearTimeout(this.#authTimer);
-    clearTimeout(this.#idleTimer);
+    this.#idle.forget(this);
     this.#unwatch?.();
     for (const id of [...this.#subs.keys()]) this.#end(id);
     this.#abort.abort(new Error('the socket closed'));
@@ -210,8 +209,7 @@ class Connection {
   }
 
   #touch(): void {
-    clearTimeout(this.#idleTimer);
-    this.#idleTimer = setTimeout(() => this.close(WS_CLOSE.IDLE, 'idle'), this.#d.limits.idleMs);
+    if (!this.#closed) this.#idle.touch(this);
   }
 
   #onMessage(data: Buffer, isBinary: boolean): void {
@@ -221,6 +219,8 @@ class Connection {
       void this.#send({ type: 'error', subscription_id: 'rate_limit', code: 'RATE_LIMIT_EXCEEDED', message: `more than ${this.#d.limits.messageRate} messages per second` });
       return;
     }
+    // The SDK's keep-alive, every few seconds from every idle client: known without parsing.
+    if (data.equals(PING_FRAME)) return;
     let message;
     try {
       message = parseClientMessage(data.toString('utf8'));
@@ -272,6 +272,14 @@ class Connection {
         }
         clearTimeout(this.#authTimer);
         this.#actor = { userId: admission.caller.userId, role: admission.caller.role };
+        this.#served = {
+          services: this.#d,
+          caller: { userId: this.#actor.userId, role: this.#actor.role },
+          sendEvent: (served, event, pushed) => this.#sendEvent(served, event, pushed),
+          ended: (served) => {
+            if (this.#subs.get(served.id) === served) this.#subs.delete(served.id);
+          },
+        };
         this.#unwatch?.();
         this.#unwatch = this.#d.revocation.watch(claims, admission.caller.role, () => this.close(WS_CLOSE.TOKEN_REVOKED, 'TOKEN_REVOKED'));
         void this.#send({ type: 'auth_success', user: this.#actor.userId, role: this.#actor.role, protocol: { serialization: 'json', compression: this.#compress ? 'gzip' : 'none' } });
@@ -283,12 +291,13 @@ class Connection {
 
   #subscribe(req: SubscribeRequest): void {
     const actor = this.#actor;
+    const socket = this.#served;
     const fail = (code: ErrorCode, message: string): void => void this.#send({ type: 'error', subscription_id: req.id, code, message });
-    if (actor === undefined) return fail('AUTH_REQUIRED', 'authenticate before subscribing');
+    if (actor === undefined || socket === undefined) return fail('AUTH_REQUIRED', 'authenticate before subscribing');
     if (this.#subs.has(req.id)) return fail('INVALID_SUBSCRIPTION_ID', `subscription ${req.id} already exists on this connection`);
     if (this.#subs.size >= this.#d.limits.maxSubscriptions) return fail('SUBSCRIPTION_LIMIT_EXCEEDED', `at most ${this.#d.limits.maxSubscriptions} subscriptions per connection`);
     const end = new SubscriptionEnd(this.#abort.signal);
-    void this.#start(req, actor, end).catch((err: unknown) => {
+    void this.#start(req, actor, socket, end).catch((err: unknown) => {
       if (end.ended) return; // ended by the client or the socket: nothing to answer
       this.#end(req.id, end);
       if (err instanceof SqlError) {
@@ -312,12 +321,10 @@ class Connection {
     served.end.end(new Error(`subscription ${id} ended`));
   }
 
-  async #start(req: SubscribeRequest, actor: Actor, end: SubscriptionEnd): Promise<void> {
+  async #start(req: SubscribeRequest, actor: Actor, socket: ServedSocket, end: SubscriptionEnd): Promise<void> {
     const catalog = this.#d.catalog;
-    const namespace = 'default';
     const paramsJson = JSON.stringify(req.params);
-    const compile = (): CompiledQuery =>
-      this.#queries.get(actor.userId, req.sql, paramsJson, catalog, () => withSchema(compileLiveQuery(req.sql, { catalog, defaultNamespace: namespace, currentUser: actor.userId, params: req.params, maxLimit: this.#d.limits.liveMaxLimit })));
+    const compile = (): CompiledQuery => this.#queries.get(actor.userId, req.sql, paramsJson, catalog, () => this.#compile(req, paramsJson, actor));
     let compiled;
     try {
       compiled = compile();
@@ -326,49 +333,20 @@ class Connection {
       await catalog.refresh();
       compiled = compile();
     }
-    const { query, schema } = compiled;
+    const { query } = compiled;
     checkReadAccess(query.table, actor);
     if (query.order !== undefined && (req.lastRows ?? 0) > 0) throw new ProtocolError('INVALID_PARAMETER', 'last_rows does not go with ORDER BY or LIMIT: the query orders and limits its rows itself');
-    const owner = query.table.tableType === 'SHARED' ? SHARED_OWNER : actor.userId;
-    const subject = this.#d.subject(owner, query.table.namespace, query.table.name);
-    const caller = { userId: actor.userId, role: actor.role };
-    const timeoutMs = this.#d.limits.streamTimeoutMs;
-    const info: Served['info'] = { subscriptionId: req.id, userId: actor.userId, namespace: query.table.namespace, table: query.table.name, query: req.sql, status: 'loading', createdAtMs: Date.now(), lastSeq: null, changes: 0 };
-    const sub = new LiveSubscription(
-      {
-        id: req.id,
-        query,
-        subject,
-        shape: shapeOf(req.sql, paramsJson, query, actor),
-        hub: this.#d.hub,
-        history: (after) => this.#d.history(subject, after, end.signal),
-        head: () => this.#d.head(subject),
-        snapshot: (batchSize, lastRows) => storageStream((options) => this.#d.storage.snapshot({ caller, sql: req.sql, paramsJson, namespace, batchSize, lastRows }, new Metadata(), options), { signal: end.signal, timeoutMs }),
-        window: async (rows) => {
-          const res = await storageUnary<storagePb.WindowResponse>((options, done) => this.#d.storage.window({ caller, sql: req.sql, paramsJson, namespace, rows }, new Metadata(), options, done), { signal: end.signal, timeoutMs });
-          return { boundary: res.boundarySeq, read: { rows: JSON.parse(res.rowsJson) as LiveRow[], complete: res.complete } };
-        },
-        catchUp: (from) => storageStream((options) => this.#d.storage.catchUp({ caller, sql: req.sql, paramsJson, namespace, fromSeq: from, batchSize: 0 }, new Metadata(), options), { signal: end.signal, timeoutMs }),
-        send: (event, pushed) => {
-          if (event.type === 'error') this.#subs.delete(req.id); // the subscription ended itself
-          note(info, event);
-          return this.#sendEvent(req.id, event.type === 'subscription_ack' ? { ...event, schema } : event, pushed);
-        },
-        maxBuffer: 10_000,
-        filterBudget: this.#d.limits.filterBudget,
-        ...(this.#d.metrics === undefined ? {} : { metrics: this.#d.metrics }),
-      },
-      {
-        batchSize: req.batchSize ?? this.#d.limits.defaultBatchSize,
-        lastRows: req.lastRows ?? 0,
-        ...(req.from === undefined ? {} : { from: req.from }),
-        liveOnly: req.liveOnly,
-        clientPaced: req.clientPaced,
-      },
-    );
+    const served = new Served(socket, compiled, req.id, end, optionsOf(req, this.#d.limits.defaultBatchSize), Date.now());
     if (this.#abort.signal.aborted || end.ended) return;
-    this.#subs.set(req.id, { live: sub, end, info });
-    await sub.start();
+    this.#subs.set(req.id, served);
+    await served.live.start();
+  }
+
+  /** `req`'s query compiled for `actor`, with what its subscriptions derive from it. */
+  #compile(req: SubscribeRequest, paramsJson: string, actor: Actor): CompiledQuery {
+    const query = compileLiveQuery(req.sql, { catalog: this.#d.catalog, defaultNamespace: NAMESPACE, currentUser: actor.userId, params: req.params, maxLimit: this.#d.limits.liveMaxLimit });
+    const owner = query.table.tableType === 'SHARED' ? SHARED_OWNER : actor.userId;
+    return { query, schema: schemaOf(query), sql: req.sql, paramsJson, namespace: NAMESPACE, subject: this.#d.subject(owner, query.table.namespace, query.table.name), shape: shapeOf(req.sql, paramsJson, query, actor) };
   }
 
   /**
@@ -376,11 +354,12 @@ class Connection {
    * limit of unsent data, else the subscription ends with SLOW_CONSUMER. Paced events wait
    * for the socket instead, so a resume or a snapshot never counts as slow.
    */
-  async #sendEvent(id: string, event: LiveEvent | (LiveEvent & { readonly schema: readonly SchemaEntry[] }), pushed: boolean): Promise<void> {
+  async #sendEvent(served: Served, event: ServedEvent, pushed: boolean): Promise<void> {
+    const { id } = served;
     // Unsent bytes from earlier ticks, not the frames this tick holds (cork.ts).
     if (pushed && (unsentBeforeTick(this.#socket) ?? this.#ws.bufferedAmount) > this.#d.limits.maxBufferedBytes) {
       this.#d.metrics?.slowConsumers.inc();
-      this.#end(id);
+      this.#end(id, served.end);
       await this.#send({ type: 'error', subscription_id: id, code: 'SLOW_CONSUMER', message: 'the connection fell too far behind; subscribe again with from = the last _seq received' });
       return;
     }
@@ -395,6 +374,12 @@ class Connection {
     return new Promise((resolve) => this.#ws.send(data, { binary }, () => resolve()));
   }
 }
+
+/** The SDK's `ping` message as it sends it (libs/client), byte for byte. */
+const PING_FRAME = Buffer.from(JSON.stringify({ type: 'ping' }));
+
+/** The namespace of a subscription's unqualified table names. */
+const NAMESPACE = 'default';
 
 /** A number per table definition the catalog gave out: a query compiled against another definition is another shape. */
 const tableVersions = new WeakMap<LiveQuery['table'], number>();
@@ -412,30 +397,26 @@ function shapeOf(sql: string, paramsJson: string, query: LiveQuery, actor: Actor
   return JSON.stringify([version, /user/i.test(sql) ? actor.userId : null, paramsJson, sql]);
 }
 
-/** A compiled query with the column schema of its ack (only `_seq` is not a table column). */
-function withSchema(query: LiveQuery): CompiledQuery {
-  const schema = query.columns.map((name, i) => {
+/** The column schema of a query's ack (only `_seq` is not a table column). */
+function schemaOf(query: LiveQuery): SchemaEntry[] {
+  return query.columns.map((name, i) => {
     const def = query.table.columns.find((c) => c.name === name);
     return def === undefined ? schemaEntry(name, 'BigInt', i) : schemaEntry(name, def.dataType, i, columnFlags(def));
   });
-  return { query, schema };
 }
 
-/** Keeps `system.live`'s view of a subscription: its status, the last `_seq` sent, changes sent. */
-function note(info: Served['info'], event: LiveEvent): void {
-  switch (event.type) {
-    case 'subscription_ack':
-    case 'initial_data_batch':
-      if (event.batch_control.status === 'ready') info.status = 'live';
-      if (event.batch_control.last_seq_id !== undefined) info.lastSeq = String(event.batch_control.last_seq_id);
-      return;
-    case 'change': {
-      info.changes++;
-      const seq = (event.rows ?? event.old_values)?.[0]?.['_seq'];
-      if (typeof seq === 'string') info.lastSeq = seq;
-      return;
-    }
-    case 'error':
-      return;
+/** Subscriptions of the same request options share one options object (most are alike). */
+const sharedOptions = new Map<string, SubscriptionOptions>();
+
+function optionsOf(req: SubscribeRequest, defaultBatchSize: number): SubscriptionOptions {
+  const batchSize = req.batchSize ?? defaultBatchSize;
+  const lastRows = req.lastRows ?? 0;
+  if (req.from !== undefined) return { batchSize, lastRows, from: req.from, liveOnly: req.liveOnly, clientPaced: req.clientPaced };
+  const key = `${batchSize} ${lastRows} ${req.liveOnly} ${req.clientPaced}`;
+  let options = sharedOptions.get(key);
+  if (options === undefined) {
+    options = Object.freeze({ batchSize, lastRows, liveOnly: req.liveOnly, clientPaced: req.clientPaced });
+    if (sharedOptions.size < 1000) sharedOptions.set(key, options);
   }
+  return options;
 }

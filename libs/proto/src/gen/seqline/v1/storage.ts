@@ -149,6 +149,21 @@ export interface GetUserRequest {
   userId: string;
 }
 
+export interface GetCredentialsRequest {
+  userIds: string[];
+}
+
+export interface UserCredentials {
+  userId: string;
+  role: string;
+  credentialVersion: bigint;
+}
+
+export interface GetCredentialsResponse {
+  /** the users of the request that exist, in no order */
+  users: UserCredentials[];
+}
+
 export interface UserRecord {
   found: boolean;
   userId: string;
@@ -1869,6 +1884,262 @@ export const GetUserRequest: MessageFns<GetUserRequest> = {
   },
 };
 
+function createBaseGetCredentialsRequest(): GetCredentialsRequest {
+  return { userIds: [] };
+}
+
+export const GetCredentialsRequest: MessageFns<GetCredentialsRequest> = {
+  encode(message: GetCredentialsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.userIds) {
+      writer.uint32(10).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetCredentialsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetCredentialsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.userIds.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetCredentialsRequest {
+    return {
+      userIds: globalThis.Array.isArray(object?.userIds)
+        ? object.userIds.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.user_ids)
+        ? object.user_ids.map((e: any) => globalThis.String(e))
+        : [],
+    };
+  },
+
+  toJSON(message: GetCredentialsRequest): unknown {
+    const obj: any = {};
+    if (message.userIds?.length) {
+      obj.userIds = message.userIds;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetCredentialsRequest>): GetCredentialsRequest {
+    return GetCredentialsRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GetCredentialsRequest>): GetCredentialsRequest {
+    const message = createBaseGetCredentialsRequest();
+    message.userIds = object.userIds?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBaseUserCredentials(): UserCredentials {
+  return { userId: "", role: "", credentialVersion: 0n };
+}
+
+export const UserCredentials: MessageFns<UserCredentials> = {
+  encode(message: UserCredentials, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.userId !== "") {
+      writer.uint32(10).string(message.userId);
+    }
+    if (message.role !== "") {
+      writer.uint32(18).string(message.role);
+    }
+    if (message.credentialVersion !== 0n) {
+      if (BigInt.asUintN(64, message.credentialVersion) !== message.credentialVersion) {
+        throw new globalThis.Error("value provided for field message.credentialVersion of type uint64 too large");
+      }
+      writer.uint32(24).uint64(message.credentialVersion);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): UserCredentials {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseUserCredentials();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.userId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.role = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.credentialVersion = reader.uint64() as bigint;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): UserCredentials {
+    return {
+      userId: isSet(object.userId)
+        ? globalThis.String(object.userId)
+        : isSet(object.user_id)
+        ? globalThis.String(object.user_id)
+        : "",
+      role: isSet(object.role) ? globalThis.String(object.role) : "",
+      credentialVersion: isSet(object.credentialVersion)
+        ? BigInt(object.credentialVersion)
+        : isSet(object.credential_version)
+        ? BigInt(object.credential_version)
+        : 0n,
+    };
+  },
+
+  toJSON(message: UserCredentials): unknown {
+    const obj: any = {};
+    if (message.userId !== "") {
+      obj.userId = message.userId;
+    }
+    if (message.role !== "") {
+      obj.role = message.role;
+    }
+    if (message.credentialVersion !== 0n) {
+      obj.credentialVersion = message.credentialVersion.toString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<UserCredentials>): UserCredentials {
+    return UserCredentials.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<UserCredentials>): UserCredentials {
+    const message = createBaseUserCredentials();
+    message.userId = object.userId ?? "";
+    message.role = object.role ?? "";
+    message.credentialVersion = (object.credentialVersion !== undefined && object.credentialVersion !== null)
+      ? BigInt(object.credentialVersion)
+      : 0n;
+    return message;
+  },
+};
+
+function createBaseGetCredentialsResponse(): GetCredentialsResponse {
+  return { users: [] };
+}
+
+export const GetCredentialsResponse: MessageFns<GetCredentialsResponse> = {
+  encode(message: GetCredentialsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.users) {
+      UserCredentials.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetCredentialsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetCredentialsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.users.push(UserCredentials.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetCredentialsResponse {
+    return {
+      users: globalThis.Array.isArray(object?.users) ? object.users.map((e: any) => UserCredentials.fromJSON(e)) : [],
+    };
+  },
+
+  toJSON(message: GetCredentialsResponse): unknown {
+    const obj: any = {};
+    if (message.users?.length) {
+      obj.users = message.users.map((e) => UserCredentials.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetCredentialsResponse>): GetCredentialsResponse {
+    return GetCredentialsResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GetCredentialsResponse>): GetCredentialsResponse {
+    const message = createBaseGetCredentialsResponse();
+    message.users = object.users?.map((e) => UserCredentials.fromPartial(e)) || [];
+    return message;
+  },
+};
+
 function createBaseUserRecord(): UserRecord {
   return {
     found: false,
@@ -3097,6 +3368,22 @@ export const StorageService = {
     responseSerialize: (value: UserRecord): Buffer => Buffer.from(UserRecord.encode(value).finish()),
     responseDeserialize: (value: Buffer): UserRecord => UserRecord.decode(value),
   },
+  /**
+   * The current role and credential version of many users at once (a user not answered does
+   * not exist): the gateways' re-check of cached credentials and open sockets, one call per
+   * batch of users instead of one per user. No password hashes.
+   */
+  getCredentials: {
+    path: "/seqline.v1.Storage/GetCredentials" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetCredentialsRequest): Buffer =>
+      Buffer.from(GetCredentialsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetCredentialsRequest => GetCredentialsRequest.decode(value),
+    responseSerialize: (value: GetCredentialsResponse): Buffer =>
+      Buffer.from(GetCredentialsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetCredentialsResponse => GetCredentialsResponse.decode(value),
+  },
   /** Records a login outcome (failed-attempt counter and lockout). */
   recordLogin: {
     path: "/seqline.v1.Storage/RecordLogin" as const,
@@ -3232,6 +3519,12 @@ export interface StorageServer extends UntypedServiceImplementation {
   getCatalog: handleUnaryCall<GetCatalogRequest, CatalogSnapshot>;
   /** A user by id, with the password hash: for the gateway's login only. */
   getUser: handleUnaryCall<GetUserRequest, UserRecord>;
+  /**
+   * The current role and credential version of many users at once (a user not answered does
+   * not exist): the gateways' re-check of cached credentials and open sockets, one call per
+   * batch of users instead of one per user. No password hashes.
+   */
+  getCredentials: handleUnaryCall<GetCredentialsRequest, GetCredentialsResponse>;
   /** Records a login outcome (failed-attempt counter and lockout). */
   recordLogin: handleUnaryCall<RecordLoginRequest, UserRecord>;
   /** Creates the first DBA if there is none yet (first-run setup). */
@@ -3339,6 +3632,26 @@ export interface StorageClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: UserRecord) => void,
+  ): ClientUnaryCall;
+  /**
+   * The current role and credential version of many users at once (a user not answered does
+   * not exist): the gateways' re-check of cached credentials and open sockets, one call per
+   * batch of users instead of one per user. No password hashes.
+   */
+  getCredentials(
+    request: GetCredentialsRequest,
+    callback: (error: ServiceError | null, response: GetCredentialsResponse) => void,
+  ): ClientUnaryCall;
+  getCredentials(
+    request: GetCredentialsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetCredentialsResponse) => void,
+  ): ClientUnaryCall;
+  getCredentials(
+    request: GetCredentialsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetCredentialsResponse) => void,
   ): ClientUnaryCall;
   /** Records a login outcome (failed-attempt counter and lockout). */
   recordLogin(
