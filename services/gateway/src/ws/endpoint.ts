@@ -58,7 +58,7 @@ export interface WsDeps {
   readonly storage: storagePb.StorageClient;
   readonly subject: (owner: string, namespace: string, table: string) => string;
   /** Rejects with the signal's reason once it is aborted. */
-  readonly history: (subject: string, after: bigint, signal: AbortSignal) => Promise<History>;
+  readonly history: (subject: string, after: bigint, signal: AbortSignal, directReads?: number) => Promise<History>;
   readonly head: (subject: string) => Promise<bigint | undefined>;
   readonly logger: Logger;
   readonly limits: WsLimits;
@@ -341,7 +341,7 @@ class Connection {
         subject,
         shape: shapeOf(req.sql, paramsJson, query, actor),
         hub: this.#d.hub,
-        history: (after) => this.#d.history(subject, after, end.signal),
+        history: (after, directReads) => this.#d.history(subject, after, end.signal, directReads),
         head: () => this.#d.head(subject),
         snapshot: (batchSize, lastRows) => storageStream((options) => this.#d.storage.snapshot({ caller, sql: req.sql, paramsJson, namespace, batchSize, lastRows }, new Metadata(), options), { signal: end.signal, timeoutMs }),
         window: async (rows) => {
