@@ -8,9 +8,8 @@
 // socket closed, the subscription ended) stops the fetch in flight, deletes the consumer and
 // rejects with the signal's reason.
 //
-// A resume first walks the subject with direct gets instead (walkHistory): a consumer costs the
-// server a scan of the stream from the start time (every other subject's messages included)
-// and three requests, while a few missed changes are a few direct gets from the head back.
+// A resume walks the subject with direct gets instead (walkHistory): no consumer to create (one
+// that starts at a time makes the server look that time up), fetch from and delete.
 import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { lastChange } from '@seqline/bus';
