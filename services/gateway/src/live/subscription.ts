@@ -114,10 +114,11 @@ export interface SubscriptionDeps {
 export const DEFAULT_FILTER_BUDGET = 10_000_000;
 /**
  * Direct gets a resume may spend on JetStream before storage's compacted catch-up is cheaper:
- * one get costs about a round trip to NATS, the catch-up a storage stream and a transaction of a
- * few statements (docs/architecture.md §4 step 5; bench/README.md, resume, has the figures).
+ * a resume of 10 changes takes about 18 gets, one from a day-old cursor over a million other
+ * changes about 30, slower than its 6-row snapshot (docs/architecture.md §4 step 5; bench/README.md,
+ * live, resume, has the figures).
  */
-export const RESUME_DIRECT_READS = 32;
+export const RESUME_DIRECT_READS = 24;
 
 const TRACER = tracer('gateway');
 /** The start of every subscription's chains of repairs and window changes (one shared promise, not one each). */
@@ -238,7 +239,7 @@ export class LiveSubscription {
    * The cheaper of two exact answers (docs/architecture.md §4 step 5): the changes after `from`
    * from JetStream by a few direct gets, or, when that walk would be long (or the log no longer
    * has them), storage's compacted catch-up: one indexed read of the rows changed after `from`,
-   * never more than the partition (a reset with a snapshot when tombstones were purged).
+   * one event per row (a reset with a snapshot when tombstones were purged).
    */
   async #resume(from: bigint): Promise<void> {
     const history = await this.#d.history(from, this.#d.resumeReads ?? RESUME_DIRECT_READS);
