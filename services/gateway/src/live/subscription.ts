@@ -115,10 +115,10 @@ export const DEFAULT_FILTER_BUDGET = 10_000_000;
 /**
  * Direct gets a resume may spend on JetStream before storage's compacted catch-up is cheaper:
  * a resume of 10 changes takes about 18 gets, one from a day-old cursor over a million other
- * changes about 30, slower than its 6-row snapshot (docs/architecture.md §4 step 5; bench/README.md,
- * live, resume, has the figures).
+ * changes about 30. With 24, that one spent its gets and then asked storage, and took 1.8× as
+ * long (docs/architecture.md §4 step 5; bench/README.md, live, resume, has the figures).
  */
-export const RESUME_DIRECT_READS = 24;
+export const RESUME_DIRECT_READS = 32;
 
 const TRACER = tracer('gateway');
 /** The start of every subscription's chains of repairs and window changes (one shared promise, not one each). */
