@@ -3,6 +3,7 @@
 // rows), against the physical limit: postgres.js reading the same rows from the same
 // PostgreSQL, in the same run. Figures: rows/s, the time to the first rows on screen (the
 // first onRows call), and the ratio to the direct read.
+import { cpus, loadavg } from 'node:os';
 import { createClient, type LiveInfo } from '@seqline/client/node';
 import postgres from 'postgres';
 import WebSocket from 'ws';
@@ -108,9 +109,10 @@ function report(r: SdkBenchResult, live: readonly { total: number; first: number
   console.log(`${'bare WebSocket, JSON.parse only (the protocol alone)'.padEnd(52)}${f(rate(r.rawMs)).padStart(12)}${`${r.rawMs.toFixed(0)} ms`.padStart(12)}`);
   console.log(`${'postgres.js SELECT of the same rows (baseline)'.padEnd(52)}${f(rate(r.directMs)).padStart(12)}${`${r.directMs.toFixed(0)} ms`.padStart(12)}`);
   console.log(`\nevery run: live() ${live.map((l) => `${l.total.toFixed(0)} ms (first rows ${l.first.toFixed(0)} ms)`).join(', ')}; bare WebSocket ${raw.map((d) => `${d.toFixed(0)} ms`).join(', ')}; direct ${direct.map((d) => `${d.toFixed(0)} ms`).join(', ')}`);
-  console.log(`time to the first rows on screen: ${r.firstRowsMs.toFixed(0)} ms`);
+  console.log(`time to the first rows on screen: ${r.firstRowsMs.toFixed(0)} ms (${((r.firstRowsMs / r.liveMs) * 100).toFixed(0)}% of the total); load average ${loadavg()[0]!.toFixed(1)} (${cpus().length} cores)`);
   const ratio = r.directMs / r.liveMs;
   console.log(`ratio live() / direct read: ${(ratio * 100).toFixed(0)}%`);
-  console.log(`target: >= 100,000 rows/s: ${f(rate(r.liveMs))} ${rate(r.liveMs) >= 100_000 ? 'MET' : 'MISSED'}`);
-  console.log(`target: >= 30% of the direct read: ${(ratio * 100).toFixed(0)}% ${ratio >= 0.3 ? 'MET' : 'MISSED'}`);
+  const firstShare = r.firstRowsMs / r.liveMs;
+  console.log(`target (issue 15): >= 60% of the direct read: ${(ratio * 100).toFixed(0)}% ${ratio >= 0.6 ? 'MET' : 'MISSED'}`);
+  console.log(`target (issue 15): first rows < 25% of the total: ${(firstShare * 100).toFixed(0)}% ${firstShare < 0.25 ? 'MET' : 'MISSED'}`);
 }

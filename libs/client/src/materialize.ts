@@ -105,7 +105,7 @@ export function apply(m: Materialized, event: RowEvent, options: MaterializeOpti
     if (event.kind === 'delete') {
       changed = m.rows.delete(key) || changed;
     } else {
-      m.rows.delete(key); // re-inserted at the end: the newest `_seq`
+      if (old !== undefined) m.rows.delete(key); // re-inserted at the end: the newest `_seq`
       m.rows.set(key, row);
       changed = true;
     }

@@ -36,6 +36,12 @@ describe('time conversions', () => {
     expect(timeMicros('23:59:59.999999')).toBe(86_399_999_999);
   });
 
+  it('reads years 1 to 99 as themselves (Date.UTC alone would read them as 1901 to 1999)', () => {
+    expect(timestampMicros('0001-01-01 00:00:00+00')).toBe(-62_135_596_800_000_000);
+    expect(timestampMicros('0099-12-31 23:59:59.5+00')).toBe(-59_011_459_200_500_000);
+    expect(dateDays('0050-06-15')).toBe(-701_100);
+  });
+
   it('writes µs back as a timestamptz literal body, round-tripping', () => {
     const us = 1_795_482_123_456_789n;
     expect(microsToTimestampText(us)).toBe('2026-11-24 01:02:03.456789+00');

@@ -49,7 +49,7 @@ export function timestampMicros(text: string): number {
   const m = TS.exec(text);
   if (m === null) throw new RangeError(`not a timestamp: ${JSON.stringify(text)}`);
   const [, y, mo, d, h, mi, s, frac = '', sign, oh = '0', om = '0', os = '0'] = m;
-  const ms = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s));
+  const ms = utcMs(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s));
   const offsetSec = (Number(oh) * 3600 + Number(om) * 60 + Number(os)) * (sign === '-' ? -1 : 1);
   return (ms / 1000 - offsetSec) * 1_000_000 + Number(frac.padEnd(6, '0'));
 }
@@ -58,7 +58,15 @@ export function timestampMicros(text: string): number {
 export function dateDays(text: string): number {
   const m = /^(\d{4,})-(\d{2})-(\d{2})$/.exec(text);
   if (m === null) throw new RangeError(`not a date: ${JSON.stringify(text)}`);
-  return Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])) / 86_400_000;
+  return utcMs(Number(m[1]), Number(m[2]) - 1, Number(m[3])) / 86_400_000;
+}
+
+/** Date.UTC without its reading of years 0–99 as 1900–1999. */
+function utcMs(year: number, month: number, day: number, h = 0, mi = 0, s = 0): number {
+  const t = new Date(0);
+  t.setUTCFullYear(year, month, day);
+  t.setUTCHours(h, mi, s, 0);
+  return t.getTime();
 }
 
 /** PostgreSQL time text → µs since midnight. */

@@ -35,9 +35,9 @@ function snapshot(client: storagePb.StorageClient, userId: string, sql: string, 
   });
 }
 
-async function setUp(h: StorageHarness, env: Record<string, string> = {}): Promise<storagePb.StorageClient> {
+async function setUp(h: StorageHarness, env: Record<string, string> = {}, ddl: readonly string[] = []): Promise<storagePb.StorageClient> {
   const storage = await h.start(env);
-  await h.admin(storage, ['CREATE NAMESPACE app', "CREATE TABLE app.tickets (id INT PRIMARY KEY, title TEXT, status TEXT) WITH (TYPE='USER')"]);
+  await h.admin(storage, ['CREATE NAMESPACE app', "CREATE TABLE app.tickets (id INT PRIMARY KEY, title TEXT, status TEXT) WITH (TYPE='USER')", ...ddl]);
   return new storagePb.StorageClient(`127.0.0.1:${(await storage.ready).port}`, credentials.createInsecure());
 }
 
@@ -97,6 +97,57 @@ describe('Storage.Snapshot', () => {
       expect([(JSON.parse(all3.rowsJson) as { id: number }[]).map((r) => r.id), all3.complete]).toEqual([[4, 3, 1], true]);
       const tooMany = await read(window, 100_001).catch((e: unknown) => e);
       expect([(tooMany as ProtocolError).code, (tooMany as ProtocolError).message]).toEqual(['INVALID_PARAMETER', 'a window read takes 1 to 100000 rows, not 100001']);
+    } finally {
+      client.close();
+    }
+  });
+
+  it('reads pages by _seq, the first one shorter: an updated row at its new _seq, no deleted row, a BYTES column encoded by storage', async () => {
+    await using h = await storageHarness('snp');
+    const client = await setUp(h, {}, ["CREATE TABLE app.files (id BIGINT PRIMARY KEY, body BYTES, at TIMESTAMP) WITH (TYPE='USER')"]);
+    try {
+      const values = Array.from({ length: 2500 }, (_, i) => `(${i + 1}, 'ticket ${i + 1}', '${i % 2 === 0 ? 'open' : 'closed'}')`).join(', ');
+      await h.publish({ opId: 'bulk', owner: 'alice', table: 'tickets', statement: `INSERT INTO app.tickets (id, title, status) VALUES ${values}` }, 1);
+      await h.publish({ opId: 'move', owner: 'alice', table: 'tickets', statement: "UPDATE app.tickets SET title = 'moved' WHERE id = 1" }, 1);
+      await h.publish({ opId: 'gone', owner: 'alice', table: 'tickets', statement: 'DELETE FROM app.tickets WHERE id = 3' }, 1);
+      await h.publish({ opId: 'file', owner: 'alice', table: 'files', statement: "INSERT INTO app.files (id, body, at) VALUES (9007199254740993, '\\x00ff10', '2026-12-03 12:34:56.789012+00')" }, 1);
+      await expect.poll(() => h.results.length, { timeout: 20_000 }).toBe(4);
+      expect(h.results.map((r) => [r.opId, r.ok])).toEqual([['bulk', true], ['move', true], ['gone', true], ['file', true]]);
+      const seq = (opId: string): bigint => h.results.find((r) => r.opId === opId)!.seq;
+
+      // 2,499 rows: a first page of 1,000 (FIRST_PAGE_ROWS), then pages of the batch size.
+      const all = await snapshot(client, 'alice', 'SELECT title FROM app.tickets', { batchSize: 1200 });
+      expect(all.map((b) => [b.batchNum, b.hasMore, b.total, b.rows.length, b.boundary])).toEqual([
+        [0, true, 2499, 1000, seq('gone')],
+        [1, true, 2499, 1200, seq('gone')],
+        [2, false, 2499, 299, seq('gone')],
+      ]);
+      const rows = all.flatMap((b) => b.rows);
+      const ids = [...Array.from({ length: 2500 }, (_, i) => i + 1).filter((id) => id !== 1 && id !== 3), 1];
+      expect(rows.map((r) => r['id'])).toEqual(ids);
+      expect(rows.at(-1)).toEqual({ title: 'moved', id: 1, _seq: String(seq('move')) });
+      expect(rows[0]).toEqual({ title: 'ticket 2', id: 2, _seq: rows[0]!['_seq'] });
+      const seqs = rows.map((r) => BigInt(String(r['_seq'])));
+      expect(seqs.every((s, i) => i === 0 || s > seqs[i - 1]!)).toBe(true); // every version its own _seq, in order
+      expect(all.map((b) => b.lastSeq)).toEqual(all.map((b) => BigInt(String(b.rows.at(-1)!['_seq']))));
+
+      // A parameter in the filter, and the newest N rows (last_rows) over pages.
+      const open = await new Promise<Batch[]>((resolve, reject) => {
+        const call = client.snapshot({ caller: { userId: 'alice', role: 'user' }, sql: 'SELECT id FROM app.tickets WHERE status = $1 AND id < $2', paramsJson: '["open", 10]', namespace: 'app', batchSize: 2, lastRows: 0 }, new Metadata());
+        const got: Batch[] = [];
+        call.on('data', (b: storagePb.SnapshotBatch) => got.push(toBatch(b)));
+        call.on('error', reject);
+        call.on('end', () => resolve(got));
+      });
+      expect(open.map((b) => b.rows.map((r) => r['id']))).toEqual([[5, 7], [9, 1]]);
+      const newest = await snapshot(client, 'alice', 'SELECT id FROM app.tickets', { lastRows: 3, batchSize: 2 });
+      expect(newest.map((b) => [b.total, b.hasMore, b.rows.map((r) => r['id'])])).toEqual([
+        [3, true, [2499, 2500]],
+        [3, false, [1]],
+      ]);
+
+      const files = await snapshot(client, 'alice', 'SELECT body, at FROM app.files');
+      expect(files.map((b) => b.rows)).toEqual([[{ body: [0, 255, 16], at: 1_796_301_296_789_012, id: '9007199254740993', _seq: String(seq('file')) }]]);
     } finally {
       client.close();
     }

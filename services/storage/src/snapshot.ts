@@ -14,6 +14,7 @@ import { checkReadAccess, compileLiveQuery, expiryFloor, quoteIdent, quoteLitera
 import type { Sql, TransactionSql } from 'postgres';
 import type { CatalogCache } from './catalog.js';
 import { pgToProtocolError } from './pg-errors.js';
+import { rowJsonLateral } from './snapshot-json.js';
 import { parseParams } from './query.js';
 
 export interface SnapshotContext {
@@ -59,7 +60,9 @@ export function orderBySql(keys: readonly OrderKey[]): string {
 /**
  * Runs `fn` in a REPEATABLE READ, read-only transaction whose first statement reads the
  * partition head (so the head and every later read agree), then as seqline_reader inside
- * the caller's partition. `first` runs as storage, before the role changes.
+ * the caller's partition. `first` runs as storage, before the role changes. JIT is off: a page
+ * query's estimate can pass jit_above_cost (before the table has statistics, say) while its
+ * work is a few thousand rows, and compiling it took longer than reading them.
  */
 export async function inSnapshot(ctx: SnapshotContext, p: Prepared, actor: Actor, fn: (tx: TransactionSql, boundary: string) => Promise<void>, first?: (tx: TransactionSql) => Promise<void>): Promise<void> {
   try {
@@ -68,7 +71,7 @@ export async function inSnapshot(ctx: SnapshotContext, p: Prepared, actor: Actor
       await first?.(tx);
       await tx`SELECT set_config(${SETTING_USER_ID}, ${actor.userId}, true), set_config(${SETTING_ROLE}, ${actor.role}, true),
         set_config('idle_in_transaction_session_timeout', ${String(ctx.timeoutMs)}, true), set_config('statement_timeout', ${String(ctx.timeoutMs)}, true),
-        set_config('search_path', 'pg_catalog', true)`;
+        set_config('search_path', 'pg_catalog', true), set_config('jit', 'off', true)`;
       await tx.unsafe(`SET LOCAL ROLE ${READER_ROLE}`);
       await fn(tx, head?.seq ?? '0');
     });
@@ -77,22 +80,22 @@ export async function inSnapshot(ctx: SnapshotContext, p: Prepared, actor: Actor
   }
 }
 
-/**
- * Sends one page's `items` (one per row of `rows`) as batches within the byte limit, giving each
- * the `_seq` of its last row; false when the consumer went away meanwhile.
- */
-async function sendPage(
-  ctx: SnapshotContext,
-  rows: readonly Record<string, unknown>[],
-  items: readonly unknown[],
-  pageHasMore: boolean,
-  cancelled: () => boolean,
-  send: (json: string, hasMore: boolean, lastSeq: string | undefined) => Promise<void>,
-): Promise<boolean> {
-  const chunks = jsonChunks(items, ctx.maxBatchBytes);
-  for (const [i, chunk] of chunks.entries()) {
-    const hasMore = pageHasMore || i < chunks.length - 1;
-    await send(chunk.json, hasMore, chunk.end > 0 ? String(rows[chunk.end - 1]!['_seq']) : undefined);
+/** One batch of a page: its rows' JSON array and the `_seq` of its last row (none when empty). */
+interface Batch {
+  readonly json: string;
+  readonly lastSeq: string | undefined;
+}
+
+/** A page's `items` (one per row of `rows`) as batches within the byte limit, each with its last row's `_seq`. */
+function encodePage(ctx: SnapshotContext, rows: readonly Record<string, unknown>[], items: readonly unknown[]): Batch[] {
+  return jsonChunks(items, ctx.maxBatchBytes).map((chunk) => ({ json: chunk.json, lastSeq: chunk.end > 0 ? String(rows[chunk.end - 1]!['_seq']) : undefined }));
+}
+
+/** Sends a page's batches in order; false when the consumer went away meanwhile. */
+async function sendPage(batches: readonly Batch[], pageHasMore: boolean, cancelled: () => boolean, send: (json: string, hasMore: boolean, lastSeq: string | undefined) => Promise<void>): Promise<boolean> {
+  for (const [i, batch] of batches.entries()) {
+    const hasMore = pageHasMore || i < batches.length - 1;
+    await send(batch.json, hasMore, batch.lastSeq);
     if (hasMore && cancelled()) return false;
   }
   return true;
@@ -127,6 +130,9 @@ export function project(p: Prepared, row: Record<string, unknown>): Record<strin
   return Object.fromEntries(p.live.columns.map((c) => [c, encodeCell(row[c], p.types.get(c)!)]));
 }
 
+/** Rows of a snapshot in the first page: fewer than a whole batch, so the first rows reach the client sooner. */
+export const FIRST_PAGE_ROWS = 1000;
+
 export async function streamSnapshot(ctx: SnapshotContext, req: storagePb.SnapshotRequest, actor: Actor, send: (batch: storagePb.SnapshotBatch) => Promise<void>, cancelled: () => boolean, nowMs = Date.now()): Promise<void> {
   const p = prepare(ctx, req, actor);
   const namespace = req.namespace || 'default';
@@ -141,26 +147,107 @@ export async function streamSnapshot(ctx: SnapshotContext, req: storagePb.Snapsh
       if (first?.seq) last = (BigInt(first.seq) - 1n).toString();
     }
     const totalRows = req.lastRows > 0 ? Math.min(Number(total), req.lastRows) : Number(total);
-    let sent = 0;
     let batchNum = 0;
-    // One cursor over the whole range (one plan, one scan and sort), read a page at a time:
-    // a LIMIT query per page would rescan the rest each time.
-    // A query with ORDER BY comes in its order (then no batch but the last is a resume point).
-    const order = p.live.order === undefined ? '"_seq"' : orderBySql(p.live.order.keys);
-    const pages = tx.unsafe(`SELECT * FROM ${matching} WHERE "_seq" > ${last} AND "_seq" <= ${boundary} ORDER BY ${order}${req.lastRows > 0 ? ` LIMIT ${totalRows}` : ''}`, p.params as never[]).cursor(p.batchSize);
-    for await (const rows of pages as AsyncIterable<Record<string, unknown>[]>) {
-      if (cancelled()) return;
-      sent += rows.length;
-      const pageHasMore = sent < totalRows;
-      const goOn = await sendPage(ctx, rows, rows.map((r) => project(p, r)), pageHasMore, cancelled, async (json, hasMore, seq) => {
-        last = seq ?? last;
-        await send({ boundarySeq: BigInt(boundary), totalRows: BigInt(totalRows), batchNum: batchNum++, hasMore, lastSeq: BigInt(last), rowsJson: json });
-      });
-      if (!goOn || !pageHasMore) return;
-    }
+    const out = async (json: string, hasMore: boolean, seq: string | undefined): Promise<void> => {
+      last = seq ?? last;
+      await send({ boundarySeq: BigInt(boundary), totalRows: BigInt(totalRows), batchNum: batchNum++, hasMore, lastSeq: BigInt(last), rowsJson: json });
+    };
+    const range = { matching, after: last, boundary, totalRows };
+    if (p.live.order === undefined) await seqPages(ctx, p, tx, range, cancelled, out);
+    else await orderedPages(ctx, p, tx, range, cancelled, out);
     // No rows at all: one empty batch, so the client still gets `ready`.
     if (batchNum === 0) await send({ boundarySeq: BigInt(boundary), totalRows: BigInt(totalRows), batchNum: 0, hasMore: false, lastSeq: BigInt(boundary), rowsJson: '[]' });
   });
+}
+
+/** The rows a snapshot sends: those of `matching` with `after < _seq <= boundary`, `totalRows` of them. */
+interface Range {
+  readonly matching: string;
+  readonly after: string;
+  readonly boundary: string;
+  readonly totalRows: number;
+}
+
+type Out = (json: string, hasMore: boolean, lastSeq: string | undefined) => Promise<void>;
+
+/**
+ * A snapshot in `_seq` order, a page at a time by keyset (`_seq > last … LIMIT n`: the table's
+ * `(_user_id, _seq)` index yields each page in order, so no page waits for a sort of the whole
+ * range). PostgreSQL builds each page's JSON (snapshot-json.ts); the next page's query is on
+ * its way while a page is being sent, so PostgreSQL and the consumer work at the same time.
+ */
+async function seqPages(ctx: SnapshotContext, p: Prepared, tx: TransactionSql, range: Range, cancelled: () => boolean, out: Out): Promise<void> {
+  const read = pageReader(ctx, p, tx, range);
+  // A read in flight is always observed: its failure surfaces where it is awaited, and the
+  // transaction never ends under it.
+  const ahead = (after: string, limit: number): Promise<Page> => {
+    const page = read(after, limit);
+    page.catch(() => undefined);
+    return page;
+  };
+  let next: Promise<Page> | undefined = ahead(range.after, Math.min(FIRST_PAGE_ROWS, p.batchSize));
+  try {
+    for (let sent = 0; next !== undefined; ) {
+      const page: Page = await next;
+      next = undefined;
+      if (page.count === 0) return;
+      sent += page.count;
+      const pageHasMore = sent < range.totalRows;
+      if (pageHasMore) next = ahead(page.last, p.batchSize);
+      if (cancelled() || !(await sendPage(page.batches, pageHasMore, cancelled, out))) return;
+    }
+  } finally {
+    await next?.catch(() => undefined);
+  }
+}
+
+interface Page {
+  readonly count: number;
+  /** `_seq` of the page's last row. */
+  readonly last: string;
+  readonly batches: readonly Batch[];
+}
+
+/**
+ * Reads one page of at most `limit` rows after `_seq` `after`: as one JSON value built by
+ * PostgreSQL, or (a column without an SQL encoding, or a page over the batch byte limit)
+ * as rows that storage encodes and splits.
+ */
+function pageReader(ctx: SnapshotContext, p: Prepared, tx: TransactionSql, range: Range): (after: string, limit: number) => Promise<Page> {
+  const where = (after: string): string => `snapshot."_seq" > ${after} AND snapshot."_seq" <= ${range.boundary}`;
+  const asRows = async (after: string, limit: number): Promise<Page> => {
+    const rows = await tx.unsafe<Record<string, unknown>[]>(`SELECT * FROM ${range.matching} WHERE ${where(after)} ORDER BY "_seq" LIMIT ${limit}`, p.params as never[]);
+    const batches = encodePage(ctx, rows, rows.map((r) => project(p, r)));
+    return { count: rows.length, last: batches.at(-1)?.lastSeq ?? after, batches };
+  };
+  const lateral = rowJsonLateral('snapshot', p.live.columns.map((c) => [c, p.types.get(c)!] as const), 'cells');
+  if (lateral === undefined) return asRows;
+  return async (after, limit) => {
+    const [page] = await tx.unsafe<[{ json: string | null; count: string; last: string | null; bytes: string | null }]>(
+      `SELECT '[' || string_agg(json, ',' ORDER BY seq) || ']' AS json, count(*) AS count, max(seq) AS last, sum(octet_length(json)) + count(*) + 1 AS bytes
+       FROM (SELECT row_to_json(cells)::text AS json, snapshot."_seq" AS seq FROM ${range.matching}, ${lateral} WHERE ${where(after)} ORDER BY snapshot."_seq" LIMIT ${limit}) AS page`,
+      p.params as never[],
+    );
+    if (page.json === null || page.last === null) return { count: 0, last: after, batches: [] };
+    if (Number(page.bytes) > ctx.maxBatchBytes) return asRows(after, limit);
+    return { count: Number(page.count), last: page.last, batches: [{ json: page.json, lastSeq: page.last }] };
+  };
+}
+
+/**
+ * A snapshot in the query's order (ORDER BY): one cursor over the whole range, one plan, one
+ * scan and sort, read a page at a time (a LIMIT query per page would rescan the rest each
+ * time). No batch but the last is a resume point.
+ */
+async function orderedPages(ctx: SnapshotContext, p: Prepared, tx: TransactionSql, range: Range, cancelled: () => boolean, out: Out): Promise<void> {
+  let sent = 0;
+  const pages = tx.unsafe(`SELECT * FROM ${range.matching} WHERE "_seq" > ${range.after} AND "_seq" <= ${range.boundary} ORDER BY ${orderBySql(p.live.order!.keys)}`, p.params as never[]).cursor(p.batchSize);
+  for await (const rows of pages as AsyncIterable<Record<string, unknown>[]>) {
+    if (cancelled()) return;
+    sent += rows.length;
+    const pageHasMore = sent < range.totalRows;
+    if (!(await sendPage(encodePage(ctx, rows, rows.map((r) => project(p, r))), pageHasMore, cancelled, out)) || !pageHasMore) return;
+  }
 }
 
 /**
@@ -200,7 +287,7 @@ export async function streamCatchUp(ctx: SnapshotContext, req: storagePb.CatchUp
           return { kind: upsert ? 'upsert' : 'delete', row: Object.fromEntries(p.live.columns.map((c) => [c, image[c] ?? null])) };
         });
         const pageHasMore = rows.length === p.batchSize;
-        const goOn = await sendPage(ctx, rows, changes, pageHasMore, cancelled, async (json, hasMore, seq) => {
+        const goOn = await sendPage(encodePage(ctx, rows, changes), pageHasMore, cancelled, async (json, hasMore, seq) => {
           last = seq ?? last;
           await send({ reset: false, boundarySeq: BigInt(boundary), hasMore, lastSeq: BigInt(last), changesJson: json });
         });
