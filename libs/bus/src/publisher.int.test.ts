@@ -39,4 +39,29 @@ describe('JsPublisher', () => {
     }
     await expect(publisher.publish(`${name}.x`, new Uint8Array(1), { msgID: 'late' })).rejects.toThrow('the publisher is closed');
   });
+
+  it('hands the publishes of one turn to the connection together at its end, in call order', async () => {
+    await using nc = await natsConnection();
+    const name = uniqueName('PUBTURN').toUpperCase();
+    const jsm = await jetstreamManager(nc);
+    await jsm.streams.add({ name, subjects: [`${name}.>`] });
+    const publisher = new JsPublisher(nc, { timeoutMs: 2000 });
+    try {
+      const before = nc.stats().outMsgs;
+      // Three publishes from separate continuations of one turn, as the write service's ops are.
+      const publish = async (id: string, hops: number): Promise<number> => {
+        for (let i = 0; i < hops; i++) await Promise.resolve();
+        return (await publisher.publish(`${name}.x`, new TextEncoder().encode(id), { msgID: id })).seq;
+      };
+      const seqs = Promise.all([publish('a', 0), publish('b', 2), publish('c', 4)]);
+      for (let i = 0; i < 10; i++) await Promise.resolve();
+      expect(nc.stats().outMsgs - before).toBe(0);
+      expect(await seqs).toEqual([1, 2, 3]);
+      expect(nc.stats().outMsgs - before).toBe(3);
+      expect((await readSubject(name, `${name}.x`)).map((m) => new TextDecoder().decode(m.data))).toEqual(['a', 'b', 'c']);
+    } finally {
+      publisher.close();
+      await deleteStreamsWithPrefix(nc, name);
+    }
+  });
 });

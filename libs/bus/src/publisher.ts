@@ -4,6 +4,13 @@
 // publish by the last token of the reply subject. The answer is JetStream's PubAck: the
 // stream's sequence, and `duplicate` when the Nats-Msg-Id was seen within the stream's
 // duplicate window. A publish with no stream behind its subject fails with "no responders".
+//
+// The publishes of one event-loop turn go to the connection together, in call order, at the
+// end of the turn: nats.js writes to its socket once per batch of publishes made in one
+// synchronous run, and publishes made by separate async continuations (the write service's
+// ops, one per request) would otherwise each cost a socket write, which on loopback carries
+// the receiving side's TCP work too (bench/README.md, issue 15). Each publish is still its
+// own JetStream message with its own Nats-Msg-Id and acknowledgement.
 import { createInbox, headers as natsHeaders, type MsgHdrs, type NatsConnection, type Subscription } from '@nats-io/transport-node';
 
 export interface PubAck {
@@ -31,6 +38,14 @@ interface Pending {
   readonly timer: NodeJS.Timeout;
 }
 
+/** A publish waiting for the end of the turn. */
+interface Queued {
+  readonly token: string;
+  readonly subject: string;
+  readonly data: Uint8Array;
+  readonly headers: MsgHdrs;
+}
+
 export class JsPublisher {
   readonly #nc: NatsConnection;
   readonly #timeoutMs: number;
@@ -38,6 +53,8 @@ export class JsPublisher {
   readonly #pending = new Map<string, Pending>();
   readonly #sub: Subscription;
   #next = 0;
+  /** Publishes of this turn, sent by #flush; undefined when none is waiting. */
+  #queue: Queued[] | undefined;
 
   constructor(nc: NatsConnection, options: { readonly timeoutMs: number }) {
     this.#nc = nc;
@@ -77,14 +94,29 @@ export class JsPublisher {
         reject(new PublishError(`no JetStream acknowledgement within ${this.#timeoutMs} ms`));
       }, this.#timeoutMs);
       this.#pending.set(token, { resolve, reject, timer });
-      try {
-        this.#nc.publish(subject, data, { reply: `${this.#inbox}.${token}`, headers: h });
-      } catch (err) {
-        clearTimeout(timer);
-        this.#pending.delete(token);
-        reject(err instanceof Error ? err : new PublishError(String(err)));
+      if (this.#queue === undefined) {
+        this.#queue = [];
+        setImmediate(() => this.#flush());
       }
+      this.#queue.push({ token, subject, data, headers: h });
     });
+  }
+
+  /** Sends the turn's publishes, in call order, as one batch for the connection's socket. */
+  #flush(): void {
+    const queue = this.#queue ?? [];
+    this.#queue = undefined;
+    for (const q of queue) {
+      const pending = this.#pending.get(q.token);
+      if (pending === undefined) continue; // closed or timed out meanwhile
+      try {
+        this.#nc.publish(q.subject, q.data, { reply: `${this.#inbox}.${q.token}`, headers: q.headers });
+      } catch (err) {
+        clearTimeout(pending.timer);
+        this.#pending.delete(q.token);
+        pending.reject(err instanceof Error ? err : new PublishError(String(err)));
+      }
+    }
   }
 
   /** Stops listening; publishes still waiting fail. */

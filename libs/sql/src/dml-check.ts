@@ -59,11 +59,28 @@ export interface Resolution {
 
 const SYSTEM_NAMES: ReadonlySet<string> = new Set(Object.values(SYSTEM_COLUMNS));
 
+/**
+ * Shapes already checked, per parsed statement and table definition: parseStatements hands out
+ * the same statement object for a text it has cached, and a catalog reload makes new table
+ * objects, so an entry is used only for the table it was checked against. A shape that
+ * resolved CURRENT_USER or the clock (or would have, given a Resolution) is never kept: it
+ * belongs to one op. Shapes are read, never changed, by their users (dml.ts prints copies).
+ */
+const checked = new WeakMap<DmlStatement, { readonly table: TableDef; readonly shape: DmlShape }>();
+
 export function checkDml(stmt: DmlStatement, table: TableDef, resolution?: Resolution): DmlShape {
+  const hit = checked.get(stmt);
+  if (hit?.table === table) return hit.shape;
+  const walker = new DmlExprWalker(table, stmt.kind === 'insert', resolution);
+  const shape = checkUncached(stmt, table, walker);
+  if (!walker.resolves) checked.set(stmt, { table, shape });
+  return shape;
+}
+
+function checkUncached(stmt: DmlStatement, table: TableDef, walker: DmlExprWalker): DmlShape {
   const type = { insert: 'InsertStmt', update: 'UpdateStmt', delete: 'DeleteStmt' }[stmt.kind];
   const body = bodyOf(cloneAst(stmt.ast), type);
   if (body === undefined) throw new SqlError('INVALID_SQL', `expected ${stmt.kind.toUpperCase()} statement`);
-  const walker = new DmlExprWalker(table, stmt.kind === 'insert', resolution);
   if (body['withClause'] !== undefined) throw new SqlError('UNSUPPORTED', `WITH is not supported in ${stmt.kind.toUpperCase()}`);
   if (body['fromClause'] !== undefined) throw new SqlError('UNSUPPORTED', 'UPDATE … FROM is not supported');
   if (body['usingClause'] !== undefined) throw new SqlError('UNSUPPORTED', 'DELETE … USING is not supported');
@@ -189,6 +206,8 @@ class DmlExprWalker extends ExprWalker {
   alias: string | undefined;
   /** While the WHERE of an UPDATE or DELETE is walked: `_seq` may be read. */
   seqReadable = false;
+  /** The statement reads CURRENT_USER or the clock: its shape depends on the op's Resolution. */
+  resolves = false;
 
   constructor(
     private readonly table: TableDef,
@@ -241,10 +260,12 @@ class DmlExprWalker extends ExprWalker {
   }
 
   protected currentUser(): AstNode | undefined {
+    this.resolves = true;
     return this.resolution === undefined ? undefined : typeCast(stringConst(this.resolution.currentUser), ['text']);
   }
 
   protected clock(op: string, body: Body): AstNode | undefined {
+    this.resolves = true;
     if (this.resolution === undefined) return undefined;
     const { date, time } = timestampParts(this.resolution.nowMicros);
     const precision = op.endsWith('_N') && typeof body['typmod'] === 'number' ? [intConst(body['typmod'])] : undefined;
@@ -265,7 +286,9 @@ class DmlExprWalker extends ExprWalker {
     if (READ_ONLY_FUNCTIONS.has(name) || (name === 'age' && args === 1)) {
       throw new SqlError('UNSUPPORTED', `function ${name} is not supported in INSERT, UPDATE or DELETE: a write must not depend on when it is applied`);
     }
-    if (name !== 'now' || args > 0 || this.resolution === undefined) return undefined;
+    if (name !== 'now' || args > 0) return undefined;
+    this.resolves = true;
+    if (this.resolution === undefined) return undefined;
     return this.clock('SVFOP_CURRENT_TIMESTAMP', {});
   }
 }

@@ -293,6 +293,31 @@ describe('timestampParts', () => {
 });
 
 describe('planDml after parseStatements', () => {
+  it('checks a parsed statement once per table definition, but resolves CURRENT_USER and the clock for every op', () => {
+    const text = (name: string): ColumnDef => ({ name, dataType: 'Text', notNull: false, primaryKey: false });
+    const id: ColumnDef = { name: 'id', dataType: 'BigInt', notNull: true, primaryKey: true };
+    const t = table('t', 'USER', [id, text('title'), text('by')]);
+    const [plain] = parseStatements('INSERT INTO t (id, title) VALUES ($1, $2)', { defaultNamespace: 'app' });
+    const [timed] = parseStatements('INSERT INTO t (id, title, by) VALUES ($1, now()::text, CURRENT_USER)', { defaultNamespace: 'app' });
+    if (plain?.kind !== 'insert' || timed?.kind !== 'insert') throw new Error('expected inserts');
+    const values = (stmt: Dml, def: TableDef, ctx: DmlContext, params: unknown[] = ['1', 'x']) => {
+      const plan = planDml(stmt, def, params, ctx);
+      if (plan.kind !== 'insert') throw new Error('expected an insert plan');
+      const built = plan.build({ seqs: [1n], ...ids(1n) });
+      return { values: built.values, params: built.params };
+    };
+    const bob: DmlContext = { owner: 'bob', currentUser: 'bob', nowMicros: CTX.nowMicros + 1_000_000n };
+    const plainValues = '($3, CAST(($1) AS bigint), CAST(($2) AS text), CAST(NULL AS text), $4::bigint, false)';
+    expect(values(plain, t, CTX)).toEqual({ values: plainValues, params: ['1', 'x', 'alice', '1'] });
+    expect(values(plain, t, bob, ['2', 'y'])).toEqual({ values: plainValues, params: ['2', 'y', 'bob', '1'] });
+    const timedValues = (at: string, user: string) => `($2, CAST(($1) AS bigint), CAST((CAST('${at}'::timestamptz AS text)) AS text), CAST(('${user}'::text) AS text), $3::bigint, false)`;
+    expect(values(timed, t, CTX, ['1'])).toEqual({ values: timedValues('2026-11-24 01:02:03.456789+00', 'alice'), params: ['1', 'alice', '1'] });
+    expect(values(timed, t, bob, ['1'])).toEqual({ values: timedValues('2026-11-24 01:02:04.456789+00', 'bob'), params: ['1', 'bob', '1'] });
+    // A reloaded catalog's definition of the table (title now an integer) is checked anew.
+    const reloaded = table('t', 'USER', [id, { ...text('title'), dataType: 'Int' }, text('by')]);
+    expect(values(plain, reloaded, CTX).values).toBe('($3, CAST(($1) AS bigint), CAST(($2) AS integer), CAST(NULL AS text), $4::bigint, false)');
+  });
+
   it('takes CURRENT_USER() and a bare table name', () => {
     const [stmt] = parseStatements('UPDATE t SET by = CURRENT_USER() WHERE id = $1', { defaultNamespace: 'app' });
     if (stmt?.kind !== 'update') throw new Error('expected an update');

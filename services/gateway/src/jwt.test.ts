@@ -66,6 +66,19 @@ describe('JwtCodec.verify', () => {
     expect(codec.verify(token, 'access')).toEqual({ ok: false, code: 'TOKEN_EXPIRED', message: 'token expired' });
   });
 
+  it('checks the type and exp of a token it verified before, every time', () => {
+    const clock = { now: T0 };
+    const codec = codecAt(clock);
+    const { token, claims } = codec.sign({ sub: 'alice', role: 'user', cv: 1 }, 'access', 10);
+    for (let i = 0; i < 3; i++) expect(codec.verify(token, 'access')).toEqual({ ok: true, claims });
+    expect(codec.verify(token, 'refresh')).toEqual({ ok: false, code: 'INVALID_CREDENTIALS', message: 'invalid token' });
+    clock.now = T0 + 10_000;
+    expect(codec.verify(token, 'access')).toEqual({ ok: false, code: 'TOKEN_EXPIRED', message: 'token expired' });
+    // One character more or less is another token, checked from scratch.
+    expect(codec.verify(`${token}A`, 'access')).toEqual({ ok: false, code: 'INVALID_CREDENTIALS', message: 'invalid token' });
+    expect(codec.verify(token.slice(0, -1), 'access')).toEqual({ ok: false, code: 'INVALID_CREDENTIALS', message: 'invalid token' });
+  });
+
   it('refuses a token of the other type', () => {
     const codec = codecAt({ now: T0 });
     const refresh = codec.sign({ sub: 'alice', role: 'user', cv: 1, refresh: { fam: 'fam1', jti: 'jti1' } }, 'refresh', 60).token;

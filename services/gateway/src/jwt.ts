@@ -15,6 +15,11 @@
 //   - `exp <= now` is TOKEN_EXPIRED (only for a correctly signed token); everything else is
 //     INVALID_CREDENTIALS, with a message that does not help an attacker tell cases apart.
 // The clock is injected (ms), so tests pin expiry to the second.
+//
+// A token whose signature and claims checked out is remembered (its exact text, a bounded set,
+// least recently used dropped): the same text under the same key always checks out the same,
+// so a client sending its token with every request pays the HMAC and the JSON once (13% of the
+// gateway's time in the write bench). The token type and `exp` are still checked every time.
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { ROLES, type Role } from '@seqline/domain';
 
@@ -56,6 +61,8 @@ const B64URL = /^[A-Za-z0-9_-]+$/;
 const TOKEN_ID = /^[A-Za-z0-9_-]{1,64}$/;
 /** Tokens are small; anything longer is not ours (and not worth hashing). */
 const MAX_TOKEN_LENGTH = 4096;
+/** Tokens remembered as verified, at most (a few hundred bytes each). */
+const VERIFIED_TOKENS = 1024;
 
 const INVALID: VerifyResult = { ok: false, code: 'INVALID_CREDENTIALS', message: 'invalid token' };
 const EXPIRED: VerifyResult = { ok: false, code: 'TOKEN_EXPIRED', message: 'token expired' };
@@ -63,6 +70,8 @@ const EXPIRED: VerifyResult = { ok: false, code: 'TOKEN_EXPIRED', message: 'toke
 export class JwtCodec {
   readonly #key: Buffer;
   readonly #now: () => number;
+  /** Tokens whose signature and claims checked out, least recently used first. */
+  readonly #verified = new Map<string, Claims>();
 
   /** `now` returns milliseconds since the epoch. */
   constructor(secret: string, now: () => number = Date.now) {
@@ -80,19 +89,38 @@ export class JwtCodec {
   }
 
   verify(token: string, expected: TokenType): VerifyResult {
-    if (token.length > MAX_TOKEN_LENGTH) return INVALID;
-    const parts = token.split('.');
-    if (parts.length !== 3) return INVALID;
-    const [header, payload, signature] = parts as [string, string, string];
-    if (!B64URL.test(header) || !B64URL.test(payload) || !B64URL.test(signature)) return INVALID;
-    if (!isHs256Header(decodeJson(header))) return INVALID;
-    const wanted = Buffer.from(this.#mac(`${header}.${payload}`));
-    const given = Buffer.from(signature);
-    if (given.length !== wanted.length || !timingSafeEqual(given, wanted)) return INVALID;
-    const claims = parseClaims(decodeJson(payload));
+    const claims = this.#claims(token);
     if (claims === undefined || claims.token_type !== expected) return INVALID;
     if (claims.exp <= Math.floor(this.#now() / 1000)) return EXPIRED;
     return { ok: true, claims };
+  }
+
+  /** The claims of a token whose signature and claims check out (remembered, see the header). */
+  #claims(token: string): Claims | undefined {
+    const known = this.#verified.get(token);
+    if (known !== undefined) {
+      this.#verified.delete(token);
+      this.#verified.set(token, known);
+      return known;
+    }
+    const claims = this.#check(token);
+    if (claims === undefined) return undefined;
+    this.#verified.set(token, claims);
+    if (this.#verified.size > VERIFIED_TOKENS) this.#verified.delete(this.#verified.keys().next().value!);
+    return claims;
+  }
+
+  #check(token: string): Claims | undefined {
+    if (token.length > MAX_TOKEN_LENGTH) return undefined;
+    const parts = token.split('.');
+    if (parts.length !== 3) return undefined;
+    const [header, payload, signature] = parts as [string, string, string];
+    if (!B64URL.test(header) || !B64URL.test(payload) || !B64URL.test(signature)) return undefined;
+    if (!isHs256Header(decodeJson(header))) return undefined;
+    const wanted = Buffer.from(this.#mac(`${header}.${payload}`));
+    const given = Buffer.from(signature);
+    if (given.length !== wanted.length || !timingSafeEqual(given, wanted)) return undefined;
+    return parseClaims(decodeJson(payload));
   }
 
   #mac(signingInput: string): string {
