@@ -8,7 +8,7 @@
 // gone, the client gave up) would leave its shard unapplied with nothing said: it records a
 // FeedFailedError, wakes the apply loop, and the loop fails the service (storage.ts).
 import type { NatsConnection } from '@nats-io/transport-node';
-import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, type JetStreamClient, type JsMsg } from '@nats-io/jetstream';
+import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, type ConsumerMessages, type JetStreamClient, type JsMsg } from '@nats-io/jetstream';
 import type { BusNames } from '@seqline/bus';
 import { busPb } from '@seqline/proto';
 import type { Logger, RunningState } from '@seqline/runtime';
@@ -32,6 +32,8 @@ export interface Feed {
   watermark: bigint;
   /** Highest `_seq` handed out for the shard (ids are taken above it). */
   readonly floor: { value: bigint };
+  /** Highest stream sequence delivered into the queue (0: none yet). */
+  queued: number;
 }
 
 /** A shard's consumer stopped delivering while the replica runs: the service must fail. */
@@ -111,36 +113,71 @@ export class ShardFeeds {
 
   /** Starts feeding `shard` from `watermark` + 1 (its consumer is recreated there). */
   async add(shard: number, epoch: bigint, watermark: bigint, maxSeq: bigint): Promise<void> {
-    const { state, logger } = this.#deps;
+    const feed: Feed = { shard, epoch, queue: [], watermark, floor: { value: maxSeq }, queued: 0 };
+    const messages = await this.#consume(shard, watermark + 1n);
+    this.#feeds.set(shard, feed);
+    void this.#pump(feed, messages);
+    this.#deps.logger.info('applying shard', { shard, epoch });
+  }
+
+  /** Recreates the shard's consumer at stream sequence `start` and starts pulling from it. */
+  async #consume(shard: number, start: bigint): Promise<ConsumerMessages> {
     const consumerName = `storage_shard_${shard}`;
-    await this.#resetConsumer(shard, consumerName, watermark + 1n);
+    await this.#resetConsumer(shard, consumerName, start);
     const consumer = await this.#js.consumers.get(this.#deps.names.opsStream, consumerName);
     // Pulls expire after PULL_EXPIRES_MS (heartbeats every half of it): when the consumer's
     // leader moves to another NATS node, pulls the old one held are lost, and the client sees
     // two missed heartbeats and pulls again; with the 30 s default the shard stalls that long.
     // A consumer or stream that is gone ends the loop instead of being waited for in silence.
     const messages = await consumer.consume({ max_messages: Math.max(100, this.#deps.batch * 2), expires: PULL_EXPIRES_MS, abort_on_missing_resource: true });
-    state.signal.addEventListener('abort', () => void messages.close(), { once: true });
-    const feed: Feed = { shard, epoch, queue: [], watermark, floor: { value: maxSeq } };
-    this.#feeds.set(shard, feed);
-    void (async () => {
-      let cause: unknown;
-      try {
+    this.#deps.state.signal.addEventListener('abort', () => void messages.close(), { once: true });
+    return messages;
+  }
+
+  /**
+   * Moves delivered ops into the shard's queue. A gap in the consumer's delivery sequence means
+   * deliveries were lost in transit (the NATS connection they were sent on died), though
+   * JetStream counts them delivered: acknowledging a later op would acknowledge them too
+   * (AckPolicy.All), unapplied. So the consumer is recreated just after the last op queued, and
+   * the lost ops arrive again, in log order, before anything newer.
+   */
+  async #pump(feed: Feed, first: ConsumerMessages): Promise<void> {
+    const { state, logger } = this.#deps;
+    let messages = first;
+    let cause: unknown;
+    try {
+      for (;;) {
+        let expected = 1;
+        let lost = 0;
         for await (const m of messages) {
+          const delivery = m.info.deliverySequence;
+          if (delivery > expected) {
+            lost = delivery - expected;
+            break;
+          }
+          expected = Math.max(expected, delivery + 1);
+          feed.queued = Math.max(feed.queued, m.seq);
           feed.queue.push(m);
           this.#wake?.();
         }
-        cause = await messages.closed();
-      } catch (err) {
-        cause = err;
+        if (lost === 0) {
+          cause = await messages.closed();
+          break;
+        }
+        await messages.close();
+        if (!state.shouldRun()) return;
+        const start = BigInt(feed.queued) + 1n > feed.watermark ? BigInt(feed.queued) + 1n : feed.watermark + 1n;
+        logger.warn('ops deliveries lost in transit; reading the shard again after the last op queued', { shard: feed.shard, lost, from: String(start) });
+        messages = await this.#consume(feed.shard, start);
       }
-      if (state.shouldRun()) {
-        this.#failure ??= new FeedFailedError(`the ops consumer of shard ${shard} stopped delivering`, { cause });
-        logger.error('shard consumer stopped; failing the service', { shard, err: cause });
-      }
-      this.#wake?.();
-    })();
-    logger.info('applying shard', { shard, epoch });
+    } catch (err) {
+      cause = err;
+    }
+    if (state.shouldRun()) {
+      this.#failure ??= new FeedFailedError(`the ops consumer of shard ${feed.shard} stopped delivering`, { cause });
+      logger.error('shard consumer stopped; failing the service', { shard: feed.shard, err: cause });
+    }
+    this.#wake?.();
   }
 
   /** Up to `batch` queued ops, each shard's in log order, starting from a rotating shard. */
