@@ -34,7 +34,7 @@ function expectExactWindow(p: WindowPhase, clientsPerUser: number): void {
 const form = (frame: string | undefined): string | undefined => frame?.replace(/\d+/g, '0');
 
 describe('live benchmark (smoke)', () => {
-  it('delivers every change to each of its subscribers exactly once, live, polled, through windows and from the raw ws baseline, and measures memory', async () => {
+  it('delivers every change to each of its subscribers exactly once, live, polled, through windows and from the raw ws baseline, resumes exactly, and measures memory', async () => {
     const r = await runLiveBench({ smoke: true });
     expect(r.errors).toEqual([]);
     expect(r.live.offered).toBeGreaterThan(0);
@@ -54,6 +54,17 @@ describe('live benchmark (smoke)', () => {
     expectExactWindow(r.window.window, SOCKETS_PER_USER);
     expect(r.window.window.windowChanges).toBeGreaterThan(0);
     expect(Number.isInteger(r.window.window.refills)).toBe(true);
+    // Resume: per partition, 10 missed changes (8 inserts, an update, a delete) each turn, and the whole partition by snapshot.
+    expect(r.resume.rows.map((p) => [p.rows, p.resume.count, p.snapshot.count])).toEqual([
+      [107, 10, 107],
+      [1007, 10, 1007],
+      // The day-old cursor: 10 changes from history (7 inserts, 2 updates, a delete), or 7 rows from the compacted view.
+      [6, r.resume.rows[2]!.paths['history'] === 1 ? 10 : 7, 6],
+    ]);
+    // A few missed changes come from JetStream by direct gets (the walk, within its budget).
+    expect(r.resume.rows.map((p) => p.paths)).toEqual([{ history: 1 }, { history: 1 }, r.resume.rows[2]!.paths['history'] === 1 ? { history: 1 } : { compacted: 1 }]);
+    expect(r.resume.rows.map((p) => p.liveOnly.count)).toEqual([0, 0, 0]);
+    expect(r.resume.rows.slice(0, 2).every((p) => p.snapshot.bytes > p.resume.bytes)).toBe(true);
     expect(r.memory.rssKb.map(([subscriptions]) => subscriptions)).toEqual([0, 5, 20]);
     expect(r.memory.rssKb.every(([, kb]) => kb > 0)).toBe(true);
     expect(r.memory.heapKb.map(([subscriptions]) => subscriptions)).toEqual([0, 5, 20]);

@@ -27,12 +27,13 @@ import { runLocalStack, type LocalStack } from '../lib/local-stack.ts';
 import { Fleet } from './clients.ts';
 import { insertMessage, PhaseLog, routeDelivery, writeMessages, type Latency } from './deliveries.ts';
 import { RawServer } from './raw.ts';
-import { report, reportMemory, reportSaturationOnly, reportWindow } from './report.ts';
+import { report, reportMemory, reportResume, reportSaturationOnly, reportWindow } from './report.ts';
+import { catchUpsFrom, resumeUsers, runResumeCase, type ResumeConfig, type ResumeResult } from './resume.ts';
 import { runWindowCase, type WindowConfig, type WindowResult } from './window.ts';
 
-const FULL = { users: 100, socketsPerUser: 10, rate: 1000, ms: 10_000, warmupMs: 2000, stepMs: 5000, fanOut: [2, 3, 4, 5, 6, 7, 8, 10, 12, 14, 16, 20, 24, 28, 32, 40, 48, 64], stopWhenBehind: true, memory: { sockets: 100, perSocket: 100 }, window: { rowsPerUser: 10_000, limit: 20 } };
+const FULL = { users: 100, socketsPerUser: 10, rate: 1000, ms: 10_000, warmupMs: 2000, stepMs: 5000, fanOut: [2, 3, 4, 5, 6, 7, 8, 10, 12, 14, 16, 20, 24, 28, 32, 40, 48, 64], stopWhenBehind: true, memory: { sockets: 100, perSocket: 100 }, window: { rowsPerUser: 10_000, limit: 20 }, resume: { partitions: [100, 10_000, 100_000], turns: 5, otherChanges: 1_000_000 } as ResumeConfig };
 // The smoke's windows are small, so some changes exhaust their slack and need a refill read.
-const SMOKE = { users: 4, socketsPerUser: 2, rate: 100, ms: 1000, warmupMs: 300, stepMs: 500, fanOut: [2], stopWhenBehind: false, memory: { sockets: 4, perSocket: 5 }, window: { rowsPerUser: 100, limit: 3 } };
+const SMOKE = { users: 4, socketsPerUser: 2, rate: 100, ms: 1000, warmupMs: 300, stepMs: 500, fanOut: [2], stopWhenBehind: false, memory: { sockets: 4, perSocket: 5 }, window: { rowsPerUser: 100, limit: 3 }, resume: { partitions: [100, 1000], turns: 1, otherChanges: 2000 } as ResumeConfig };
 export type LiveConfig = typeof FULL;
 /** A file to write the gateway's heap snapshot to, with every idle subscription of the memory case held. */
 const HEAP_SNAPSHOT_ENV = 'SEQLINE_BENCH_HEAP_SNAPSHOT';
@@ -93,6 +94,7 @@ export interface LiveBenchResult extends SaturationResult {
   readonly memory: MemoryResult;
   readonly polling: PhaseResult;
   readonly window: WindowResult;
+  readonly resume: ResumeResult;
 }
 
 export function runLiveBench({ smoke }: { smoke: boolean }): Promise<LiveBenchResult> {
@@ -107,6 +109,11 @@ export function runLiveMemoryBench({ smoke }: { smoke: boolean }): Promise<Memor
 /** `npm run bench -- live --saturation`: the live case, its saturation ramp and the raw baseline alone. */
 export function runLiveSaturationBench({ smoke }: { smoke: boolean }): Promise<SaturationResult> {
   return withLiveStack(smoke, (bench) => bench.runSaturation());
+}
+
+/** `npm run bench -- live --resume`: the resume case alone. */
+export function runLiveResumeBench({ smoke }: { smoke: boolean }): Promise<ResumeResult> {
+  return withLiveStack(smoke, (bench) => bench.runResume());
 }
 
 /** Where a phase's changes come from: a write acknowledged (resolves true), and the process tree whose CPU is measured. */
@@ -166,10 +173,11 @@ class LiveBench {
     const memory = await this.#memory();
     const saturation = await this.#saturation();
     const window = await this.#window();
+    const resume = await this.#resume();
     // Last: 1,000 polls a second load the stack more than anything before it.
     const polling = await this.#poll('polling every 1 s (baseline)', users * socketsPerUser);
-    const errors = [...saturation.errors, ...window.errors, ...this.#errors, ...(this.#strays > 0 ? [`${this.#strays} deliveries of changes no phase wrote`] : [])];
-    const result = { ...saturation, memory, polling, window, errors };
+    const errors = [...saturation.errors, ...window.errors, ...resume.errors, ...this.#errors, ...(this.#strays > 0 ? [`${this.#strays} deliveries of changes no phase wrote`] : [])];
+    const result = { ...saturation, memory, polling, window, resume, errors };
     report(result, this.#c, this.#c === SMOKE);
     return result;
   }
@@ -230,6 +238,24 @@ class LiveBench {
     const result = await this.#window();
     reportWindow(result, this.#c);
     return result;
+  }
+
+  /** The resume case alone. */
+  async runResume(): Promise<ResumeResult> {
+    const result = await this.#resume();
+    reportResume(result, this.#c.resume);
+    return result;
+  }
+
+  /** The resume case: its own users (one partition each) in bench.messages. */
+  async #resume(): Promise<ResumeResult> {
+    const admin = await this.#http.login(this.#stack.user, this.#stack.password);
+    if (this.#tokens.length === 0) this.#tokens = await setUpMessages(this.#http, this.#stack, 1);
+    const metricsUrl = this.#stack.gatewayMetricsUrl;
+    const natsUrl = this.#stack.natsUrl;
+    if (metricsUrl === undefined || natsUrl === undefined) throw new Error('the resume case needs the gateway metrics URL and a single nats-server');
+    const tokens = await resumeUsers(this.#http, admin, this.#c.resume.partitions.length + 1);
+    return runResumeCase({ url: this.#stack.url, natsUrl, catchUps: () => catchUpsFrom(metricsUrl) }, this.#http, tokens, this.#c.resume);
   }
 
   /** The window case: its own table and clients, change numbers after the last phase's. */

@@ -1,9 +1,10 @@
 // Prints the live benchmark's figures, the baseline next to them, and the targets.
 import type { LiveBenchResult, LiveConfig, MemoryResult, PhaseResult, SaturationResult, Step } from './bench.ts';
 import { RAW_SERVER_NAME } from './raw-server.ts';
+import type { ResumeConfig, ResumeResult } from './resume.ts';
 import type { WindowResult } from './window.ts';
 
-const TARGET = { p50Ms: 10, p99Ms: 50, deliveredPerSecond: 5000, kbPerSubscription: 2, windowShare: 0.6, rawShare: 0.8 } as const;
+const TARGET = { p50Ms: 10, p99Ms: 50, deliveredPerSecond: 5000, kbPerSubscription: 2, windowShare: 0.6, rawShare: 0.8, resumeOverLiveOnly: 2, resumeOverSnapshot: 1 } as const;
 
 const f = (n: number): string => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : '-');
 const ms = (n: number): string => (Number.isFinite(n) ? `${n.toFixed(1)} ms` : '-');
@@ -40,6 +41,7 @@ export function report(r: LiveBenchResult, c: LiveConfig, smoke: boolean): void 
 
   reportMemory(r.memory, c);
   reportWindow(r.window, c);
+  reportResume(r.resume, c.resume);
 
   const best = saturationPoint(r.saturation);
   const m = r.memory;
@@ -103,4 +105,20 @@ export function reportWindow(w: WindowResult, c: LiveConfig): void {
 
   console.log(`target: window deliveries/s >= ${100 * TARGET.windowShare}% of the plain subscription's: ${(100 * share).toFixed(0)}% ${verdict(share >= TARGET.windowShare)}`);
   if (w.errors.length > 0) console.log(`window errors (${w.errors.length}): ${w.errors.slice(0, 5).join('; ')}`);
+}
+
+/** The resume case: per partition, a resume after the missed changes against a live-only subscribe and the full snapshot. */
+export function reportResume(r: ResumeResult, c: ResumeConfig): void {
+  console.log(`\nresume: per partition, a new socket (open, authenticate, subscribe) each turn; medians of ${c.turns} turns`);
+  console.log('resume: from a cursor, until the missed changes are in; live only: until the ack; snapshot: until its last batch\n');
+  line(['partition', 'resume', 'live only', 'snapshot', 'res./live', 'res./snap.', 'res. bytes', 'snap. bytes', 'path']);
+  for (const p of r.rows) {
+    const paths = Object.entries(p.paths).map(([k, v]) => `${k} ${v}`).join(', ');
+    line([p.name.slice(0, 30), ms(p.resume.ms), ms(p.liveOnly.ms), ms(p.snapshot.ms), `${(p.resume.ms / p.liveOnly.ms).toFixed(2)}×`, `${(p.resume.ms / p.snapshot.ms).toFixed(2)}×`, f(p.resume.bytes), f(p.snapshot.bytes), paths]);
+  }
+  const worstLive = Math.max(...r.rows.map((p) => p.resume.ms / p.liveOnly.ms));
+  const worstSnapshot = Math.max(...r.rows.map((p) => p.resume.ms / p.snapshot.ms));
+  console.log(`target: resume within ${TARGET.resumeOverLiveOnly}× of a live-only subscribe (worst partition): ${worstLive.toFixed(2)}× ${verdict(worstLive <= TARGET.resumeOverLiveOnly)}`);
+  console.log(`target: resume never slower than the snapshot it replaces (worst partition): ${worstSnapshot.toFixed(2)}× ${verdict(worstSnapshot <= TARGET.resumeOverSnapshot)}`);
+  if (r.errors.length > 0) console.log(`resume errors (${r.errors.length}): ${r.errors.slice(0, 5).join('; ')}`);
 }

@@ -168,7 +168,7 @@ export class GatewayService extends ServiceHost<GatewayInfo> {
       subject: (owner, namespace, table) => names.changes(owner, namespace, table),
       history: limitConcurrency(
         config.historyReads,
-        (subject: string, after: bigint, signal: AbortSignal) => readHistory(nc, names.changesStream, subject, after, { skewMs: config.clockSkewMs, signal }),
+        (subject: string, after: bigint, signal: AbortSignal, directReads?: number) => readHistory(nc, names.changesStream, subject, after, { skewMs: config.clockSkewMs, signal, ...(directReads === undefined ? {} : { directReads }) }),
         (_subject, _after, signal) => signal,
       ),
       head: (subject) => lastChangeSeq(nc, names.changesStream, subject),

@@ -1,12 +1,12 @@
 // The live tail and history reads against a real nats-server with JetStream.
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
-import { busNames, ensureStreams } from '@seqline/bus';
+import { busNames, ensureStreams, lastChange } from '@seqline/bus';
 import { busPb } from '@seqline/proto';
 import { SeqIdGenerator } from '@seqline/seq';
 import { deleteStreamsWithPrefix, natsConnection, startNats, uniqueName } from '@seqline/testkit';
 import { describe, expect, it } from 'vitest';
 import { ChangeHub } from './change-hub.js';
-import { readHistory } from './history.js';
+import { readHistory, walkHistory } from './history.js';
 
 const ids = new SeqIdGenerator({ workerId: 7 });
 
@@ -138,5 +138,62 @@ describe('readHistory', () => {
     // A pull of nats.js's default 100 messages that stops short of the byte bound used to sit
     // until its 5 s expiry: 440 changes took 20 s. Small messages in memory take milliseconds.
     expect(elapsed).toBeLessThan(5000);
+  });
+
+  it('walks a resume\'s history with direct gets among other subjects\' messages, within its budget of gets, as exactly as a consumer read', async () => {
+    await using stream = await changeStream();
+    const { nc, names, js, subject } = stream;
+    const changes = chain([1, 3, 1, 2, 1, 1]);
+    const others = chain([1, 1, 1, 1, 1, 1, 1]).map((c) => ({ ...c, owner: 'bob' }));
+    // bob's messages around and between alice's: the walk skips them by subject.
+    for (const [i, ch] of changes.entries()) {
+      await js.publish(names.changes('bob', 'app', 't'), busPb.Change.encode(others[i]!).finish());
+      await js.publish(subject, busPb.Change.encode(ch).finish());
+    }
+    await js.publish(names.changes('bob', 'app', 't'), busPb.Change.encode(others[6]!).finish());
+    const jsm = await jetstreamManager(nc);
+    const read = async (after: bigint, directReads = 64) => {
+      const h = await readHistory(nc, names.changesStream, subject, after, { skewMs: 5000, directReads });
+      return { covered: h.covered, changes: h.changes.map((ch) => [ch.opId, ch.rows.length]) };
+    };
+    /** The walk alone: 'costly' past its budget. */
+    const walk = async (after: bigint, reads: number) => {
+      const head = (await lastChange(jsm, names.changesStream, subject))!;
+      const h = await walkHistory(jsm, names.changesStream, subject, after, { seq: head.streamSeq, change: head.change }, reads);
+      return h === 'costly' ? h : { covered: h.covered, changes: h.changes.map((ch) => [ch.opId, ch.rows.length]) };
+    };
+    const all = [['op0', 1], ['op1', 3], ['op2', 1], ['op3', 2], ['op4', 1], ['op5', 1]];
+    expect(await read(0n)).toEqual({ covered: true, changes: all });
+    expect(await read(changes[2]!.seq)).toEqual({ covered: true, changes: all.slice(3) });
+    expect(await read(changes[1]!.rows[0]!.seq)).toEqual({ covered: true, changes: [['op1', 2], ...all.slice(2)] });
+    expect(await read(changes[5]!.seq)).toEqual({ covered: true, changes: [] });
+    // One change missed: the head itself chains to the cursor, no get beyond it.
+    expect(await walk(changes[4]!.seq, 0)).toEqual({ covered: true, changes: [['op5', 1]] });
+    // Two missed: one round of probes back (stream sequences 11, 10, 8, 4 and 1: the stream
+    // holds 13 messages) finds op4; with 7 gets, one at each of the 2 sequences up to the head
+    // at once; with 6, one get forward (op4's next message is the head); 5 are not enough.
+    expect(await walk(changes[3]!.seq, 7)).toEqual({ covered: true, changes: all.slice(4) });
+    expect(await walk(changes[3]!.seq, 6)).toEqual({ covered: true, changes: all.slice(4) });
+    expect(await walk(changes[3]!.seq, 5)).toBe('costly');
+    expect(await walk(0n, 3)).toBe('costly');
+    // Past its budget, readHistory reads on with a consumer: the same answer.
+    expect(await read(changes[3]!.seq, 5)).toEqual({ covered: true, changes: all.slice(4) });
+    expect(await read(0n, 3)).toEqual({ covered: true, changes: all });
+    // The same answers as the consumer read.
+    for (const after of [0n, changes[1]!.rows[0]!.seq, changes[2]!.seq, changes[4]!.seq]) {
+      const walked = await readHistory(nc, names.changesStream, subject, after, { skewMs: 5000, directReads: 64 });
+      expect(walked).toEqual(await readHistory(nc, names.changesStream, subject, after, { skewMs: 5000 }));
+    }
+
+    // The stream dropped alice's first change (stream sequence 2): a walk from before it is not covered.
+    await jsm.streams.deleteMessage(names.changesStream, 2);
+    expect(await walk(0n, 64)).toMatchObject({ covered: false });
+    expect(await read(0n)).toMatchObject({ covered: false });
+    expect(await read(changes[0]!.seq)).toEqual({ covered: true, changes: all.slice(1) });
+    // A change missing in the middle (op3, stream sequence 8): not covered either.
+    await jsm.streams.deleteMessage(names.changesStream, 8);
+    expect(await walk(changes[1]!.seq, 64)).toMatchObject({ covered: false });
+    expect(await read(changes[1]!.seq)).toMatchObject({ covered: false });
+    expect(await read(changes[3]!.seq)).toEqual({ covered: true, changes: all.slice(4) });
   });
 });

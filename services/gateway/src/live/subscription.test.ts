@@ -10,7 +10,7 @@ import type { TailListener } from './change-hub.js';
 import type { History } from './history.js';
 import { stringifyJsonLossless } from '@seqline/seq';
 import { encodeServerMessage } from '../ws/messages.js';
-import { LiveSubscription, type LiveEvent, type SubscriptionOptions } from './subscription.js';
+import { LiveSubscription, RESUME_DIRECT_READS, type LiveEvent, type SubscriptionOptions } from './subscription.js';
 import type { WindowRead } from './window.js';
 
 const TABLE: TableDef = {
@@ -45,10 +45,12 @@ const snap = (rows: number[], boundary: bigint, hasMore = false, batchNum = 0): 
   rowsJson: JSON.stringify(rows.map((id) => ({ id, v: `v${id}`, _seq: String(id) }))),
 });
 
-function harness(options: Partial<SubscriptionOptions>, sources: { history?: (after: bigint) => History; head?: bigint; snapshot?: storagePb.SnapshotBatch[]; catchUp?: storagePb.CatchUpBatch[]; maxBuffer?: number; onSnapshotBatch?: () => void; sql?: string; filterBudget?: number; id?: string; shape?: string; window?: (rows: number) => { boundary: bigint; read: WindowRead } }) {
+function harness(options: Partial<SubscriptionOptions>, sources: { history?: (after: bigint, directReads?: number) => History; head?: bigint; snapshot?: storagePb.SnapshotBatch[]; catchUp?: storagePb.CatchUpBatch[]; maxBuffer?: number; onSnapshotBatch?: () => void; sql?: string; filterBudget?: number; id?: string; shape?: string; window?: (rows: number) => { boundary: bigint; read: WindowRead } }) {
   let listener: TailListener | undefined;
   const events: LiveEvent[] = [];
   const historyCalls: bigint[] = [];
+  /** The direct-get budget of each history read (undefined: a consumer read). */
+  const historyReads: (number | undefined)[] = [];
   const query = compileLiveQuery(sources.sql ?? 'SELECT id, v FROM app.t', { catalog: { hasNamespace: () => true, table: () => TABLE }, defaultNamespace: 'app', currentUser: 'alice' });
   const sub = new LiveSubscription(
     {
@@ -65,9 +67,10 @@ function harness(options: Partial<SubscriptionOptions>, sources: { history?: (af
         },
         flush: () => Promise.resolve(),
       },
-      history: (after) => {
+      history: (after, directReads) => {
         historyCalls.push(after);
-        return Promise.resolve(sources.history?.(after) ?? { changes: [], covered: true });
+        historyReads.push(directReads);
+        return Promise.resolve(sources.history?.(after, directReads) ?? { changes: [], covered: true });
       },
       head: () => Promise.resolve(sources.head),
       window: (rows) => (sources.window === undefined ? Promise.reject(new Error('not a window')) : Promise.resolve(sources.window(rows))),
@@ -92,7 +95,7 @@ function harness(options: Partial<SubscriptionOptions>, sources: { history?: (af
   );
   const changeSummary = () => events.flatMap((e) => (e.type === 'change' ? [`${e.change_type} ${String((e.rows ?? e.old_values)![0]!['id'])}`] : []));
   const reconnect = (): void => listener?.onReconnect();
-  return { sub, events, historyCalls, push: (c: busPb.Change) => listener?.onChange(c), reconnect, listening: () => listener !== undefined, changeSummary };
+  return { sub, events, historyCalls, historyReads, push: (c: busPb.Change) => listener?.onChange(c), reconnect, listening: () => listener !== undefined, changeSummary };
 }
 
 describe('LiveSubscription', () => {
@@ -163,6 +166,35 @@ describe('LiveSubscription', () => {
     h.push(insert(10n, 9n, 3));
     expect(h.events[0]).toMatchObject({ type: 'subscription_ack', batch_control: { status: 'ready', last_seq_id: 5n } });
     await expect.poll(() => h.changeSummary()).toEqual(['delete 1', 'insert 2', 'insert 3']);
+  });
+
+  it('resumes from JetStream with a budget of RESUME_DIRECT_READS direct gets, and from storage’s compacted catch-up when the log no longer covers `from`', async () => {
+    const cheap = harness({ from: 5n }, { history: (after, reads) => ({ changes: reads === RESUME_DIRECT_READS ? [insert(6n, 5n, 6), insert(7n, 6n, 7)].filter((c) => c.seq > after) : [], covered: reads === RESUME_DIRECT_READS }) });
+    await cheap.sub.start();
+    expect(cheap.historyReads).toEqual([RESUME_DIRECT_READS]);
+    expect(cheap.events[0]).toMatchObject({ type: 'subscription_ack', batch_control: { status: 'ready', last_seq_id: 5n } });
+    expect(cheap.changeSummary()).toEqual(['insert 6', 'insert 7']);
+
+    // The log no longer holds the range: the missed rows come from storage (an update as an insert), once, after one ack.
+    const gone = harness(
+      { from: 5n },
+      {
+        history: () => ({ changes: [], covered: false }),
+        catchUp: [{ reset: false, boundarySeq: 9n, hasMore: false, lastSeq: 9n, changesJson: JSON.stringify([{ kind: 'upsert', row: { id: 6, v: 'v6', _seq: '8' } }, { kind: 'delete', row: { id: 1, v: 'v1', _seq: '9' } }]) }],
+      },
+    );
+    await gone.sub.start();
+    gone.push(insert(10n, 9n, 3));
+    await expect.poll(() => gone.changeSummary()).toEqual(['insert 6', 'delete 1', 'insert 3']);
+    expect(gone.events.map((e) => e.type)).toEqual(['subscription_ack', 'change', 'change', 'change']);
+    expect(gone.historyReads).toEqual([RESUME_DIRECT_READS]);
+
+    // Storage had nothing to send: the ack still comes, and the subscription goes live after `from`.
+    const empty = harness({ from: 5n }, { history: () => ({ changes: [], covered: false }), catchUp: [] });
+    await empty.sub.start();
+    empty.push(insert(6n, 5n, 6));
+    await expect.poll(() => empty.changeSummary()).toEqual(['insert 6']);
+    expect(empty.events[0]).toMatchObject({ type: 'subscription_ack', batch_control: { status: 'ready', last_seq_id: 5n } });
   });
 
   it('sends a reset ack and a fresh snapshot when even storage lost the deletes after `from`', async () => {

@@ -75,7 +75,8 @@ export interface SubscriptionDeps {
    */
   readonly shape?: string;
   readonly hub: LiveTail;
-  readonly history: (after: bigint) => Promise<History>;
+  /** The subject's changes after `after` from JetStream; with `directReads`, by that many direct gets at most (history.ts). */
+  readonly history: (after: bigint, directReads?: number) => Promise<History>;
   /** The subject's newest change in the log (a live-only subscription's starting point), if any. */
   readonly head: () => Promise<bigint | undefined>;
   readonly snapshot: (batchSize: number, lastRows: number) => AsyncIterable<storagePb.SnapshotBatch>;
@@ -100,11 +101,22 @@ export interface SubscriptionDeps {
   readonly windowSlack?: number;
   /** Row changes after which a resume rebuilds a window from a fresh snapshot instead (default 10 × its rows). */
   readonly windowReplayMax?: number;
+  /**
+   * A resume walks JetStream with at most this many direct gets (default RESUME_DIRECT_READS)
+   * before it reads with a consumer (history.ts).
+   */
+  readonly resumeReads?: number;
   /** Deliveries and catch-ups are counted here. */
   readonly metrics?: GatewayMetrics;
 }
 
 export const DEFAULT_FILTER_BUDGET = 10_000_000;
+/**
+ * Direct gets a resume may spend walking JetStream before it reads with a consumer: a resume of
+ * 10 changes takes about 18 gets, one from a day-old cursor over a million other changes about
+ * 30 (docs/architecture.md §4 step 5; bench/README.md, live, resume, has the figures).
+ */
+export const RESUME_DIRECT_READS = 32;
 
 const TRACER = tracer('gateway');
 /** The start of every subscription's chains of repairs and window changes (one shared promise, not one each). */
@@ -227,12 +239,25 @@ export class LiveSubscription implements TailListener {
     }
   }
 
+  /**
+   * The changes after `from` from JetStream (by a few direct gets, or past their budget with a
+   * consumer), or, when the log no longer has them, storage's compacted catch-up: one indexed
+   * read of the rows changed after `from`, one event per row (a reset with a snapshot when
+   * tombstones were purged). Docs: docs/architecture.md §4 step 5.
+   */
   async #resume(from: bigint): Promise<void> {
-    const history = await this.#d.history(from);
+    const history = await this.#d.history(from, this.#d.resumeReads ?? RESUME_DIRECT_READS);
     if (history.covered) {
       this.#d.metrics?.catchUps.history.inc();
-      await this.#ack(from);
       this.#lastSeq = from;
+      const reads = this.#d.resumeReads ?? RESUME_DIRECT_READS;
+      if (history.changes.length <= reads) {
+        // A few changes (a walk's, at most its reads): handed to the socket at once, in order,
+        // so they leave with the ack in one write.
+        await Promise.all([this.#ack(from), ...history.changes.map((change) => this.#deliver(change))]);
+        return;
+      }
+      await this.#ack(from);
       for (const change of history.changes) await this.#deliver(change);
       return;
     }
@@ -253,6 +278,10 @@ export class LiveSubscription implements TailListener {
         acked = true;
       }
       await this.#compacted(batch);
+    }
+    if (!acked && !this.#stopped) {
+      await this.#ack(from); // storage had no batch to send
+      this.#lastSeq = from;
     }
   }
 
@@ -414,9 +443,9 @@ export class LiveSubscription implements TailListener {
   /** A batch of storage's compacted catch-up: upserts as inserts (clients upsert by key), deletes. */
   async #compacted(batch: storagePb.CatchUpBatch): Promise<void> {
     const id = this.#d.id;
-    for (const c of JSON.parse(batch.changesJson) as { kind: 'upsert' | 'delete'; row: Row }[]) {
-      await this.#emit(c.kind === 'upsert' ? { type: 'change', subscription_id: id, change_type: 'insert', rows: [c.row] } : { type: 'change', subscription_id: id, change_type: 'delete', old_values: [c.row] });
-    }
+    // A batch is within storage's batch bytes: its events go to the socket at once, in order.
+    const changes = JSON.parse(batch.changesJson) as { kind: 'upsert' | 'delete'; row: Row }[];
+    await Promise.all(changes.map((c) => this.#emit(c.kind === 'upsert' ? { type: 'change', subscription_id: id, change_type: 'insert', rows: [c.row] } : { type: 'change', subscription_id: id, change_type: 'delete', old_values: [c.row] })));
     if (this.#lastSeq === undefined || batch.boundarySeq > this.#lastSeq) this.#lastSeq = batch.boundarySeq;
   }
 

@@ -59,7 +59,7 @@ export interface WsDeps {
   readonly storage: storagePb.StorageClient;
   readonly subject: (owner: string, namespace: string, table: string) => string;
   /** Rejects with the signal's reason once it is aborted. */
-  readonly history: (subject: string, after: bigint, signal: AbortSignal) => Promise<History>;
+  readonly history: (subject: string, after: bigint, signal: AbortSignal, directReads?: number) => Promise<History>;
   readonly head: (subject: string) => Promise<bigint | undefined>;
   readonly logger: Logger;
   readonly limits: WsLimits;

@@ -37,7 +37,7 @@ export interface ServedServices {
   readonly hub: LiveTail;
   readonly storage: storagePb.StorageClient;
   /** Rejects with the signal's reason once it is aborted. */
-  readonly history: (subject: string, after: bigint, signal: AbortSignal) => Promise<History>;
+  readonly history: (subject: string, after: bigint, signal: AbortSignal, directReads?: number) => Promise<History>;
   readonly head: (subject: string) => Promise<bigint | undefined>;
   readonly limits: { readonly streamTimeoutMs: number; readonly filterBudget: number };
   readonly metrics?: GatewayMetrics;
@@ -110,8 +110,8 @@ export class Served implements SubscriptionDeps {
     return this.#status;
   }
 
-  history(after: bigint): Promise<History> {
-    return this.#socket.services.history(this.subject, after, this.end.signal);
+  history(after: bigint, directReads?: number): Promise<History> {
+    return this.#socket.services.history(this.subject, after, this.end.signal, directReads);
   }
 
   head(): Promise<bigint | undefined> {
