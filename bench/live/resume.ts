@@ -2,7 +2,8 @@
 // missed changes pays to catch up, against starting over, on partitions of several sizes.
 //   Per partition (one user's rows of bench.messages): a snapshot gives the cursor, then 10
 //   changes are written (8 inserts, an update and a delete of older rows). Then, in turns, on a
-//   new socket each time (open + authenticate + subscribe, as a reconnecting client does):
+//   new socket each time (open + authenticate + subscribe, as a reconnecting client does), after
+//   an unmeasured live-only subscribe (so the previous turn's snapshot's GC is not charged):
 //   - resume: `from` = the cursor, until the 10 missed changes are received;
 //   - live only (the baseline): the subscription's ack;
 //   - snapshot: the whole partition, until its last batch.
@@ -27,6 +28,9 @@ export interface ResumeConfig {
 }
 
 export const MISSED = 10;
+/** The SDK's default ping interval and frame. */
+const PING_MS = 4000;
+const PING = JSON.stringify({ type: 'ping' });
 const SQL = 'SELECT id, body, n FROM bench.messages';
 
 export interface Timed {
@@ -64,14 +68,18 @@ async function timedSubscribe(url: string, token: string, options: Record<string
   const ws = new WebSocket(`${url.replace(/^http/, 'ws')}/v1/ws?compress=false`, { headers: { authorization: `Bearer ${token}` }, perMessageDeflate: false });
   const frames: Frame[] = [];
   let bytes = 0;
+  // The SDK's ping: the gateway closes a socket silent for SEQLINE_WS_IDLE_MS (a large snapshot
+  // on a loaded machine takes longer than that).
+  const pinger = setInterval(() => ws.readyState === WebSocket.OPEN && ws.send(PING), PING_MS);
   try {
     return await new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`no answer within ${deadlineMs} ms; ${frames.length} frames`)), deadlineMs);
       ws.once('open', () => ws.send(JSON.stringify({ type: 'subscribe', subscription: { id: 'r', sql: SQL, ...(options === undefined ? {} : { options }) } })));
       ws.on('message', (data: Buffer) => {
-        bytes += data.length;
         const text = data.toString('utf8');
         const frame = { ...(JSON.parse(text) as Omit<Frame, 'text'>), text };
+        if (frame.type === 'pong') return;
+        bytes += data.length;
         if (frame.type === 'error') reject(new Error(`${frame.code ?? ''} ${frame.message ?? ''}`));
         frames.push(frame);
         if (done(frames)) {
@@ -81,9 +89,10 @@ async function timedSubscribe(url: string, token: string, options: Record<string
         }
       });
       ws.once('error', reject);
-      ws.once('close', (code) => reject(new Error(`closed with ${code}`)));
+      ws.once('close', (code, reason) => reject(new Error(`closed with ${code} (${reason.toString()}) after ${frames.length} frames: ${frames.map((f) => f.text.slice(0, 160)).join(' | ').slice(-1500)}`)));
     });
   } finally {
+    clearInterval(pinger);
     ws.removeAllListeners('close');
     ws.close(1000);
   }
@@ -161,6 +170,9 @@ async function measure(stack: ResumeStack, token: string, from: bigint, name: st
   const snapshots: Timed[] = [];
   const before = await stack.catchUps();
   for (let t = 0; t < turns; t++) {
+    // Unmeasured: the previous turn's snapshot (up to 9 MB through the gateway) leaves garbage
+    // and a GC behind, which the resume measured next would pay alone.
+    await timedSubscribe(stack.url, token, undefined, acked);
     const counted = await stack.catchUps();
     const resumed = await timedSubscribe(stack.url, token, { from: String(from) }, deleted);
     resumes.push(resumed);

@@ -22,8 +22,18 @@ export type IdleReport =
 
 /** Sockets opened at once. */
 const CONCURRENCY = 200;
-/** The SDK's default `pingIntervalMs`. */
-const PING_MS = 4000;
+/**
+ * The SDK's default `pingIntervalMs`, or SEQLINE_BENCH_USERS_PING_MS (what a longer interval
+ * saves; the bench's gateway closes sockets silent for 60 s).
+ */
+const PING_MS = pingMs(process.env['SEQLINE_BENCH_USERS_PING_MS']);
+
+function pingMs(text: string | undefined): number {
+  if (text === undefined || text === '') return 4000;
+  const ms = Number(text);
+  if (!Number.isInteger(ms) || ms < 100 || ms > 50_000) throw new Error(`SEQLINE_BENCH_USERS_PING_MS must be an integer from 100 to 50000 (ms), not ${text}`);
+  return ms;
+}
 const PING = JSON.stringify({ type: 'ping' });
 
 const sockets: WebSocket[] = [];
