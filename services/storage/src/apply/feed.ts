@@ -11,10 +11,12 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, type ConsumerMessages, type JetStreamClient, type JsMsg } from '@nats-io/jetstream';
 import type { BusNames } from '@seqline/bus';
 import { busPb } from '@seqline/proto';
-import type { Logger, RunningState } from '@seqline/runtime';
+import { backoffDelay, DEFAULT_BACKOFF, type Logger, type RunningState } from '@seqline/runtime';
 
 /** Lifetime of one pull request of the ops consumers (see ShardFeeds.add). */
 export const PULL_EXPIRES_MS = 4000;
+/** How long a shard's consumer may take to be recreated after lost deliveries before the service fails. */
+export const RECONSUME_DEADLINE_MS = 120_000;
 
 /** An op taken for a batch. */
 export interface Pending {
@@ -168,7 +170,9 @@ export class ShardFeeds {
         if (!state.shouldRun()) return;
         const start = BigInt(feed.queued) + 1n > feed.watermark ? BigInt(feed.queued) + 1n : feed.watermark + 1n;
         logger.warn('ops deliveries lost in transit; reading the shard again after the last op queued', { shard: feed.shard, lost, from: String(start) });
-        messages = await this.#consume(feed.shard, start);
+        const next = await this.#reconsume(feed.shard, start);
+        if (next === undefined) return; // stopped meanwhile
+        messages = next;
       }
     } catch (err) {
       cause = err;
@@ -178,6 +182,26 @@ export class ShardFeeds {
       logger.error('shard consumer stopped; failing the service', { shard: feed.shard, err: cause });
     }
     this.#wake?.();
+  }
+
+  /**
+   * #consume again, retried with backoff: the loss that calls for it comes with a NATS node gone,
+   * and until the cluster has elected new leaders the JetStream API times out. Past
+   * RECONSUME_DEADLINE_MS it throws (the service fails loudly); undefined when the state stops.
+   */
+  async #reconsume(shard: number, start: bigint): Promise<ConsumerMessages | undefined> {
+    const { state, logger } = this.#deps;
+    const deadline = performance.now() + RECONSUME_DEADLINE_MS;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.#consume(shard, start);
+      } catch (err) {
+        if (!state.shouldRun()) return undefined;
+        if (performance.now() > deadline) throw err;
+        logger.warn('cannot recreate the shard consumer yet; retrying', { shard, attempt, err });
+      }
+      if (!(await state.sleep(backoffDelay(attempt, DEFAULT_BACKOFF)))) return undefined;
+    }
   }
 
   /** Up to `batch` queued ops, each shard's in log order, starting from a rotating shard. */
