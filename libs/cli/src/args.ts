@@ -5,8 +5,12 @@
 import { parseArgs } from 'node:util';
 import { UsageError } from './errors.js';
 
-export const COMMANDS = ['login', 'sql', 'live'] as const;
+export const COMMANDS = ['login', 'sql', 'live', 'gen'] as const;
 export type CommandName = (typeof COMMANDS)[number];
+
+/** How `seqline gen types` types BIGINT columns: as the client's `bigint` option returns them. */
+export const BIGINT_MODES = ['bigint', 'string'] as const;
+export type BigIntTypeMode = (typeof BIGINT_MODES)[number];
 
 /** Where and as whom, as given on the command line (env and saved sessions come later). */
 export interface ConnectionFlags {
@@ -20,7 +24,8 @@ export type Command =
   | { readonly kind: 'version' }
   | { readonly kind: 'login'; readonly connection: ConnectionFlags }
   | { readonly kind: 'sql'; readonly connection: ConnectionFlags; readonly sql: string; readonly json: boolean }
-  | { readonly kind: 'live'; readonly connection: ConnectionFlags; readonly sql: string; readonly json: boolean; readonly count: boolean; readonly batchSize?: number };
+  | { readonly kind: 'live'; readonly connection: ConnectionFlags; readonly sql: string; readonly json: boolean; readonly count: boolean; readonly batchSize?: number }
+  | { readonly kind: 'gen_types'; readonly connection: ConnectionFlags; readonly namespace?: string; readonly bigint: BigIntTypeMode };
 
 const OPTIONS = {
   help: { type: 'boolean', short: 'h' },
@@ -31,6 +36,8 @@ const OPTIONS = {
   json: { type: 'boolean' },
   count: { type: 'boolean' },
   'batch-size': { type: 'string' },
+  namespace: { type: 'string' },
+  bigint: { type: 'string' },
 } as const;
 type OptionName = keyof typeof OPTIONS;
 
@@ -39,6 +46,7 @@ const ACCEPTS: Readonly<Record<CommandName, readonly OptionName[]>> = {
   login: CONNECTION_OPTIONS,
   sql: [...CONNECTION_OPTIONS, 'json'],
   live: [...CONNECTION_OPTIONS, 'json', 'count', 'batch-size'],
+  gen: [...CONNECTION_OPTIONS, 'namespace', 'bigint'],
 };
 
 type Values = Partial<Record<OptionName, string | boolean>>;
@@ -74,7 +82,18 @@ export function parseCommand(argv: readonly string[]): Command {
       const batchSize = values['batch-size'] === undefined ? undefined : positiveInt('--batch-size', String(values['batch-size']), name);
       return { kind: 'live', connection, sql: oneSql(name, rest), json: values.json === true, count: values.count === true, ...(batchSize === undefined ? {} : { batchSize }) };
     }
+    case 'gen':
+      return genTypes(values, rest, connection);
   }
+}
+
+/** `seqline gen types [--namespace NS] [--bigint bigint|string]` (types is the only generator). */
+function genTypes(values: Values, rest: readonly string[], connection: ConnectionFlags): Command {
+  if (rest[0] !== 'types') throw new UsageError(rest.length === 0 ? 'what to generate? (seqline gen types)' : `unknown generator "${rest[0]}" (seqline gen types)`, 'gen');
+  if (rest.length > 1) throw new UsageError(`"seqline gen types" takes no argument, got "${rest[1]}"`, 'gen');
+  const bigint = values.bigint === undefined ? 'bigint' : BIGINT_MODES.find((m) => m === values.bigint);
+  if (bigint === undefined) throw new UsageError(`--bigint must be bigint or string, got "${String(values.bigint)}"`, 'gen');
+  return { kind: 'gen_types', connection, bigint, ...(typeof values.namespace === 'string' ? { namespace: values.namespace } : {}) };
 }
 
 function parse(argv: readonly string[]): { values: Values; positionals: string[] } {

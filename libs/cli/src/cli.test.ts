@@ -89,7 +89,7 @@ describe('seqline (run)', () => {
     expect(d.stderr()).toBe('error: give the SQL as one argument, in quotes (got 2 arguments)\nusage: seqline sql "SQL" [--json] [--url URL] [--user USER --password PASSWORD]\n(see seqline sql --help)\n');
     const e = fakeIo();
     expect(await run(['select'], e.io, '1.2.3')).toBe(2);
-    expect(e.stderr()).toBe('error: unknown command "select"\nusage: seqline <login|sql|live> [options]\n(see seqline --help)\n');
+    expect(e.stderr()).toBe('error: unknown command "select"\nusage: seqline <login|sql|live|gen> [options]\n(see seqline --help)\n');
     const f = fakeIo();
     expect(await run(['live', 'SELECT 1', '--url', 'localhost:8080'], f.io, '1.2.3')).toBe(2);
     expect(f.stderr()).toBe('error: --url must be an http:// or https:// URL, got "localhost:8080"\nusage: seqline live "SELECT …" [--json] [--count] [--batch-size N] [--url URL] [--user USER --password PASSWORD]\n(see seqline live --help)\n');

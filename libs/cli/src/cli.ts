@@ -4,6 +4,7 @@
 import { SeqlineError } from '@seqline/client/node';
 import { parseCommand, type Command, type ConnectionFlags } from './args.js';
 import { EXIT, UsageError, type ExitCode } from './errors.js';
+import { runGenTypes } from './gen-types.js';
 import { helpText, SYNOPSIS } from './help.js';
 import type { Io } from './io.js';
 import { runLive } from './live.js';
@@ -41,6 +42,10 @@ async function dispatch(command: Command, io: Io, version: string): Promise<Exit
     }
     case 'live':
       return runLive(command, await openSession(command.connection, io), io);
+    case 'gen_types': {
+      const session = await openSession(command.connection, io);
+      return untilInterrupted(runGenTypes({ bigint: command.bigint, ...(command.namespace === undefined ? {} : { namespace: command.namespace }) }, session, io), io.signal);
+    }
   }
 }
 
@@ -65,7 +70,7 @@ function untilInterrupted(work: Promise<void>, signal: AbortSignal): Promise<Exi
 function report(err: unknown, io: Io, running: Command['kind'] | undefined): ExitCode {
   if (err instanceof UsageError) {
     const command = err.command ?? (running !== undefined && running in SYNOPSIS ? running : undefined);
-    const usage = command === undefined ? 'seqline <login|sql|live> [options]' : SYNOPSIS[command as keyof typeof SYNOPSIS];
+    const usage = command === undefined ? 'seqline <login|sql|live|gen> [options]' : SYNOPSIS[command as keyof typeof SYNOPSIS];
     io.err(`error: ${err.message}\nusage: ${usage}\n(see seqline ${command === undefined ? '' : `${command} `}--help)\n`);
     return EXIT.usage;
   }

@@ -6,6 +6,7 @@ export const SYNOPSIS: Readonly<Record<CommandName, string>> = {
   login: 'seqline login [--url URL] [--user USER] [--password PASSWORD]',
   sql: 'seqline sql "SQL" [--json] [--url URL] [--user USER --password PASSWORD]',
   live: 'seqline live "SELECT …" [--json] [--count] [--batch-size N] [--url URL] [--user USER --password PASSWORD]',
+  gen: 'seqline gen types [--namespace NS] [--bigint bigint|string] [--url URL] [--user USER --password PASSWORD] > schema.ts',
 };
 
 const CONNECTION = `Connection options (every command):
@@ -23,6 +24,7 @@ Usage:
   ${SYNOPSIS.login}
   ${SYNOPSIS.sql}
   ${SYNOPSIS.live}
+  ${SYNOPSIS.gen}
   seqline <command> --help
   seqline --version
 
@@ -30,6 +32,7 @@ Commands:
   login   log in and save the session for the other commands
   sql     run SQL (several statements separated by ;) and print each result
   live    print a query's rows, then each change as it happens, until Ctrl-C
+  gen     gen types: print TypeScript row types of the tables you may read
 
 ${CONNECTION}
 
@@ -66,6 +69,24 @@ resumes from the last change it printed: nothing missed, nothing repeated.
   --json               print every protocol event as one JSON object per line
   --count              do not print the snapshot's rows, only their count (on stderr)
   --batch-size N       rows per snapshot batch (default: the server's)
+
+${CONNECTION}
+`,
+  gen: `Usage: ${SYNOPSIS.gen}
+
+Reads the schema over the SQL API (SHOW TABLES) and prints TypeScript row types on stdout:
+one row type per table you may read (AppTickets for app.tickets), with the columns of
+SELECT * (_seq and _deleted last) typed as @seqline/client returns them, and an interface
+Tables naming them all ('app.tickets': AppTickets). Use them as query<AppTickets>(…),
+live<AppTickets>(…) and useLiveQuery<AppTickets>(…).
+
+  BIGINT -> bigint (string with --bigint string); SMALLINT, INT, FLOAT, DOUBLE -> number;
+  DECIMAL, TEXT, UUID, JSON (its text) -> string; BYTES -> number[]; BOOLEAN -> boolean;
+  TIMESTAMP, DATETIME, TIME -> number (microseconds); DATE -> number (days).
+  A nullable column adds | null.
+
+  --namespace NS       only the tables of namespace NS (its exact name)
+  --bigint MODE        bigint (default) or string, as the client's bigint option
 
 ${CONNECTION}
 `,

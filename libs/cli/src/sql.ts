@@ -13,7 +13,7 @@ export async function runSql(sql: string, json: boolean, session: Session, io: I
 }
 
 /** Runs SQL once; a token the gateway says expired (its clock ahead of ours) is renewed once. */
-async function execute(sql: string, session: Session, io: Io, renewed = false): Promise<Record<string, unknown>> {
+export async function execute(sql: string, session: Session, io: Io, renewed = false): Promise<Record<string, unknown>> {
   try {
     return await postJson(io.fetch, `${session.url}/v1/api/sql`, { sql }, renewed ? await session.renew() : await session.token());
   } catch (err) {

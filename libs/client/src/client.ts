@@ -114,11 +114,15 @@ export interface SubscribeOptions {
   readonly onError?: (error: SeqlineError) => void;
 }
 
-/** One statement's result: rows as objects keyed by column (BIGINTs as `bigint` by default). */
-export interface StatementResult {
+/**
+ * One statement's result: rows as objects keyed by column (BIGINTs as `bigint` by default).
+ * `T` is the row type the caller states (`seqline gen types` writes one per table): an object
+ * type (a `type` alias; an interface would need `extends Row`). Nothing checks it at run time.
+ */
+export interface StatementResult<T extends Row = Row> {
   /** The columns; empty for a write or DDL. */
   readonly schema: readonly SchemaEntry[];
-  readonly rows: Row[];
+  readonly rows: T[];
   /** Rows returned, or rows a write changed. */
   readonly rowCount: number;
   /** The server's note: `Inserted 1 row(s)`, or that a result was cut at the row limit. */
@@ -127,10 +131,10 @@ export interface StatementResult {
   readonly seq?: string;
 }
 
-/** What `query()` returns: every statement's result, and the first one's rows and schema. */
-export interface QueryResult {
+/** What `query()` returns: every statement's result, and the first one's rows (typed `T`) and schema. */
+export interface QueryResult<T extends Row = Row> {
   readonly results: StatementResult[];
-  readonly rows: Row[];
+  readonly rows: T[];
   readonly schema: readonly SchemaEntry[];
 }
 
@@ -266,12 +270,13 @@ export class SeqlineClient {
   /**
    * Runs SQL over HTTP now: every statement's result, and the first one's `rows` and `schema`.
    * For reads. A write sent here runs too, but once, without an idempotency key and never
-   * queued offline: use `execute()` for writes.
+   * queued offline: use `execute()` for writes. `query<T>()` types the first result's rows as
+   * `T` (a row type of `seqline gen types`, or your own); the rows are the same either way.
    */
-  async query(sql: string, params: readonly unknown[] = []): Promise<QueryResult> {
+  async query<T extends Row = Row>(sql: string, params: readonly unknown[] = []): Promise<QueryResult<T>> {
     this.#checkOpen();
     const results = await this.#sql(sql, params, undefined);
-    return { results, rows: results[0]?.rows ?? [], schema: results[0]?.schema ?? [] };
+    return { results, rows: (results[0]?.rows ?? []) as T[], schema: results[0]?.schema ?? [] };
   }
 
   /**
@@ -316,12 +321,13 @@ export class SeqlineClient {
   /**
    * Keeps `onRows` called with the current rows of `sql` (in `_seq` order): the stored rows at
    * once when the store has them, the snapshot as it loads, then after every change, across
-   * reconnects. Returns a function that stops it.
+   * reconnects. Returns a function that stops it. `live<T>()` types the rows as `T`, as
+   * `query<T>()` does.
    */
-  live(sql: string, onRows: (rows: Row[], info: LiveInfo) => void, options: LiveOptions = {}): () => void {
+  live<T extends Row = Row>(sql: string, onRows: (rows: T[], info: LiveInfo) => void, options: LiveOptions = {}): () => void {
     if (this.#refuseClosed(options.onError)) return () => {};
     const params = options.params ?? [];
-    const sub = this.#newSub(sql, params, true, options, { onRows });
+    const sub = this.#newSub(sql, params, true, options, { onRows: onRows as unknown as NonNullable<Sub['onRows']> });
     if (options.from !== undefined) sub.m.cursor = BigInt(options.from);
     void this.#startSub(sub);
     return () => this.#stopSub(sub);

@@ -12,19 +12,22 @@ const NO_PARAMS: readonly unknown[] = [];
  * snapshot as it loads, then every change, across reconnects. Components asking the same query
  * with the same parameters and options share one subscription; the component re-renders only
  * when its rows, status, error or cursor changed, and unchanged rows keep their identity.
+ * `useLiveQuery<T>()` types the rows as `T` (a row type of `seqline gen types`, or your own).
  */
-export function useLiveQuery(sql: string, params: readonly unknown[] = NO_PARAMS, options: LiveQueryOptions = {}): LiveSnapshot {
+export function useLiveQuery<T extends Row = Row>(sql: string, params: readonly unknown[] = NO_PARAMS, options: LiveQueryOptions = {}): LiveSnapshot<T> {
   const client = useSeqlineClient();
   // A new params array each render must not resubscribe: the entry follows the key's content.
   const key = liveKey(sql, params, options);
   const entry = useMemo(() => liveEntry(client, sql, params, options), [client, key]);
-  return useSyncExternalStore(entry.subscribe, entry.getSnapshot, entry.getSnapshot);
+  // Components asking one query share its entry whatever row type each states: T only types the result.
+  return useSyncExternalStore(entry.subscribe, entry.getSnapshot, entry.getSnapshot) as unknown as LiveSnapshot<T>;
 }
 
 export type QueryStatus = 'loading' | 'success' | 'error';
 
-export interface QueryState {
-  readonly rows: readonly Row[];
+/** `T` is the row type `useQuery<T>()` was asked for (not checked at run time). */
+export interface QueryState<T extends Row = Row> {
+  readonly rows: readonly T[];
   readonly status: QueryStatus;
   readonly error: SeqlineError | Error | undefined;
   /** Runs the query again (the rows stay until the new ones arrive). */
@@ -32,17 +35,17 @@ export interface QueryState {
 }
 
 /** One read over HTTP when the component mounts or `sql`/`params` change; `refetch()` runs it again. */
-export function useQuery(sql: string, params: readonly unknown[] = NO_PARAMS): QueryState {
+export function useQuery<T extends Row = Row>(sql: string, params: readonly unknown[] = NO_PARAMS): QueryState<T> {
   const client = useSeqlineClient();
   const key = liveKey(sql, params, {});
   const [run, setRun] = useState(0);
-  const [state, setState] = useState<Omit<QueryState, 'refetch'>>({ rows: [], status: 'loading', error: undefined });
+  const [state, setState] = useState<Omit<QueryState<T>, 'refetch'>>({ rows: [], status: 'loading', error: undefined });
   const paramsRef = useRef(params);
   paramsRef.current = params;
   useEffect(() => {
     let current = true;
     setState((s) => (s.status === 'loading' ? s : { ...s, status: 'loading' }));
-    client.query(sql, paramsRef.current).then(
+    client.query<T>(sql, paramsRef.current).then(
       ({ rows }) => current && setState({ rows, status: 'success', error: undefined }),
       (error: unknown) => current && setState((s) => ({ rows: s.rows, status: 'error', error: asError(error) })),
     );

@@ -10,12 +10,13 @@ import type { LiveInfo, LiveOptions, Row, SeqlineClient, SeqlineError } from '@s
 
 export type LiveStatus = 'loading' | 'stored' | 'ready' | 'error';
 
-export interface LiveSnapshot {
+/** A live query's state; `T` is the row type `useLiveQuery<T>()` was asked for (not checked at run time). */
+export interface LiveSnapshot<T extends Row = Row> {
   /**
    * The query's rows: in its order when it has one (ORDER BY, as the server's ack states it;
    * ties broken by the primary key), else in `_seq` order (oldest change first).
    */
-  readonly rows: readonly Row[];
+  readonly rows: readonly T[];
   /** `stored`: rows from the client's store, not yet confirmed; `error`: the server refused the query. */
   readonly status: LiveStatus;
   readonly error: SeqlineError | undefined;
