@@ -2,6 +2,7 @@
 // "seqline"), so tests and several deployments can share a NATS without seeing each other:
 //   <prefix>.ops.<shard>                       JetStream <PREFIX>_OPS: the write-ahead log
 //   <prefix>.changes.<owner>.<ns>.<table>      JetStream <PREFIX>_CHANGES: per-owner change log
+//                                              (change consumers filter on <prefix>.changes.*.<ns>.<table>)
 //   <prefix>.catalog                           core NATS: "the catalog changed" notices
 //   <prefix>.users                             core NATS: "this user's credentials changed" notices (body: the user id)
 //   <prefix>.results.<instance>.<op>           core NATS: op results for one write instance
@@ -20,6 +21,8 @@ export interface BusNames {
   opsWildcard(): string;
   changes(owner: string, namespace: string, table: string): string;
   changesWildcard(): string;
+  /** Every owner's changes of one table: `<prefix>.changes.*.<ns>.<table>` (change consumers). */
+  changesOfTable(namespace: string, table: string): string;
   results(instance: string): string;
 }
 
@@ -40,6 +43,7 @@ export function busNames(prefix = 'seqline'): BusNames {
     opsWildcard: () => `${prefix}.ops.*`,
     changes: (owner, namespace, table) => `${prefix}.changes.${token('owner', owner)}.${token('namespace', namespace)}.${token('table', table)}`,
     changesWildcard: () => `${prefix}.changes.>`,
+    changesOfTable: (namespace, table) => `${prefix}.changes.*.${token('namespace', namespace)}.${token('table', table)}`,
     results: (instance) => `${prefix}.results.${token('instance', instance)}`,
   };
 }

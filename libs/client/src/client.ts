@@ -4,6 +4,7 @@
 // I/O they ask for. See SPEC.md.
 import { parseJsonLossless } from '@seqline/seq';
 import { DEFAULT_BACKOFF, backoffDelay, type BackoffOptions } from './backoff.js';
+import { startConsumer, type ChangeHandler, type ConsumeOptions, type Consumer } from './consume.js';
 import { AuthError, ClosedError, NetworkError, ProtocolError, SeqlineError, serverError, TimeoutError, unanswered } from './errors.js';
 import { bearer, bigintAsString, convertCell, postJson, rowObject, Tokens, type Auth, type BigIntMode, type FetchLike, type SchemaEntry } from './http.js';
 import { INITIAL, statusOf, transition, type ConnectionAction, type ConnectionEvent, type ConnectionState, type MachineOptions, type Status } from './machine.js';
@@ -360,6 +361,31 @@ export class SeqlineClient {
     this.#waiting.clear();
     this.#resolveClosed(error);
     if (error !== undefined) this.#o.onError?.(error);
+  }
+
+  /**
+   * Consumes every change of `table` (`ns.table`), across all owners, as a worker of `group`:
+   * at least once, in order per owner, each change acknowledged once `handler` resolved
+   * (docs/protocol.md §2, "Change consumers"). For `service` and `system` accounts; the group is
+   * made by its first fetch. `stop()` leaves the group.
+   */
+  consume(table: string, group: string, handler: ChangeHandler, options: ConsumeOptions = {}): Consumer {
+    this.#checkOpen();
+    const worker = options.worker ?? `w-${randomKey().replace(/-/g, '').slice(0, 16)}`;
+    return startConsumer((path, body) => this.#post(path, body), table, group, handler, { ...options, worker, random: this.#machine.random, now: this.#now });
+  }
+
+  /** POSTs to the API with the access token, renewing an expired one once (like #sql). */
+  async #post(path: string, body: unknown, retried = false): Promise<Record<string, unknown>> {
+    try {
+      return await postJson(this.#fetch, `${this.#base}${path}`, body, bearer(await this.#tokens.get()));
+    } catch (err) {
+      if (!retried && err instanceof AuthError && err.code === 'TOKEN_EXPIRED') {
+        this.#tokens.invalidate();
+        return this.#post(path, body, true);
+      }
+      throw err;
+    }
   }
 
   #checkOpen(): void {

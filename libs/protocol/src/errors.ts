@@ -28,6 +28,8 @@ export const ERRORS = {
   /** A live filter took more than SEQLINE_FILTER_BUDGET steps on one change: its subscription is ended. */
   FILTER_BUDGET_EXCEEDED: { http: 400, grpc: status.RESOURCE_EXHAUSTED },
   RATE_LIMIT_EXCEEDED: { http: 429, grpc: status.RESOURCE_EXHAUSTED },
+  /** A change consumer's ack token whose lane was handed to another worker or rewound (docs/protocol.md §2, "Change consumers"): the change comes again. */
+  LEASE_EXPIRED: { http: 409, grpc: status.ABORTED },
   INTERNAL_ERROR: { http: 500, grpc: status.INTERNAL },
   UNAVAILABLE: { http: 503, grpc: status.UNAVAILABLE },
   // WebSocket (docs/protocol.md §4): `error` events and `auth_error`.

@@ -11,3 +11,5 @@ export { columnFlags, dmlMessage, schemaEntry } from './results.js';
 export type { DdlResult, DmlResult, ErrorBody, QueryResult, SchemaEntry, SchemaFlag, StatementResult, SuccessBody } from './results.js';
 export { RemoteCatalog } from './remote-catalog.js';
 export type { CatalogSnapshot } from './remote-catalog.js';
+export { CONSUMER_TOKEN_PATTERN, parseAckRequest, parseConsumeRequest, parseDropRequest, parseReleaseRequest, START_POSITIONS } from './consume.js';
+export type { AckRequest, BodyParse, ConsumedChange, ConsumedRow, ConsumeRequest, ConsumeResponse, DropRequest, ReleaseRequest, StartPosition } from './consume.js';

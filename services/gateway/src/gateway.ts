@@ -13,7 +13,7 @@ import { hostname } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { credentials } from '@grpc/grpc-js';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { busNames, connectNats } from '@seqline/bus';
+import { busNames, connectNats, ensureBucket } from '@seqline/bus';
 import { storagePb } from '@seqline/proto';
 import { ProtocolError, RemoteCatalog, toProtocolError, unaryCall } from '@seqline/protocol';
 import { hashPassword, RunningState, ServiceHost, verifyPassword, type Logger } from '@seqline/runtime';
@@ -24,6 +24,8 @@ import { CredentialCache } from './auth/credential-cache.js';
 import { SocketRevocation } from './auth/revocation.js';
 import type { Backend, Caller } from './backend.js';
 import type { GatewayConfig } from './config.js';
+import { ChangeConsumers } from './consume/consumers.js';
+import { consumeRoutes } from './consume/routes.js';
 import { createGrpcBackend } from './grpc-backend.js';
 import { authRoutes } from './http/auth-routes.js';
 import { healthRoute } from './http/health-route.js';
@@ -73,6 +75,7 @@ export class GatewayService extends ServiceHost<GatewayInfo> {
   #storageClient: storagePb.StorageClient | undefined;
   #credentials: CredentialCache | undefined;
   #revocation: SocketRevocation | undefined;
+  #consumers: ChangeConsumers | undefined;
   readonly #metrics = new GatewayMetrics(this.metrics);
 
   constructor(config: GatewayConfig, deps: GatewayDeps) {
@@ -192,6 +195,16 @@ export class GatewayService extends ServiceHost<GatewayInfo> {
     ws.attach(http.nodeServer);
     this.#ws = ws;
     const node = `${hostname().replace(/[^A-Za-z0-9_-]/g, '_')}-${process.pid}-${randomBytes(3).toString('hex')}`;
+    this.#consumers = await ChangeConsumers.create({
+      nc,
+      kv: await ensureBucket(nc, `${config.busPrefix}_consumers`, { history: 1, replicas: config.natsReplicas }),
+      stream: names.changesStream,
+      filter: (namespace, table) => names.changesOfTable(namespace, table),
+      catalog,
+      secret: config.jwtSecret,
+      limits: { ackWaitMs: config.consumeAckWaitMs, lanes: config.consumeLanes, maxGroupsPerTable: config.consumeMaxGroups, maxFetch: config.consumeMaxFetch, maxWaitMs: config.consumeMaxWaitMs },
+      now: this.#deps.now ?? Date.now,
+    });
     this.#directory = await LiveDirectory.start(nc, { prefix: config.busPrefix, node, ttlMs: config.liveDirectoryTtlMs, replicas: config.natsReplicas, timeoutMs: config.liveListTimeoutMs, list: () => ws.liveEntries(node), logger: this.#logger });
   }
 
@@ -227,18 +240,20 @@ export class GatewayService extends ServiceHost<GatewayInfo> {
       hashPassword,
       verifyPassword,
     });
+    const limiter = new RateLimiter({ capacity: config.queryRate * 2, refill: { tokens: config.queryRate, periodMs: 1000 }, now: this.#monotonic });
+    const consume = consumeRoutes({ jwt, credentials, limiter, logger: this.#logger, monotonic: this.#monotonic, consumers: () => this.#consumers });
     const sql = sqlRoute({
       backend,
       parser: this.#deps.parser ?? pgSqlParser,
       jwt,
       credentials,
-      limiter: new RateLimiter({ capacity: config.queryRate * 2, refill: { tokens: config.queryRate, periodMs: 1000 }, now: this.#monotonic }),
+      limiter,
       maxSqlBytes: config.maxSqlBytes,
       logger: this.#logger,
       monotonic: this.#monotonic,
       ...(this.#deps.backend === undefined ? { systemLive: (caller: Caller, text: string, params: readonly JsonScalar[]) => this.#systemLive(caller, text, params) } : {}),
     });
-    return { ...auth, sql, health: healthRoute(GATEWAY_VERSION, isDraining) };
+    return { ...auth, ...consume, sql, health: healthRoute(GATEWAY_VERSION, isDraining) };
   }
 
   /** Creates the first DBA unless one exists. Retries while storage is unavailable; another gateway winning the race is success. */

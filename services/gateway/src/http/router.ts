@@ -5,6 +5,10 @@
 
 export const ROUTES = {
   '/v1/api/sql': { POST: 'sql' },
+  '/v1/api/consume': { POST: 'consume' },
+  '/v1/api/consume/ack': { POST: 'consumeAck' },
+  '/v1/api/consume/release': { POST: 'consumeRelease' },
+  '/v1/api/consume/drop': { POST: 'consumeDrop' },
   '/v1/api/auth/login': { POST: 'login' },
   '/v1/api/auth/refresh': { POST: 'refresh' },
   '/v1/api/auth/logout': { POST: 'logout' },
