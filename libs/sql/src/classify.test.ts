@@ -22,6 +22,9 @@ const CASES: [StatementKind, string, StatementClass][] = [
   ['create_user', "CREATE USER alice WITH PASSWORD 'pw' ROLE user", 'user'],
   ['alter_user', "ALTER USER alice SET PASSWORD 'pw'", 'user'],
   ['drop_user', 'DROP USER alice', 'user'],
+  ['show_namespaces', 'SHOW NAMESPACES', 'read'],
+  ['show_tables', 'SHOW TABLES IN app', 'read'],
+  ['describe_table', 'DESCRIBE TABLE app.t', 'read'],
 ];
 
 describe('classify', () => {

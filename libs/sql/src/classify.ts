@@ -1,5 +1,6 @@
 // Which path a statement takes (docs/architecture.md §3): reads go to storage, writes to write, DDL and
-// user management to the catalog. EXECUTE AS takes the path of the statement it wraps.
+// user management to the catalog. EXECUTE AS takes the path of the statement it wraps. SHOW and
+// DESCRIBE are reads: storage answers them from the catalog.
 import type { Statement, StatementClass, StatementKind } from './types.js';
 
 const CLASSES: Readonly<Record<Exclude<StatementKind, 'execute_as'>, StatementClass>> = {
@@ -16,6 +17,9 @@ const CLASSES: Readonly<Record<Exclude<StatementKind, 'execute_as'>, StatementCl
   create_user: 'user',
   alter_user: 'user',
   drop_user: 'user',
+  show_namespaces: 'read',
+  show_tables: 'read',
+  describe_table: 'read',
 };
 
 export function classify(stmt: Statement): StatementClass {

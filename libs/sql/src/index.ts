@@ -11,7 +11,7 @@ export { DEFAULT_DECIMAL, dataTypeName, parseDataType, pgType } from './types-ma
 export { DEFAULT_HASH_PARTITIONS, ddlSql, OWNER_POLICY, ownerSettingSql, partitionName, PURGE_POLICIES, quoteIdent, quoteLiteral, seqIndexName, tableAccessSql, writerAccessSql, WRITER_POLICIES } from './ddl.js';
 export type { DdlOptions, DdlStatement } from './ddl.js';
 export { ALLOWED_FUNCTIONS, assertFunctionAllowed } from './functions.js';
-export { actAs, checkExecuteAs, checkReadAccess, checkWriteAccess, resolveOwner, validateWrite } from './validate.js';
+export { actAs, checkExecuteAs, checkReadAccess, checkWriteAccess, mayRead, resolveOwner, validateWrite } from './validate.js';
 export { rewriteSelect } from './rewrite.js';
 export { expiresRows, expiryFloor, isExpired } from './stream-ttl.js';
 export type { RewriteContext, RewrittenSelect } from './rewrite.js';

@@ -598,7 +598,7 @@ describe('other statements are UNSUPPORTED, named in words', () => {
     ['SET search_path = app', 'SET'],
     ['RESET ALL', 'RESET'],
     ['SHOW search_path', 'SHOW'],
-    ['SHOW TABLES', 'SHOW'],
+    ['SHOW ALL', 'SHOW'],
     ['COPY app.t FROM STDIN', 'COPY'],
     ['CREATE FUNCTION f() RETURNS int AS $$ SELECT 1 $$ LANGUAGE sql', 'CREATE FUNCTION'],
     ['CREATE PROCEDURE p() AS $$ SELECT 1 $$ LANGUAGE sql', 'CREATE PROCEDURE'],
@@ -630,7 +630,7 @@ describe('other statements are UNSUPPORTED, named in words', () => {
     ['MERGE INTO app.t USING app.u ON true WHEN MATCHED THEN DELETE', 'MERGE'],
     ['CHECKPOINT', 'CHECKPOINT'],
     ['USE app', 'USE'],
-    ['DESCRIBE app.t', 'DESCRIBE'],
+    ['SUBSCRIBE TO app.t', 'SUBSCRIBE'],
     ['ALTER NAMESPACE app SET DESCRIPTION x', 'ALTER NAMESPACE'],
     ["CREATE STORAGE s TYPE filesystem PATH '/x'", 'CREATE STORAGE'],
   ])('%j → statement %s is not supported', (sql, name) => {

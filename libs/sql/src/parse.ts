@@ -3,7 +3,8 @@
 //
 //   1. scan the whole text once; split at `;` tokens outside parentheses (so `;` in strings,
 //      comments, dollar quotes and EXECUTE AS ( … ) never splits);
-//   2. route KalamDB-only statements (namespaces, users, EXECUTE AS) to parse-kalam.ts;
+//   2. route KalamDB-only statements (namespaces, users, EXECUTE AS) to parse-kalam.ts, and
+//      SHOW NAMESPACES / SHOW TABLES / DESCRIBE to parse-introspect.ts;
 //   3. rewrite tokens PostgreSQL would reject: the USER|SHARED|STREAM of CREATE … TABLE is
 //      dropped (and remembered), CURRENT_USER ( ) becomes the keyword current_user, and
 //      `default.` becomes `"default".` (default is a reserved word in PostgreSQL);
@@ -20,6 +21,7 @@ import { SqlError } from './errors.js';
 import { assertSqlReady } from './init.js';
 import { alterUser, createNamespace, createUser, dropNamespace, dropUser, executeAs } from './parse-kalam.js';
 import { tableRefOf } from './parse-names.js';
+import { describe, show } from './parse-introspect.js';
 import { checkQuery, unsupportedStatement } from './parse-pg.js';
 import { alterTable, createTable, dropTable, type TableContext } from './parse-table.js';
 import { applyEdits, fromPgError, isPunct, isWord, scanTokens, splitStatements, type Edit, type Token } from './tokens.js';
@@ -73,7 +75,7 @@ function parseUncached(sql: string, options: ParseOptions): ParsedStatement[] {
 }
 
 // Commands of KalamDB that Seqline does not have; named instead of failing as syntax errors.
-const KALAM_ONLY = new Set(['use', 'describe', 'desc', 'flush', 'subscribe', 'backup', 'restore', 'kill', 'storage']);
+const KALAM_ONLY = new Set(['use', 'flush', 'subscribe', 'backup', 'restore', 'kill', 'storage']);
 
 function parseOne(sql: string, tokens: Token[], options: ParseOptions): Statement {
   const [a, b, c] = tokens;
@@ -87,6 +89,8 @@ function parseOne(sql: string, tokens: Token[], options: ParseOptions): Statemen
   if (isWord(a, 'alter') && isWord(b, 'user')) return alterUser(tokens);
   if (isWord(a, 'drop') && isWord(b, 'user')) return dropUser(tokens);
   if (isWord(a, 'execute') && isWord(b, 'as')) return executeAs(tokens, (inner) => parseOne(sql, inner, options));
+  if (isWord(a, 'show') && isWord(b, 'namespaces', 'tables')) return show(tokens);
+  if (isWord(a, 'describe', 'desc')) return describe(tokens, options);
   if (isWord(a, ...KALAM_ONLY) || (isWord(a, 'create', 'alter', 'drop') && isWord(b, 'storage')) || (isWord(a, 'alter') && isWord(b, 'namespace'))) {
     const name = (isWord(a, ...KALAM_ONLY) ? [a] : [a, b]).map((t) => t?.text.toUpperCase()).join(' ');
     throw new SqlError('UNSUPPORTED', `statement ${name} is not supported`);

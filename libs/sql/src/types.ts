@@ -24,7 +24,11 @@ export type Statement =
   | { readonly kind: 'insert'; readonly table: TableRef; readonly ast: PgNode; readonly text: string }
   | { readonly kind: 'update'; readonly table: TableRef; readonly ast: PgNode; readonly text: string }
   | { readonly kind: 'delete'; readonly table: TableRef; readonly ast: PgNode; readonly text: string }
-  | { readonly kind: 'execute_as'; readonly user: string; readonly inner: Statement };
+  | { readonly kind: 'execute_as'; readonly user: string; readonly inner: Statement }
+  // Schema introspection (parse-introspect.ts): reads, answered by storage from the catalog.
+  | { readonly kind: 'show_namespaces' }
+  | { readonly kind: 'show_tables'; readonly namespace?: string }
+  | { readonly kind: 'describe_table'; readonly table: TableRef };
 
 export type StatementKind = Statement['kind'];
 export type StatementClass = 'read' | 'write' | 'ddl' | 'user';

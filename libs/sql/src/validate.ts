@@ -49,9 +49,13 @@ const READERS: Readonly<Record<TableDef['accessLevel'], readonly Role[]>> = {
 };
 
 /** USER and STREAM tables: everyone reads their own partition. SHARED: by access level. */
+export function mayRead(table: TableDef, actor: Actor): boolean {
+  return table.tableType !== 'SHARED' || READERS[table.accessLevel].includes(actor.role);
+}
+
+/** PERMISSION_DENIED unless `mayRead`. */
 export function checkReadAccess(table: TableDef, actor: Actor): void {
-  if (table.tableType !== 'SHARED') return;
-  if (!READERS[table.accessLevel].includes(actor.role)) {
+  if (!mayRead(table, actor)) {
     throw new SqlError('PERMISSION_DENIED', `permission denied: table ${table.namespace}.${table.name} is ${table.accessLevel}`);
   }
 }

@@ -101,7 +101,7 @@ async function alterTable(tx: TransactionSql, stmt: Extract<Ddl, { kind: 'alter_
     if (!columns.some((c) => c.name === stmt.column)) fail(`column ${stmt.column} does not exist in ${namespace}.${name}`);
     columns = columns.filter((c) => c.name !== stmt.column);
   }
-  await tx`UPDATE seqline.tables SET def = ${JSON.stringify({ ...def, columns })}::jsonb WHERE namespace = ${namespace} AND name = ${name}`;
+  await tx`UPDATE seqline.tables SET def = ${JSON.stringify({ ...def, columns })}::jsonb, schema_version = schema_version + 1, updated_at = now() WHERE namespace = ${namespace} AND name = ${name}`;
   await run();
   return stmt.kind === 'alter_table_add_column' ? `Column ${stmt.column.name} added to ${namespace}.${name}` : `Column ${stmt.column} dropped from ${namespace}.${name}`;
 }

@@ -9,6 +9,7 @@ import { actAs, classify, parseStatements } from '@seqline/sql';
 import type { Sql } from 'postgres';
 import { runAdmin, type AdminContext } from './admin.js';
 import type { CatalogCache } from './catalog.js';
+import { isIntrospection, runIntrospection } from './introspect.js';
 import { parseParams, runQuery, type QueryContext } from './query.js';
 import { streamCatchUp, streamSnapshot, type SnapshotContext } from './snapshot.js';
 import type { UserSlots } from './user-slots.js';
@@ -99,8 +100,10 @@ export function storageHandlers(deps: HandlerDeps): storagePb.StorageServer {
       const actor = req.asUser === '' ? actorOf(req.caller) : await impersonate(deps.sql, actorOf(req.caller), req.asUser);
       const namespace = req.namespace || 'default';
       const [stmt, ...rest] = parseStatements(req.sql, { defaultNamespace: namespace });
-      if (stmt === undefined || rest.length > 0 || stmt.kind !== 'select') throw new ProtocolError('INVALID_SQL', 'Query takes exactly one SELECT');
-      const result = await deps.slots.queries.run(actor.userId, () => runQuery(deps.query, stmt, actor, parseParams(req.paramsJson), namespace));
+      if (stmt === undefined || rest.length > 0 || (stmt.kind !== 'select' && !isIntrospection(stmt))) throw new ProtocolError('INVALID_SQL', 'Query takes exactly one SELECT, SHOW or DESCRIBE');
+      const result = await deps.slots.queries.run(actor.userId, () =>
+        stmt.kind === 'select' ? runQuery(deps.query, stmt, actor, parseParams(req.paramsJson), namespace) : runIntrospection(deps.query, stmt, actor),
+      );
       return { resultJson: JSON.stringify(result) };
     }),
     admin: unary(logger, 'Admin', async (req: storagePb.AdminRequest) => {

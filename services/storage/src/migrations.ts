@@ -96,6 +96,23 @@ const MIGRATIONS: readonly (readonly Step[])[] = [
     `CREATE INDEX refresh_families_expires ON seqline.refresh_families (expires_at)`,
     `CREATE TABLE seqline.dropped_users (user_id text PRIMARY KEY, dropped_at timestamptz NOT NULL DEFAULT now())`,
   ],
+  // Schema introspection (SHOW NAMESPACES, SHOW TABLES, DESCRIBE; introspect.ts): each table's
+  // schema version and last change, and views readable by seqline_reader that admit a table
+  // only to the roles that may read it (libs/sql validate.ts mayRead, enforced again here) and
+  // the namespaces to any signed-in role.
+  [
+    `ALTER TABLE seqline.tables ADD COLUMN schema_version int NOT NULL DEFAULT 1, ADD COLUMN updated_at timestamptz`,
+    `CREATE VIEW seqline.schema_tables WITH (security_barrier) AS
+       SELECT namespace, name, def, created_at, coalesce(updated_at, created_at) AS updated_at, schema_version FROM seqline.tables
+       WHERE def->>'tableType' IS DISTINCT FROM 'SHARED' AND current_setting('seqline.role', true) IN ('user', 'service', 'dba', 'system')
+          OR current_setting('seqline.role', true) IN ('dba', 'system')
+          OR current_setting('seqline.role', true) = 'service' AND coalesce(def->>'accessLevel', 'PUBLIC') IN ('PUBLIC', 'PRIVATE')
+          OR current_setting('seqline.role', true) = 'user' AND coalesce(def->>'accessLevel', 'PUBLIC') = 'PUBLIC'`,
+    `CREATE VIEW seqline.schema_namespaces WITH (security_barrier) AS
+       SELECT name, created_at FROM seqline.namespaces
+       WHERE current_setting('seqline.role', true) IN ('user', 'service', 'dba', 'system')`,
+    `GRANT SELECT ON seqline.schema_tables, seqline.schema_namespaces TO seqline_reader`,
+  ],
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

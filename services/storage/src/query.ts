@@ -6,7 +6,7 @@ import { columnFlags, dataTypeForOid, encodeCell, ProtocolError, schemaEntry, ty
 import { parseJsonLossless } from '@seqline/seq';
 import type { Actor, DataType, TableDef } from '@seqline/domain';
 import { READER_ROLE, rewriteSelect, SETTING_ROLE, SETTING_USER_ID, type Statement } from '@seqline/sql';
-import type { Sql } from 'postgres';
+import type { Sql, TransactionSql } from 'postgres';
 import type { CatalogCache } from './catalog.js';
 import { pgToProtocolError } from './pg-errors.js';
 
@@ -27,9 +27,7 @@ export async function runQuery(ctx: QueryContext, stmt: Extract<Statement, { kin
   const rewritten = rewriteSelect(stmt, { catalog: ctx.catalog, actor, defaultNamespace: namespace, defaultLimit: ctx.defaultLimit, maxRows: ctx.maxRows });
   let result: { rows: unknown[][]; columns: readonly Column[] };
   try {
-    result = await ctx.sql.begin('read only', async (tx) => {
-      await tx`SELECT set_config(${SETTING_USER_ID}, ${actor.userId}, true), set_config(${SETTING_ROLE}, ${actor.role}, true), set_config('statement_timeout', ${String(ctx.timeoutMs)}, true), set_config('search_path', 'pg_catalog', true)`;
-      await tx.unsafe(`SET LOCAL ROLE ${READER_ROLE}`);
+    result = await asReader(ctx, actor, async (tx) => {
       const rows = await tx.unsafe(rewritten.sql, [...params] as never[]).values();
       return { rows: rows as unknown as unknown[][], columns: rows.columns };
     });
@@ -45,6 +43,15 @@ export async function runQuery(ctx: QueryContext, stmt: Extract<Statement, { kin
       ? `result limited to ${rewritten.limit} rows (the configured maximum)`
       : undefined;
   return { schema, rows, row_count: rows.length, as_user: actor.userId, ...(message === undefined ? {} : { message }) };
+}
+
+/** Runs `fn` in a read-only transaction as seqline_reader, with the settings its RLS policies and views read. */
+export function asReader<T>(ctx: Pick<QueryContext, 'sql' | 'timeoutMs'>, actor: Actor, fn: (tx: TransactionSql) => Promise<T>): Promise<T> {
+  return ctx.sql.begin('read only', async (tx) => {
+    await tx`SELECT set_config(${SETTING_USER_ID}, ${actor.userId}, true), set_config(${SETTING_ROLE}, ${actor.role}, true), set_config('statement_timeout', ${String(ctx.timeoutMs)}, true), set_config('search_path', 'pg_catalog', true)`;
+    await tx.unsafe(`SET LOCAL ROLE ${READER_ROLE}`);
+    return fn(tx);
+  }) as Promise<T>;
 }
 
 /** Catalog type and flags when the column is a table column of that PostgreSQL type; else from the OID. */

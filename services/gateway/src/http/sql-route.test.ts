@@ -208,6 +208,17 @@ describe('POST /v1/api/sql: dispatch', () => {
     ]);
   });
 
+  it('sends SHOW and DESCRIBE to Storage.Query as written, in the request namespace', async () => {
+    const { send, backend } = setup();
+    const reply = await send({ sql: 'SHOW NAMESPACES; show tables in app;\nDESCRIBE TABLE notes', namespace_id: 'app' });
+    expect(reply.status).toBe(200);
+    expect(backend.calls).toEqual([
+      { method: 'query', call: { caller: ALICE, sql: 'SHOW NAMESPACES', paramsJson: '', namespace: 'app', asUser: '' } },
+      { method: 'query', call: { caller: ALICE, sql: 'show tables in app', paramsJson: '', namespace: 'app', asUser: '' } },
+      { method: 'query', call: { caller: ALICE, sql: 'DESCRIBE TABLE notes', paramsJson: '', namespace: 'app', asUser: '' } },
+    ]);
+  });
+
   it('sends EXECUTE AS around a write to Write.Execute whole, and a single statement with the key as is', async () => {
     const { send, backend, access } = setup();
     const sql = "EXECUTE AS USER 'bob' (INSERT INTO app.t (id) VALUES (1));";

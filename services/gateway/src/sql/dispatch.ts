@@ -2,6 +2,7 @@
 // batch, then run its statements one after the other, in order, each on its path:
 //
 //   read  (SELECT, EXECUTE AS … (SELECT))  → Storage.Query   (the inner SELECT, as_user = target)
+//   SHOW NAMESPACES|TABLES, DESCRIBE        → Storage.Query   (answered from the catalog)
 //   write, ddl, user                        → Write.Execute  (the statement's own text)
 //   SELECT … FROM system.live               → every gateway's subscriptions (live/system-live.ts)
 //
@@ -104,6 +105,8 @@ function stepFor(parser: SqlParser, stmt: Statement, sourceText: string): Step {
   if (parser.classify(stmt) === 'read') {
     if (stmt.kind === 'select') return { path: 'query', sql: stmt.text, asUser: '' };
     if (stmt.kind === 'execute_as' && stmt.inner.kind === 'select') return { path: 'query', sql: stmt.inner.text, asUser: stmt.user };
+    // SHOW NAMESPACES, SHOW TABLES, DESCRIBE: storage answers them from its catalog.
+    if (stmt.kind === 'show_namespaces' || stmt.kind === 'show_tables' || stmt.kind === 'describe_table') return { path: 'query', sql: sourceText, asUser: '' };
   }
   // DML keeps its (parser-normalized) text; other kinds carry none, so send the source slice.
   const own = stmt.kind === 'insert' || stmt.kind === 'update' || stmt.kind === 'delete' ? stmt.text : sourceText;
