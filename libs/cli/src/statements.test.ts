@@ -26,6 +26,7 @@ describe('splitSql', () => {
     expect(texts("SELECT 'a;b', 'it''s;' AS \"c;\"\"d\";")).toEqual(["SELECT 'a;b', 'it''s;' AS \"c;\"\"d\""]);
     expect(texts("SELECT E'\\';', e'\\\\';")).toEqual(["SELECT E'\\';', e'\\\\'"]);
     expect(texts("SELECT 'ends with backslash\\';")).toEqual(["SELECT 'ends with backslash\\'"]); // standard string: \ is a character
+    expect(texts("SELECT E'a'\n -- comment\n'\\';'; SELECT 2;")).toEqual(["SELECT E'a'\n -- comment\n'\\';'", 'SELECT 2']); // an E'' string goes on after a newline
     expect(texts('SELECT $$a;$$, $tag$ $$; $tag$, $1;')).toEqual(['SELECT $$a;$$, $tag$ $$; $tag$, $1']);
     expect(texts('SELECT a$b$c; SELECT 2;')).toEqual(['SELECT a$b$c', 'SELECT 2']); // $ inside a name opens nothing
     expect(texts('SELECT 1 /* a; /* nested; */ b; */ ; -- c;\nSELECT 2;')).toEqual(['SELECT 1', 'SELECT 2']);
@@ -78,6 +79,15 @@ describe('splitSql against PostgreSQL\'s scanner', () => {
     return statements;
   }
 
+  /** PostgreSQL's scanner fails (without saying why) only on what is left open here. */
+  function pgSplitOrUnterminated(sql: string): string[] | 'unterminated' {
+    try {
+      return pgSplit(sql);
+    } catch {
+      return 'unterminated';
+    }
+  }
+
   const piece = fc.oneof(
     fc.constantFrom('SELECT', 'x', 'é_t', 'a$b', '1', '2.5', '$1', '(', ')', ',', '+', '-', '*', '/', '::', ';', ';', ' ', '\n', '\t', '$q$ $$; $q$'),
     fc.string({ unit: fc.constantFrom('a', ';', "'", '"', '\\', '$', '-', '*', '/', '\n', ' ', 'é') }).map((s) => `'${s.replaceAll("'", "''")}'`),
@@ -92,7 +102,8 @@ describe('splitSql against PostgreSQL\'s scanner', () => {
     fc.assert(
       fc.property(fc.array(piece, { maxLength: 30 }), (pieces) => {
         const sql = `${pieces.join(' ')};`;
-        expect(texts(sql)).toEqual(pgSplit(sql));
+        const open = splitSql(sql).unterminated;
+        expect(open === undefined || open === 'parenthesis' ? texts(sql) : 'unterminated').toEqual(pgSplitOrUnterminated(sql));
       }),
       { numRuns: 2000 },
     );

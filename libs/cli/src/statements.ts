@@ -114,6 +114,10 @@ function dollarTag(text: string, at: number): string | undefined {
   return DOLLAR_TAG.exec(text)?.[0];
 }
 
+// A string followed by blanks with a newline (and -- comments) and another quote goes on there,
+// as PostgreSQL reads 'a'<newline>'b': the rest of an E'' string keeps its backslash escapes.
+const CONTINUATION = /[ \t\f]*[\n\r](?:[ \t\n\r\f\v]+|--[^\n\r]*[\n\r])*'/y;
+
 /** The offset after the closing quote; -1 when the text ends first. `''` (or `""`) is a quote. */
 function quotedEnd(text: string, open: number, quote: string, backslashEscapes: boolean): number {
   let i = open + 1;
@@ -121,8 +125,11 @@ function quotedEnd(text: string, open: number, quote: string, backslashEscapes: 
     const c = text[i];
     if (backslashEscapes && c === '\\') i += 2;
     else if (c === quote && text[i + 1] === quote) i += 2;
-    else if (c === quote) return i + 1;
-    else i++;
+    else if (c === quote) {
+      CONTINUATION.lastIndex = i + 1;
+      if (!backslashEscapes || !CONTINUATION.test(text)) return i + 1;
+      i = CONTINUATION.lastIndex;
+    } else i++;
   }
   return -1;
 }
