@@ -1,7 +1,8 @@
 // `seqline sql` for daily use against the real stack: a script piped into stdin (no prompts),
 // `-f FILE` stopping at the first failure with its position (and nothing after it applied),
-// transactions sent whole, --format csv and json, and the REPL in a pseudo-terminal (prompts,
-// multi-line input, Tab completion, Ctrl-C, history kept in a private file, Ctrl-D).
+// --format csv and json, and the REPL in a pseudo-terminal (prompts, multi-line input, Tab
+// completion of keywords, tables and columns, \dt and \d, Ctrl-C, history kept in a private
+// file, Ctrl-D).
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -104,22 +105,26 @@ describe('seqline sql', () => {
 });
 
 describe('the REPL on a terminal', () => {
-  it('prompts, gathers lines, completes keywords, cancels with Ctrl-C, keeps a private history and quits on Ctrl-D', async () => {
+  it('prompts, gathers lines, completes keywords, tables and columns, runs \\dt and \\d, cancels with Ctrl-C, keeps a private history and quits on Ctrl-D', async () => {
     await ok(stack.url, alice, "INSERT INTO app.tickets (title, status) VALUES ('r1', 'repl')");
     await using repl = startCli(['sql'], { home, env: env(), terminal: true });
     const shown = (): string => screen(repl.stdout());
+    /** Types keys and waits for the screen to show `expected`. */
+    const type = async (keys: string, expected: string): Promise<void> => {
+      repl.write(keys);
+      await expect.poll(shown, WAIT).toContain(expected);
+    };
     await expect.poll(shown, WAIT).toContain('seqline> ');
 
-    repl.write('sel\t');
-    await expect.poll(shown, WAIT).toContain('seqline> select');
-    repl.write(' title FROM app.tickets\r');
-    await expect.poll(shown, WAIT).toContain('seqline-> ');
-    repl.write("WHERE status = 'repl';\r");
-    await expect.poll(shown, WAIT).toContain('(1 row)');
-
+    await type('sel\t', 'seqline> select');
+    await type(' title FROM app.ti\t', 'seqline> select title FROM app.tickets');
+    await type('\r', 'seqline-> ');
+    await type('WHERE sta\t', 'seqline-> WHERE status');
+    await type(" = 'repl';\r", '(1 row)');
+    await type('\\dt\r', 'tickets    | user');
+    await type('\\d app.tickets\r', '(6 rows)');
     repl.write("SELECT 'discarded\x03");
-    repl.write('\\?\r');
-    await expect.poll(shown, WAIT).toContain('Meta-commands');
+    await type('\\?\r', 'Ctrl-D quits.');
     repl.write('\x04');
     expect(await repl.exited).toBe(0);
     expect(shown()).toBe(
@@ -132,20 +137,40 @@ describe('the REPL on a terminal', () => {
         'r1',
         '(1 row)',
         '',
+        'seqline> \\dt',
+        'namespace_id | table_name | table_type | access_level',
+        '-------------+------------+------------+-------------',
+        'app          | tickets    | user       | NULL',
+        '(1 row)',
+        '',
+        'seqline> \\d app.tickets',
+        'column_name | data_type | is_nullable | is_primary_key | column_default',
+        '------------+-----------+-------------+----------------+---------------',
+        'id          | BIGINT    | false       | true           | SNOWFLAKE_ID()',
+        'title       | TEXT      | false       | false          | NULL',
+        "status      | TEXT      | true        | false          | 'open'",
+        'priority    | INT       | true        | false          | NULL',
+        '_seq        | BIGINT    | false       | false          | NULL',
+        '_deleted    | BOOLEAN   | false       | false          | false',
+        '(6 rows)',
+        '',
         "seqline> SELECT 'discarded",
         'seqline> \\?',
         'Meta-commands (at the start of a line):',
+        '  \\dt [NS]     the tables you may read (in namespace NS): SHOW TABLES [IN NS]',
+        "  \\d [TABLE]   a table's columns: DESCRIBE TABLE ns.t (alone: \\dt)",
+        '  \\dn          the namespaces: SHOW NAMESPACES',
         '  \\q           quit (Ctrl-D too)',
         '  \\?           this list',
         'SQL runs when a ";" ends it; a statement may span lines. BEGIN … COMMIT is sent as one',
-        'request when it ends. Tab completes keywords. Ctrl-C cancels the input (or stops',
-        'waiting for an answer), Ctrl-D quits.',
+        'request when it ends. Tab completes keywords, tables and columns. Ctrl-C cancels the',
+        'input (or stops waiting for an answer), Ctrl-D quits.',
         'seqline> ',
         '',
       ].join('\n'),
     );
     const history = join(home, 'config', 'history');
     expect((await stat(history)).mode & 0o777).toBe(0o600);
-    expect(await readFile(history, 'utf8')).toBe("select title FROM app.tickets\nWHERE status = 'repl';\n\\?\n");
+    expect(await readFile(history, 'utf8')).toBe("select title FROM app.tickets\nWHERE status = 'repl';\n\\dt\n\\d app.tickets\n\\?\n");
   });
 });

@@ -1,6 +1,11 @@
-// Tab completion in the REPL: the word before the cursor completed from the SQL keywords
-// Seqline accepts (docs/protocol.md §3), in the case the word was typed in. Nothing is
-// offered inside a string, a quoted identifier or a comment. Pure.
+// Tab completion in the REPL: the word before the cursor completed from
+//   - after FROM, JOIN, INTO, UPDATE, TABLE, DESCRIBE or \d: the tables, as `ns.table`;
+//   - `ns.` and the start of a name: the tables of that namespace;
+//   - anywhere else: the SQL keywords Seqline accepts (docs/protocol.md §3), in the case the
+//     word was typed in, the columns of the tables the statement names, and the namespaces.
+// Nothing is offered inside a string, a quoted identifier or a comment. Pure: the tables come
+// from catalog.ts.
+import type { CatalogTable } from './catalog.js';
 import { splitSql } from './statements.js';
 
 export const KEYWORDS = [
@@ -13,15 +18,31 @@ export const KEYWORDS = [
   'TRUE', 'UPDATE', 'USER', 'UUID', 'UUID_V7', 'VALUES', 'VARCHAR', 'WHEN', 'WHERE', 'WITH',
 ] as const;
 
+/** Words after which a table name comes. */
+const BEFORE_TABLE = new Set(['from', 'join', 'into', 'update', 'table', 'describe', 'desc', '\\d']);
+
 /**
  * readline's answer for `line` (the text before the cursor), the lines of the statement typed
- * before it given as `pending`: the candidates, and the word they replace.
+ * before it given as `pending`: the candidates, sorted, and the word they replace.
  */
-export function completeKeyword(line: string, pending: string): [string[], string] {
-  const word = /[A-Za-z_][A-Za-z0-9_]*$/.exec(line)?.[0] ?? '';
-  const open = splitSql(`${pending}${line}`).unterminated;
+export function complete(line: string, pending: string, tables: readonly CatalogTable[]): [string[], string] {
+  const word = /[A-Za-z_]\w*(?:\.\w*)?$/.exec(line)?.[0] ?? '';
+  const text = `${pending}${line}`;
+  const open = splitSql(text).unterminated;
   if (word === '' || (open !== undefined && open !== 'parenthesis')) return [[], word];
+  const starts = (candidate: string): boolean => candidate.toLowerCase().startsWith(word.toLowerCase());
+  const qualified = tables.map((t) => `${t.namespace}.${t.name}`);
+  if (word.includes('.')) return [sorted(qualified.filter(starts)), word];
+  const namespaces = [...new Set(tables.map((t) => `${t.namespace}.`))];
+  const before = /(\S+)\s+$/.exec(text.slice(0, text.length - word.length))?.[1]?.toLowerCase();
+  if (before !== undefined && BEFORE_TABLE.has(before)) return [sorted([...namespaces, ...qualified].filter(starts)), word];
+  const named = new Set(qualified.filter((q) => new RegExp(`\\b${q.replace('.', '\\.')}\\b`, 'i').test(text)));
+  const columns = tables.filter((t) => named.has(`${t.namespace}.${t.name}`)).flatMap((t) => t.columns);
   const lower = word === word.toLowerCase();
-  const prefix = word.toUpperCase();
-  return [KEYWORDS.filter((k) => k.startsWith(prefix)).map((k) => (lower ? k.toLowerCase() : k)), word];
+  const keywords = KEYWORDS.map((k) => (lower ? k.toLowerCase() : k));
+  return [sorted([...columns, ...keywords, ...namespaces].filter(starts)), word];
+}
+
+function sorted(candidates: readonly string[]): string[] {
+  return [...new Set(candidates)].sort();
 }

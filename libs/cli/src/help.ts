@@ -57,9 +57,10 @@ Runs SQL (POST /v1/api/sql) and prints each statement's result: rows as an align
   -f, --file FILE      run the statements of FILE one by one (BEGIN … COMMIT as one
                        request); the first failure stops it with exit status 1 and
                        its position ("FILE:LINE:COLUMN: statement N: CODE: message")
-  (neither)            on a terminal, a REPL (\\? lists its commands; Tab completes;
-                       Ctrl-C cancels the input, Ctrl-D quits); otherwise the SQL piped
-                       into stdin, run as -f runs a file
+  (neither)            on a terminal, a REPL: \\dt lists the tables, \\d TABLE shows
+                       a table's columns, \\? lists the commands; Tab completes
+                       keywords, tables and columns; Ctrl-C cancels the input, Ctrl-D
+                       quits. Otherwise the SQL piped into stdin, run as -f runs a file
   --format FORMAT      table (default); json: each request's results array as the
                        server sent it, one line each; csv: RFC 4180 records (CRLF),
                        a header of column names, NULL as an empty field, "" for an

@@ -1,5 +1,6 @@
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
+import { Catalog } from './catalog.js';
 import type { HistoryStore } from './history.js';
 import { Printer } from './printer.js';
 import { runRepl } from './repl.js';
@@ -23,7 +24,7 @@ function repl(run: RunSql, history: string[] = []) {
     output,
     err: (t) => void errors.push(t),
     history: store,
-    complete: async () => [[], ''],
+    catalog: new Catalog(run),
     signal: new AbortController().signal,
   });
   // eslint-disable-next-line no-control-regex -- removing the terminal's escape sequences is the point

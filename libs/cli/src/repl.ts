@@ -1,5 +1,5 @@
 // The REPL: `seqline sql` on a terminal. node:readline edits the line, keeps the history
-// (history.ts) and asks complete.ts on Tab; reader.ts gathers lines into statements and
+// (history.ts) and asks complete.ts on Tab (with catalog.ts's tables); reader.ts gathers lines into statements and
 // shell.ts runs them. A failure is printed ("error: CODE: message") and the REPL goes on.
 //
 // Prompts: "seqline> " with nothing pending, "seqline-> " inside a statement, "seqline*> "
@@ -8,6 +8,8 @@
 // server may still complete it); Ctrl-D on an empty line quits, as \q does.
 import { createInterface, type AsyncCompleter, type Interface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
+import type { Catalog } from './catalog.js';
+import { complete } from './complete.js';
 import { failureText } from './errors.js';
 import type { HistoryStore } from './history.js';
 import { HISTORY_SIZE } from './history.js';
@@ -19,8 +21,8 @@ export interface ReplDeps extends ShellDeps {
   readonly output: Writable;
   readonly err: (text: string) => void;
   readonly history: HistoryStore;
-  /** Completes the word before the cursor; `pending` is the statement typed so far. */
-  readonly complete: (line: string, pending: string) => Promise<[string[], string]>;
+  /** The tables and columns Tab completes. */
+  readonly catalog: Catalog;
   /** Aborted by SIGTERM (or a SIGINT from outside the terminal): the REPL closes. */
   readonly signal: AbortSignal;
 }
@@ -51,9 +53,9 @@ class Repl {
   constructor(deps: ReplDeps, history: string[]) {
     this.#deps = deps;
     const completer: AsyncCompleter = (line, callback) => {
-      deps.complete(line, this.#typed).then(
-        (result) => callback(null, result),
-        () => callback(null, [[], line]),
+      deps.catalog.tables().then(
+        (tables) => callback(null, complete(line, this.#typed, tables)),
+        () => callback(null, complete(line, this.#typed, [])),
       );
     };
     this.#rl = createInterface({ input: deps.input, output: deps.output, terminal: true, history, historySize: HISTORY_SIZE, removeHistoryDuplicates: true, completer });
@@ -94,6 +96,7 @@ class Repl {
       const running = (this.#running = new AbortController());
       const next = await handle(ready, this.#deps, running.signal).catch((err: unknown) => report(err, running.signal, this.#deps));
       this.#running = undefined;
+      if (ready.kind === 'sql') this.#deps.catalog.ran(ready.statements.map((s) => s.keyword));
       if (next === 'quit') {
         this.#quit = true;
         this.#queue = [];

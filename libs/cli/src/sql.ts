@@ -4,7 +4,7 @@
 // a terminal opens the REPL (repl.ts).
 import { SeqlineError } from '@seqline/client/node';
 import type { Command } from './args.js';
-import { completeKeyword } from './complete.js';
+import { Catalog } from './catalog.js';
 import { cliError, CLI_ERROR } from './errors.js';
 import { postJson } from './http.js';
 import type { Io } from './io.js';
@@ -27,7 +27,7 @@ export async function runSql(command: SqlCommand, session: Session, io: Io): Pro
       return runScript(input.path, fileLines(await readScript(io, input.path)), deps('script'));
     case 'stdin':
       if (io.stdin.isTTY !== true) return runScript('<stdin>', streamLines(io.stdin), deps('script'));
-      return runRepl({ ...deps('repl'), input: io.stdin, output: io.stdout, err: io.err, history: io.history, signal: io.signal, complete: async (line, pending) => completeKeyword(line, pending) });
+      return runRepl({ ...deps('repl'), input: io.stdin, output: io.stdout, err: io.err, history: io.history, signal: io.signal, catalog: new Catalog(run) });
   }
 }
 
