@@ -1,21 +1,19 @@
 // `seqline`, the command line, against the real stack, run as a user runs it: a child process
-// in a folder outside the repository. It runs the source (src/main.ts through tsx), so this test
-// needs no build; packages.int.test.ts runs the packed, built binary.
+// in a folder outside the repository (seqline-cli.ts). cli-repl.int.test.ts has the REPL, -f and
+// --format.
 // login saves a session (0600, no password); sql prints exact tables and JSON; live prints a
 // change made by another process as it arrives, and after the network drops (a TCP proxy the
 // test cuts) resumes with what happened meanwhile, nothing missed or repeated.
-import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { login, ok } from './client.js';
+import { seqline as runCli, startCli, type Cli } from './seqline-cli.js';
 import { startStack, type Stack } from './stack.js';
 import { ticketsFixture } from './tickets.js';
 
-const MAIN = resolve(import.meta.dirname, '../../libs/cli/src/main.ts');
-const NODE_ARGS = ['--conditions=@seqline/source', '--import', import.meta.resolve('tsx'), MAIN];
 const ALICE = { SEQLINE_USER: 'alice', SEQLINE_PASSWORD: 'alice-pass-1' };
 const WAIT = { timeout: 30_000, interval: 50 };
 
@@ -35,42 +33,9 @@ afterAll(async () => {
   if (home !== undefined) await rm(home, { recursive: true, force: true });
 });
 
-interface Cli extends AsyncDisposable {
-  readonly stdout: () => string;
-  readonly stderr: () => string;
-  readonly exited: Promise<number | null>;
-  signal(signal: NodeJS.Signals): void;
-}
-
-/** Starts `seqline …` in a scratch folder, with a scratch config dir and only the env given. */
-function start(args: readonly string[], env: Record<string, string> = {}): Cli {
-  const child = spawn(process.execPath, [...NODE_ARGS, ...args], {
-    cwd: home,
-    env: { PATH: `${dirname(process.execPath)}:${process.env['PATH'] ?? ''}`, HOME: home, SEQLINE_CONFIG_DIR: join(home, 'config'), ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
-  child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
-  const exited = new Promise<number | null>((done) => child.once('close', (code) => done(code)));
-  return {
-    stdout: () => stdout,
-    stderr: () => stderr,
-    exited,
-    signal: (signal) => void child.kill(signal),
-    async [Symbol.asyncDispose]() {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-      await exited;
-    },
-  };
-}
-
-async function seqline(args: readonly string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  await using cli = start(args, env);
-  const code = await cli.exited;
-  return { code, stdout: cli.stdout(), stderr: cli.stderr() };
-}
+/** `seqline …` with a scratch config dir and only the env given (seqline-cli.ts). */
+const start = (args: readonly string[], env: Record<string, string> = {}): Cli => startCli(args, { home, env });
+const seqline = (args: readonly string[], env: Record<string, string> = {}): ReturnType<typeof runCli> => runCli(args, { home, env });
 
 /** `insert {"id":"…","title":"x","_seq":"…"}` → `insert x` (ids and _seq are the server's). */
 const byTitle = (stdout: string): string[] =>
@@ -163,7 +128,11 @@ describe('seqline', () => {
     ]);
 
     expect(await seqline(['sql', 'SELECT * FROM app.nope'])).toEqual({ code: 1, stdout: '', stderr: "error: TABLE_NOT_FOUND: table app.nope does not exist\n" });
-    expect(await seqline(['sql'])).toEqual({ code: 2, stdout: '', stderr: 'error: no SQL given\nusage: seqline sql "SQL" [--json] [--url URL] [--user USER --password PASSWORD]\n(see seqline sql --help)\n' });
+    expect(await seqline(['sql', 'SELECT 1', '--format', 'xml'])).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: 'error: --format must be one of table, json, csv, got "xml"\nusage: seqline sql ["SQL" | -f FILE] [--format table|json|csv] [--url URL] [--user USER --password PASSWORD]\n(see seqline sql --help)\n',
+    });
   });
 
   it('live prints the snapshot, a change made by another process, and resumes after the network drops', async () => {

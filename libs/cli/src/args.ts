@@ -1,9 +1,11 @@
 // The grammar of `seqline`, parsed without I/O into a tagged union the commands trust:
 //   seqline [options] <command> [options] [SQL]
+// `seqline sql` takes SQL, or -f FILE, or neither: then it reads stdin (the REPL on a terminal).
 // Options may stand before or after the command; each command accepts only its own (and
 // --help, --version). Mistakes throw UsageError (exit code 2).
 import { parseArgs } from 'node:util';
 import { UsageError } from './errors.js';
+import { FORMATS, type Format } from './format.js';
 
 export const COMMANDS = ['login', 'sql', 'live', 'gen'] as const;
 export type CommandName = (typeof COMMANDS)[number];
@@ -19,11 +21,14 @@ export interface ConnectionFlags {
   readonly password?: string;
 }
 
+/** Where `seqline sql` reads its SQL. */
+export type SqlInput = { readonly kind: 'text'; readonly sql: string } | { readonly kind: 'file'; readonly path: string } | { readonly kind: 'stdin' };
+
 export type Command =
   | { readonly kind: 'help'; readonly command?: CommandName }
   | { readonly kind: 'version' }
   | { readonly kind: 'login'; readonly connection: ConnectionFlags }
-  | { readonly kind: 'sql'; readonly connection: ConnectionFlags; readonly sql: string; readonly json: boolean }
+  | { readonly kind: 'sql'; readonly connection: ConnectionFlags; readonly input: SqlInput; readonly format: Format }
   | { readonly kind: 'live'; readonly connection: ConnectionFlags; readonly sql: string; readonly json: boolean; readonly count: boolean; readonly batchSize?: number }
   | { readonly kind: 'gen_types'; readonly connection: ConnectionFlags; readonly namespace?: string; readonly bigint: BigIntTypeMode };
 
@@ -34,6 +39,8 @@ const OPTIONS = {
   user: { type: 'string' },
   password: { type: 'string' },
   json: { type: 'boolean' },
+  format: { type: 'string' },
+  file: { type: 'string', short: 'f' },
   count: { type: 'boolean' },
   'batch-size': { type: 'string' },
   namespace: { type: 'string' },
@@ -44,7 +51,7 @@ type OptionName = keyof typeof OPTIONS;
 const CONNECTION_OPTIONS = ['url', 'user', 'password'] as const;
 const ACCEPTS: Readonly<Record<CommandName, readonly OptionName[]>> = {
   login: CONNECTION_OPTIONS,
-  sql: [...CONNECTION_OPTIONS, 'json'],
+  sql: [...CONNECTION_OPTIONS, 'json', 'format', 'file'],
   live: [...CONNECTION_OPTIONS, 'json', 'count', 'batch-size'],
   gen: [...CONNECTION_OPTIONS, 'namespace', 'bigint'],
 };
@@ -77,7 +84,7 @@ export function parseCommand(argv: readonly string[]): Command {
       if (rest.length > 0) throw new UsageError(`"seqline login" takes no argument, got "${rest[0]}"`, name);
       return { kind: 'login', connection };
     case 'sql':
-      return { kind: 'sql', connection, sql: oneSql(name, rest), json: values.json === true };
+      return { kind: 'sql', connection, input: sqlInput(values, rest), format: sqlFormat(values) };
     case 'live': {
       const batchSize = values['batch-size'] === undefined ? undefined : positiveInt('--batch-size', String(values['batch-size']), name);
       return { kind: 'live', connection, sql: oneSql(name, rest), json: values.json === true, count: values.count === true, ...(batchSize === undefined ? {} : { batchSize }) };
@@ -127,6 +134,26 @@ function connectionFlags(values: Values): ConnectionFlags {
     if (typeof value === 'string') flags[key] = value;
   }
   return flags;
+}
+
+function sqlInput(values: Values, rest: readonly string[]): SqlInput {
+  const file = values.file;
+  if (typeof file === 'string') {
+    if (rest.length > 0) throw new UsageError('give either SQL or -f FILE, not both', 'sql');
+    if (file === '') throw new UsageError('-f needs a file name', 'sql');
+    return { kind: 'file', path: file };
+  }
+  return rest.length === 0 ? { kind: 'stdin' } : { kind: 'text', sql: oneSql('sql', rest) };
+}
+
+/** --format, or --json (which it replaces; kept for scripts). */
+function sqlFormat(values: Values): Format {
+  const format = values.format;
+  if (format === undefined) return values.json === true ? 'json' : 'table';
+  const chosen = FORMATS.find((f) => f === format);
+  if (chosen === undefined) throw new UsageError(`--format must be one of ${FORMATS.join(', ')}, got "${String(format)}"`, 'sql');
+  if (values.json === true && chosen !== 'json') throw new UsageError(`--json contradicts --format ${chosen}`, 'sql');
+  return chosen;
 }
 
 function oneSql(command: CommandName, rest: readonly string[]): string {

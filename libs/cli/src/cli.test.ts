@@ -1,3 +1,4 @@
+import { PassThrough, Readable } from 'node:stream';
 import { ServerError, type ClientOptions, type FetchLike, type LiveEvent, type SeqlineClient, type Status, type SubscribeOptions } from '@seqline/client/node';
 import { describe, expect, it } from 'vitest';
 import { run } from './cli.js';
@@ -23,7 +24,7 @@ interface FakeSub {
   closed: boolean;
 }
 
-function fakeIo(options: { credentials?: Credentials; reply?: (url: string, body: unknown, auth?: string) => Reply; prompt?: Io['prompt'] } = {}) {
+function fakeIo(options: { credentials?: Credentials; reply?: (url: string, body: unknown, auth?: string) => Reply; prompt?: Io['prompt']; stdin?: string; files?: Record<string, string> } = {}) {
   const stdout: string[] = [];
   const stderr: string[] = [];
   const requests: { url: string; body: unknown; auth?: string }[] = [];
@@ -65,6 +66,14 @@ function fakeIo(options: { credentials?: Credentials; reply?: (url: string, body
     now: () => Date.parse('2025-06-01T12:00:00Z'),
     credentials: { path: '/home/u/.config/seqline/credentials.json', load: async () => credentials, save: async (c) => void (credentials = c) },
     createClient,
+    stdin: Readable.from(options.stdin === undefined ? [] : [options.stdin]),
+    stdout: new PassThrough(),
+    readFile: async (path) => {
+      const text = options.files?.[path];
+      if (text === undefined) throw Object.assign(new Error(`ENOENT: no such file or directory, open '${path}'`), { code: 'ENOENT' });
+      return text;
+    },
+    history: { path: '/home/u/.config/seqline/history', load: async () => [], save: async () => {} },
     ...(options.prompt === undefined ? {} : { prompt: options.prompt }),
     signal: controller.signal,
   };
@@ -80,13 +89,13 @@ describe('seqline (run)', () => {
     expect(a.stdout()).toBe('seqline 1.2.3\n');
     const b = fakeIo();
     expect(await run(['sql', '--help'], b.io, '1.2.3')).toBe(0);
-    expect(b.stdout()).toMatch(/^Usage: seqline sql "SQL" \[--json\]/);
+    expect(b.stdout()).toMatch(/^Usage: seqline sql \["SQL" \| -f FILE\] \[--format table\|json\|csv\]/);
     const c = fakeIo();
     expect(await run([], c.io, '1.2.3')).toBe(2);
     expect(c.stderr()).toMatch(/^seqline: the Seqline command line\n/);
     const d = fakeIo();
     expect(await run(['sql', 'SELECT 1', 'extra'], d.io, '1.2.3')).toBe(2);
-    expect(d.stderr()).toBe('error: give the SQL as one argument, in quotes (got 2 arguments)\nusage: seqline sql "SQL" [--json] [--url URL] [--user USER --password PASSWORD]\n(see seqline sql --help)\n');
+    expect(d.stderr()).toBe('error: give the SQL as one argument, in quotes (got 2 arguments)\nusage: seqline sql ["SQL" | -f FILE] [--format table|json|csv] [--url URL] [--user USER --password PASSWORD]\n(see seqline sql --help)\n');
     const e = fakeIo();
     expect(await run(['select'], e.io, '1.2.3')).toBe(2);
     expect(e.stderr()).toBe('error: unknown command "select"\nusage: seqline <login|sql|live|gen> [options]\n(see seqline --help)\n');
@@ -144,6 +153,47 @@ describe('seqline (run)', () => {
     expect(await run(['sql', "INSERT INTO app.t (title) VALUES ('x')"], h.io, '1')).toBe(0);
     expect(h.requests.map((r) => `${r.url} ${r.auth}`)).toEqual([`${URL}/v1/api/sql Bearer a1`, `${URL}/v1/api/auth/refresh Bearer r1`, `${URL}/v1/api/sql Bearer a3`]);
     expect(h.stdout()).toBe('Inserted 1 row(s)\n');
+  });
+
+  it('sql -f runs a file statement by statement, a transaction as one request, and stops at the first failure with its position', async () => {
+    const file = ["INSERT INTO app.t (title) VALUES ('a;b');", '-- the next one fails', 'BEGIN;', "  UPDATE app.t SET title = 'c';", 'COMMIT;', '', 'SELECT *', '  FROM app.nope;', 'SELECT 1;'].join('\n');
+    const f = fakeIo({
+      credentials: LOGGED_IN,
+      files: { 'm.sql': file },
+      reply: (_url, body) =>
+        (body as { sql: string }).sql.includes('nope')
+          ? { status: 404, body: { status: 'error', results: [], error: { code: 'TABLE_NOT_FOUND', message: 'table app.nope does not exist' } } }
+          : sqlReply([{ row_count: 1, message: 'done' }])(),
+    });
+    expect(await run(['sql', '-f', 'm.sql'], f.io, '1')).toBe(1);
+    expect(f.requests.map((r) => (r.body as { sql: string }).sql)).toEqual(["INSERT INTO app.t (title) VALUES ('a;b')", "BEGIN;\nUPDATE app.t SET title = 'c';\nCOMMIT", 'SELECT *\n  FROM app.nope']);
+    expect(f.stdout()).toBe('done\n\ndone\n');
+    expect(f.stderr()).toBe('error: m.sql:7:1: statement 5: TABLE_NOT_FOUND: table app.nope does not exist\n');
+  });
+
+  it('sql -f names the failing transaction, refuses a file that ends inside a string, and one it cannot read', async () => {
+    const failing = (): Reply => ({ status: 400, body: { status: 'error', results: [], error: { code: 'INVALID_SQL', message: 'statement 2 of the transaction: bad' } } });
+    const f = fakeIo({ credentials: LOGGED_IN, files: { 't.sql': 'BEGIN; SELECT 1;\nCOMMIT;\n' }, reply: failing });
+    expect(await run(['sql', '-f', 't.sql'], f.io, '1')).toBe(1);
+    expect(f.stderr()).toBe('error: t.sql:1:1: statements 1-3 (a transaction): INVALID_SQL: statement 2 of the transaction: bad\n');
+    const g = fakeIo({ credentials: LOGGED_IN, files: { 'open.sql': "SELECT 1;\nSELECT 'never closed;\n" }, reply: sqlReply([{ row_count: 0, message: 'ok' }]) });
+    expect(await run(['sql', '-f', 'open.sql'], g.io, '1')).toBe(1);
+    expect(g.requests).toHaveLength(1);
+    expect(g.stderr()).toBe('error: open.sql:2:1: INCOMPLETE_SQL: the input ends inside a string\n');
+    const h = fakeIo({ credentials: LOGGED_IN });
+    expect(await run(['sql', '-f', 'missing.sql'], h.io, '1')).toBe(1);
+    expect(h.stderr()).toBe('error: CANNOT_READ_FILE: cannot read missing.sql (ENOENT)\n');
+  });
+
+  it('sql reads a script piped into stdin (no prompts), and prints CSV with the messages on stderr', async () => {
+    const rows = { schema: [{ name: 'title', data_type: 'Text', index: 0 }, { name: 'n', data_type: 'Int', index: 1 }], rows: [['a, b', 1], ['', null]], row_count: 2 };
+    const f = fakeIo({ credentials: LOGGED_IN, stdin: "INSERT INTO app.t (title) VALUES ('x');\nSELECT title, n\nFROM app.t;\n", reply: (_url, body) => sqlReply([(body as { sql: string }).sql.startsWith('INSERT') ? { row_count: 1, message: 'Inserted 1 row(s)' } : rows])() });
+    expect(await run(['sql', '--format', 'csv'], f.io, '1')).toBe(0);
+    expect(f.stdout()).toBe('title,n\r\n"a, b",1\r\n"",\r\n');
+    expect(f.stderr()).toBe('Inserted 1 row(s)\n');
+    const g = fakeIo({ credentials: LOGGED_IN, stdin: '\\q\nSELECT 1;\n' });
+    expect(await run(['sql'], g.io, '1')).toBe(0);
+    expect(g.requests).toEqual([]);
   });
 
   it('sql gives up with 130 on Ctrl-C', async () => {

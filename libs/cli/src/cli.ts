@@ -1,9 +1,8 @@
 // `seqline`: parses the arguments, runs the command, and turns every outcome into an exit
 // code: 0 done (or a live query stopped with Ctrl-C), 1 failed ("error: CODE: message" on
 // stderr), 2 usage error (the message and the command's synopsis), 130 interrupted.
-import { SeqlineError } from '@seqline/client/node';
 import { parseCommand, type Command, type ConnectionFlags } from './args.js';
-import { EXIT, UsageError, type ExitCode } from './errors.js';
+import { EXIT, failureText, UsageError, type ExitCode } from './errors.js';
 import { runGenTypes } from './gen-types.js';
 import { helpText, SYNOPSIS } from './help.js';
 import type { Io } from './io.js';
@@ -38,7 +37,7 @@ async function dispatch(command: Command, io: Io, version: string): Promise<Exit
       return untilInterrupted(runLogin(command.connection, io), io.signal);
     case 'sql': {
       const session = await openSession(command.connection, io);
-      return untilInterrupted(runSql(command.sql, command.json, session, io), io.signal);
+      return untilInterrupted(runSql(command, session, io), io.signal);
     }
     case 'live':
       return runLive(command, await openSession(command.connection, io), io);
@@ -74,14 +73,8 @@ function report(err: unknown, io: Io, running: Command['kind'] | undefined): Exi
     io.err(`error: ${err.message}\nusage: ${usage}\n(see seqline ${command === undefined ? '' : `${command} `}--help)\n`);
     return EXIT.usage;
   }
-  if (err instanceof SeqlineError) {
-    io.err(`error: ${err.code}: ${err.message}\n`);
-    return EXIT.failure;
-  }
-  const code = (err as { code?: unknown }).code;
-  if (err instanceof Error && typeof code === 'string') {
-    io.err(`error: ${code}: ${err.message}\n`); // the system's (a file we cannot write)
-    return EXIT.failure;
-  }
-  throw err;
+  const failure = failureText(err);
+  if (failure === undefined) throw err;
+  io.err(`error: ${failure}\n`);
+  return EXIT.failure;
 }

@@ -1,9 +1,9 @@
 // Saved sessions: one JSON file, readable by its owner only (0600, in a 0700 folder), with a
 // session per gateway URL and the URL of the last login. A session is the user and the token
 // pair the gateway gave; never a password.
-import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { cliError, CLI_ERROR } from './errors.js';
+import { configDir, readIfExists, writePrivateFile } from './private-file.js';
 
 export interface SavedSession {
   readonly user: string;
@@ -28,31 +28,17 @@ export interface CredentialsStore {
 
 /** `$SEQLINE_CONFIG_DIR`, else `$XDG_CONFIG_HOME/seqline`, else `~/.config/seqline`; then credentials.json. */
 export function credentialsPath(env: Readonly<Record<string, string | undefined>>, home: string): string {
-  const dir = env['SEQLINE_CONFIG_DIR'] || (env['XDG_CONFIG_HOME'] ? join(env['XDG_CONFIG_HOME'], 'seqline') : join(home, '.config', 'seqline'));
-  return join(dir, 'credentials.json');
+  return join(configDir(env, home), 'credentials.json');
 }
 
 export function fileCredentials(path: string): CredentialsStore {
   return {
     path,
     async load() {
-      let text: string;
-      try {
-        text = await readFile(path, 'utf8');
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { sessions: {} };
-        throw err;
-      }
-      return parseCredentials(text, path);
+      const text = await readIfExists(path);
+      return text === undefined ? { sessions: {} } : parseCredentials(text, path);
     },
-    async save(credentials) {
-      const dir = join(path, '..');
-      await mkdir(dir, { recursive: true, mode: 0o700 });
-      const tmp = `${path}.${process.pid}.tmp`;
-      await writeFile(tmp, `${JSON.stringify(credentials, null, 2)}\n`, { mode: 0o600 });
-      await chmod(tmp, 0o600); // whatever the umask
-      await rename(tmp, path);
-    },
+    save: (credentials) => writePrivateFile(path, `${JSON.stringify(credentials, null, 2)}\n`),
   };
 }
 

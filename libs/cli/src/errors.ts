@@ -12,6 +12,11 @@ export const CLI_ERROR = {
   sessionExpired: 'SESSION_EXPIRED',
   badCredentialsFile: 'BAD_CREDENTIALS_FILE',
   invalidResponse: 'INVALID_RESPONSE',
+  /** A script (-f, piped stdin) ends inside a string, a comment or a transaction. */
+  incompleteSql: 'INCOMPLETE_SQL',
+  /** A REPL meta-command that does not exist or is misused (`\\x`, `\\d a b`). */
+  badMetaCommand: 'BAD_META_COMMAND',
+  cannotReadFile: 'CANNOT_READ_FILE',
 } as const;
 
 export class UsageError extends Error {
@@ -23,6 +28,26 @@ export class UsageError extends Error {
   ) {
     super(message);
   }
+}
+
+/** A statement of a script failed: `where` is "file.sql:3:1: statement 2". */
+export class ScriptError extends Error {
+  override name = 'ScriptError';
+  constructor(
+    readonly where: string,
+    override readonly cause: SeqlineError,
+  ) {
+    super(`${where}: ${cause.code}: ${cause.message}`, { cause });
+  }
+}
+
+/** "CODE: message" for a failure the user should see; undefined for a bug (to be thrown). */
+export function failureText(err: unknown): string | undefined {
+  if (err instanceof ScriptError) return err.message;
+  if (err instanceof SeqlineError) return `${err.code}: ${err.message}`;
+  const code = (err as { code?: unknown }).code;
+  if (err instanceof Error && typeof code === 'string') return `${code}: ${err.message}`; // the system's (a file we cannot write)
+  return undefined;
 }
 
 export function cliError(code: (typeof CLI_ERROR)[keyof typeof CLI_ERROR], message: string, cause?: unknown): SeqlineError {

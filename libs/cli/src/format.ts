@@ -1,7 +1,11 @@
 // Results of POST /v1/api/sql as text: each statement's rows as an aligned table (numbers to
 // the right, NULL for null, times as ISO-8601 in UTC, bytes as \x hex), then "(N rows)", then
-// the server's message if it sent one ("Inserted 1 row(s)"). Pure.
+// the server's message if it sent one ("Inserted 1 row(s)"); or as CSV (RFC 4180). Pure.
 import { cliError, CLI_ERROR } from './errors.js';
+
+/** `--format`: an aligned table, the `results` JSON as sent, or CSV. */
+export const FORMATS = ['table', 'json', 'csv'] as const;
+export type Format = (typeof FORMATS)[number];
 
 export interface Column {
   readonly name: string;
@@ -52,7 +56,7 @@ export function formatResult(result: StatementResult): string {
 /** Header, a separator, then one line per row; columns joined by " | ", no trailing spaces. */
 export function formatTable(columns: readonly Column[], rows: readonly (readonly unknown[])[]): string[] {
   const right = columns.map((c) => isNumeric(c.dataType));
-  const header = columns.map((c) => plain(c.name));
+  const header = columns.map((c) => escapeControls(c.name));
   const body = rows.map((row) => columns.map((c, i) => formatCell(row[i], c.dataType)));
   const widths = header.map((h, i) => body.reduce((w, cells) => Math.max(w, width(cells[i]!)), width(h)));
   const line = (cells: readonly string[], align: boolean): string =>
@@ -63,9 +67,15 @@ export function formatTable(columns: readonly Column[], rows: readonly (readonly
   return [line(header, false), widths.map((w) => '-'.repeat(w)).join('-+-'), ...body.map((cells) => line(cells, true))];
 }
 
-/** One cell as text; `dataType` chooses how times and bytes are shown. */
+/** One cell of a table; `dataType` chooses how times and bytes are shown. */
 export function formatCell(value: unknown, dataType: unknown): string {
-  if (value === null || value === undefined) return 'NULL';
+  const text = cellText(value, dataType);
+  return text === undefined ? 'NULL' : escapeControls(text);
+}
+
+/** A cell's text as is (undefined for null): times as ISO-8601 in UTC, bytes as \\x hex. */
+export function cellText(value: unknown, dataType: unknown): string | undefined {
+  if (value === null || value === undefined) return undefined;
   if (typeof value === 'number' && Number.isInteger(value)) {
     if (dataType === 'Timestamp' || dataType === 'DateTime') return timestampText(value) ?? String(value);
     if (dataType === 'Date') return timestampText(value * 86_400_000_000)?.slice(0, 10) ?? String(value);
@@ -74,7 +84,7 @@ export function formatCell(value: unknown, dataType: unknown): string {
   if (dataType === 'Bytes' && Array.isArray(value) && value.every((b) => typeof b === 'number')) {
     return `\\x${value.map((b: number) => b.toString(16).padStart(2, '0')).join('')}`;
   }
-  return plain(value);
+  return typeof value === 'string' ? value : typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint' ? String(value) : JSON.stringify(value);
 }
 
 const NUMERIC = new Set(['SmallInt', 'Int', 'BigInt', 'Float', 'Double']);
@@ -101,8 +111,7 @@ function timeText(us: number): string {
 }
 
 /** Text with control characters escaped (so a newline cannot break the table). */
-function plain(value: unknown): string {
-  const text = typeof value === 'string' ? value : typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint' ? String(value) : JSON.stringify(value);
+function escapeControls(text: string): string {
   return text.replace(/\p{Cc}/gu, (ch) => ESCAPES[ch] ?? `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 

@@ -4,7 +4,7 @@ import type { CommandName } from './args.js';
 
 export const SYNOPSIS: Readonly<Record<CommandName, string>> = {
   login: 'seqline login [--url URL] [--user USER] [--password PASSWORD]',
-  sql: 'seqline sql "SQL" [--json] [--url URL] [--user USER --password PASSWORD]',
+  sql: 'seqline sql ["SQL" | -f FILE] [--format table|json|csv] [--url URL] [--user USER --password PASSWORD]',
   live: 'seqline live "SELECT …" [--json] [--count] [--batch-size N] [--url URL] [--user USER --password PASSWORD]',
   gen: 'seqline gen types [--namespace NS] [--bigint bigint|string] [--url URL] [--user USER --password PASSWORD] > schema.ts',
 };
@@ -30,14 +30,15 @@ Usage:
 
 Commands:
   login   log in and save the session for the other commands
-  sql     run SQL (several statements separated by ;) and print each result
+  sql     run SQL (several statements separated by ;), a file of it, or a REPL
   live    print a query's rows, then each change as it happens, until Ctrl-C
   gen     gen types: print TypeScript row types of the tables you may read
 
 ${CONNECTION}
 
 Sessions are saved in $SEQLINE_CONFIG_DIR/credentials.json (default
-$XDG_CONFIG_HOME/seqline, else ~/.config/seqline), readable by you only.
+$XDG_CONFIG_HOME/seqline, else ~/.config/seqline), the REPL's history in history
+beside it, both readable by you only.
 Exit status: 0 done, 1 failed (printed as "error: CODE: message"), 2 usage error.
 `;
 
@@ -55,7 +56,19 @@ ${CONNECTION}
 Runs SQL (POST /v1/api/sql) and prints each statement's result: rows as an aligned table
 (NULL for null, then "(N rows)"), otherwise the server's message ("Inserted 1 row(s)").
 
-  --json               print the results array as the server sent it, on one line
+  "SQL"                one or more statements separated by ;, sent as one request
+  -f, --file FILE      run the statements of FILE one by one (BEGIN … COMMIT as one
+                       request); the first failure stops it with exit status 1 and
+                       its position ("FILE:LINE:COLUMN: statement N: CODE: message")
+  (neither)            on a terminal, a REPL: \\dt lists the tables, \\d TABLE shows
+                       a table's columns, \\? lists the commands; Tab completes
+                       keywords, tables and columns; Ctrl-C cancels the input, Ctrl-D
+                       quits. Otherwise the SQL piped into stdin, run as -f runs a file
+  --format FORMAT      table (default); json: each request's results array as the
+                       server sent it, one line each; csv: RFC 4180 records (CRLF),
+                       a header of column names, NULL as an empty field, "" for an
+                       empty string, the server's messages on stderr
+  --json               the same as --format json
 
 ${CONNECTION}
 `,

@@ -1,11 +1,13 @@
 // The `seqline` process (bin/seqline.mjs runs it): wiring only. cli.ts parses the arguments
 // and runs the command with these streams, clock, fetch and files.
 import { readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { createClient } from '@seqline/client/node';
 import { run } from './cli.js';
 import { credentialsPath, fileCredentials } from './credentials.js';
 import { EXIT } from './errors.js';
+import { fileHistory, historyPath } from './history.js';
 import { promptTerminal } from './prompt.js';
 
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -32,6 +34,10 @@ const code = await run(
     now: Date.now,
     credentials: fileCredentials(credentialsPath(process.env, homedir())),
     createClient,
+    stdin: process.stdin,
+    stdout: process.stdout,
+    readFile: (path) => readFile(path, 'utf8'),
+    history: fileHistory(historyPath(process.env, homedir())),
     ...(process.stdin.isTTY === true ? { prompt: promptTerminal } : {}),
     signal: controller.signal,
   },
