@@ -1,5 +1,6 @@
 // Which path a statement takes (docs/architecture.md §3): reads go to storage, writes to write, DDL and
-// user management to the catalog. EXECUTE AS takes the path of the statement it wraps.
+// user management to the catalog, BEGIN/COMMIT/ROLLBACK delimit a transaction (the gateway groups
+// its statements). EXECUTE AS takes the path of the statement it wraps.
 import type { Statement, StatementClass, StatementKind } from './types.js';
 
 const CLASSES: Readonly<Record<Exclude<StatementKind, 'execute_as'>, StatementClass>> = {
@@ -16,6 +17,7 @@ const CLASSES: Readonly<Record<Exclude<StatementKind, 'execute_as'>, StatementCl
   create_user: 'user',
   alter_user: 'user',
   drop_user: 'user',
+  transaction: 'transaction',
 };
 
 export function classify(stmt: Statement): StatementClass {

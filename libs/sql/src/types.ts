@@ -24,10 +24,15 @@ export type Statement =
   | { readonly kind: 'insert'; readonly table: TableRef; readonly ast: PgNode; readonly text: string }
   | { readonly kind: 'update'; readonly table: TableRef; readonly ast: PgNode; readonly text: string }
   | { readonly kind: 'delete'; readonly table: TableRef; readonly ast: PgNode; readonly text: string }
-  | { readonly kind: 'execute_as'; readonly user: string; readonly inner: Statement };
+  | { readonly kind: 'execute_as'; readonly user: string; readonly inner: Statement }
+  /** BEGIN / START TRANSACTION, COMMIT / END, ROLLBACK / ABORT (docs/protocol.md §2, Transactions). */
+  | { readonly kind: 'transaction'; readonly action: TransactionAction };
+
+export const TRANSACTION_ACTIONS = ['begin', 'commit', 'rollback'] as const;
+export type TransactionAction = (typeof TRANSACTION_ACTIONS)[number];
 
 export type StatementKind = Statement['kind'];
-export type StatementClass = 'read' | 'write' | 'ddl' | 'user';
+export type StatementClass = 'read' | 'write' | 'ddl' | 'user' | 'transaction';
 
 // ---- Physical layout ---------------------------------------------------------------------
 
