@@ -2,7 +2,9 @@
 // clients across 100 users, against the real local stack (every service its own process, NATS
 // and a durable PostgreSQL on this machine). Baseline, in the same run: postgres.js inserting
 // the same rows straight into the same PostgreSQL, 50 at a time. Then an open-loop run at half
-// the acknowledged rate the closed loop reached, for the latency target (issue 15).
+// the acknowledged rate the closed loop reached, for the latency target (issue 15). Then
+// 10-statement transactions (BEGIN; 10 INSERTs; COMMIT, issue 16) from the same 50 clients:
+// statements/s against the single-statement writes of the same run.
 import postgres from 'postgres';
 import { measureCpu } from '../lib/cpu.ts';
 import { setUpMessages, SqlClient } from '../lib/http.ts';
@@ -11,6 +13,8 @@ import { closedLoop, openLoop, type LoadResult } from '../lib/stats.ts';
 
 const USERS = 100;
 const CLIENTS = 50;
+/** Statements per transaction in the transaction case. */
+const TX_STATEMENTS = 10;
 
 export interface WriteBenchResult {
   readonly http: LoadResult;
@@ -20,6 +24,8 @@ export interface WriteBenchResult {
   readonly pacedRate: number;
   /** CPU ms per acknowledged write during the closed loop, by process (the bench client included). */
   readonly cpuPerWrite: Map<string, number>;
+  /** The closed loop of TX_STATEMENTS-statement transactions (one `ok` = one committed transaction). */
+  readonly transactions: LoadResult;
 }
 
 export async function runWriteBench({ smoke }: { smoke: boolean }): Promise<WriteBenchResult> {
@@ -30,8 +36,8 @@ export async function runWriteBench({ smoke }: { smoke: boolean }): Promise<Writ
   const tokens = await setUpMessages(client, stack, users);
 
   let firstFailure: string | undefined;
-  const insert = async (i: number): Promise<boolean> => {
-    const r = await client.sql(tokens[i % users]!, 'INSERT INTO bench.messages (body, n) VALUES ($1, $2)', [`message ${i}`, i]).catch((err: unknown) => err as Error);
+  const send = async (token: string, sql: string, params?: readonly unknown[]): Promise<boolean> => {
+    const r = await client.sql(token, sql, params).catch((err: unknown) => err as Error);
     if (r instanceof Error) {
       firstFailure ??= `${r.message} (${String((r.cause as Error | undefined)?.message ?? '')})`;
       return false;
@@ -39,6 +45,11 @@ export async function runWriteBench({ smoke }: { smoke: boolean }): Promise<Writ
     if (r.status !== 200) firstFailure ??= `${r.status} ${r.text.slice(0, 300)}`;
     return r.status === 200;
   };
+  const insert = (i: number): Promise<boolean> => send(tokens[i % users]!, 'INSERT INTO bench.messages (body, n) VALUES ($1, $2)', [`message ${i}`, i]);
+  // Every transaction has the same text (as the single insert has one text with parameters): a
+  // transaction takes no parameters, so its values are literals.
+  const transactionSql = `BEGIN; ${Array.from({ length: TX_STATEMENTS }, (_, k) => `INSERT INTO bench.messages (body, n) VALUES ('transaction', ${k})`).join('; ')}; COMMIT`;
+  const transaction = (i: number): Promise<boolean> => send(tokens[i % users]!, transactionSql);
   await closedLoop(insert, CLIENTS, Math.min(2000, ms / 4)); // warm-up
   const measuring = await measureCpu(stack.pid);
   const http = await closedLoop(insert, CLIENTS, ms);
@@ -57,10 +68,12 @@ export async function runWriteBench({ smoke }: { smoke: boolean }): Promise<Writ
   // The latency target is taken at half the acknowledged rate the closed loop reached (issue 15).
   const pacedRate = smoke ? 100 : Math.max(100, Math.round(http.ok / http.seconds / 2));
   const paced = await openLoop(insert, pacedRate, ms);
+  const transactions = await closedLoop(transaction, CLIENTS, ms);
   client.close();
-  report({ http, direct, paced, pacedRate, cpuPerWrite }, smoke);
+  const result = { http, direct, paced, pacedRate, cpuPerWrite, transactions };
+  report(result, smoke);
   if (firstFailure !== undefined) console.log(`first failed request: ${firstFailure}`);
-  return { http, direct, paced, pacedRate, cpuPerWrite };
+  return result;
 }
 
 function report(r: WriteBenchResult, smoke: boolean): void {
@@ -73,6 +86,13 @@ function report(r: WriteBenchResult, smoke: boolean): void {
   row('POST /v1/api/sql (acknowledged)', r.http);
   row('postgres.js direct INSERT (baseline)', r.direct);
   row(`POST /v1/api/sql paced at ${f(r.pacedRate)}/s`, r.paced);
+  const statements = (rate(r.transactions) * TX_STATEMENTS) / rate(r.http);
+  console.log(`\n${TX_STATEMENTS}-statement transactions (BEGIN; ${TX_STATEMENTS} INSERTs; COMMIT), ${CLIENTS} concurrent clients:`);
+  console.log(`${'case'.padEnd(44)}${'stmts/s'.padStart(10)}${'p50'.padStart(10)}${'p99'.padStart(10)}${'failed'.padStart(8)}`);
+  const txRow = (name: string, x: LoadResult, perRequest: number): void => console.log(`${name.padEnd(44)}${f(rate(x) * perRequest).padStart(10)}${ms(x.p50).padStart(10)}${ms(x.p99).padStart(10)}${String(x.failed).padStart(8)}`);
+  txRow('single-statement INSERTs (closed loop above)', r.http, 1);
+  txRow(`${TX_STATEMENTS}-statement transactions (${f(rate(r.transactions))}/s)`, r.transactions, TX_STATEMENTS);
+  console.log(`statements/s in transactions / single statements: ${statements.toFixed(1)}x`);
   const cpuRows = [...r.cpuPerWrite].sort((a, b) => b[1] - a[1]);
   const total = cpuRows.reduce((sum, [, v]) => sum + v, 0);
   console.log(`\nCPU per acknowledged write (closed loop): ${total.toFixed(2)} ms in all; ${cpuRows.map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ')}`);

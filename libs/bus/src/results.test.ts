@@ -2,7 +2,7 @@ import type { busPb } from '@seqline/proto';
 import { describe, expect, it } from 'vitest';
 import { decodeResults, resultMessages } from './results.js';
 
-const result = (opId: string): busPb.OpResult => ({ opId, ok: true, rowCount: 1n, message: 'Inserted 1 row(s)', errorCode: '', errorMessage: '', seq: 42n, returningJson: '', streamSeq: 7n, shard: 0 });
+const result = (opId: string): busPb.OpResult => ({ opId, ok: true, rowCount: 1n, message: 'Inserted 1 row(s)', errorCode: '', errorMessage: '', seq: 42n, returningJson: '', streamSeq: 7n, shard: 0, statements: [] });
 
 describe('op results on the bus', () => {
   it('sends one message per write instance: a batch for several results, the op subject for one', () => {

@@ -12,6 +12,10 @@ export const ERRORS = {
   PARAMS_WITH_BATCH: { http: 400, grpc: status.INVALID_ARGUMENT },
   INVALID_PARAMETER: { http: 400, grpc: status.INVALID_ARGUMENT },
   INVALID_INPUT: { http: 400, grpc: status.INVALID_ARGUMENT },
+  /** BEGIN … COMMIT in a form that is not a transaction: no COMMIT, a nested BEGIN, COMMIT without BEGIN, a statement a transaction cannot hold. */
+  INVALID_TRANSACTION: { http: 400, grpc: status.INVALID_ARGUMENT },
+  /** A transaction whose writes target more than one owner's partitions (more than one op shard): refused before anything is applied. */
+  CROSS_OWNER_TRANSACTION: { http: 400, grpc: status.FAILED_PRECONDITION },
   UNSUPPORTED: { http: 400, grpc: status.UNIMPLEMENTED },
   SQL_EXECUTION_ERROR: { http: 400, grpc: status.FAILED_PRECONDITION },
   TABLE_NOT_FOUND: { http: 400, grpc: status.NOT_FOUND },
@@ -73,6 +77,8 @@ export type WsCloseCode = (typeof WS_CLOSE)[keyof typeof WS_CLOSE];
 export type ErrorCode = keyof typeof ERRORS;
 
 export const ERROR_CODE_METADATA = 'seqline-error-code';
+/** Trailing metadata naming the failing statement of a transaction (its index, see ProtocolError.statement). */
+export const ERROR_STATEMENT_METADATA = 'seqline-error-statement';
 
 export function isErrorCode(code: unknown): code is ErrorCode {
   return typeof code === 'string' && Object.hasOwn(ERRORS, code);
@@ -83,11 +89,17 @@ export class ProtocolError extends Error {
   override readonly name = 'ProtocolError';
   readonly code: ErrorCode;
   readonly details: unknown;
+  /**
+   * The failing statement of a transaction, as an index into the statements of the SQL text the
+   * call carried (BEGIN is 0); undefined when the error is not one statement's.
+   */
+  readonly statement: number | undefined;
 
-  constructor(code: ErrorCode, message: string, options?: { cause?: unknown; details?: unknown }) {
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown; details?: unknown; statement?: number | undefined }) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
     this.details = options?.details;
+    this.statement = options?.statement;
   }
 
   get httpStatus(): number {
@@ -98,18 +110,25 @@ export class ProtocolError extends Error {
   toGrpc(): Partial<StatusObject> {
     const metadata = new Metadata();
     metadata.set(ERROR_CODE_METADATA, this.code);
+    if (this.statement !== undefined) metadata.set(ERROR_STATEMENT_METADATA, String(this.statement));
     return { code: ERRORS[this.code].grpc, details: this.message, metadata };
   }
 
   /** Rebuilds the error a service sent; an error without our metadata is UNAVAILABLE or INTERNAL. */
   static fromGrpc(err: ServiceError): ProtocolError {
     const code = err.metadata?.get(ERROR_CODE_METADATA)[0];
-    if (isErrorCode(code)) return new ProtocolError(code, err.details, { cause: err });
+    if (isErrorCode(code)) return new ProtocolError(code, err.details, { cause: err, statement: statementIndex(err.metadata?.get(ERROR_STATEMENT_METADATA)[0]) });
     if (err.code === status.UNAVAILABLE || err.code === status.DEADLINE_EXCEEDED) {
       return new ProtocolError('UNAVAILABLE', 'a Seqline service is unavailable; retry', { cause: err });
     }
     return new ProtocolError('INTERNAL_ERROR', 'internal error', { cause: err });
   }
+}
+
+/** A statement index as it travels (gRPC metadata, a stream answer's field); undefined unless a small non-negative integer. */
+export function statementIndex(value: unknown): number | undefined {
+  const n = typeof value === 'string' && /^\d{1,9}$/.test(value) ? Number(value) : value;
+  return typeof n === 'number' && Number.isSafeInteger(n) && n >= 0 ? n : undefined;
 }
 
 /** Anything thrown, as a ProtocolError: errors with a known `code` keep it, the rest are INTERNAL_ERROR. */

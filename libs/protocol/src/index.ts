@@ -1,7 +1,7 @@
 // @seqline/protocol: the client contract shared by every service (docs/protocol.md).
 export { unaryCall } from './grpc.js';
 export type { UnaryMethod } from './grpc.js';
-export { ERRORS, ERROR_CODE_METADATA, isErrorCode, ProtocolError, toProtocolError, WS_CLOSE } from './errors.js';
+export { ERRORS, ERROR_CODE_METADATA, ERROR_STATEMENT_METADATA, isErrorCode, ProtocolError, statementIndex, toProtocolError, WS_CLOSE } from './errors.js';
 export type { ErrorCode, WsCloseCode } from './errors.js';
 export { batchControlSchema, clientMessageSchema, orderKeySchema, FrameError, MessageError, parseClientMessage, seqIdSchema, serverMessageSchema, SUBSCRIPTION_ID_PATTERN } from './ws-messages.js';
 export type { BatchControl, ClientMessage, ClientMessageWire, OrderKey, ServerMessage, SubscribeRequest } from './ws-messages.js';

@@ -57,7 +57,8 @@ export interface ErrorBody {
   readonly status: 'error';
   readonly results: readonly [];
   readonly took: number;
-  readonly error: { readonly code: string; readonly message: string; readonly details?: unknown };
+  /** `statement_index` and `statement` (additions) name the failing statement of a transaction: its index in the request and its text. */
+  readonly error: { readonly code: string; readonly message: string; readonly details?: unknown; readonly statement_index?: number; readonly statement?: string };
 }
 
 export interface SuccessBody {

@@ -1,6 +1,7 @@
 // Which path a statement takes (docs/architecture.md §3): reads go to storage, writes to write, DDL and
-// user management to the catalog. EXECUTE AS takes the path of the statement it wraps. SHOW and
-// DESCRIBE are reads: storage answers them from the catalog.
+// user management to the catalog, BEGIN/COMMIT/ROLLBACK delimit a transaction (the gateway groups
+// its statements). EXECUTE AS takes the path of the statement it wraps. SHOW and DESCRIBE are
+// reads: storage answers them from the catalog.
 import type { Statement, StatementClass, StatementKind } from './types.js';
 
 const CLASSES: Readonly<Record<Exclude<StatementKind, 'execute_as'>, StatementClass>> = {
@@ -20,6 +21,7 @@ const CLASSES: Readonly<Record<Exclude<StatementKind, 'execute_as'>, StatementCl
   show_namespaces: 'read',
   show_tables: 'read',
   describe_table: 'read',
+  transaction: 'transaction',
 };
 
 export function classify(stmt: Statement): StatementClass {

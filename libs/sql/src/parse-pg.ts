@@ -5,6 +5,7 @@
 import type { Node } from 'libpg-query';
 import { SqlError } from './errors.js';
 import { words } from './parse-table.js';
+import type { Statement } from './types.js';
 
 /** Refuses SELECT … INTO, row locking anywhere, WITH on DML, and data-modifying CTEs. */
 export function checkQuery(stmt: Node): void {
@@ -33,6 +34,28 @@ function walk(value: unknown): void {
     }
     walk(child);
   }
+}
+
+const TRANSACTION_KINDS: Partial<Record<string, 'begin' | 'commit' | 'rollback'>> = {
+  TRANS_STMT_BEGIN: 'begin',
+  TRANS_STMT_START: 'begin',
+  TRANS_STMT_COMMIT: 'commit',
+  TRANS_STMT_ROLLBACK: 'rollback',
+};
+
+/**
+ * BEGIN [WORK|TRANSACTION] / START TRANSACTION, COMMIT / END, ROLLBACK / ABORT. Savepoints,
+ * two-phase commit, AND CHAIN and transaction modes (ISOLATION LEVEL, READ ONLY…) are
+ * UNSUPPORTED: a transaction is applied as one op on its owner's ordered log, which is already
+ * serial (docs/architecture.md §3).
+ */
+export function transactionStatement(stmt: Extract<Node, { TransactionStmt: unknown }>): Statement {
+  const { kind = '', options, chain } = stmt.TransactionStmt;
+  const action = TRANSACTION_KINDS[kind];
+  if (action === undefined) throw unsupportedStatement(stmt);
+  if (options !== undefined && options.length > 0) throw new SqlError('UNSUPPORTED', `${statementName(stmt)} with transaction modes (ISOLATION LEVEL, READ ONLY, DEFERRABLE) is not supported`);
+  if (chain === true) throw new SqlError('UNSUPPORTED', `${statementName(stmt)} AND CHAIN is not supported`);
+  return { kind: 'transaction', action };
 }
 
 const NAMES: Partial<Record<string, string>> = {

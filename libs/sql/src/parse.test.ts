@@ -608,12 +608,11 @@ describe('other statements are UNSUPPORTED, named in words', () => {
     ['DO $$ BEGIN END $$', 'DO'],
     ['CALL p()', 'CALL'],
     ['EXPLAIN SELECT 1', 'EXPLAIN'],
-    ['BEGIN', 'BEGIN'],
-    ['START TRANSACTION', 'START TRANSACTION'],
     ['ROLLBACK TO SAVEPOINT s', 'ROLLBACK TO'],
-    ['COMMIT', 'COMMIT'],
-    ['ROLLBACK', 'ROLLBACK'],
     ['SAVEPOINT s', 'SAVEPOINT'],
+    ['RELEASE SAVEPOINT s', 'RELEASE'],
+    ["PREPARE TRANSACTION 'x'", 'PREPARE'],
+    ["COMMIT PREPARED 'x'", 'COMMIT PREPARED'],
     ['CREATE INDEX i ON app.t (a)', 'CREATE INDEX'],
     ['CREATE VIEW app.v AS SELECT 1', 'CREATE VIEW'],
     ['CREATE MATERIALIZED VIEW app.v AS SELECT 1', 'CREATE MATERIALIZED VIEW'],
@@ -635,5 +634,38 @@ describe('other statements are UNSUPPORTED, named in words', () => {
     ["CREATE STORAGE s TYPE filesystem PATH '/x'", 'CREATE STORAGE'],
   ])('%j → statement %s is not supported', (sql, name) => {
     expect(failure(sql)).toEqual({ code: 'UNSUPPORTED', message: `statement ${name} is not supported` });
+  });
+});
+
+describe('transaction statements', () => {
+  it.each([
+    ['BEGIN', 'begin'],
+    ['begin work', 'begin'],
+    ['BEGIN TRANSACTION', 'begin'],
+    ['START TRANSACTION', 'begin'],
+    ['COMMIT', 'commit'],
+    ['COMMIT WORK', 'commit'],
+    ['END', 'commit'],
+    ['ROLLBACK', 'rollback'],
+    ['ABORT', 'rollback'],
+  ])('%j → %s', (sql, action) => {
+    expect(one(sql)).toEqual({ kind: 'transaction', action });
+  });
+
+  it('splits a transaction into its statements', () => {
+    const kinds = parseStatements("BEGIN; INSERT INTO app.t (id) VALUES (1); DELETE FROM app.t WHERE id = 2; COMMIT;").map((s) => (s.kind === 'transaction' ? s.action : s.kind));
+    expect(kinds).toEqual(['begin', 'insert', 'delete', 'commit']);
+  });
+
+  it.each([
+    ['BEGIN ISOLATION LEVEL SERIALIZABLE', 'BEGIN with transaction modes (ISOLATION LEVEL, READ ONLY, DEFERRABLE) is not supported'],
+    ['START TRANSACTION READ ONLY', 'START TRANSACTION with transaction modes (ISOLATION LEVEL, READ ONLY, DEFERRABLE) is not supported'],
+    ['COMMIT AND CHAIN', 'COMMIT AND CHAIN is not supported'],
+  ])('%j is UNSUPPORTED', (sql, message) => {
+    expect(failure(sql)).toEqual({ code: 'UNSUPPORTED', message });
+  });
+
+  it('is not accepted inside EXECUTE AS', () => {
+    expect(failure("EXECUTE AS USER 'alice' (BEGIN)")).toEqual({ code: 'INVALID_SQL', message: 'EXECUTE AS runs a SELECT, INSERT, UPDATE or DELETE, not TRANSACTION' });
   });
 });

@@ -8,7 +8,8 @@
 //   3. rewrite tokens PostgreSQL would reject: the USER|SHARED|STREAM of CREATE … TABLE is
 //      dropped (and remembered), CURRENT_USER ( ) becomes the keyword current_user, and
 //      `default.` becomes `"default".` (default is a reserved word in PostgreSQL);
-//   4. parse the rewritten statement with PostgreSQL and map its AST to a Statement.
+//   4. parse the rewritten statement with PostgreSQL and map its AST to a Statement (BEGIN,
+//      COMMIT and ROLLBACK included: PostgreSQL's grammar also reads START TRANSACTION, END, ABORT).
 //
 // A DML or SELECT statement keeps `ast` (the statement node) and `text` (the rewritten SQL of
 // that one statement; AST locations are UTF-8 byte offsets into `text`). parseBatch also gives
@@ -22,7 +23,7 @@ import { assertSqlReady } from './init.js';
 import { alterUser, createNamespace, createUser, dropNamespace, dropUser, executeAs } from './parse-kalam.js';
 import { tableRefOf } from './parse-names.js';
 import { describe, show } from './parse-introspect.js';
-import { checkQuery, unsupportedStatement } from './parse-pg.js';
+import { checkQuery, transactionStatement, unsupportedStatement } from './parse-pg.js';
 import { alterTable, createTable, dropTable, type TableContext } from './parse-table.js';
 import { applyEdits, fromPgError, isPunct, isWord, scanTokens, splitStatements, type Edit, type Token } from './tokens.js';
 import type { PgNode, Statement } from './types.js';
@@ -141,6 +142,7 @@ function fromAst(stmt: Node, text: string, ctx: TableContext): Statement {
     checkQuery(stmt);
     return { kind: 'delete', table: tableRefOf(stmt.DeleteStmt.relation, ctx), ast, text };
   }
+  if ('TransactionStmt' in stmt) return transactionStatement(stmt);
   throw unsupportedStatement(stmt);
 }
 

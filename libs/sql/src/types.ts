@@ -28,10 +28,15 @@ export type Statement =
   // Schema introspection (parse-introspect.ts): reads, answered by storage from the catalog.
   | { readonly kind: 'show_namespaces' }
   | { readonly kind: 'show_tables'; readonly namespace?: string }
-  | { readonly kind: 'describe_table'; readonly table: TableRef };
+  | { readonly kind: 'describe_table'; readonly table: TableRef }
+  /** BEGIN / START TRANSACTION, COMMIT / END, ROLLBACK / ABORT (docs/protocol.md §2, Transactions). */
+  | { readonly kind: 'transaction'; readonly action: TransactionAction };
+
+export const TRANSACTION_ACTIONS = ['begin', 'commit', 'rollback'] as const;
+export type TransactionAction = (typeof TRANSACTION_ACTIONS)[number];
 
 export type StatementKind = Statement['kind'];
-export type StatementClass = 'read' | 'write' | 'ddl' | 'user';
+export type StatementClass = 'read' | 'write' | 'ddl' | 'user' | 'transaction';
 
 // ---- Physical layout ---------------------------------------------------------------------
 

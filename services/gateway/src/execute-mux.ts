@@ -5,7 +5,7 @@
 // safe). The calls made in one tick go out as one message (ExecuteStreamRequest.batch), and
 // answers may come back batched the same way: one gRPC message per tick each way, not per call.
 import { Metadata, type ClientDuplexStream } from '@grpc/grpc-js';
-import { ProtocolError, isErrorCode } from '@seqline/protocol';
+import { ProtocolError, isErrorCode, statementIndex } from '@seqline/protocol';
 import { type writePb } from '@seqline/proto';
 
 type Stream = ClientDuplexStream<writePb.ExecuteStreamRequest, writePb.ExecuteStreamResponse>;
@@ -96,7 +96,7 @@ export class ExecuteMux {
     open.waiters.delete(res.id);
     clearTimeout(waiter.timer);
     if (res.errorCode === '') waiter.resolve(res.resultJson);
-    else if (isErrorCode(res.errorCode)) waiter.reject(new ProtocolError(res.errorCode, res.errorMessage));
+    else if (isErrorCode(res.errorCode)) waiter.reject(new ProtocolError(res.errorCode, res.errorMessage, { statement: statementIndex(res.errorStatement) }));
     else waiter.reject(new ProtocolError('INTERNAL_ERROR', 'internal error', { cause: new Error(`write answered an unknown error code ${res.errorCode}`) }));
   }
 

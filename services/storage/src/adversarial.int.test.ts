@@ -200,7 +200,7 @@ async function runWrite(text: string): Promise<string[]> {
     return refused(err, text);
   }
   const problems: string[] = [];
-  const op = { opId: 'adv', actor: 'alice', actorRole: 'user', owner: 'alice', namespace: 'app', table: 't', statement: text, paramsJson: '', issuedAtUs: 1_795_482_123_456_789n, replyTo: '', traceparent: '' };
+  const op = { opId: 'adv', actor: 'alice', actorRole: 'user', owner: 'alice', namespace: 'app', table: 't', statement: text, paramsJson: '', issuedAtUs: 1_795_482_123_456_789n, replyTo: '', traceparent: '', statements: [] };
   try {
     await sql.begin(async (tx) => {
       const run = async (t: string, p: readonly unknown[]): Promise<Record<string, unknown>[]> => (await tx.unsafe(t, p as never[])).map((r) => ({ ...r }));

@@ -57,7 +57,7 @@ function admin(caller: storagePb.Caller, sql: string): Promise<storagePb.AdminRe
 
 let opCounter = 0;
 function op(owner: string, statement: string, params: unknown[] = []): busPb.Op {
-  return { opId: `${prefix}-${++opCounter}`, actor: owner, actorRole: 'user', owner, namespace: 'app', table: 't', statement, paramsJson: JSON.stringify(params), issuedAtUs: BigInt(Date.now()) * 1000n, replyTo: '', traceparent: '' };
+  return { opId: `${prefix}-${++opCounter}`, actor: owner, actorRole: 'user', owner, namespace: 'app', table: 't', statement, paramsJson: JSON.stringify(params), issuedAtUs: BigInt(Date.now()) * 1000n, replyTo: '', traceparent: '', statements: [] };
 }
 
 /** Publishes ops and collects their results from the reply subject. */

@@ -144,6 +144,7 @@ export class StreamExpiry {
       issuedAtUs: BigInt(nowMs) * 1000n,
       replyTo: '',
       traceparent: '',
+      statements: [],
     };
     await this.#d.publish(this.#d.names.ops(shardOf(owner, this.#d.shards)), busPb.Op.encode(op).finish(), opId);
   }

@@ -25,8 +25,11 @@ export interface StorageHarness extends AsyncDisposable {
   start(env?: Record<string, string>, logger?: Logger): Promise<StorageService>;
   /** Runs DDL through a storage replica's Admin call, as a DBA. */
   admin(storage: StorageService, statements: readonly string[]): Promise<void>;
-  /** Publishes an op for `owner` to its shard (of `shards`), answered on the test's result subject. */
-  publish(op: { opId: string; owner: string; table: string; statement: string; params?: readonly unknown[] }, shards: number): Promise<void>;
+  /**
+   * Publishes an op for `owner` to its shard (of `shards`), answered on the test's result
+   * subject; with `statements`, a transaction op of those statements (tables in namespace app).
+   */
+  publish(op: { opId: string; owner: string; table: string; statement: string; params?: readonly unknown[]; statements?: readonly { table: string; statement: string }[] }, shards: number): Promise<void>;
 }
 
 export async function storageHarness(name: string, options: { readonly postgresUrl?: string } = {}): Promise<StorageHarness> {
@@ -73,8 +76,21 @@ export async function storageHarness(name: string, options: { readonly postgresU
         client.close();
       }
     },
-    async publish({ opId, owner, table, statement, params = [] }, shards) {
-      const op: busPb.Op = { opId, actor: owner, actorRole: 'user', owner, namespace: 'app', table, statement, paramsJson: JSON.stringify(params), issuedAtUs: BigInt(Date.now()) * 1000n, replyTo: `${prefix}.results.t.${opId}`, traceparent: '' };
+    async publish({ opId, owner, table, statement, params = [], statements = [] }, shards) {
+      const op: busPb.Op = {
+        opId,
+        actor: owner,
+        actorRole: 'user',
+        owner,
+        namespace: 'app',
+        table,
+        statement,
+        paramsJson: JSON.stringify(params),
+        issuedAtUs: BigInt(Date.now()) * 1000n,
+        replyTo: `${prefix}.results.t.${opId}`,
+        traceparent: '',
+        statements: statements.map((s) => ({ namespace: 'app', table: s.table, statement: s.statement, paramsJson: '[]' })),
+      };
       await js.publish(names.ops(shardOf(owner, shards)), busPb.Op.encode(op).finish(), { msgID: opId });
     },
     async [Symbol.asyncDispose]() {

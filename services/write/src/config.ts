@@ -11,6 +11,7 @@ export const writeConfigSchema = {
   busPrefix: str({ env: 'SEQLINE_BUS_PREFIX', default: 'seqline', pattern: /^[A-Za-z0-9_-]+$/, description: 'prefix of NATS subjects and streams' }),
   shards: int({ env: 'SEQLINE_SHARDS', default: 16, min: 1, max: 4096, description: 'number of op-log shards (the same in every service; never change it on live data)' }),
   maxOpBytes: int({ env: 'SEQLINE_MAX_OP_BYTES', default: 983_040, min: 1024, max: 64 * 1024 * 1024, description: 'largest write (statement and parameters, encoded) published to the ops log; over it ROW_TOO_LARGE and nothing is written; kept 4 KiB below the NATS server\'s max_payload whatever is set' }),
+  maxTransactionStatements: int({ env: 'SEQLINE_MAX_TRANSACTION_STATEMENTS', default: 1000, min: 1, max: 100_000, description: 'most statements between BEGIN and COMMIT in one transaction (INVALID_TRANSACTION over it); the whole transaction is also one write under SEQLINE_MAX_OP_BYTES' }),
   resultTimeoutMs: int({ env: 'SEQLINE_WRITE_TIMEOUT_MS', default: 10_000, min: 100, description: 'how long a write waits for its op to be applied' }),
   instanceId: optionalStr({ env: 'SEQLINE_INSTANCE_ID', description: 'name of this process in subjects and logs (default host-pid)' }),
   metricsPort: port({ env: 'SEQLINE_METRICS_PORT', default: 9463, description: 'ops HTTP port of the process started by main.ts: GET /metrics (Prometheus), /health, /healthz, /readyz; same address as the service (0 = any free port)' }),

@@ -17,19 +17,24 @@ async function serve(streams: ExecuteStreams): Promise<{ server: GrpcServer; cli
 
 describe('ExecuteStreams', () => {
   it('runs each call of a batch message and writes the answers ready in one tick as one message', async () => {
-    const streams = new ExecuteStreams((req) => (req.sql === 'bad' ? Promise.reject(new ProtocolError('INVALID_SQL', 'no')) : Promise.resolve(JSON.stringify(req.sql))));
+    const streams = new ExecuteStreams((req) => {
+      if (req.sql === 'bad') return Promise.reject(new ProtocolError('INVALID_SQL', 'no'));
+      if (req.sql === 'tx') return Promise.reject(new ProtocolError('SQL_EXECUTION_ERROR', 'duplicate', { statement: 2 }));
+      return Promise.resolve(JSON.stringify(req.sql));
+    });
     const { server, client } = await serve(streams);
     try {
       const call = client.executeStream(new Metadata());
       const messages: writePb.ExecuteStreamResponse[] = [];
       call.on('data', (r: writePb.ExecuteStreamResponse) => messages.push(r));
-      const batch = ['a', 'bad', 'c'].map((sql, i) => ({ id: BigInt(i + 1), request: writePb.ExecuteRequest.create({ sql }), batch: [] }));
+      const batch = ['a', 'bad', 'c', 'tx'].map((sql, i) => ({ id: BigInt(i + 1), request: writePb.ExecuteRequest.create({ sql }), batch: [] }));
       call.write({ id: 0n, request: undefined, batch });
       await expect.poll(() => messages.length).toBe(1);
-      expect(messages[0]!.batch.map((a) => [a.id, a.resultJson, a.errorCode])).toEqual([
-        [1n, '"a"', ''],
-        [2n, '', 'INVALID_SQL'],
-        [3n, '"c"', ''],
+      expect(messages[0]!.batch.map((a) => [a.id, a.resultJson, a.errorCode, a.errorStatement])).toEqual([
+        [1n, '"a"', '', undefined],
+        [2n, '', 'INVALID_SQL', undefined],
+        [3n, '"c"', '', undefined],
+        [4n, '', 'SQL_EXECUTION_ERROR', 2],
       ]);
       call.end();
     } finally {

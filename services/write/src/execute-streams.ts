@@ -63,7 +63,7 @@ export class ExecuteStreams {
           (resultJson) => answer({ resultJson, errorCode: '', errorMessage: '' }),
           (err: unknown) => {
             const e = this.#onFailure(err);
-            answer({ resultJson: '', errorCode: e.code, errorMessage: e.message });
+            answer({ resultJson: '', errorCode: e.code, errorMessage: e.message, ...(e.statement === undefined ? {} : { errorStatement: e.statement }) });
           },
         )
         .finally(() => {

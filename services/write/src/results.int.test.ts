@@ -4,7 +4,7 @@ import { natsConnection, uniqueName } from '@seqline/testkit';
 import { describe, expect, it } from 'vitest';
 import { ResultInbox } from './results.js';
 
-const result = (opId: string): busPb.OpResult => ({ opId, ok: true, rowCount: 1n, message: 'Inserted 1 row(s)', errorCode: '', errorMessage: '', seq: 42n, returningJson: '', streamSeq: 7n, shard: 0 });
+const result = (opId: string): busPb.OpResult => ({ opId, ok: true, rowCount: 1n, message: 'Inserted 1 row(s)', errorCode: '', errorMessage: '', seq: 42n, returningJson: '', streamSeq: 7n, shard: 0, statements: [] });
 
 describe('ResultInbox', () => {
   it('hands each result to its waiter, and times out with undefined', async () => {

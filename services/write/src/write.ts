@@ -15,6 +15,7 @@ import { actAs, classify, initSql, parseStatements, resolveOwner, validateWrite,
 import type { WriteConfig } from './config.js';
 import { ExecuteStreams } from './execute-streams.js';
 import { ResultInbox } from './results.js';
+import { crossOwner, rolledBack, statementFailure, transactionBody, transactionResults, type Target } from './transaction.js';
 
 type Dml = Extract<Statement, { kind: 'insert' | 'update' | 'delete' }>;
 
@@ -113,7 +114,12 @@ export class WriteService extends ServiceHost<{ port: number }> {
     if (req.caller === undefined || req.caller.userId === '' || role === undefined) throw new ProtocolError('MISSING_AUTHORIZATION', 'the request has no authenticated caller');
     const actor: Actor = { userId: req.caller.userId, role };
     const namespace = req.namespace || 'default';
-    const [stmt, ...rest] = parseStatements(req.sql, { defaultNamespace: namespace });
+    const statements = parseStatements(req.sql, { defaultNamespace: namespace });
+    const [stmt, ...rest] = statements;
+    if (stmt?.kind === 'transaction') {
+      kind.statement = 'transaction';
+      return JSON.stringify(await this.#transaction(statements, actor, req));
+    }
     if (stmt === undefined || rest.length > 0) throw new ProtocolError('INVALID_SQL', 'Execute takes exactly one statement');
     const storage = this.#storage!;
     const statement = classify(stmt);
@@ -131,10 +137,58 @@ export class WriteService extends ServiceHost<{ port: number }> {
       }
       case 'write':
         return JSON.stringify(await this.#write(stmt, actor, req));
+      case 'transaction':
+        throw new ProtocolError('INVALID_TRANSACTION', 'a transaction starts with BEGIN');
     }
   }
 
   async #write(stmt: Statement, actor: Actor, req: writePb.ExecuteRequest): Promise<DmlResult> {
+    const target = await this.#target(stmt, actor);
+    const op = this.#op(actor, req, target.owner, { namespace: target.namespace, table: target.table, statement: target.dml.text, paramsJson: req.paramsJson === '' ? '[]' : req.paramsJson });
+    const result = await this.#submit(op, shardOf(target.owner, this.#config.shards));
+    if (!result.ok) throw new ProtocolError(isErrorCode(result.errorCode) ? result.errorCode : 'SQL_EXECUTION_ERROR', result.errorMessage);
+    return dmlResult(result, asUserOf(target.owner, actor));
+  }
+
+  /**
+   * BEGIN; …; COMMIT as one op (transaction.ts): every statement checked as a single write is,
+   * all with one owner, then logged and applied together. A ROLLBACK is checked the same way and
+   * not logged. Errors name the statement (ProtocolError.statement, counted from BEGIN).
+   */
+  async #transaction(statements: readonly Statement[], actor: Actor, req: writePb.ExecuteRequest): Promise<readonly object[]> {
+    if (req.paramsJson !== '' && req.paramsJson !== '[]') throw new ProtocolError('PARAMS_WITH_BATCH', 'parameters cannot be used with a transaction; write its values into its statements');
+    const body = transactionBody(statements, this.#config.maxTransactionStatements);
+    const targets: WriteTarget[] = [];
+    for (const [i, stmt] of body.statements.entries()) {
+      try {
+        targets.push(await this.#target(stmt, actor));
+      } catch (err) {
+        throw statementFailure(err, i + 1);
+      }
+    }
+    const refusal = crossOwner(targets, (t) => `${t.namespace}.${t.table} ${t.owner === SHARED_OWNER ? '(shared)' : `of ${t.owner}`}`);
+    if (refusal !== undefined) throw refusal;
+    const [first] = targets;
+    if (!body.commit || first === undefined) return transactionResults(targets.map((t) => rolledBack(asUserOf(t.owner, actor))), body.commit);
+    const op = this.#op(actor, req, first.owner, {
+      namespace: '',
+      table: '',
+      statement: '',
+      paramsJson: '',
+      statements: targets.map((t) => ({ namespace: t.namespace, table: t.table, statement: t.dml.text, paramsJson: '[]' })),
+    });
+    const result = await this.#submit(op, shardOf(first.owner, this.#config.shards));
+    if (!result.ok) {
+      const code = isErrorCode(result.errorCode) ? result.errorCode : 'SQL_EXECUTION_ERROR';
+      const statement = result.failedStatement === undefined ? undefined : result.failedStatement + 1;
+      throw new ProtocolError(code, `${result.errorMessage} (the transaction was rolled back: nothing was applied)`, { statement });
+    }
+    const asUser = asUserOf(first.owner, actor);
+    return transactionResults(result.statements.map((r) => dmlResult(r, asUser)), true);
+  }
+
+  /** A write statement checked against the catalog and the actor's rights, with the partition it writes. */
+  async #target(stmt: Statement, actor: Actor): Promise<WriteTarget> {
     let dml = stmt;
     let actingAs = actor;
     if (stmt.kind === 'execute_as') {
@@ -145,29 +199,22 @@ export class WriteService extends ServiceHost<{ port: number }> {
     const table = await this.#validate(dml, actingAs);
     if (stmt.kind === 'execute_as' && table.tableType === 'SHARED') throw new ProtocolError('INVALID_SQL', 'EXECUTE AS USER applies to USER tables, not SHARED ones');
     const owner = resolveOwner(table, actingAs, stmt.kind === 'execute_as' ? stmt.user : undefined);
+    return { dml, owner, namespace: table.namespace, table: table.name };
+  }
+
+  /** The op of a request: its id from the Idempotency-Key (random without one), time and reply subject resolved. */
+  #op(actor: Actor, req: writePb.ExecuteRequest, owner: string, body: Pick<busPb.Op, 'namespace' | 'table' | 'statement' | 'paramsJson'> & Partial<Pick<busPb.Op, 'statements'>>): busPb.Op {
     const opId = req.idempotencyKey === '' ? randomUUID().replace(/-/g, '') : createHash('sha256').update(`${actor.userId}\0${req.idempotencyKey}`).digest('hex').slice(0, 32);
-    const op: busPb.Op = {
+    return {
       opId,
       actor: actor.userId,
       actorRole: actor.role,
       owner,
-      namespace: table.namespace,
-      table: table.name,
-      statement: dml.text,
-      paramsJson: req.paramsJson === '' ? '[]' : req.paramsJson,
+      ...body,
+      statements: body.statements ?? [],
       issuedAtUs: BigInt(Date.now()) * 1000n,
       replyTo: this.#inbox!.replyTo(opId),
       traceparent: '',
-    };
-    const result = await this.#submit(op, shardOf(owner, this.#config.shards));
-    if (!result.ok) throw new ProtocolError(isErrorCode(result.errorCode) ? result.errorCode : 'SQL_EXECUTION_ERROR', result.errorMessage);
-    const returning = result.returningJson === '' ? {} : (JSON.parse(result.returningJson) as Pick<DmlResult, 'schema' | 'rows'>);
-    return {
-      row_count: Number(result.rowCount),
-      message: result.message,
-      as_user: owner === SHARED_OWNER ? actor.userId : owner,
-      ...(result.seq > 0n ? { seq: String(result.seq) } : {}),
-      ...returning,
     };
   }
 
@@ -225,6 +272,27 @@ export class WriteService extends ServiceHost<{ port: number }> {
     this.#storage?.close();
     await this.#nc?.drain().catch(() => this.#nc?.close());
   }
+}
+
+interface WriteTarget extends Target {
+  readonly dml: Dml;
+}
+
+/** The user a write's result names: the owner, or for a SHARED table the actor. */
+function asUserOf(owner: string, actor: Actor): string {
+  return owner === SHARED_OWNER ? actor.userId : owner;
+}
+
+/** A DML statement's docs/protocol.md result from its op result. */
+function dmlResult(result: busPb.OpResult, asUser: string): DmlResult {
+  const returning = result.returningJson === '' ? {} : (JSON.parse(result.returningJson) as Pick<DmlResult, 'schema' | 'rows'>);
+  return {
+    row_count: Number(result.rowCount),
+    message: result.message,
+    as_user: asUser,
+    ...(result.seq > 0n ? { seq: String(result.seq) } : {}),
+    ...returning,
+  };
 }
 
 /** The op encoded with the trace context of its publish (storage's apply span is its child). */

@@ -39,10 +39,17 @@ export interface WireError {
   readonly message: string;
 }
 
-/** The SQL API's error body with the table's HTTP status. */
-export function sqlErrorReply(error: WireError, took: number, headers: Headers = {}): Reply {
+/** A statement an error answer names (a transaction's): its index in the request and its text. */
+export interface NamedStatement {
+  readonly index: number;
+  readonly text: string;
+}
+
+/** The SQL API's error body with the table's HTTP status; `named` adds `statement_index` and `statement`. */
+export function sqlErrorReply(error: WireError, took: number, headers: Headers = {}, named?: NamedStatement): Reply {
   const message = error.code === 'INTERNAL_ERROR' ? 'internal error' : error.message;
-  return jsonReply(ERRORS[error.code].http, { status: 'error', results: [], took: tookMs(took), error: { code: error.code, message } }, headers);
+  const statement = named === undefined ? {} : { statement_index: named.index, statement: named.text };
+  return jsonReply(ERRORS[error.code].http, { status: 'error', results: [], took: tookMs(took), error: { code: error.code, message, ...statement } }, headers);
 }
 
 export function methodNotAllowedReply(allow: readonly string[], took: number): Reply {

@@ -266,3 +266,78 @@ describe('POST /v1/api/sql: dispatch', () => {
     expect(reply.body).not.toContain('10.0.0.5');
   });
 });
+
+describe('POST /v1/api/sql: transactions', () => {
+  const errorBody = (reply: Reply): unknown => (JSON.parse(reply.body) as { error: unknown }).error;
+
+  it('sends BEGIN … COMMIT to Write.Execute as one call with one key, between the other statements, and answers one result per statement', async () => {
+    const { send, backend, access } = setup();
+    const results = [{ row_count: 0, message: 'Transaction started' }, { row_count: 1, message: 'Inserted 1 row(s)', as_user: 'alice', seq: '7' }, { row_count: 1, message: 'Updated 1 row(s)', as_user: 'alice', seq: '8' }, { row_count: 0, message: 'Transaction committed' }];
+    backend.onExecute = async () => JSON.stringify(results);
+    const sql = "SELECT 1; BEGIN; INSERT INTO app.t (id) VALUES (1); EXECUTE AS USER 'alice' (UPDATE app.t SET v = 'x' WHERE id = 1); COMMIT; SELECT 2";
+    const reply = await send({ sql }, { authorization: `Bearer ${access}`, 'idempotency-key': 'k' });
+    expect(reply.status).toBe(200);
+    const body = JSON.parse(reply.body) as { results: unknown[] };
+    expect(body.results).toEqual([expect.objectContaining({ rows: [['SELECT 1']] }), ...results, expect.objectContaining({ rows: [['SELECT 2']] })]);
+    expect(backend.calls).toEqual([
+      { method: 'query', call: { caller: ALICE, sql: 'SELECT 1', paramsJson: '', namespace: '', asUser: '' } },
+      { method: 'execute', call: { caller: ALICE, sql: "BEGIN;\nINSERT INTO app.t (id) VALUES (1);\nEXECUTE AS USER 'alice' (UPDATE app.t SET v = 'x' WHERE id = 1);\nCOMMIT", paramsJson: '', namespace: '', idempotencyKey: 'k#1' } },
+      { method: 'query', call: { caller: ALICE, sql: 'SELECT 2', paramsJson: '', namespace: '', asUser: '' } },
+    ]);
+  });
+
+  it('uses the Idempotency-Key as is for a request that is one transaction', async () => {
+    const { send, backend, access } = setup();
+    backend.onExecute = async () => JSON.stringify([{ row_count: 0, message: 'Transaction started' }, { row_count: 0, message: 'Transaction rolled back' }]);
+    expect((await send({ sql: 'BEGIN; ROLLBACK' }, { authorization: `Bearer ${access}`, 'idempotency-key': 'k' })).status).toBe(200);
+    expect(backend.calls).toEqual([{ method: 'execute', call: { caller: ALICE, sql: 'BEGIN;\nROLLBACK', paramsJson: '', namespace: '', idempotencyKey: 'k' } }]);
+  });
+
+  it('names the statement the write service pins a failure on: its index in the request and its text', async () => {
+    const { send, backend } = setup();
+    backend.onExecute = async () => {
+      throw new ProtocolError('SQL_EXECUTION_ERROR', 'duplicate primary key (the transaction was rolled back: nothing was applied)', { statement: 2 });
+    };
+    const reply = await send({ sql: 'SELECT 1; BEGIN; INSERT INTO app.t (id) VALUES (1);  insert into app.t (id) values (1) ; COMMIT' });
+    expect(reply.status).toBe(400);
+    expect(errorBody(reply)).toEqual({ code: 'SQL_EXECUTION_ERROR', message: 'duplicate primary key (the transaction was rolled back: nothing was applied)', statement_index: 3, statement: 'insert into app.t (id) values (1)' });
+  });
+
+  it('answers a failure of the whole transaction without naming a statement', async () => {
+    const { send, backend } = setup();
+    backend.onExecute = async () => {
+      throw new ProtocolError('UNAVAILABLE', 'a Seqline service is unavailable; retry');
+    };
+    expect(errorBody(await send({ sql: 'BEGIN; INSERT INTO app.t (id) VALUES (1); COMMIT' }))).toEqual({ code: 'UNAVAILABLE', message: 'a Seqline service is unavailable; retry' });
+  });
+
+  it.each([
+    ['BEGIN; INSERT INTO app.t (id) VALUES (1)', 0, 'BEGIN', 'BEGIN without COMMIT or ROLLBACK: a transaction must end in the same request'],
+    ['INSERT INTO app.t (id) VALUES (1); COMMIT', 1, 'COMMIT', 'COMMIT without BEGIN: no transaction is open'],
+    ['ROLLBACK', 0, 'ROLLBACK', 'ROLLBACK without BEGIN: no transaction is open'],
+    // Indexes count the `SELECT 0` each request starts with: the first BEGIN is statement 1.
+    ['BEGIN; BEGIN; COMMIT; COMMIT', 1, 'BEGIN', 'BEGIN inside the transaction begun at statement 1: transactions do not nest'],
+    ['BEGIN; SELECT * FROM app.t; COMMIT', 1, 'SELECT * FROM app.t', 'a transaction holds INSERT, UPDATE and DELETE only: run SELECT before BEGIN or after COMMIT'],
+    ["BEGIN; EXECUTE AS USER 'bob' (SELECT 1); COMMIT", 1, "EXECUTE AS USER 'bob' (SELECT 1)", 'a transaction holds INSERT, UPDATE and DELETE only: run SELECT before BEGIN or after COMMIT'],
+    ['BEGIN; CREATE NAMESPACE x; COMMIT', 1, 'CREATE NAMESPACE x', 'a transaction holds INSERT, UPDATE and DELETE only, not CREATE NAMESPACE'],
+    ['BEGIN; DROP USER bob; COMMIT', 1, 'DROP USER bob', 'a transaction holds INSERT, UPDATE and DELETE only, not DROP USER'],
+  ])('refuses %j with INVALID_TRANSACTION naming statement %i, before anything runs', async (sql, index, statement, message) => {
+    const { send, backend } = setup();
+    const reply = await send({ sql: `SELECT 0; ${sql}` });
+    expect(reply.status).toBe(400);
+    expect(errorBody(reply)).toEqual({ code: 'INVALID_TRANSACTION', message, statement_index: index + 1, statement });
+    expect(backend.calls).toEqual([]);
+  });
+
+  it('refuses parameters with a transaction (PARAMS_WITH_BATCH)', async () => {
+    const { send, backend } = setup();
+    expect(errorOf(await send({ sql: 'BEGIN; INSERT INTO app.t (id) VALUES ($1); COMMIT', params: [1] }))).toMatchObject({ status: 400, code: 'PARAMS_WITH_BATCH' });
+    expect(backend.calls).toEqual([]);
+  });
+
+  it('answers 500 internal error when the write service answers other than one result per statement', async () => {
+    const { send, backend } = setup();
+    backend.onExecute = async () => JSON.stringify([{ row_count: 0, message: 'Transaction started' }]);
+    expect(errorOf(await send({ sql: 'BEGIN; INSERT INTO app.t (id) VALUES (1); COMMIT' }))).toEqual({ status: 500, code: 'INTERNAL_ERROR', message: 'internal error' });
+  });
+});

@@ -14,7 +14,7 @@ import type { RateLimiter } from '../rate-limit.js';
 import { runBatch, successBody, type SqlParser, type SystemLive } from '../sql/dispatch.js';
 import { header, type Handler } from './context.js';
 import { bearerToken } from './credentials.js';
-import { retryAfter, sqlErrorReply, tookMs, type Reply, type WireError } from './reply.js';
+import { retryAfter, sqlErrorReply, tookMs, type NamedStatement, type Reply, type WireError } from './reply.js';
 import { parseSqlBody } from './shapes.js';
 
 export interface SqlRouteDeps {
@@ -38,8 +38,8 @@ const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 export function sqlRoute(deps: SqlRouteDeps): Handler {
   return async (ctx) => {
     const took = (): number => deps.monotonic() - ctx.startedAt;
-    const fail = (error: WireError, extra?: Partial<Pick<Reply, 'headers' | 'close'>>): Reply => {
-      const reply = sqlErrorReply(error, took(), extra?.headers);
+    const fail = (error: WireError, extra?: Partial<Pick<Reply, 'headers' | 'close'>> & { named?: NamedStatement | undefined }): Reply => {
+      const reply = sqlErrorReply(error, took(), extra?.headers, extra?.named);
       return extra?.close === true ? { ...reply, close: true } : reply;
     };
 
@@ -59,7 +59,7 @@ export function sqlRoute(deps: SqlRouteDeps): Handler {
     const outcome = await runBatch(deps, caller.value, { ...parsed.value, idempotencyKey: key });
     if (!outcome.ok) {
       logFailure(deps.logger, outcome.error, caller.value, outcome.index);
-      return fail(outcome.error);
+      return fail(outcome.error, { named: outcome.named });
     }
     return { status: 200, headers: { 'content-type': 'application/json; charset=utf-8' }, body: successBody(outcome.results, tookMs(took())) };
   };

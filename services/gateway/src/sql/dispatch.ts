@@ -11,6 +11,12 @@
 // not carry parameters. With an Idempotency-Key, statement i of a batch of several uses
 // `<key>#<i>`, so a retried batch re-applies none of the writes that already went through.
 //
+// BEGIN; …; COMMIT (or ROLLBACK) is one step (sql/transaction.ts): its statements go to the
+// write service together, as one Execute, and are applied as one op, all or none; its answer
+// is one result per statement, BEGIN and COMMIT included. A transaction takes one key like a
+// statement (`<key>#<i>`, i its BEGIN's index, when the request has other steps). A failure
+// the write service pins on one statement of it names that statement in the answer.
+//
 // Statements are split by PostgreSQL's scanner inside @seqline/sql (parseBatch), which gives
 // each statement's source text with the parsed statement: there is no second lexer here.
 //
@@ -22,7 +28,9 @@ import { DEFAULT_NAMESPACE } from '@seqline/domain';
 import type { ParsedStatement, Statement, StatementClass } from '@seqline/sql';
 import type { Backend, Caller } from '../backend.js';
 import { readsSystemLive } from '../live/system-live.js';
+import type { NamedStatement } from '../http/reply.js';
 import type { JsonScalar } from '../http/shapes.js';
+import { spansOf, transactionSql, type Span } from './transaction.js';
 
 /** @seqline/sql's parseBatch and classify (injected, so this file is pure). */
 export interface SqlParser {
@@ -39,10 +47,18 @@ export interface BatchRequest {
 
 export type BatchOutcome =
   | { readonly ok: true; readonly results: readonly string[] }
-  /** `index` is the failing statement's (undefined when the batch failed as a whole). */
-  | { readonly ok: false; readonly error: ProtocolError; readonly index: number | undefined };
+  /**
+   * `index` is the failing statement's (undefined when the batch failed as a whole). `named` is
+   * set when the answer names the statement (a transaction's): its index and source text.
+   */
+  | { readonly ok: false; readonly error: ProtocolError; readonly index: number | undefined; readonly named?: NamedStatement };
 
-type Step = { readonly path: 'query'; readonly sql: string; readonly asUser: string } | { readonly path: 'execute' | 'system_live'; readonly sql: string };
+/** `index`: the request's index of the step's (first) statement. */
+type Step =
+  | { readonly path: 'query'; readonly sql: string; readonly asUser: string; readonly index: number }
+  | { readonly path: 'execute' | 'system_live'; readonly sql: string; readonly index: number }
+  /** `sources`: the client's text of each statement, BEGIN to COMMIT. */
+  | { readonly path: 'transaction'; readonly sql: string; readonly index: number; readonly sources: readonly string[] };
 
 /** Answers a SELECT of system.live as a docs/protocol.md result object (JSON text). */
 export type SystemLive = (caller: Caller, sql: string, params: readonly JsonScalar[]) => Promise<string>;
@@ -60,25 +76,40 @@ export async function runBatch(deps: DispatchDeps, caller: Caller, req: BatchReq
   const { steps } = planned;
   const paramsJson = req.params.length === 0 ? '' : stringifyJsonLossless(req.params);
   const namespace = req.namespaceId ?? '';
+  // Results are JSON texts spliced into the body with `,` between them: a transaction's is the
+  // inside of its array (one object per statement), so it stays one entry here.
   const results: string[] = [];
-  for (const [i, step] of steps.entries()) {
+  for (const step of steps) {
+    const idempotencyKey = idempotencyKeyFor(req.idempotencyKey, step.index, steps.length);
     try {
-      const json =
-        step.path === 'query'
-          ? await deps.backend.query({ caller, sql: step.sql, paramsJson, namespace, asUser: step.asUser })
-          : step.path === 'system_live'
-            ? await systemLive(deps, caller, step.sql, req.params)
-            : await deps.backend.execute({ caller, sql: step.sql, paramsJson, namespace, idempotencyKey: idempotencyKeyFor(req.idempotencyKey, i, steps.length) });
-      results.push(checkResult(json));
+      switch (step.path) {
+        case 'query':
+          results.push(checkResult(await deps.backend.query({ caller, sql: step.sql, paramsJson, namespace, asUser: step.asUser })));
+          break;
+        case 'system_live':
+          results.push(checkResult(await systemLive(deps, caller, step.sql, req.params)));
+          break;
+        case 'execute':
+          results.push(checkResult(await deps.backend.execute({ caller, sql: step.sql, paramsJson, namespace, idempotencyKey })));
+          break;
+        case 'transaction':
+          results.push(checkResults(await deps.backend.execute({ caller, sql: step.sql, paramsJson: '', namespace, idempotencyKey }), step.sources.length));
+          break;
+      }
     } catch (err) {
-      return { ok: false, error: toProtocolError(err), index: i };
+      const error = toProtocolError(err);
+      if (step.path !== 'transaction') return { ok: false, error, index: step.index };
+      return failedAt(error, step.sources, step.index, step.index);
     }
   }
   return { ok: true, results };
 }
 
 /** Parses and classifies the whole batch before anything runs: a syntax error in statement 3 runs nothing. */
-export function plan(parser: SqlParser, req: Pick<BatchRequest, 'sql' | 'params' | 'namespaceId'>): { ok: true; steps: readonly Step[] } | { ok: false; error: ProtocolError; index: undefined } {
+export function plan(
+  parser: SqlParser,
+  req: Pick<BatchRequest, 'sql' | 'params' | 'namespaceId'>,
+): { ok: true; steps: readonly Step[] } | Failure {
   const failure = (error: ProtocolError) => ({ ok: false as const, error, index: undefined });
   let statements: readonly ParsedStatement[];
   try {
@@ -90,9 +121,43 @@ export function plan(parser: SqlParser, req: Pick<BatchRequest, 'sql' | 'params'
   if (statements.length > 1 && req.params.length > 0) {
     return failure(new ProtocolError('PARAMS_WITH_BATCH', `parameters cannot be used with a batch of ${statements.length} statements; send one statement per request`));
   }
+  let spans: Span[];
+  try {
+    spans = spansOf(statements, (stmt) => parser.classify(stmt));
+  } catch (err) {
+    return failedAt(toProtocolError(err), statements.map((p) => p.source), 0, undefined);
+  }
   // A batch of one is sent as the client wrote it; a statement of a batch as its source slice.
   const sourceOf = (p: ParsedStatement): string => (statements.length === 1 ? req.sql : p.source);
-  return { ok: true, steps: statements.map((p) => stepFor(parser, p.statement, sourceOf(p))) };
+  return {
+    ok: true,
+    steps: spans.map((span) =>
+      span.kind === 'statement'
+        ? stepFor(parser, span.parsed.statement, sourceOf(span.parsed), span.index)
+        : { path: 'transaction', sql: transactionSql(span.statements), index: span.index, sources: span.statements.map((p) => p.source) },
+    ),
+  };
+}
+
+type Failure = Extract<BatchOutcome, { ok: false }>;
+
+/**
+ * The outcome of `error`, naming the statement it points at (ProtocolError.statement, an index
+ * into `texts`, whose first is the request's statement `first`); `otherwise` is the index
+ * reported when it points at none.
+ */
+function failedAt(error: ProtocolError, texts: readonly string[], first: number, otherwise: number | undefined): Failure {
+  const text = error.statement === undefined ? undefined : texts[error.statement];
+  if (text === undefined) return { ok: false, error, index: otherwise };
+  const index = first + error.statement!;
+  return { ok: false, error, index, named: { index, text: clip(text) } };
+}
+
+/** At most this much of a statement's text is echoed in an error answer. */
+const NAMED_TEXT_CHARS = 1000;
+
+function clip(text: string): string {
+  return text.length <= NAMED_TEXT_CHARS ? text : `${text.slice(0, NAMED_TEXT_CHARS)}…`;
 }
 
 function systemLive(deps: DispatchDeps, caller: Caller, sql: string, params: readonly JsonScalar[]): Promise<string> {
@@ -100,17 +165,17 @@ function systemLive(deps: DispatchDeps, caller: Caller, sql: string, params: rea
   return deps.systemLive(caller, sql, params);
 }
 
-function stepFor(parser: SqlParser, stmt: Statement, sourceText: string): Step {
-  if (stmt.kind === 'select' && readsSystemLive(stmt)) return { path: 'system_live', sql: stmt.text };
+function stepFor(parser: SqlParser, stmt: Statement, sourceText: string, index: number): Step {
+  if (stmt.kind === 'select' && readsSystemLive(stmt)) return { path: 'system_live', sql: stmt.text, index };
   if (parser.classify(stmt) === 'read') {
-    if (stmt.kind === 'select') return { path: 'query', sql: stmt.text, asUser: '' };
-    if (stmt.kind === 'execute_as' && stmt.inner.kind === 'select') return { path: 'query', sql: stmt.inner.text, asUser: stmt.user };
+    if (stmt.kind === 'select') return { path: 'query', sql: stmt.text, asUser: '', index };
+    if (stmt.kind === 'execute_as' && stmt.inner.kind === 'select') return { path: 'query', sql: stmt.inner.text, asUser: stmt.user, index };
     // SHOW NAMESPACES, SHOW TABLES, DESCRIBE: storage answers them from its catalog.
-    if (stmt.kind === 'show_namespaces' || stmt.kind === 'show_tables' || stmt.kind === 'describe_table') return { path: 'query', sql: sourceText, asUser: '' };
+    if (stmt.kind === 'show_namespaces' || stmt.kind === 'show_tables' || stmt.kind === 'describe_table') return { path: 'query', sql: sourceText, asUser: '', index };
   }
   // DML keeps its (parser-normalized) text; other kinds carry none, so send the source slice.
   const own = stmt.kind === 'insert' || stmt.kind === 'update' || stmt.kind === 'delete' ? stmt.text : sourceText;
-  return { path: 'execute', sql: own };
+  return { path: 'execute', sql: own, index };
 }
 
 export function idempotencyKeyFor(key: string | undefined, index: number, count: number): string {
@@ -120,16 +185,29 @@ export function idempotencyKeyFor(key: string | undefined, index: number, count:
 
 /** A service's result must be one JSON object; anything else is a bug behind us, not the client's. */
 function checkResult(json: string): string {
-  let value: unknown;
-  try {
-    value = JSON.parse(json);
-  } catch (err) {
-    throw new ProtocolError('INTERNAL_ERROR', 'internal error', { cause: new Error('a service answered a result that is not JSON', { cause: err }) });
-  }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new ProtocolError('INTERNAL_ERROR', 'internal error', { cause: new Error(`a service answered a result that is not a JSON object: ${json.slice(0, 100)}`) });
-  }
+  if (!isObject(parseJson(json))) throw internal(`a service answered a result that is not a JSON object: ${json.slice(0, 100)}`);
   return json;
+}
+
+/** A transaction's results: a JSON array of `count` objects; its inside, to splice into the body. */
+function checkResults(json: string, count: number): string {
+  const value = parseJson(json);
+  if (!Array.isArray(value) || value.length !== count || !value.every(isObject)) throw internal(`a service answered a transaction's results that are not ${count} JSON objects: ${json.slice(0, 100)}`);
+  return json.trim().slice(1, -1);
+}
+
+function parseJson(json: string): unknown {
+  try {
+    return JSON.parse(json);
+  } catch (err) {
+    throw internal('a service answered a result that is not JSON', err);
+  }
+}
+
+const isObject = (v: unknown): boolean => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+function internal(why: string, cause?: unknown): ProtocolError {
+  return new ProtocolError('INTERNAL_ERROR', 'internal error', { cause: new Error(why, cause === undefined ? undefined : { cause }) });
 }
 
 /** The success body: the results spliced in as they came (see the header). */

@@ -102,7 +102,7 @@ export class Applier {
     this.#metrics = new ApplyMetrics(deps.metrics, () => this.queued);
     this.#js = new JsPublisher(deps.nc, { timeoutMs: 5000 });
     this.#outbox = new OutboxPublisher({ publisher: this.#js, state: deps.state, logger: deps.logger });
-    this.#execute = { catalog: deps.catalog, ids: deps.ids, limits: deps.limits, logger: deps.logger };
+    this.#execute = { catalog: deps.catalog, ids: deps.ids, limits: deps.limits, logger: deps.logger, transactionBudget: { ms: deps.limits.statementTimeoutMs, now: () => performance.now() } };
     this.#prepared = new PreparedTexts(deps.preparedStatements);
   }
 
@@ -250,7 +250,7 @@ export class Applier {
     const shards = [...new Set(pending.map((p) => p.shard))].sort((a, b) => a - b);
     const feeds = shards.map((shard) => this.#feeds.get(shard));
     const { fresh, stale } = splitFeeds(feeds, pending);
-    const subjects = [...new Set(fresh.map((p) => this.#subject(p.op)))];
+    const subjects = [...new Set(fresh.flatMap((p) => this.#subjects(p.op)))];
     const missing = subjects.filter((s) => !this.#heads.has(s));
     const first = Promise.all([
       begun,
@@ -278,7 +278,8 @@ export class Applier {
     const freshResults = fresh.map((p, i) => {
       watermarks.set(p.shard, BigInt(p.msg.seq));
       const at = { committedAtUs, traceparent: opTraceparent(this.#trace, p.op.opId) };
-      return { op: p.op, result: recordResult(p, outcomes[i]!, this.#subject(p.op), heads, changes, at) };
+      const subjectOf = (namespace: string, table: string): string => this.#deps.names.changes(p.op.owner, namespace, table);
+      return { op: p.op, result: recordResult(p, outcomes[i]!, subjectOf, heads, changes, at) };
     });
     const changed = new Set(changes.map((c) => c.subject));
     const shardRows = [...watermarks].map(([shard, watermark]) => ({ shard, watermark, maxSeq: floors.get(shard)!.value, epoch: this.#feeds.get(shard).epoch }));
@@ -290,8 +291,10 @@ export class Applier {
     return { outbox, results: [...results, ...freshResults], fresh: freshResults.length, commit };
   }
 
-  #subject(op: busPb.Op): string {
-    return this.#deps.names.changes(op.owner, op.namespace, op.table);
+  /** The change subjects the op may publish to: its table's, or each of its transaction's tables'. */
+  #subjects(op: busPb.Op): string[] {
+    const tables = op.statements.length > 0 ? op.statements : [op];
+    return tables.map((t) => this.#deps.names.changes(op.owner, t.namespace, t.table));
   }
 
   async #flushPublished(): Promise<void> {

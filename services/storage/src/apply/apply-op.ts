@@ -3,6 +3,12 @@
 // … RETURNING; every new row version gets a fresh `_seq` from the id pool, above the shard's
 // highest `_seq` so far (ids are taken when planned, so an op that fails never gives its ids
 // to another). The caller decides about savepoints.
+//
+// A transaction op (Op.statements) runs its statements one after the other, each planned when
+// the one before has run (so it sees its rows), all with the op's owner, time and actor: their
+// `_seq` follow each other, above everything before them on the shard. The first statement
+// that fails fails the op (TransactionStatementError names it); the caller's savepoint rolls
+// back the statements before it.
 import { randomBytes } from 'node:crypto';
 import type { busPb } from '@seqline/proto';
 import { dmlMessage, encodeCell, ProtocolError, schemaEntry, columnFlags, type Cell, type SchemaEntry } from '@seqline/protocol';
@@ -29,13 +35,41 @@ export interface AppliedOp {
   readonly message: string;
   readonly changes: readonly RowImageChange[];
   readonly returning?: { readonly schema: readonly SchemaEntry[]; readonly rows: readonly (readonly Cell[])[] };
+  /** A transaction op: what each of its statements did, in order (`changes` holds them all). */
+  readonly statements?: readonly AppliedStatement[];
 }
 
+/** One statement of a transaction, applied, with the table it changed. */
+export interface AppliedStatement extends AppliedOp {
+  readonly namespace: string;
+  readonly table: string;
+}
+
+/** The statement at `index` of a transaction op failed with `cause`: the whole op fails. */
+export class TransactionStatementError extends Error {
+  override readonly name = 'TransactionStatementError';
+  readonly index: number;
+
+  constructor(index: number, cause: unknown) {
+    super(`statement ${index} of the transaction failed`, { cause });
+    this.index = index;
+  }
+}
+
+/** The part of an op one statement needs (a single op is its own; a transaction's are OpStatements). */
+type OpStatement = Pick<busPb.OpStatement, 'namespace' | 'statement' | 'paramsJson'>;
+
 export interface ApplyDeps {
-  readonly catalog: CatalogCache;
-  readonly ids: IdPool;
+  readonly catalog: Pick<CatalogCache, 'table'>;
+  readonly ids: Pick<IdPool, 'take'>;
   /** The shard's highest `_seq` so far; ids are taken above it and it is advanced. */
   readonly seqFloor: { value: bigint };
+  /**
+   * A transaction's time for all its statements (the apply statement timeout: each statement
+   * also has it alone), checked before each statement, so a transaction of many statements
+   * holds its shard about as long as one slow statement at most. Unset: no limit.
+   */
+  readonly transactionBudget?: { readonly ms: number; readonly now: () => number } | undefined;
 }
 
 /**
@@ -53,13 +87,18 @@ export interface InsertStatement extends InsertText {
 }
 
 export async function prepareOp(op: busPb.Op, deps: ApplyDeps): Promise<PreparedOp> {
-  const [stmt, ...extra] = parseStatements(op.statement, { defaultNamespace: op.namespace });
+  if (op.statements.length > 0) return { kind: 'steps', run: (exec) => applyTransaction(exec, op, deps) };
+  return prepareStatement(op, op, deps);
+}
+
+async function prepareStatement(op: busPb.Op, statement: OpStatement, deps: ApplyDeps): Promise<PreparedOp> {
+  const [stmt, ...extra] = parseStatements(statement.statement, { defaultNamespace: statement.namespace });
   if (stmt === undefined || extra.length > 0 || (stmt.kind !== 'insert' && stmt.kind !== 'update' && stmt.kind !== 'delete')) {
     throw new ProtocolError('INVALID_SQL', 'an op must hold exactly one INSERT, UPDATE or DELETE');
   }
   const table = deps.catalog.table(stmt.table.namespace, stmt.table.name);
   if (table === undefined) throw new ProtocolError('TABLE_NOT_FOUND', `table ${stmt.table.namespace}.${stmt.table.name} does not exist`);
-  const plan = planDml(stmt, table, parseParams(op.paramsJson), {
+  const plan = planDml(stmt, table, parseParams(statement.paramsJson), {
     owner: op.owner,
     currentUser: op.owner === SHARED_OWNER ? op.actor : op.owner,
     nowMicros: op.issuedAtUs,
@@ -109,9 +148,32 @@ export async function prepareOp(op: busPb.Op, deps: ApplyDeps): Promise<Prepared
 
 /** Prepares and runs one op. */
 export async function applyOp(exec: Exec, op: busPb.Op, deps: ApplyDeps): Promise<AppliedOp> {
-  const prepared = await prepareOp(op, deps);
+  return run(exec, await prepareOp(op, deps));
+}
+
+async function run(exec: Exec, prepared: PreparedOp): Promise<AppliedOp> {
   if (prepared.kind === 'steps') return prepared.run(exec);
   return prepared.finish(await exec(prepared.text, prepared.params));
+}
+
+/** A transaction op's statements in order; the first that fails throws TransactionStatementError. */
+async function applyTransaction(exec: Exec, op: busPb.Op, deps: ApplyDeps): Promise<AppliedOp> {
+  const statements: AppliedStatement[] = [];
+  const budget = deps.transactionBudget;
+  const started = budget?.now() ?? 0;
+  for (const [i, statement] of op.statements.entries()) {
+    try {
+      if (budget !== undefined && i > 0 && budget.now() - started > budget.ms) {
+        throw new ProtocolError('SQL_EXECUTION_ERROR', `the transaction exceeded its time limit (${budget.ms} ms for all its statements)`);
+      }
+      const applied = await run(exec, await prepareStatement(op, statement, deps));
+      statements.push({ ...applied, namespace: statement.namespace, table: statement.table });
+    } catch (err) {
+      throw new TransactionStatementError(i, err);
+    }
+  }
+  const rowCount = statements.reduce((n, s) => n + s.rowCount, 0);
+  return { rowCount, message: `Committed ${statements.length} statement(s)`, changes: statements.flatMap((s) => s.changes), statements };
 }
 
 function finish(kind: 'insert' | 'update' | 'delete', table: TableDef, changes: RowImageChange[], returning: readonly string[] | null, rows: readonly Row[]): AppliedOp {

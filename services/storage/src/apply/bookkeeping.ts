@@ -1,5 +1,6 @@
 // The bookkeeping of an apply transaction (docs/architecture.md §3): each applied op's result
-// and, if it changed rows, its change record chained to its subject's head (prev_seq); then,
+// and, if it changed rows, its change record chained to its subject's head (prev_seq; a
+// transaction op: one per statement that changed rows, in order); then,
 // pipelined before COMMIT, the outbox rows, the op results, the new heads and the shards'
 // watermarks. Rows travel as one JSON parameter, so each statement's text is fixed (and
 // prepared once). Stored results of redelivered ops are read back here too.
@@ -8,6 +9,7 @@ import { ProtocolError } from '@seqline/protocol';
 import type { Logger } from '@seqline/runtime';
 import type { Sql } from 'postgres';
 import type { Pending } from './feed.js';
+import type { AppliedOp } from './apply-op.js';
 import type { Outcome } from './execute.js';
 import { rowChanges } from './limits.js';
 import type { OutboxRow } from './outbox.js';
@@ -58,29 +60,46 @@ export class HeadCache {
   }
 }
 
-/** The op's result, and its change record (chained to the subject's head) if it changed rows. */
-export function recordResult(p: Pending, outcome: Outcome, subject: string, heads: Map<string, bigint>, changes: ChangeRecord[], at: { committedAtUs: bigint; traceparent: string }): busPb.OpResult {
+/** Where an op's changes to `namespace.table` are published (its owner's subject of that table). */
+export type SubjectOf = (namespace: string, table: string) => string;
+
+/**
+ * The op's result, and its change record (chained to the subject's head) if it changed rows. A
+ * transaction gets one change record per statement that changed rows, in statement order, and
+ * one result holding each statement's.
+ */
+export function recordResult(p: Pending, outcome: Outcome, subjectOf: SubjectOf, heads: Map<string, bigint>, changes: ChangeRecord[], at: { committedAtUs: bigint; traceparent: string }): busPb.OpResult {
   const base = { opId: p.op.opId, streamSeq: BigInt(p.msg.seq), shard: p.shard };
   if (outcome instanceof ProtocolError) {
-    return { ...base, ok: false, rowCount: 0n, message: '', errorCode: outcome.code, errorMessage: outcome.message, seq: 0n, returningJson: '' };
+    return { ...base, ok: false, rowCount: 0n, message: '', errorCode: outcome.code, errorMessage: outcome.message, seq: 0n, returningJson: '', statements: [], ...(outcome.statement === undefined ? {} : { failedStatement: outcome.statement }) };
   }
-  let seq = 0n;
-  if (outcome.changes.length > 0) {
-    seq = outcome.changes.reduce((m, c) => (c.seq > m ? c.seq : m), 0n);
-    const change = busPb.Change.encode({
-      owner: p.op.owner,
-      namespace: p.op.namespace,
-      table: p.op.table,
-      seq,
-      prevSeq: heads.get(subject) ?? 0n,
-      opId: p.op.opId,
-      committedAtUs: at.committedAtUs,
-      rows: rowChanges(outcome),
-    }).finish();
-    heads.set(subject, seq);
-    changes.push({ shard: p.shard, subject, seq, payload: change, traceparent: at.traceparent });
-  }
-  return { ...base, ok: true, rowCount: BigInt(outcome.rowCount), message: outcome.message, errorCode: '', errorMessage: '', seq, returningJson: outcome.returning ? JSON.stringify(outcome.returning) : '' };
+  const record = (applied: AppliedOp, namespace: string, table: string): busPb.OpResult => {
+    const seq = recordChange(p, applied, { namespace, table, subject: subjectOf(namespace, table) }, heads, changes, at);
+    return { opId: '', streamSeq: 0n, shard: 0, ok: true, rowCount: BigInt(applied.rowCount), message: applied.message, errorCode: '', errorMessage: '', seq, returningJson: applied.returning ? JSON.stringify(applied.returning) : '', statements: [] };
+  };
+  if (outcome.statements === undefined) return { ...record(outcome, p.op.namespace, p.op.table), ...base };
+  const statements = outcome.statements.map((s) => record(s, s.namespace, s.table));
+  const seq = statements.reduce((m, r) => (r.seq > m ? r.seq : m), 0n);
+  return { ...base, ok: true, rowCount: BigInt(outcome.rowCount), message: outcome.message, errorCode: '', errorMessage: '', seq, returningJson: '', statements };
+}
+
+/** The change record of what `applied` did to `namespace.table`, chained to its subject's head; its highest `_seq` (0 = no change). */
+function recordChange(p: Pending, applied: AppliedOp, table: { namespace: string; table: string; subject: string }, heads: Map<string, bigint>, changes: ChangeRecord[], at: { committedAtUs: bigint; traceparent: string }): bigint {
+  if (applied.changes.length === 0) return 0n;
+  const seq = applied.changes.reduce((m, c) => (c.seq > m ? c.seq : m), 0n);
+  const change = busPb.Change.encode({
+    owner: p.op.owner,
+    namespace: table.namespace,
+    table: table.table,
+    seq,
+    prevSeq: heads.get(table.subject) ?? 0n,
+    opId: p.op.opId,
+    committedAtUs: at.committedAtUs,
+    rows: rowChanges(applied),
+  }).finish();
+  heads.set(table.subject, seq);
+  changes.push({ shard: p.shard, subject: table.subject, seq, payload: change, traceparent: at.traceparent });
+  return seq;
 }
 
 export interface Bookkeeping {

@@ -12,7 +12,7 @@ import type { CatalogCache } from '../catalog.js';
 import { isConnectionLost } from '../db.js';
 import { SequencerUnavailableError, type IdPool } from '../ids.js';
 import { pgToProtocolError } from '../pg-errors.js';
-import { applyOp, prepareOp, type AppliedOp, type PreparedOp } from './apply-op.js';
+import { applyOp, prepareOp, TransactionStatementError, type AppliedOp, type ApplyDeps, type PreparedOp } from './apply-op.js';
 import type { Pending } from './feed.js';
 import { joinInserts, joins, rowsByInsert } from './merge.js';
 import { checkChangeSize, type ChangeLimits } from './limits.js';
@@ -36,13 +36,15 @@ export interface ExecuteDeps {
   readonly ids: IdPool;
   readonly limits: ChangeLimits;
   readonly logger: Logger;
+  /** See ApplyDeps.transactionBudget. */
+  readonly transactionBudget?: ApplyDeps['transactionBudget'];
 }
 
 /** Each op in its own savepoint: a failing op rolls back alone and gets its error. */
 export async function applyEach(deps: ExecuteDeps, { sql: tx, exec, asOwner, forgetOwner }: Tx, fresh: readonly Pending[], floors: ReadonlyMap<number, { value: bigint }>): Promise<Outcome[]> {
   const out: Outcome[] = [];
   for (const p of fresh) {
-    const opDeps = { catalog: deps.catalog, ids: deps.ids, seqFloor: floors.get(p.shard)! };
+    const opDeps = { catalog: deps.catalog, ids: deps.ids, seqFloor: floors.get(p.shard)!, transactionBudget: deps.transactionBudget };
     try {
       await tx.unsafe('SAVEPOINT op');
       await asOwner(p.op.owner);
@@ -101,7 +103,7 @@ export async function applyPipelined(deps: ExecuteDeps, { exec, asOwner }: Tx, f
   };
   const out: AppliedOp[] = [];
   for (const p of fresh) {
-    const opDeps = { catalog: deps.catalog, ids: deps.ids, seqFloor: floors.get(p.shard)! };
+    const opDeps = { catalog: deps.catalog, ids: deps.ids, seqFloor: floors.get(p.shard)!, transactionBudget: deps.transactionBudget };
     let op: PreparedOp;
     try {
       op = await prepareOp(p.op, opDeps);
@@ -126,8 +128,15 @@ export async function applyPipelined(deps: ExecuteDeps, { exec, asOwner }: Tx, f
   return out;
 }
 
-/** A failure that belongs to the op (bad input, constraint) becomes its result; a broken connection aborts the batch. */
+/**
+ * A failure that belongs to the op (bad input, constraint) becomes its result; a broken
+ * connection aborts the batch. A transaction's statement's failure keeps the statement's index.
+ */
 export function opFailure(err: unknown): ProtocolError {
+  if (err instanceof TransactionStatementError) {
+    const failure = opFailure(err.cause);
+    return new ProtocolError(failure.code, failure.message, { cause: failure, statement: err.index });
+  }
   if (isConnectionLost(err)) throw err;
   if (err instanceof FencedError) throw err;
   if (err instanceof SequencerUnavailableError) throw err; // transient: the batch is retried

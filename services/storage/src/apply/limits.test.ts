@@ -1,11 +1,11 @@
 import { busPb } from '@seqline/proto';
 import type { ProtocolError } from '@seqline/protocol';
 import { describe, expect, it } from 'vitest';
-import type { AppliedOp } from './apply-op.js';
+import { TransactionStatementError, type AppliedOp } from './apply-op.js';
 import { changeLimitFor, changeSizeBound, checkChangeSize, rowChanges } from './limits.js';
 import { isTooLarge } from './outbox.js';
 
-const op = { opId: 'o'.repeat(32), actor: 'a', actorRole: 'user', owner: 'mallory', namespace: 'app', table: 't', statement: '', paramsJson: '[]', issuedAtUs: 0n, replyTo: '', traceparent: '' } satisfies busPb.Op;
+const op = { opId: 'o'.repeat(32), actor: 'a', actorRole: 'user', owner: 'mallory', namespace: 'app', table: 't', statement: '', paramsJson: '[]', issuedAtUs: 0n, replyTo: '', traceparent: '', statements: [] } satisfies busPb.Op;
 const applied = (rows: number, bytes: number): AppliedOp => ({
   rowCount: rows,
   message: '',
@@ -35,6 +35,26 @@ describe('change size limits', () => {
     };
     expect(failure(applied(1, 1000))).toEqual(['ROW_TOO_LARGE', 'a row of app.t would be 1015 bytes; the limit is 1000 bytes (nothing was written)']);
     expect(failure(applied(8, 900))).toEqual(['ROW_TOO_LARGE', expect.stringMatching(/^the statement changes 8 row\(s\) of app\.t worth \d+ bytes; one statement may change at most 10000 bytes \(nothing was written; change fewer rows at a time\)$/)]);
+  });
+
+  it('holds a transaction’s changes together to one statement’s limit, naming the statement that goes over', () => {
+    const limits = { maxRowBytes: 1000, maxChangeBytes: 10_000 };
+    const statement = (table: string, a: AppliedOp) => ({ ...a, namespace: 'app', table });
+    const transaction = (...statements: ReturnType<typeof statement>[]): AppliedOp => ({ rowCount: 0, message: '', changes: statements.flatMap((s) => s.changes), statements });
+    expect(() => checkChangeSize(op, transaction(statement('t', applied(2, 900)), statement('u', applied(2, 900))), limits)).not.toThrow();
+    const failure = (a: AppliedOp): unknown => {
+      try {
+        checkChangeSize(op, a, limits);
+        return undefined;
+      } catch (err) {
+        const cause = (err as TransactionStatementError).cause as ProtocolError;
+        return [err instanceof TransactionStatementError ? err.index : undefined, cause.code, cause.message];
+      }
+    };
+    // Each statement alone is within the limit; the third takes the transaction over it.
+    const three = transaction(statement('t', applied(2, 900)), statement('u', applied(2, 900)), statement('t', applied(2, 900)));
+    expect(failure(three)).toEqual([2, 'ROW_TOO_LARGE', expect.stringMatching(/^the transaction changes \d+ bytes of rows up to this statement; one transaction may change at most 10000 bytes/)]);
+    expect(failure(transaction(statement('t', applied(1, 10)), statement('u', applied(1, 1000))))).toEqual([1, 'ROW_TOO_LARGE', 'a row of app.u would be 1015 bytes; the limit is 1000 bytes (nothing was written)']);
   });
 
   it('keeps the change limit below the server’s max_payload', () => {

@@ -7,7 +7,7 @@
 // runs or waits too long fails (in its savepoint, like any failing op) and the shard goes on.
 import type { busPb } from '@seqline/proto';
 import { ProtocolError } from '@seqline/protocol';
-import type { AppliedOp } from './apply-op.js';
+import { TransactionStatementError, type AppliedOp } from './apply-op.js';
 
 export interface ChangeLimits {
   /** Largest row image, JSON bytes. */
@@ -48,29 +48,57 @@ export function rowChanges(applied: AppliedOp): RowChangeRecord[] {
   return rows;
 }
 
+/** The fields of a change message besides its rows (an op's, or a transaction statement's table). */
+type ChangeHead = Pick<busPb.Op, 'owner' | 'namespace' | 'table' | 'opId'>;
+
 /**
  * An upper bound of the encoded size of the op's change message (protobuf: a tag and a length
  * of at most 5 bytes per field, 64-bit integers of at most 10), so it is known before the
  * message's sequence numbers are.
  */
-export function changeSizeBound(op: busPb.Op, rows: readonly RowChangeRecord[]): number {
+export function changeSizeBound(head: ChangeHead, rows: readonly RowChangeRecord[]): number {
   const text = (s: string): number => 6 + Buffer.byteLength(s);
-  let size = text(op.owner) + text(op.namespace) + text(op.table) + text(op.opId) + 3 * 11;
+  let size = text(head.owner) + text(head.namespace) + text(head.table) + text(head.opId) + 3 * 11;
   for (const r of rows) size += 6 + text(r.kind) + 11 + text(r.oldJson) + text(r.newJson);
   return size;
 }
 
-/** Throws ROW_TOO_LARGE when a row image or the op's change message is over its limit. */
+/**
+ * Throws ROW_TOO_LARGE when a row image or the op's change message is over its limit. A
+ * transaction publishes one change message per statement, and all of them together are held to
+ * the same limit as one statement's: the first statement that goes over is named
+ * (TransactionStatementError), and the whole transaction fails.
+ */
 export function checkChangeSize(op: busPb.Op, applied: AppliedOp, limits: ChangeLimits): void {
+  if (applied.statements === undefined) {
+    checkStatementSize(op, applied, limits, 'one statement may change');
+    return;
+  }
+  let total = 0;
+  for (const [i, statement] of applied.statements.entries()) {
+    try {
+      total += checkStatementSize({ ...op, namespace: statement.namespace, table: statement.table }, statement, limits, 'one transaction may change');
+      if (total > limits.maxChangeBytes) {
+        throw new ProtocolError('ROW_TOO_LARGE', `the transaction changes ${total} bytes of rows up to this statement; one transaction may change at most ${limits.maxChangeBytes} bytes (nothing was written; change fewer rows at a time)`);
+      }
+    } catch (err) {
+      throw new TransactionStatementError(i, err);
+    }
+  }
+}
+
+/** Checks one change message; returns its size bound. */
+function checkStatementSize(head: ChangeHead, applied: AppliedOp, limits: ChangeLimits, limitText: string): number {
   const rows = rowChanges(applied);
   for (const r of rows) {
     const bytes = Math.max(Buffer.byteLength(r.oldJson), Buffer.byteLength(r.newJson));
     if (bytes > limits.maxRowBytes) {
-      throw new ProtocolError('ROW_TOO_LARGE', `a row of ${op.namespace}.${op.table} would be ${bytes} bytes; the limit is ${limits.maxRowBytes} bytes (nothing was written)`);
+      throw new ProtocolError('ROW_TOO_LARGE', `a row of ${head.namespace}.${head.table} would be ${bytes} bytes; the limit is ${limits.maxRowBytes} bytes (nothing was written)`);
     }
   }
-  const size = changeSizeBound(op, rows);
+  const size = changeSizeBound(head, rows);
   if (size > limits.maxChangeBytes) {
-    throw new ProtocolError('ROW_TOO_LARGE', `the statement changes ${rows.length} row(s) of ${op.namespace}.${op.table} worth ${size} bytes; one statement may change at most ${limits.maxChangeBytes} bytes (nothing was written; change fewer rows at a time)`);
+    throw new ProtocolError('ROW_TOO_LARGE', `the statement changes ${rows.length} row(s) of ${head.namespace}.${head.table} worth ${size} bytes; ${limitText} at most ${limits.maxChangeBytes} bytes (nothing was written; change fewer rows at a time)`);
   }
+  return size;
 }

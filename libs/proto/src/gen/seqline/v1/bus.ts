@@ -18,8 +18,9 @@ export const protobufFileName = "seqline/v1/bus.proto";
  */
 
 /**
- * One validated mutation for one owner partition. Everything non-deterministic about the
- * request (the time, the acting user) is resolved before it is logged.
+ * One validated mutation for one owner partition, or one transaction of several (all in that
+ * owner's partitions, so on one shard). Everything non-deterministic about the request (the
+ * time, the acting user) is resolved before it is logged.
  */
 export interface Op {
   /** also the JetStream Nats-Msg-Id: a retried publish is dropped */
@@ -42,6 +43,20 @@ export interface Op {
   replyTo: string;
   /** W3C trace context of the request */
   traceparent: string;
+  /**
+   * A transaction (BEGIN … COMMIT): its statements, applied in order in one savepoint, all or
+   * none, with one result. namespace, table, statement and params_json above are then empty.
+   */
+  statements: OpStatement[];
+}
+
+/** One statement of a transaction op. */
+export interface OpStatement {
+  namespace: string;
+  table: string;
+  /** one INSERT/UPDATE/DELETE, as text */
+  statement: string;
+  paramsJson: string;
 }
 
 export interface OpResult {
@@ -60,6 +75,13 @@ export interface OpResult {
   /** the op's position in SEQLINE_OPS */
   streamSeq: bigint;
   shard: number;
+  /**
+   * A transaction that committed: each statement's result, in order (only ok, row_count,
+   * message, seq and returning_json set); row_count and seq above are the totals.
+   */
+  statements: OpResult[];
+  /** A transaction that failed: the index in Op.statements of the statement that failed. */
+  failedStatement?: number | undefined;
 }
 
 /**
@@ -70,7 +92,10 @@ export interface OpResults {
   results: OpResult[];
 }
 
-/** All row changes one op made in one owner partition of one table. */
+/**
+ * All row changes one op made in one owner partition of one table (a transaction: one Change
+ * per statement that changed rows, each chained to its subject's head, in statement order).
+ */
 export interface Change {
   owner: string;
   namespace: string;
@@ -108,6 +133,7 @@ function createBaseOp(): Op {
     issuedAtUs: 0n,
     replyTo: "",
     traceparent: "",
+    statements: [],
   };
 }
 
@@ -148,6 +174,9 @@ export const Op: MessageFns<Op> = {
     }
     if (message.traceparent !== "") {
       writer.uint32(90).string(message.traceparent);
+    }
+    for (const v of message.statements) {
+      OpStatement.encode(v!, writer.uint32(98).fork()).join();
     }
     return writer;
   },
@@ -253,6 +282,14 @@ export const Op: MessageFns<Op> = {
             message.traceparent = reader.string();
             continue;
           }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.statements.push(OpStatement.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -298,6 +335,9 @@ export const Op: MessageFns<Op> = {
         ? globalThis.String(object.reply_to)
         : "",
       traceparent: isSet(object.traceparent) ? globalThis.String(object.traceparent) : "",
+      statements: globalThis.Array.isArray(object?.statements)
+        ? object.statements.map((e: any) => OpStatement.fromJSON(e))
+        : [],
     };
   },
 
@@ -336,6 +376,9 @@ export const Op: MessageFns<Op> = {
     if (message.traceparent !== "") {
       obj.traceparent = message.traceparent;
     }
+    if (message.statements?.length) {
+      obj.statements = message.statements.map((e) => OpStatement.toJSON(e));
+    }
     return obj;
   },
 
@@ -357,6 +400,128 @@ export const Op: MessageFns<Op> = {
       : 0n;
     message.replyTo = object.replyTo ?? "";
     message.traceparent = object.traceparent ?? "";
+    message.statements = object.statements?.map((e) => OpStatement.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseOpStatement(): OpStatement {
+  return { namespace: "", table: "", statement: "", paramsJson: "" };
+}
+
+export const OpStatement: MessageFns<OpStatement> = {
+  encode(message: OpStatement, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.namespace !== "") {
+      writer.uint32(10).string(message.namespace);
+    }
+    if (message.table !== "") {
+      writer.uint32(18).string(message.table);
+    }
+    if (message.statement !== "") {
+      writer.uint32(26).string(message.statement);
+    }
+    if (message.paramsJson !== "") {
+      writer.uint32(34).string(message.paramsJson);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): OpStatement {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseOpStatement();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.namespace = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.table = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.statement = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.paramsJson = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): OpStatement {
+    return {
+      namespace: isSet(object.namespace) ? globalThis.String(object.namespace) : "",
+      table: isSet(object.table) ? globalThis.String(object.table) : "",
+      statement: isSet(object.statement) ? globalThis.String(object.statement) : "",
+      paramsJson: isSet(object.paramsJson)
+        ? globalThis.String(object.paramsJson)
+        : isSet(object.params_json)
+        ? globalThis.String(object.params_json)
+        : "",
+    };
+  },
+
+  toJSON(message: OpStatement): unknown {
+    const obj: any = {};
+    if (message.namespace !== "") {
+      obj.namespace = message.namespace;
+    }
+    if (message.table !== "") {
+      obj.table = message.table;
+    }
+    if (message.statement !== "") {
+      obj.statement = message.statement;
+    }
+    if (message.paramsJson !== "") {
+      obj.paramsJson = message.paramsJson;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<OpStatement>): OpStatement {
+    return OpStatement.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<OpStatement>): OpStatement {
+    const message = createBaseOpStatement();
+    message.namespace = object.namespace ?? "";
+    message.table = object.table ?? "";
+    message.statement = object.statement ?? "";
+    message.paramsJson = object.paramsJson ?? "";
     return message;
   },
 };
@@ -373,6 +538,8 @@ function createBaseOpResult(): OpResult {
     returningJson: "",
     streamSeq: 0n,
     shard: 0,
+    statements: [],
+    failedStatement: undefined,
   };
 }
 
@@ -416,6 +583,12 @@ export const OpResult: MessageFns<OpResult> = {
     }
     if (message.shard !== 0) {
       writer.uint32(80).uint32(message.shard);
+    }
+    for (const v of message.statements) {
+      OpResult.encode(v!, writer.uint32(90).fork()).join();
+    }
+    if (message.failedStatement !== undefined) {
+      writer.uint32(96).uint32(message.failedStatement);
     }
     return writer;
   },
@@ -513,6 +686,22 @@ export const OpResult: MessageFns<OpResult> = {
             message.shard = reader.uint32();
             continue;
           }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.statements.push(OpResult.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 12: {
+            if (tag !== 96) {
+              break;
+            }
+
+            message.failedStatement = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -561,6 +750,14 @@ export const OpResult: MessageFns<OpResult> = {
         ? BigInt(object.stream_seq)
         : 0n,
       shard: isSet(object.shard) ? globalThis.Number(object.shard) : 0,
+      statements: globalThis.Array.isArray(object?.statements)
+        ? object.statements.map((e: any) => OpResult.fromJSON(e))
+        : [],
+      failedStatement: isSet(object.failedStatement)
+        ? globalThis.Number(object.failedStatement)
+        : isSet(object.failed_statement)
+        ? globalThis.Number(object.failed_statement)
+        : undefined,
     };
   },
 
@@ -596,6 +793,12 @@ export const OpResult: MessageFns<OpResult> = {
     if (message.shard !== 0) {
       obj.shard = Math.round(message.shard);
     }
+    if (message.statements?.length) {
+      obj.statements = message.statements.map((e) => OpResult.toJSON(e));
+    }
+    if (message.failedStatement !== undefined) {
+      obj.failedStatement = Math.round(message.failedStatement);
+    }
     return obj;
   },
 
@@ -614,6 +817,8 @@ export const OpResult: MessageFns<OpResult> = {
     message.returningJson = object.returningJson ?? "";
     message.streamSeq = (object.streamSeq !== undefined && object.streamSeq !== null) ? BigInt(object.streamSeq) : 0n;
     message.shard = object.shard ?? 0;
+    message.statements = object.statements?.map((e) => OpResult.fromPartial(e)) || [];
+    message.failedStatement = object.failedStatement ?? undefined;
     return message;
   },
 };

@@ -32,8 +32,9 @@ export interface ExecuteRequest {
   caller:
     | Caller
     | undefined;
-  /** one statement: DML, DDL or user management */
+  /** one statement: DML, DDL or user management; or one transaction, */
   sql: string;
+  /** BEGIN; <INSERT|UPDATE|DELETE>; …; COMMIT|ROLLBACK (no params) */
   paramsJson: string;
   namespace: string;
   /** "" = none */
@@ -43,7 +44,7 @@ export interface ExecuteRequest {
 }
 
 export interface ExecuteResponse {
-  /** one docs/protocol.md result object */
+  /** one docs/protocol.md result object; a transaction: a JSON array */
   resultJson: string;
 }
 
@@ -65,6 +66,11 @@ export interface ExecuteStreamResponse {
   errorMessage: string;
   /** Several answers in one message (those ready in one tick); the fields above unset. */
   batch: ExecuteStreamResponse[];
+  /**
+   * A transaction's failure that is one statement's: its index in the request's sql (BEGIN is
+   * 0). A unary Execute carries it in the trailing metadata seqline-error-statement.
+   */
+  errorStatement?: number | undefined;
 }
 
 function createBaseExecuteRequest(): ExecuteRequest {
@@ -408,7 +414,7 @@ export const ExecuteStreamRequest: MessageFns<ExecuteStreamRequest> = {
 };
 
 function createBaseExecuteStreamResponse(): ExecuteStreamResponse {
-  return { id: 0n, resultJson: "", errorCode: "", errorMessage: "", batch: [] };
+  return { id: 0n, resultJson: "", errorCode: "", errorMessage: "", batch: [], errorStatement: undefined };
 }
 
 export const ExecuteStreamResponse: MessageFns<ExecuteStreamResponse> = {
@@ -430,6 +436,9 @@ export const ExecuteStreamResponse: MessageFns<ExecuteStreamResponse> = {
     }
     for (const v of message.batch) {
       ExecuteStreamResponse.encode(v!, writer.uint32(42).fork()).join();
+    }
+    if (message.errorStatement !== undefined) {
+      writer.uint32(48).uint32(message.errorStatement);
     }
     return writer;
   },
@@ -487,6 +496,14 @@ export const ExecuteStreamResponse: MessageFns<ExecuteStreamResponse> = {
             message.batch.push(ExecuteStreamResponse.decode(reader, reader.uint32()));
             continue;
           }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.errorStatement = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -520,6 +537,11 @@ export const ExecuteStreamResponse: MessageFns<ExecuteStreamResponse> = {
       batch: globalThis.Array.isArray(object?.batch)
         ? object.batch.map((e: any) => ExecuteStreamResponse.fromJSON(e))
         : [],
+      errorStatement: isSet(object.errorStatement)
+        ? globalThis.Number(object.errorStatement)
+        : isSet(object.error_statement)
+        ? globalThis.Number(object.error_statement)
+        : undefined,
     };
   },
 
@@ -540,6 +562,9 @@ export const ExecuteStreamResponse: MessageFns<ExecuteStreamResponse> = {
     if (message.batch?.length) {
       obj.batch = message.batch.map((e) => ExecuteStreamResponse.toJSON(e));
     }
+    if (message.errorStatement !== undefined) {
+      obj.errorStatement = Math.round(message.errorStatement);
+    }
     return obj;
   },
 
@@ -553,6 +578,7 @@ export const ExecuteStreamResponse: MessageFns<ExecuteStreamResponse> = {
     message.errorCode = object.errorCode ?? "";
     message.errorMessage = object.errorMessage ?? "";
     message.batch = object.batch?.map((e) => ExecuteStreamResponse.fromPartial(e)) || [];
+    message.errorStatement = object.errorStatement ?? undefined;
     return message;
   },
 };
