@@ -24,7 +24,11 @@ export const ERRORS = {
   INVALID_CREDENTIALS: { http: 401, grpc: status.UNAUTHENTICATED },
   /** A well-signed, unexpired token of a user who was dropped, or whose role, password or lock changed since it was issued (its `cv` is not the user's). */
   TOKEN_REVOKED: { http: 401, grpc: status.UNAUTHENTICATED },
+  /** An identity provider's valid token for a user who does not exist, from a provider not set to create users (auto_provision). */
+  USER_NOT_PROVISIONED: { http: 401, grpc: status.UNAUTHENTICATED },
   PERMISSION_DENIED: { http: 403, grpc: status.PERMISSION_DENIED },
+  /** An identity provider's token whose role claim names a role its provider may not grant (allowed_roles). */
+  ROLE_NOT_ALLOWED: { http: 403, grpc: status.PERMISSION_DENIED },
   NOT_FOUND: { http: 404, grpc: status.NOT_FOUND },
   PAYLOAD_TOO_LARGE: { http: 413, grpc: status.RESOURCE_EXHAUSTED },
   /** A row image or an op's change over its size limit (SEQLINE_MAX_ROW_BYTES and friends); nothing was written. */

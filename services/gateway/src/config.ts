@@ -4,6 +4,7 @@
 import { type ConfigField, type ConfigOf, bool, int, LOG_LEVELS, oneOf, optionalStr, parseConfig, port, str, urls } from '@seqline/runtime';
 import { USER_ID_PATTERN } from '@seqline/domain';
 import { natsReplicasField } from '@seqline/bus';
+import { oidcIssuersField } from './auth/oidc-config.js';
 
 // host:port, [v6]:port, or a gRPC target naming several backends: `dns:///host:port` (every
 // address the name resolves to) or `ipv4:a:port,b:port` (the first that answers).
@@ -66,6 +67,11 @@ export const gatewayConfigSchema = {
   loginMaxFailures: int({ env: 'SEQLINE_LOGIN_MAX_FAILURES', default: 5, min: 1, max: 1000, description: 'consecutive failed logins that lock an account' }),
   loginLockoutMs: int({ env: 'SEQLINE_LOGIN_LOCKOUT_MS', default: 900_000, min: 0, max: 86_400_000, description: 'how long a locked account stays locked, ms' }),
   credentialCacheTtlMs: int({ env: 'SEQLINE_CREDENTIAL_CACHE_TTL_MS', default: 10_000, min: 100, max: 600_000, description: "how long a gateway trusts its cached copy of a user's role and credential version (changes reach every gateway at once through the bus; this backs up a missed notice), and how often open WebSockets are re-checked, ms" }),
+  oidcIssuers: oidcIssuersField,
+  oidcJwksCooldownMs: int({ env: 'SEQLINE_OIDC_JWKS_COOLDOWN_MS', default: 30_000, min: 0, max: 3_600_000, description: "least time between two fetches of an identity provider's keys (a token with an unknown kid fetches them again, at most this often), ms" }),
+  oidcJwksMaxAgeMs: int({ env: 'SEQLINE_OIDC_JWKS_MAX_AGE_MS', default: 600_000, min: 1000, max: 86_400_000, description: "an identity provider's keys older than this are fetched again on next use, ms" }),
+  oidcFetchTimeoutMs: int({ env: 'SEQLINE_OIDC_FETCH_TIMEOUT_MS', default: 5000, min: 100, max: 60_000, description: "deadline of a fetch of an identity provider's keys or discovery document, ms" }),
+  oidcClockToleranceS: int({ env: 'SEQLINE_OIDC_CLOCK_TOLERANCE_S', default: 30, min: 0, max: 300, description: "clock difference allowed when checking an identity provider token's exp and nbf, seconds" }),
   corsOrigins: corsOrigins({ env: 'SEQLINE_CORS_ORIGINS', default: '*', description: 'origins allowed by CORS: * or a comma-separated list' }),
   cookieSecure: bool({ env: 'SEQLINE_COOKIE_SECURE', default: false, description: 'mark the refresh cookie Secure (set it when clients reach the gateway over HTTPS)' }),
   adminUser: str({ env: 'SEQLINE_ADMIN_USER', default: 'admin', pattern: USER_ID_PATTERN, description: 'name of the first DBA created at start-up' }),

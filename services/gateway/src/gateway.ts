@@ -21,6 +21,8 @@ import { stringifyJsonLossless } from '@seqline/seq';
 import { initSql } from '@seqline/sql';
 import pkg from '../package.json' with { type: 'json' };
 import { CredentialCache } from './auth/credential-cache.js';
+import { ExternalAuth, provisionUser } from './auth/external.js';
+import { OidcVerifier } from './auth/oidc.js';
 import { SocketRevocation } from './auth/revocation.js';
 import type { Backend, Caller } from './backend.js';
 import type { GatewayConfig } from './config.js';
@@ -76,6 +78,8 @@ export class GatewayService extends ServiceHost<GatewayInfo> {
   #credentials: CredentialCache | undefined;
   #revocation: SocketRevocation | undefined;
   #consumers: ChangeConsumers | undefined;
+  /** Identity providers' tokens; undefined when SEQLINE_OIDC_ISSUERS lists none. */
+  #external: ExternalAuth | undefined;
   readonly #metrics = new GatewayMetrics(this.metrics);
 
   constructor(config: GatewayConfig, deps: GatewayDeps) {
@@ -121,6 +125,7 @@ export class GatewayService extends ServiceHost<GatewayInfo> {
       ttlMs: config.credentialCacheTtlMs,
       now: this.#monotonic,
     });
+    this.#external = this.#externalAuth(backend, this.#credentials);
     if (config.adminPassword !== undefined) await this.#ensureAdmin(backend, config.adminUser, config.adminPassword);
     if (!this.state.shouldRun()) throw new Error('gateway stopped during start-up');
     const http = await HttpServer.listen({
@@ -164,6 +169,7 @@ export class GatewayService extends ServiceHost<GatewayInfo> {
     this.#hub = hub;
     const ws = new WsEndpoint({
       jwt: new JwtCodec(config.jwtSecret, this.#deps.now ?? Date.now),
+      ...(this.#external === undefined ? {} : { external: this.#external }),
       revocation,
       hub,
       catalog,
@@ -241,12 +247,13 @@ export class GatewayService extends ServiceHost<GatewayInfo> {
       verifyPassword,
     });
     const limiter = new RateLimiter({ capacity: config.queryRate * 2, refill: { tokens: config.queryRate, periodMs: 1000 }, now: this.#monotonic });
-    const consume = consumeRoutes({ jwt, credentials, limiter, logger: this.#logger, monotonic: this.#monotonic, consumers: () => this.#consumers });
+    const consume = consumeRoutes({ jwt, credentials, ...(this.#external === undefined ? {} : { external: this.#external }), limiter, logger: this.#logger, monotonic: this.#monotonic, consumers: () => this.#consumers });
     const sql = sqlRoute({
       backend,
       parser: this.#deps.parser ?? pgSqlParser,
       jwt,
       credentials,
+      ...(this.#external === undefined ? {} : { external: this.#external }),
       limiter,
       maxSqlBytes: config.maxSqlBytes,
       logger: this.#logger,
@@ -254,6 +261,23 @@ export class GatewayService extends ServiceHost<GatewayInfo> {
       ...(this.#deps.backend === undefined ? { systemLive: (caller: Caller, text: string, params: readonly JsonScalar[]) => this.#systemLive(caller, text, params) } : {}),
     });
     return { ...auth, ...consume, sql, health: healthRoute(GATEWAY_VERSION, isDraining) };
+  }
+
+  /** The identity providers of SEQLINE_OIDC_ISSUERS (docs/guides/identity-providers.md), if any. */
+  #externalAuth(backend: Backend, userCredentials: CredentialCache): ExternalAuth | undefined {
+    const config = this.#config;
+    if (config.oidcIssuers.length === 0) return undefined;
+    const verifier = new OidcVerifier(config.oidcIssuers, {
+      now: this.#deps.now ?? Date.now,
+      monotonic: this.#monotonic,
+      jwksCooldownMs: config.oidcJwksCooldownMs,
+      jwksMaxAgeMs: config.oidcJwksMaxAgeMs,
+      fetchTimeoutMs: config.oidcFetchTimeoutMs,
+      clockToleranceS: config.oidcClockToleranceS,
+      onFetchError: (issuer, err) => this.#logger.warn("an identity provider's keys could not be fetched", { issuer, err }),
+    });
+    this.#logger.info('accepting identity provider tokens', { issuers: config.oidcIssuers.map((i) => i.issuer) });
+    return new ExternalAuth({ verifier, credentials: userCredentials, provision: (userId, role) => provisionUser(backend, userId, role), logger: this.#logger });
   }
 
   /** Creates the first DBA unless one exists. Retries while storage is unavailable; another gateway winning the race is success. */

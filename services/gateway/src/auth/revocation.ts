@@ -11,10 +11,11 @@
 // MessageGate: a socket's messages wait while its authentication check (an async look-up) is
 // pending, so a `subscribe` sent right after `authenticate` is handled after it, in order.
 import type { Role } from '@seqline/domain';
-import { judge, type Admission, type CredentialCache } from './credential-cache.js';
+import { judge, type Admission, type CredentialCache, type CurrentCredentials } from './credential-cache.js';
 
 interface Watch {
-  readonly claims: { readonly sub: string; readonly cv: number };
+  /** Whether the socket's token still holds against the user's current credentials. */
+  readonly check: (current: CurrentCredentials | undefined) => Admission;
   readonly role: Role;
   readonly onRevoked: (reason: string) => void;
 }
@@ -41,13 +42,18 @@ export class SocketRevocation {
 
   /** Watches an admitted socket of `role`; returns the function that stops watching. */
   watch(claims: { readonly sub: string; readonly cv: number }, role: Role, onRevoked: (reason: string) => void): () => void {
-    const watch: Watch = { claims, role, onRevoked };
-    let set = this.#watches.get(claims.sub);
-    if (set === undefined) this.#watches.set(claims.sub, (set = new Set()));
+    return this.watchWith(claims.sub, role, (current) => judge(claims, current), onRevoked);
+  }
+
+  /** Watches a socket of `userId` admitted with `role` whose token `check` re-judges (an identity provider's token has no `cv`). */
+  watchWith(userId: string, role: Role, check: Watch['check'], onRevoked: (reason: string) => void): () => void {
+    const watch: Watch = { check, role, onRevoked };
+    let set = this.#watches.get(userId);
+    if (set === undefined) this.#watches.set(userId, (set = new Set()));
     set.add(watch);
     return () => {
       set.delete(watch);
-      if (set.size === 0 && this.#watches.get(claims.sub) === set) this.#watches.delete(claims.sub);
+      if (set.size === 0 && this.#watches.get(userId) === set) this.#watches.delete(userId);
     };
   }
 
@@ -66,7 +72,7 @@ export class SocketRevocation {
     this.#cache.current(userId).then(
       (current) => {
         for (const watch of [...(this.#watches.get(userId) ?? [])]) {
-          const admitted = judge(watch.claims, current);
+          const admitted = watch.check(current);
           if (!admitted.ok) watch.onRevoked(admitted.message);
           else if (admitted.caller.role !== watch.role) watch.onRevoked("token revoked: the user's role changed; log in again");
         }

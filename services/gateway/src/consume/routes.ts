@@ -14,7 +14,7 @@ import { parseJsonObject } from '../http/shapes.js';
 import { authenticate, type SqlRouteDeps } from '../http/sql-route.js';
 import type { ChangeConsumers } from './consumers.js';
 
-export interface ConsumeRouteDeps extends Pick<SqlRouteDeps, 'jwt' | 'credentials' | 'limiter' | 'logger' | 'monotonic'> {
+export interface ConsumeRouteDeps extends Pick<SqlRouteDeps, 'jwt' | 'credentials' | 'external' | 'limiter' | 'logger' | 'monotonic'> {
   /** Undefined until realtime (NATS) is up: answered UNAVAILABLE. */
   readonly consumers: () => ChangeConsumers | undefined;
 }

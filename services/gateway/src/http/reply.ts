@@ -94,8 +94,10 @@ function authCodeOf(code: ErrorCode): AuthErrorCode {
     case 'TOKEN_EXPIRED':
     case 'TOKEN_REVOKED':
     case 'INVALID_CREDENTIALS':
+    case 'USER_NOT_PROVISIONED':
       return 'unauthorized';
     case 'PERMISSION_DENIED':
+    case 'ROLE_NOT_ALLOWED':
       return 'forbidden';
     case 'PAYLOAD_TOO_LARGE':
       return 'payload_too_large';

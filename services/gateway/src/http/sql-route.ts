@@ -1,13 +1,15 @@
 // POST /v1/api/sql (docs/protocol.md §2). The checks run cheapest first, so a request that will be
 // refused costs as little as possible: the Bearer access token (before reading the body; its
 // user must still exist with the token's credential version, and the statement runs with the
-// user's current role: auth/credential-cache.ts), the
+// user's current role: auth/credential-cache.ts; a token that is not Seqline's own may be an
+// identity provider's: auth/external.ts), the
 // caller's rate limit, the Idempotency-Key header, then the body (size limit, JSON, shape),
 // then dispatch (sql/dispatch.ts). Every refusal is the SQL API's error body with the status
 // of its code; an internal failure is logged with its cause and answered 'internal error'.
 import { toProtocolError, type ProtocolError } from '@seqline/protocol';
 import type { Logger } from '@seqline/runtime';
 import type { CredentialCache } from '../auth/credential-cache.js';
+import type { ExternalAuth } from '../auth/external.js';
 import type { Backend, Caller } from '../backend.js';
 import type { JwtCodec } from '../jwt.js';
 import type { RateLimiter } from '../rate-limit.js';
@@ -23,6 +25,8 @@ export interface SqlRouteDeps {
   readonly jwt: JwtCodec;
   /** Whether a verified token still holds, and its user's current role. */
   readonly credentials: Pick<CredentialCache, 'admit'>;
+  /** Identity providers' tokens (SEQLINE_OIDC_ISSUERS), tried when a token is not Seqline's own. */
+  readonly external?: Pick<ExternalAuth, 'authenticate'>;
   /** Per-user request rate. */
   readonly limiter: RateLimiter;
   readonly maxSqlBytes: number;
@@ -68,11 +72,15 @@ export function sqlRoute(deps: SqlRouteDeps): Handler {
 type AuthOutcome = { readonly ok: true; readonly value: Caller } | { readonly ok: false; readonly error: WireError };
 
 /** The caller of a still valid access token in `Authorization: Bearer …`, with the user's current role. */
-export async function authenticate(deps: Pick<SqlRouteDeps, 'jwt' | 'credentials'>, authorization: string | undefined): Promise<AuthOutcome> {
+export async function authenticate(deps: Pick<SqlRouteDeps, 'jwt' | 'credentials' | 'external'>, authorization: string | undefined): Promise<AuthOutcome> {
   const bearer = bearerToken(authorization);
   if (bearer.kind === 'none') return { ok: false, error: { code: 'MISSING_AUTHORIZATION', message: 'missing Authorization: Bearer <access token> header' } };
   if (bearer.kind === 'malformed') return { ok: false, error: { code: 'INVALID_CREDENTIALS', message: bearer.message } };
   const verified = deps.jwt.verify(bearer.token, 'access');
+  if (!verified.ok && verified.code === 'INVALID_CREDENTIALS' && deps.external !== undefined) {
+    const external = await deps.external.authenticate(bearer.token);
+    return external.ok ? { ok: true, value: external.caller } : { ok: false, error: external };
+  }
   if (!verified.ok) return { ok: false, error: verified };
   let admitted;
   try {

@@ -7,18 +7,20 @@
 // limit of unsent bytes its subscriptions end with SLOW_CONSUMER (the client resumes from its
 // last `_seq`). Drain closes every socket with 1001. A socket
 // whose user is dropped or whose credentials change is closed with 4001 TOKEN_REVOKED
-// (auth/revocation.ts).
+// (auth/revocation.ts). A token that is not Seqline's own may be an identity provider's
+// (SEQLINE_OIDC_ISSUERS, auth/external.ts); it is watched the same way, by its identity.
 // Cancellation: each socket has one AbortController and each subscription a child of it; an
 // unsubscribe, a SLOW_CONSUMER or the socket's close aborts it, which cancels the
 // subscription's storage streams (Snapshot, CatchUp) and its JetStream history reads.
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex, Writable } from 'node:stream';
 import type { storagePb } from '@seqline/proto';
-import { columnFlags, FrameError, MessageError, parseClientMessage, ProtocolError, schemaEntry, WS_CLOSE, type ErrorCode, type RemoteCatalog, type SchemaEntry, type SubscribeRequest } from '@seqline/protocol';
+import { columnFlags, FrameError, MessageError, parseClientMessage, ProtocolError, schemaEntry, WS_CLOSE, type ErrorCode, type RemoteCatalog, type WsCloseCode, type SchemaEntry, type SubscribeRequest } from '@seqline/protocol';
 import type { Logger } from '@seqline/runtime';
 import { SHARED_OWNER, type Actor } from '@seqline/domain';
 import { checkReadAccess, compileLiveQuery, SqlError, type LiveQuery } from '@seqline/sql';
 import { WebSocketServer, type WebSocket } from 'ws';
+import type { ExternalAuth } from '../auth/external.js';
 import { MessageGate, type SocketRevocation } from '../auth/revocation.js';
 import type { JwtCodec } from '../jwt.js';
 import { RateLimiter } from '../rate-limit.js';
@@ -50,8 +52,15 @@ export interface WsLimits {
   readonly streamTimeoutMs: number;
 }
 
+/** A socket's token, admitted: its caller, and how to watch it for revocation. */
+type SocketAdmission =
+  | { readonly ok: true; readonly caller: { readonly userId: string; readonly role: Actor['role'] }; readonly watch: (onRevoked: (reason: string) => void) => () => void }
+  | { readonly ok: false; readonly code: ErrorCode; readonly message: string };
+
 export interface WsDeps {
   readonly jwt: JwtCodec;
+  /** Identity providers' tokens (SEQLINE_OIDC_ISSUERS), tried when a token is not Seqline's own. */
+  readonly external?: Pick<ExternalAuth, 'authenticate'>;
   readonly revocation: SocketRevocation;
   readonly hub: ChangeHub;
   readonly catalog: RemoteCatalog;
@@ -258,18 +267,20 @@ class Connection {
 
   #authenticate(token: string): void {
     const verified = this.#d.jwt.verify(token, 'access');
-    if (!verified.ok) {
-      void this.#send({ type: 'auth_error', code: verified.code, message: verified.message }).finally(() => this.close(WS_CLOSE.AUTH_FAILED, 'authentication failed'));
+    const external = this.#d.external;
+    if (!verified.ok && (verified.code !== 'INVALID_CREDENTIALS' || external === undefined)) {
+      this.#refuse(verified.code, verified.message);
       return;
     }
-    const { claims } = verified;
-    const admitted = this.#d.revocation.admit(claims).then(
+    const revocation = this.#d.revocation;
+    // Seqline's own token is judged by its `cv`; an identity provider's by its identity (auth/external.ts).
+    const admitted: Promise<SocketAdmission> = verified.ok
+      ? revocation.admit(verified.claims).then((a) => (a.ok ? { ...a, watch: (onRevoked: (reason: string) => void) => revocation.watch(verified.claims, a.caller.role, onRevoked) } : a))
+      : external!.authenticate(token).then((a) => (a.ok ? { ...a, watch: (onRevoked: (reason: string) => void) => revocation.watchWith(a.caller.userId, a.caller.role, a.check, onRevoked) } : a));
+    const settled = admitted.then(
       (admission) => {
         if (this.#closed) return;
-        if (!admission.ok) {
-          void this.#send({ type: 'auth_error', code: 'TOKEN_REVOKED', message: admission.message }).finally(() => this.close(WS_CLOSE.TOKEN_REVOKED, 'TOKEN_REVOKED'));
-          return;
-        }
+        if (!admission.ok) return this.#refuse(admission.code, admission.message);
         clearTimeout(this.#authTimer);
         this.#actor = { userId: admission.caller.userId, role: admission.caller.role };
         this.#served = {
@@ -281,12 +292,19 @@ class Connection {
           },
         };
         this.#unwatch?.();
-        this.#unwatch = this.#d.revocation.watch(claims, admission.caller.role, () => this.close(WS_CLOSE.TOKEN_REVOKED, 'TOKEN_REVOKED'));
+        this.#unwatch = admission.watch(() => this.close(WS_CLOSE.TOKEN_REVOKED, 'TOKEN_REVOKED'));
         void this.#send({ type: 'auth_success', user: this.#actor.userId, role: this.#actor.role, protocol: { serialization: 'json', compression: this.#compress ? 'gzip' : 'none' } });
       },
-      () => void this.#send({ type: 'auth_error', code: 'UNAVAILABLE', message: 'authentication is unavailable; retry' }).finally(() => this.close(WS_CLOSE.TRY_AGAIN_LATER, 'authentication unavailable')),
+      () => this.#refuse('UNAVAILABLE', 'authentication is unavailable; retry'),
     );
-    this.#gate.hold(admitted);
+    this.#gate.hold(settled);
+  }
+
+  /** An `auth_error`, then the close code that goes with it. */
+  #refuse(code: ErrorCode, message: string): void {
+    const [close, reason]: [WsCloseCode, string] =
+      code === 'TOKEN_REVOKED' ? [WS_CLOSE.TOKEN_REVOKED, 'TOKEN_REVOKED'] : code === 'UNAVAILABLE' ? [WS_CLOSE.TRY_AGAIN_LATER, 'authentication unavailable'] : [WS_CLOSE.AUTH_FAILED, 'authentication failed'];
+    void this.#send({ type: 'auth_error', code, message }).finally(() => this.close(close, reason));
   }
 
   #subscribe(req: SubscribeRequest): void {
