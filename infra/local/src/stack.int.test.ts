@@ -300,7 +300,7 @@ describe('npm start (infra/local)', () => {
       const jsm = await jetstreamManager(nc);
       const replicas: Record<string, number> = {};
       for await (const si of jsm.streams.list()) replicas[si.config.name] = si.config.num_replicas;
-      expect(replicas).toEqual({ SEQLINE_OPS: 3, SEQLINE_CHANGES: 3, KV_seqline_sequencer_leases: 3, KV_seqline_sequencer_hwm: 3, KV_seqline_gateways: 3 });
+      expect(replicas).toEqual({ SEQLINE_OPS: 3, SEQLINE_CHANGES: 3, KV_seqline_sequencer_leases: 3, KV_seqline_sequencer_hwm: 3, KV_seqline_gateways: 3, KV_seqline_consumers: 3 });
     }
     expect(await stack.ctrlC()).toBe(0);
     for (const url of urls) await expect(natsConnection(url, { reconnect: false })).rejects.toThrow();
