@@ -71,7 +71,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const jwtSecret = randomBytes(32).toString('hex');
   const services: Service[] = [];
   const children = new Map<string, ChildService>();
-  const sequencer = await startSequencer(parseConfig(sequencerConfigSchema, { ...nats, SEQLINE_SEQUENCER_PORT: '0', SEQLINE_KV_PREFIX: prefix }), { logger: logger('sequencer') });
+  const sequencerAt = (port: number) => startSequencer(parseConfig(sequencerConfigSchema, { ...nats, SEQLINE_SEQUENCER_PORT: String(port), SEQLINE_KV_PREFIX: prefix }), { logger: logger('sequencer') });
+  const sequencer = await sequencerAt(0);
   // Ops endpoints as main.ts serves them, on free ports (child processes get SEQLINE_METRICS_PORT=0).
   const opsServers: OpsServer[] = [];
   const ops: Record<string, string> = {};
@@ -83,6 +84,26 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   await serveOps('sequencer', sequencer);
   services.push(sequencer);
   const seqPort = (await sequencer.ready).port;
+  // As an orchestrator restarts a process that exits: a sequencer that fails (it stops when
+  // its worker-id lease was lost, e.g. NATS unreachable for longer than the lease while a node
+  // was killed) is started again on its port, with a new lease. Until the stack is disposed.
+  let disposed = false;
+  const supervise = (running: Service): void => {
+    running.run().catch(async () => {
+      for (let attempt = 0; !disposed; attempt++) {
+        try {
+          const next = await sequencerAt(seqPort);
+          services[services.indexOf(running)] = next;
+          if (disposed) await next.stop();
+          else supervise(next);
+          return;
+        } catch {
+          await new Promise((done) => setTimeout(done, Math.min(2000, 100 * 2 ** attempt)));
+        }
+      }
+    });
+  };
+  supervise(sequencer);
   // In-process services bind port 0 and report theirs; a child process gets a port picked by
   // freePort (outside the ephemeral range), kept for its restarts.
   const ports = { storage: 0, write: 0 };
@@ -161,6 +182,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     ops,
     spawn: spawnChild,
     async [Symbol.asyncDispose]() {
+      disposed = true;
       for (const o of opsServers) await o.close();
       for (const s of services.reverse()) await s.stop();
       for (const c of children.values()) await c.kill('SIGKILL');
