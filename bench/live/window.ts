@@ -8,6 +8,8 @@
 // below: the gateway refills from its slack, or reads the partition when the slack is gone).
 // Change n is written by user n % users and sets the row's `n` to n, so a client tells which
 // change an event carries (a delete by the row it removed).
+// Each user's writes are sent one after another (the open loop's rate is over all users), so
+// they commit in the order the writer's model of the partition moves.
 //
 // Exact outcomes: the plain subscription gets every acknowledged change once on each of its
 // user's clients; the window gets every change that enters at the top once on each of them (an
@@ -87,12 +89,10 @@ const SEED_ROWS = 500;
 
 /**
  * What the writer knows of one user's partition: its ids in window order (score DESC; every
- * score is distinct), and the rows with a write in flight (never written twice at once, so the
- * final state does not depend on the order concurrent writes commit in).
+ * score is distinct). The user's writes commit one after another, in the order they move it.
  */
 class Partition {
   readonly order: number[] = [];
-  readonly busy = new Set<number>();
   nextId: number;
 
   constructor(user: number, rows: number) {
@@ -100,14 +100,10 @@ class Partition {
     this.nextId = user * ID_SPAN + rows;
   }
 
-  /** A row not being written: from the first `within` rows in order, or from all. */
+  /** A row from the first `within` rows in order, or from all (undefined: none left). */
   pick(random: () => number, within = this.order.length): number | undefined {
     const span = Math.min(within, this.order.length);
-    for (let tries = 0; tries < 8; tries++) {
-      const id = this.order[Math.floor(random() * span)]!;
-      if (!this.busy.has(id)) return id;
-    }
-    return undefined;
+    return span === 0 ? undefined : this.order[Math.floor(random() * span)];
   }
 
   remove(id: number): void {
@@ -147,7 +143,12 @@ export async function runWindowCase(url: string, stackPid: number, metricsUrl: s
     const eventsBefore = fleet.events;
     const measuring = await measureCpu(stackPid);
     const start = performance.now();
-    const writes = await openLoop(async (i) => {
+    // One user's writes go one after another (each is sent when the one before it is
+    // acknowledged), so they commit in the order the model moves: a row set to the highest score
+    // so far is at the top when it commits. Concurrent writes of one user could commit in another
+    // order, and a row sent to the top could commit below `limit` rows written after it.
+    const lanes = tokens.map((): Promise<boolean> => Promise.resolve(true));
+    const write = async (i: number): Promise<boolean> => {
       const n = base + i;
       const user = n % c.users;
       const p = parts[user]!;
@@ -155,8 +156,6 @@ export async function runWindowCase(url: string, stackPid: number, metricsUrl: s
       let id = kind === 'insert' ? p.nextId++ : p.pick(random, kind === 'top' ? undefined : c.limit);
       if (id === undefined) [kind, id] = ['insert', p.nextId++];
       kinds[i] = kind;
-      p.busy.add(id);
-      // The model moves at once: later picks see the row where this write puts it.
       if (kind !== 'insert') p.remove(id);
       if (kind === 'top' || kind === 'insert') p.order.unshift(id);
       if (kind === 'out') p.order.push(id);
@@ -169,13 +168,18 @@ export async function runWindowCase(url: string, stackPid: number, metricsUrl: s
             ? ['DELETE FROM bench.board WHERE id = $1', [id]]
             : ['UPDATE bench.board SET score = $1, n = $2 WHERE id = $3', [kind === 'top' ? TOP + n : -n, n, id]];
       const r = await http.sql(tokens[user]!, ...statement).catch((err: unknown) => ({ status: 0, text: String(err) }));
-      p.busy.delete(id);
       if (r.status !== 200) {
         errors.push(`${name}: ${kind} failed: ${r.status} ${r.text.slice(0, 200)}`);
         return false;
       }
       log.ackedAt[i] = performance.now();
       return true;
+    };
+    const writes = await openLoop((i) => {
+      const user = (base + i) % c.users;
+      const turn = lanes[user]!.then(() => write(i));
+      lanes[user] = turn;
+      return turn;
     }, c.rate, c.ms);
     const expectedOf = (): number => {
       let owed = 0;
