@@ -11,13 +11,22 @@ const focusedOrSkipped = ['only', 'skip', 'todo'].flatMap((property) =>
   })),
 );
 
+// A package's own `eslint .` gets each file's types from its nearest tsconfig.json. `npm test`
+// lints the whole repository in one run (SEQLINE_LINT_WHOLE=1): one program for everything but
+// the browser bundles (tsconfig.check.json) and one per bundle, rather than one per package, each
+// of which would load every package it imports again.
+const typeInformation =
+  process.env.SEQLINE_LINT_WHOLE === '1'
+    ? { project: ['./tsconfig.check.json', './examples/chat/src/browser/tsconfig.json', './examples/dashboard/src/browser/tsconfig.json'] }
+    : { projectService: true };
+
 export default tseslint.config(
   { ignores: ['**/node_modules/**', '**/dist/**', '**/.seqline/**', 'libs/proto/src/gen/**', '**/*.mjs', '**/*.js'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
     languageOptions: {
-      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+      parserOptions: { ...typeInformation, tsconfigRootDir: import.meta.dirname },
     },
     plugins: { 'import-x': importX },
     rules: {

@@ -7,8 +7,8 @@
 // the real command.
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -120,11 +120,15 @@ async function main() {
     case 'test': {
       ensureSystemTools();
       ensureNodeModules();
+      const checked = await check();
       // CI runs every task for real; developers get Nx's cache.
       const cache = process.env.CI ? ['--skip-nx-cache'] : [];
-      const code = await run(join(root, 'node_modules/.bin/nx'), ['run-many', '-t', 'typecheck', 'lint', 'test', '--outputStyle=static', ...cache, ...args]);
-      return summarize(code);
+      const code = await run(join(root, 'node_modules/.bin/nx'), ['run-many', '-t', 'test', '--outputStyle=static', ...cache, ...args]);
+      return summarize(code, checked);
     }
+    case 'check':
+      ensureNodeModules();
+      return check();
     case 'bench':
       ensureSystemTools();
       ensureNodeModules();
@@ -138,16 +142,72 @@ async function main() {
       ensureNodeModules();
       return run(process.execPath, [join(root, 'libs/proto/scripts/generate.mjs'), ...args]);
     default:
-      process.stderr.write('usage: node infra/local/bootstrap.mjs start|test|bench <name>|chaos|proto [--check]\n');
+      process.stderr.write('usage: node infra/local/bootstrap.mjs start|test|check|bench <name>|chaos|proto [--check]\n');
       return command === 'help' ? 0 : 2;
   }
 }
 
-/** One closing line for the whole run, summed from every project's vitest JSON report. */
-function summarize(code) {
+/**
+ * The typecheck and the lint of the whole repository, each in one pass: one TypeScript program
+ * for everything but the browser code (tsconfig.check.json), then the packages built for the
+ * browser with the DOM's types (their own tsconfigs). A package's `typecheck` and `lint` targets
+ * (`npm run typecheck`, `npm run lint`) check the same files one package at a time, each loading
+ * every package it imports again: several times the work. Skipped when nothing they read changed
+ * since the last clean pass (a stamp in node_modules/.cache), except under CI. Returns the exit
+ * code: 0 when both passed.
+ */
+async function check() {
+  const stamp = join(root, 'node_modules/.cache/seqline-check');
+  const digest = sourceDigest();
+  if (!process.env.CI && existsSync(stamp) && readFileSync(stamp, 'utf8') === digest) {
+    say('typecheck and lint: unchanged since they last passed');
+    return 0;
+  }
+  say('typecheck (tsc) and lint (eslint) of the whole repository');
+  let code = 0;
+  for (const project of ['tsconfig.check.json', 'libs/react/tsconfig.json', ...BROWSER_TSCONFIGS]) {
+    if ((await run(join(root, 'node_modules/.bin/tsc'), ['-p', project])) !== 0) code = 1;
+  }
+  if ((await run(join(root, 'node_modules/.bin/eslint'), ['.'], { SEQLINE_LINT_WHOLE: '1' })) !== 0) code = 1;
+  say(code === 0 ? 'typecheck and lint passed' : 'typecheck or lint failed (above)');
+  if (code === 0) {
+    mkdirSync(dirname(stamp), { recursive: true });
+    writeFileSync(stamp, digest);
+  }
+  return code;
+}
+
+const BROWSER_TSCONFIGS = ['examples/chat/src/browser/tsconfig.json', 'examples/dashboard/src/browser/tsconfig.json'];
+
+/** Path, size and modification time of every file the check reads from this checkout, and the installed dependencies' stamp. */
+function sourceDigest() {
+  const hash = createHash('sha256');
+  const installed = join(root, 'node_modules/.seqline-install-stamp');
+  if (existsSync(installed)) hash.update(readFileSync(installed));
+  const walk = (dir) => {
+    for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+      if (entry.name === 'node_modules' || entry.name === 'dist' || entry.name.startsWith('.')) continue;
+      const p = join(dir, entry.name);
+      if (entry.isDirectory()) walk(p);
+      else if (/\.(ts|tsx|json|js|mjs)$/.test(entry.name)) {
+        const st = statSync(p);
+        hash.update(`${p}\0${st.size}\0${st.mtimeMs}\n`);
+      }
+    }
+  };
+  walk(root);
+  return hash.digest('hex');
+}
+
+/**
+ * One closing line for the whole run, summed from every project's vitest JSON report, after the
+ * name and first line of each failed test (the end of a long log is what a CI page shows).
+ */
+function summarize(code, checked) {
   let passed = 0;
   let failed = 0;
   let skipped = 0;
+  const failures = [];
   for (const m of workspaceManifests().slice(1)) {
     const report = join(dirname(m), 'dist/test-report.json');
     if (!existsSync(report)) continue;
@@ -155,10 +215,21 @@ function summarize(code) {
     passed += r.numPassedTests ?? 0;
     failed += r.numFailedTests ?? 0;
     skipped += (r.numPendingTests ?? 0) + (r.numTodoTests ?? 0);
+    for (const file of r.testResults ?? []) {
+      const where = relative(root, file.name ?? '');
+      for (const t of file.assertionResults ?? []) {
+        if (t.status === 'failed') failures.push(`${where} > ${t.fullName}: ${firstLine(t.failureMessages?.[0])}`);
+      }
+      if ((file.assertionResults ?? []).length === 0 && file.status === 'failed') failures.push(`${where}: ${firstLine(file.message)}`);
+    }
   }
-  if (code !== 0 && failed === 0) failed = 1; // typecheck, lint or a crashed run: still a failure
+  if (checked !== 0) failures.unshift('typecheck or lint (see "typecheck (tsc) and lint" above)');
+  if ((code !== 0 || checked !== 0) && failed === 0) failed = 1; // typecheck, lint or a crashed run: still a failure
+  if (failures.length > 0) process.stdout.write(`\nFailed:\n${failures.map((f) => `  ${f}`).join('\n')}\n`);
   process.stdout.write(`\nTests: ${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}\n`);
-  return code;
+  return code !== 0 ? code : checked;
 }
+
+const firstLine = (text) => (text ?? '').replace(/\x1b\[[0-9;]*m/g, '').split('\n').find((l) => l.trim() !== '')?.trim().slice(0, 300) ?? '';
 
 process.exitCode = await main();
