@@ -79,6 +79,16 @@ export class CredentialCache {
     return entry.value;
   }
 
+  /**
+   * The user's credentials read from storage now, replacing the cached entry: for an answer that
+   * must not be older than a change already answered elsewhere (a user created a moment ago,
+   * whose notice is still on the bus).
+   */
+  fresh(userId: string): Promise<CurrentCredentials | undefined> {
+    this.#entries.delete(userId);
+    return this.current(userId);
+  }
+
   /** Whether a verified token still holds, and the caller with the user's current role. */
   async admit(claims: { readonly sub: string; readonly cv: number }): Promise<Admission> {
     return judge(claims, await this.current(claims.sub));

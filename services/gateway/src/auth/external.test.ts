@@ -52,6 +52,13 @@ describe('ExternalAuth', () => {
     expect(outcome(await auth.authenticate('bob'))).toEqual({ userId: 'idp_bob', role: 'user' });
   });
 
+  it('admits a user a DBA created just after a refusal, before the notice of the creation reaches the gateway', async () => {
+    const { auth, users } = setup({ autoProvision: false });
+    expect(outcome(await auth.authenticate('frank'))).toMatchObject({ code: 'USER_NOT_PROVISIONED' });
+    users.set('idp_frank', { role: 'user', version: 1 }); // CREATE USER answered; its notice is still on the bus
+    expect(outcome(await auth.authenticate('frank'))).toEqual({ userId: 'idp_frank', role: 'user' });
+  });
+
   it('creates a new user once however many first requests arrive together, with the token role', async () => {
     const { auth, provisioned } = setup({ autoProvision: true, tokenRole: 'service' });
     const answers = await Promise.all([auth.authenticate('alice'), auth.authenticate('alice'), auth.authenticate('alice')]);

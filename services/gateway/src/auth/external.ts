@@ -24,7 +24,7 @@ export type ExternalAdmission =
 
 export interface ExternalAuthDeps {
   readonly verifier: Pick<OidcVerifier, 'verify'>;
-  readonly credentials: Pick<CredentialCache, 'current' | 'invalidate'>;
+  readonly credentials: Pick<CredentialCache, 'current' | 'fresh' | 'invalidate'>;
   /** Creates the user with this role (CREATE USER); rejects with the service's ProtocolError. */
   readonly provision: (userId: string, role: Role) => Promise<void>;
   readonly logger: Logger;
@@ -56,6 +56,9 @@ export class ExternalAuth {
     const { identity } = verified;
     try {
       let current = await this.#d.credentials.current(identity.userId);
+      // "No such user" may be cached from before a DBA created the user, whose notice is still on
+      // its way: read storage again before refusing or creating.
+      if (current === undefined) current = await this.#d.credentials.fresh(identity.userId);
       if (current === undefined) {
         if (!identity.issuer.autoProvision) return { ok: false, code: 'USER_NOT_PROVISIONED', message: `user ${identity.userId} does not exist in Seqline, and its identity provider is not set to create users (auto_provision)` };
         await this.#provision(identity);
