@@ -22,6 +22,12 @@ export interface ProjectOptions {
   readonly services?: boolean;
 }
 
+// A worker runs its test files in one module graph, not a fresh one per file: importing a whole
+// stack (services, the SQL parser's WebAssembly) again for each file was a third of the
+// integration tier's time. Tests keep no state in modules (each starts its own stack with unique
+// names), and the few that stub the environment restore it.
+const ISOLATE = false;
+
 export function projectConfig(dir: string, options: ProjectOptions = {}) {
   const files = listFiles(dir);
   const projects: TestProjectInlineConfiguration[] = [];
@@ -34,6 +40,7 @@ export function projectConfig(dir: string, options: ProjectOptions = {}) {
         include: ['**/*.test.ts'],
         exclude: ['**/*.int.test.ts', '**/node_modules/**', '**/dist/**'],
         testTimeout: 30_000,
+        isolate: ISOLATE,
       },
     });
   }
@@ -52,6 +59,7 @@ export function projectConfig(dir: string, options: ProjectOptions = {}) {
         // Integration tests share one NATS and one PostgreSQL; isolation comes from
         // per-test names (libs/testkit), but the machine has 2 cores.
         maxWorkers: 2,
+        isolate: ISOLATE,
         sequence: { groupOrder: 1 },
       },
     });
