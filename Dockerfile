@@ -2,20 +2,19 @@
 # (sequencer, storage, write, gateway, dashboard, secrets; default gateway):
 #   docker build -t seqline/seqline .
 #   docker run -e SEQLINE_SERVICE=sequencer seqline/seqline
-# The build stage runs `npm run build`, then bundles each program with its packages inlined
-# (infra/compose/src/bundle.ts), so the runtime stage holds only plain `node` and /app (about
-# 16 MB of JavaScript and WebAssembly, no node_modules), run as the user node.
+# The build stage installs the packages, then bundles each program from its TypeScript source
+# with its packages inlined, and builds the dashboard page (infra/compose/src/bundle.ts), so the
+# runtime stage holds only plain `node` and /app (about 16 MB of JavaScript and WebAssembly, no
+# node_modules), run as the user node.
 ARG NODE_IMAGE=node:20-bookworm-slim
 
 FROM ${NODE_IMAGE} AS build
 # --offline when the context brings its node_modules and no registry is reachable (the compose test).
 ARG NPM_INSTALL_FLAGS=""
-ENV NX_DAEMON=false NX_NO_CLOUD=true NX_SKIP_NX_CACHE=true
 WORKDIR /src
 COPY . .
 RUN npm install --ignore-scripts --no-audit --no-fund --loglevel=error $NPM_INSTALL_FLAGS \
- && npm run build \
- && node --import tsx infra/compose/src/bundle.ts /out
+ && node --conditions=@seqline/source --import tsx infra/compose/src/bundle.ts /out
 
 FROM ${NODE_IMAGE}
 ENV NODE_ENV=production \

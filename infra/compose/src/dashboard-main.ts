@@ -1,5 +1,5 @@
 // The compose stack's dashboard container: serves the example support dashboard
-// (examples/dashboard, built into the image by `npm run build`) with the gateway URL the browser
+// (examples/dashboard, built into the image by bundle.ts) with the gateway URL the browser
 // uses, and seeds its demo data through the gateway (the load balancer inside the network) once
 // that answers; the page is served meanwhile. The local stack does the same in
 // infra/local/src/dashboard.ts.

@@ -1,5 +1,5 @@
-// Docker plumbing of the compose test (test-main.ts): the engine (started with the vfs storage
-// driver when it is installed but not running), the compose CLI (the `docker compose` plugin or
+// Docker plumbing of the compose test (test-main.ts): the engine (started when it is installed
+// but not running), the compose CLI (the `docker compose` plugin or
 // Debian's docker-compose v1), and the Seqline images built from a staging build context.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -26,16 +26,20 @@ export async function run(cmd: string, args: readonly string[], options: { quiet
 const succeeds = (cmd: string, args: readonly string[]): boolean => spawnSync(cmd, args, { stdio: 'ignore' }).status === 0;
 const onPath = (bin: string): boolean => succeeds('sh', ['-c', `command -v ${bin}`]);
 
-/** Makes sure a Docker engine answers; starts Debian's dockerd (vfs) when it is installed and we are root. */
+/**
+ * Makes sure a Docker engine answers; starts Debian's dockerd when it is installed and we are
+ * root, with the storage driver dockerd picks: overlay2 where the kernel has overlayfs, vfs
+ * (which copies every layer whole, several times slower to build on) where it has not.
+ */
 export async function ensureEngine(deadlineMs = 60_000): Promise<string> {
   if (succeeds('docker', ['info'])) return 'running';
   if (!onPath('dockerd')) throw new Error('no Docker engine answers and dockerd is not installed: apt-get install docker.io docker-compose debootstrap (or start your engine)');
-  if (process.getuid?.() !== 0) throw new Error('no Docker engine answers: start dockerd (as root: dockerd --storage-driver=vfs &)');
+  if (process.getuid?.() !== 0) throw new Error('no Docker engine answers: start dockerd (as root: dockerd &)');
   const log = openSync('/tmp/seqline-dockerd.log', 'a');
-  spawn('dockerd', ['--storage-driver=vfs'], { detached: true, stdio: ['ignore', log, log] }).unref();
+  spawn('dockerd', [], { detached: true, stdio: ['ignore', log, log] }).unref();
   const deadline = Date.now() + deadlineMs;
   while (Date.now() < deadline) {
-    if (succeeds('docker', ['info'])) return 'started (dockerd --storage-driver=vfs, log /tmp/seqline-dockerd.log)';
+    if (succeeds('docker', ['info'])) return `started (dockerd, storage driver ${spawnSync('docker', ['info', '-f', '{{.Driver}}'], { encoding: 'utf8' }).stdout.trim()}, log /tmp/seqline-dockerd.log)`;
     await new Promise((r) => setTimeout(r, 500));
   }
   throw new Error('dockerd did not answer within 60 s; see /tmp/seqline-dockerd.log');
