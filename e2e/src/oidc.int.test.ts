@@ -110,6 +110,22 @@ describe('identity provider tokens', () => {
     expect(await ok(stack.url, admin, `SELECT id, body FROM ${NS}.board ORDER BY id`)).toMatchObject([{ rows: [[1, 'by service']] }]);
   });
 
+  it('answers /v1/api/auth/me for a provider token with the user and the role it runs with', async () => {
+    const me = async (token: string): Promise<{ status: number; body: Msg }> => {
+      const r = await fetch(`${stack.url}/v1/api/auth/me`, { headers: { authorization: `Bearer ${token}` } });
+      return { status: r.status, body: (await r.json()) as Msg };
+    };
+    await ok(stack.url, admin, "CREATE USER cp_dave WITH PASSWORD 'an-unused-long-password' ROLE service");
+    // The provider grants no role claim: the default, user, below the recorded service.
+    expect(await me(await closed.token({ sub: 'dave', aud: AUD }))).toMatchObject({ status: 200, body: { user: { id: 'cp_dave', username: 'cp_dave', role: 'user' }, admin_ui_access: false } });
+    expect(await me(await closed.token({ sub: 'erin', aud: AUD }))).toEqual({
+      status: 401,
+      body: { error: 'unauthorized', message: 'user cp_erin does not exist in Seqline, and its identity provider is not set to create users (auto_provision)' },
+    });
+    expect(await me(await closed.token({ sub: 'dave', aud: 'another-api' }))).toEqual({ status: 401, body: { error: 'unauthorized', message: "the token's audience is not accepted" } });
+    expect(await me(admin)).toMatchObject({ status: 200, body: { user: { id: stack.admin.user } } });
+  });
+
   it('accepts a rotated key, and refuses a wrong audience, an expired token, an unknown issuer and alg confusion', async () => {
     const rotated = await open.addKey('ES256');
     open.removeKey('k1-RS256');

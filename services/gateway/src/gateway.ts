@@ -245,6 +245,7 @@ export class GatewayService extends ServiceHost<GatewayInfo> {
       dummyHash: await hashPassword(randomBytes(18).toString('base64url')),
       hashPassword,
       verifyPassword,
+      ...(this.#external === undefined ? {} : { external: this.#external }),
     });
     const limiter = new RateLimiter({ capacity: config.queryRate * 2, refill: { tokens: config.queryRate, periodMs: 1000 }, now: this.#monotonic });
     const consume = consumeRoutes({ jwt, credentials, ...(this.#external === undefined ? {} : { external: this.#external }), limiter, logger: this.#logger, monotonic: this.#monotonic, consumers: () => this.#consumers });

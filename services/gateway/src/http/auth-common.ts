@@ -15,6 +15,7 @@ import { randomBytes } from 'node:crypto';
 import { toProtocolError, type ProtocolError } from '@seqline/protocol';
 import type { Logger } from '@seqline/runtime';
 import { isAdminRole } from '@seqline/domain';
+import type { ExternalAuth } from '../auth/external.js';
 import type { Backend, LoginPolicy, UserRecord } from '../backend.js';
 import type { JwtCodec } from '../jwt.js';
 import type { RateLimiter } from '../rate-limit.js';
@@ -43,6 +44,8 @@ export interface AuthRouteDeps {
   /** Password hashing (injected: tests avoid scrypt's cost where it does not matter). */
   readonly hashPassword: (password: string) => Promise<string>;
   readonly verifyPassword: (password: string, stored: string) => Promise<boolean>;
+  /** Tokens of the configured identity providers (SEQLINE_OIDC_ISSUERS), accepted by `me`. */
+  readonly external?: Pick<ExternalAuth, 'authenticate'>;
 }
 
 export function isoFromMicros(us: bigint): string {

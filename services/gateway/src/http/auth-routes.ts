@@ -8,7 +8,9 @@
 //                              is over) → a new pair at the user's current role and version
 //   POST /v1/api/auth/logout   ends the refresh family of the refresh token presented (Bearer,
 //                              else the cookie), if it is one of ours, and clears the cookie
-//   GET  /v1/api/auth/me       access token (still valid: user exists, same `cv`) → the user
+//   GET  /v1/api/auth/me       access token (still valid: user exists, same `cv`), or an
+//                              identity provider's token (admitted as for SQL) → the user, with
+//                              the role the token runs with
 //   POST /v1/api/auth/setup, GET /v1/api/auth/status   first run, loopback peers only
 //
 // Login never says whether a user exists or is locked: an unknown user, a wrong password and a
@@ -22,7 +24,7 @@ import { judge } from '../auth/credential-cache.js';
 import { adminUiAccess, bodyText, guarded, newTokenId, refreshCookie, refreshExpiry, REFRESH_COOKIE, tokensReply, userJson, type AuthRouteDeps } from './auth-common.js';
 import { header, type Handler, type RequestContext } from './context.js';
 import { bearerToken, clientKey, isLoopback, parseCookies } from './credentials.js';
-import { authErrorReply, jsonReply, retryAfter, type Reply } from './reply.js';
+import { authErrorFromProtocol, authErrorReply, jsonReply, retryAfter, type Reply } from './reply.js';
 import { parseLoginBody, parseSetupBody } from './shapes.js';
 
 export type AuthRouteName = 'login' | 'refresh' | 'logout' | 'me' | 'setup' | 'status';
@@ -109,6 +111,12 @@ async function currentUser(deps: AuthRouteDeps, ctx: RequestContext): Promise<Us
   if (bearer.kind === 'none') return authErrorReply('unauthorized', 'missing Authorization: Bearer <access token> header');
   if (bearer.kind === 'malformed') return authErrorReply('unauthorized', bearer.message);
   const verified = deps.jwt.verify(bearer.token, 'access');
+  if (!verified.ok && verified.code === 'INVALID_CREDENTIALS' && deps.external !== undefined) {
+    const external = await deps.external.authenticate(bearer.token);
+    if (!external.ok) return external.code === 'UNAVAILABLE' ? authErrorFromProtocol(external) : authErrorReply('unauthorized', external.message);
+    const user = await deps.backend.getUser(external.caller.userId);
+    return user === undefined ? authErrorReply('unauthorized', 'token revoked: the user no longer exists') : { ...user, role: external.caller.role };
+  }
   if (!verified.ok) return authErrorReply('unauthorized', verified.message);
   const user = await deps.backend.getUser(verified.claims.sub);
   const admitted = judge(verified.claims, user && { role: user.role, version: user.credentialVersion });
