@@ -5,6 +5,7 @@
 // partitions is refused before anything is applied; ROLLBACK applies nothing; a retry with the
 // same Idempotency-Key answers the first result without applying anything again; malformed
 // forms are refused with INVALID_TRANSACTION.
+import { createClient, ServerError } from '@seqline/client/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { login, ok, sql, type Reply, type SqlBody } from './client.js';
 import { readChanges, expectChain } from './changes.js';
@@ -106,6 +107,21 @@ describe('BEGIN … COMMIT', () => {
 });
 
 describe('a failing statement', () => {
+  it('reaches the SDK as a ServerError naming the statement', async () => {
+    const client = createClient({ url: stack.url, auth: { user: 'alice', password: 'alice-pass-1' } });
+    try {
+      const failed = await client.query("BEGIN; INSERT INTO app.tickets (id, title) VALUES (20, 'twenty'); INSERT INTO app.tickets (id, title) VALUES (1, 'duplicate'); COMMIT").then(
+        () => expect.unreachable('the transaction committed'),
+        (err: unknown) => err,
+      );
+      expect(failed).toBeInstanceOf(ServerError);
+      expect(failed).toMatchObject({ code: 'SQL_EXECUTION_ERROR', status: 400, statementIndex: 2, statement: "INSERT INTO app.tickets (id, title) VALUES (1, 'duplicate')" });
+      expect(await ticketIds(alice)).not.toContain(20);
+    } finally {
+      client.close();
+    }
+  });
+
   it('rolls back the whole transaction, publishes nothing, and the answer names the statement', async () => {
     const before = (await changesOf('alice', 'tickets')).length;
     const reply = await sql(stack.url, alice, "SELECT 1; BEGIN; INSERT INTO app.tickets (id, title) VALUES (10, 'ten'); INSERT INTO app.tickets (id, title) VALUES (1, 'duplicate'); INSERT INTO app.tickets (id, title) VALUES (11, 'eleven'); COMMIT");

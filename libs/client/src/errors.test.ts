@@ -35,6 +35,17 @@ describe('HTTP failures', () => {
     expect({ code: error.code, status: error.status, message: error.message }).toEqual({ code, status, message: 'told by the server' });
   });
 
+  it("a transaction's failing statement is named by its index in the request and its text", async () => {
+    const statement = "INSERT INTO app.rooms (id, name) VALUES (1, 'lobby')";
+    const named = await failure({ status: 403, body: { status: 'error', results: [], took: 0, error: { code: 'PERMISSION_DENIED', message: 'denied', statement_index: 2, statement } } });
+    expect(named).toBeInstanceOf(ServerError);
+    expect({ code: named.code, statementIndex: (named as ServerError).statementIndex, statement: (named as ServerError).statement }).toEqual({ code: 'PERMISSION_DENIED', statementIndex: 2, statement });
+    const unnamed = (await failure(refusal(400, 'INVALID_SQL', 'no'))) as ServerError;
+    expect([unnamed.statementIndex, unnamed.statement]).toEqual([undefined, undefined]);
+    const garbled = (await failure({ status: 400, body: { status: 'error', results: [], took: 0, error: { code: 'INVALID_SQL', message: 'no', statement_index: -1, statement: 'x' } } })) as ServerError;
+    expect([garbled.statementIndex, garbled.statement]).toEqual([undefined, undefined]);
+  });
+
   it('a token still refused as expired after renewing it is an AuthError TOKEN_EXPIRED, 401', async () => {
     let calls = 0;
     const error = await failure(() => (calls++, refusal(401, 'TOKEN_EXPIRED', 'token expired')));

@@ -31,9 +31,29 @@ export class SeqlineError extends Error {
   }
 }
 
+/** The statement of a request the server named as the one that failed (a transaction's). */
+export interface FailedStatement {
+  /** Its index among the request's statements, from 0 (BEGIN counts). */
+  readonly statementIndex: number;
+  /** Its text. */
+  readonly statement?: string;
+}
+
 /** The server refused the request or the subscription; `code` says why. */
 export class ServerError extends SeqlineError {
   override name = 'ServerError';
+  /** The failing statement's index in the request, when the server named it (a transaction's statement). */
+  readonly statementIndex?: number;
+  /** The failing statement's text, when the server named it. */
+  readonly statement?: string;
+
+  constructor(code: string, message: string, status?: number, failed?: FailedStatement) {
+    super(code, message, status);
+    if (failed !== undefined) {
+      this.statementIndex = failed.statementIndex;
+      if (failed.statement !== undefined) this.statement = failed.statement;
+    }
+  }
 }
 
 /** The server refused the credentials (HTTP 401, or the WebSocket's `auth_error` / close 4001). */
@@ -72,8 +92,8 @@ export class ProtocolError extends SeqlineError {
 }
 
 /** The server's `{code, message}` as the matching class (an HTTP 401 is an AuthError). */
-export function serverError(code: string, message: string, status?: number): ServerError {
-  return status === 401 ? new AuthError(code, message, status) : new ServerError(code, message, status);
+export function serverError(code: string, message: string, status?: number, failed?: FailedStatement): ServerError {
+  return status === 401 ? new AuthError(code, message, status) : new ServerError(code, message, status, failed);
 }
 
 /** The request never got an answer: worth sending again later (with the same idempotency key). */

@@ -121,8 +121,9 @@ export function parseBody(text: string): Record<string, unknown> {
 export function errorFrom(status: number, body: Record<string, unknown>): SeqlineError {
   const e = body['error'];
   if (typeof e === 'object' && e !== null) {
-    const { code, message } = e as { code?: unknown; message?: unknown };
-    if (typeof code === 'string') return serverError(code, typeof message === 'string' ? message : `HTTP ${status}`, status);
+    const { code, message, statement_index: index, statement } = e as { code?: unknown; message?: unknown; statement_index?: unknown; statement?: unknown };
+    const failed = Number.isSafeInteger(index) && (index as number) >= 0 ? { statementIndex: index as number, ...(typeof statement === 'string' ? { statement } : {}) } : undefined;
+    if (typeof code === 'string') return serverError(code, typeof message === 'string' ? message : `HTTP ${status}`, status, failed);
   }
   if (typeof e === 'string') return serverError(e.toUpperCase(), typeof body['message'] === 'string' ? body['message'] : `HTTP ${status}`, status);
   return new ProtocolError(`HTTP ${status} without an error code`, status);

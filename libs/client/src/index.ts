@@ -17,7 +17,7 @@ export {
   type WebSocketLike,
 } from './client.js';
 export type { ChangeHandler, ConsumedChange, ConsumedRow, ConsumeOptions, Consumer } from './consume.js';
-export { AuthError, CLIENT_ERROR, ClosedError, NetworkError, ProtocolError, SeqlineError, ServerError, TimeoutError } from './errors.js';
+export { AuthError, CLIENT_ERROR, ClosedError, NetworkError, ProtocolError, SeqlineError, ServerError, TimeoutError, type FailedStatement } from './errors.js';
 export type { Auth, BigIntMode, FetchLike, SchemaEntry } from './http.js';
 /** The SQL API's body parsing and error mapping, for tools that call the HTTP API themselves (the CLI). */
 export { bearer, errorFrom, parseBody, postJson } from './http.js';
