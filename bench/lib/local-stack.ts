@@ -53,8 +53,8 @@ export async function runLocalStack(options: { env?: Record<string, string>; met
       SEQLINE_WRITE_PORT: String(ports.write),
       SEQLINE_GATEWAY_PORT: String(ports.gateway),
       SEQLINE_LOCAL_METRICS_PORT: String(metricsPort),
-      // No example dashboard or chat: the chat's relay polls the gateway 4 times a second, which
-      // cost the benchmarks about 15% of a core (storage, gateway, PostgreSQL) before this.
+      // No example dashboard or chat: the chat's relay (a change consumer now; it polled the
+      // gateway 4 times a second once, about 15% of a core) is work the benchmarks do not measure.
       SEQLINE_LOCAL_EXAMPLES: 'false',
       SEQLINE_QUERY_RATE: '1000000',
       SEQLINE_LOGIN_RATE: '100000',

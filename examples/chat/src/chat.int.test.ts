@@ -48,7 +48,7 @@ beforeAll(async () => {
   if (CHROMIUM === undefined) throw new Error("no Chromium: install Debian's chromium package (npm test does) or set SEQLINE_CHROMIUM to a Chromium or Chrome binary");
   stack = await startStack();
   await seedChat({ url: stack.url, admin: stack.admin, password: PASSWORD, relayPassword: RELAY_PASSWORD });
-  relay = startRelay({ url: stack.url, auth: { user: RELAY_USER, password: RELAY_PASSWORD }, intervalMs: 100 });
+  relay = startRelay({ url: stack.url, auth: { user: RELAY_USER, password: RELAY_PASSWORD }, waitMs: 1000 });
   dir = await mkdtemp(join(tmpdir(), 'seqline-chat-'));
   server = await serveDashboard({ dir: await buildChat(dir), gatewayUrl: stack.url, port: 0 });
   browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, chromiumSandbox: false });

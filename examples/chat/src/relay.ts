@@ -2,15 +2,18 @@
 // partitions) into every member's chat.messages partition, acting for each user with
 // `EXECUTE AS USER` (docs/protocol.md §3; the design is in schema.ts).
 //
-// A user's partition cannot be subscribed to by anyone else, so the relay polls: every
-// `intervalMs` it reads, for each member of a room, the outbox rows past the `_seq` it last saw
-// for them. Each message goes to each member under the message's id with the Idempotency-Key
-// `<id>:<member>`, so a retried delivery applies once; after a restart (cursors start again at
-// 0) an insert of an id the member has already is refused by the primary key and skipped.
+// It consumes the changes of chat.outbox, whoever wrote them, as a member of the consumer group
+// `chat-relay` (docs/protocol.md §2, "Change consumers"): a message reaches the relay once its
+// write commits, each author's in order, with no polling. Several relays split the authors
+// between them; a relay that stops or dies leaves what it had not acknowledged to the group,
+// and a restarted one goes on where the group left off. Delivery is at least once, so each
+// message goes to each member under the message's id with the Idempotency-Key `<id>:<member>`
+// (a redelivered message applies once), and an insert of an id the member has already (its key
+// expired) is refused by the primary key and skipped.
 // A message to a room its author is not a member of, or to no room, is dropped; a delivery the
-// gateway refuses (not a network failure) is reported and skipped, and so is a member whose
-// outbox it refuses to read (reported once until it can be read).
-import { createClient, SeqlineError, type Row } from '@seqline/client/node';
+// gateway refuses (not a network failure) is reported and skipped. Any other failure leaves the
+// message unacknowledged: it is handled again after a backoff, before its author's next ones.
+import { createClient, SeqlineError, type ConsumedChange } from '@seqline/client/node';
 import { ROOMS_SQL, roomOf, type Room } from './schema.js';
 import { read, write } from './sql.js';
 
@@ -18,8 +21,9 @@ export interface RelayOptions {
   readonly url: string;
   /** A `service` account (seed.ts RELAY_USER). */
   readonly auth: { readonly user: string; readonly password: string };
-  readonly intervalMs?: number;
-  /** A failed round (it is retried at the next); default: ignored. */
+  /** How long one fetch of the consumer waits for a message (and so how long `stop()` may take); default 10 s. */
+  readonly waitMs?: number;
+  /** A failure (a refused delivery, skipped; anything else, retried); default: ignored. */
   readonly onError?: (error: unknown) => void;
 }
 
@@ -29,20 +33,17 @@ export interface Relay {
   stop(): Promise<void>;
 }
 
+/** The consumer group of every relay. */
+export const RELAY_GROUP = 'chat-relay';
 const NAME = /^[A-Za-z0-9_]+$/;
 /** How the gateway words a primary-key conflict (relay.int.test.ts checks it). */
 export const DUPLICATE = /duplicate|already exists|unique/i;
-const BATCH = 200;
 
 export function startRelay(options: RelayOptions): Relay {
   const client = createClient({ url: options.url, auth: options.auth });
-  const cursors = new Map<string, bigint>();
-  /** Members whose outbox the gateway refused to read, reported already. */
-  const unreadable = new Set<string>();
-  const stopper = new AbortController();
   let delivered = 0;
 
-  const deliver = async (message: Row, author: string, room: Room): Promise<void> => {
+  const deliver = async (message: Readonly<Record<string, unknown>>, author: string, room: Room): Promise<void> => {
     for (const member of room.members.filter((m) => NAME.test(m))) {
       const insert = `EXECUTE AS USER '${member}' (INSERT INTO chat.messages (id, room_id, author, body) VALUES ($1, $2, $3, $4))`;
       try {
@@ -51,55 +52,36 @@ export function startRelay(options: RelayOptions): Relay {
       } catch (err) {
         if (err instanceof SeqlineError && DUPLICATE.test(err.message)) continue;
         // Refused for this member (no such user, say): reported and skipped, so it blocks nobody.
-        // Anything else (the gateway unreachable or failing): the round stops here and the next
-        // retries from the same cursor.
+        // Anything else (the gateway unreachable or failing) fails the handler: the message is
+        // handled again, and the members served already get it once (the idempotency key).
         if (!refused(err)) throw err;
         options.onError?.(err);
       }
     }
   };
 
-  const round = async (): Promise<void> => {
+  /** An author's write to their outbox: each message inserted goes to the members of its room. */
+  const relay = async (change: ConsumedChange): Promise<void> => {
+    const messages = change.rows.flatMap((row) => (row.kind === 'insert' && row.new !== undefined ? [row.new] : []));
+    if (messages.length === 0) return;
     const rooms = new Map((await read(client, ROOMS_SQL)).map((row) => [String(row['id']), roomOf(row)]));
-    const users = new Set([...rooms.values()].flatMap((r) => r.members.filter((m) => NAME.test(m))));
-    for (const user of users) {
-      const after = cursors.get(user) ?? 0n;
-      let rows: Row[];
-      try {
-        rows = await read(client, `EXECUTE AS USER '${user}' (SELECT id, room_id, body, _seq FROM chat.outbox WHERE _seq > ${after} ORDER BY _seq LIMIT ${BATCH})`);
-        unreadable.delete(user);
-      } catch (err) {
-        // A member the relay may not act for (not a user, say) must not hold up the others: it
-        // is skipped, tried again each round, and reported once until it can be read.
-        if (!refused(err)) throw err;
-        if (!unreadable.has(user)) options.onError?.(err);
-        unreadable.add(user);
-        continue;
-      }
-      for (const row of rows) {
-        const room = rooms.get(String(row['room_id']));
-        if (room !== undefined && room.members.includes(user)) await deliver(row, user, room);
-        cursors.set(user, BigInt(row['_seq'] as bigint));
-      }
+    for (const message of messages) {
+      const room = rooms.get(String(message['room_id']));
+      if (room !== undefined && room.members.includes(change.owner)) await deliver(message, change.owner, room);
     }
   };
 
-  const loop = (async () => {
-    while (!stopper.signal.aborted) {
-      try {
-        await round();
-      } catch (err) {
-        if (!stopper.signal.aborted) options.onError?.(err);
-      }
-      await sleep(options.intervalMs ?? 250, stopper.signal);
-    }
-  })();
+  const consumer = client.consume('chat.outbox', RELAY_GROUP, relay, {
+    start: 'earliest',
+    ...(options.waitMs === undefined ? {} : { waitMs: options.waitMs }),
+    onError: (err) => options.onError?.(err),
+  });
+  consumer.done.catch((err: unknown) => options.onError?.(err)); // refused for good (a role, say)
 
   return {
     delivered: () => delivered,
     stop: async () => {
-      stopper.abort();
-      await loop;
+      await consumer.stop();
       client.close();
     },
   };
@@ -109,16 +91,4 @@ export function startRelay(options: RelayOptions): Relay {
 function refused(err: unknown): boolean {
   const status = err instanceof SeqlineError ? err.status : undefined;
   return status !== undefined && status >= 400 && status < 500 && status !== 429;
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const done = (): void => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done);
-  });
 }

@@ -11,7 +11,7 @@
 //   chat.messages  USER            each member's copy of every message of their rooms, written by
 //                                  the relay; private: nobody outside the room can read it
 //
-// The relay (relay.ts, a `service` account) reads each member's new outbox rows and copies
+// The relay (relay.ts, a `service` account) consumes every new outbox row and copies
 // each into the partition of every member of its room, author included, under the message's
 // id (a primary key), so a message is delivered once however often it is relayed.
 export const NAMESPACE_DDL = 'CREATE NAMESPACE IF NOT EXISTS chat';

@@ -30,7 +30,8 @@ export async function startChat(options: LocalChatOptions): Promise<LocalChat> {
     (err: unknown) => (err instanceof Error ? err.message : String(err)),
   );
   const [seedError, dir] = await Promise.all([seeding, buildChat(options.outDir)]);
-  const relay = seedError === undefined ? startRelay({ url: options.gatewayUrl, auth: { user: RELAY_USER, password: options.relayPassword } }) : undefined;
+  // A fetch waits at most 2 s for a message, so stopping the stack waits no longer for the relay.
+  const relay = seedError === undefined ? startRelay({ url: options.gatewayUrl, auth: { user: RELAY_USER, password: options.relayPassword }, waitMs: 2000 }) : undefined;
   const server = await serveDashboard({ dir, gatewayUrl: options.gatewayUrl, port: options.port });
   return { server, relay, users: DEMO_USERS, seedError };
 }

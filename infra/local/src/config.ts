@@ -22,7 +22,7 @@ export const localStackSchema = {
   metricsPort: port({ env: 'SEQLINE_LOCAL_METRICS_PORT', default: 9461, description: 'first of the four ops ports (/metrics, /health) of sequencer, storage, write and gateway, in that order (0 = any free port for each)' }),
   dashboardPort: port({ env: 'SEQLINE_DASHBOARD_PORT', default: 8081, description: 'port of the example support dashboard (examples/dashboard; 0 = any free port)' }),
   chatPort: port({ env: 'SEQLINE_CHAT_PORT', default: 8082, description: 'port of the example chat (examples/chat; 0 = any free port)' }),
-  examples: bool({ env: 'SEQLINE_LOCAL_EXAMPLES', default: true, description: 'serve the example support dashboard and chat, with their demo data; the chat\'s relay reads the gateway 4 times a second, so benchmarks turn them off' }),
+  examples: bool({ env: 'SEQLINE_LOCAL_EXAMPLES', default: true, description: 'serve the example support dashboard and chat, with their demo data; the chat\'s relay consumes its outbox changes and the demo data adds tables, so benchmarks turn them off' }),
   adminUser: str({ env: 'SEQLINE_ADMIN_USER', default: 'admin', description: 'the first DBA, created at start if no DBA exists' }),
   adminPassword: optionalStr({ env: 'SEQLINE_ADMIN_PASSWORD', description: 'its password (generated into <data dir>/secrets.json when unset)', secret: true }),
 } as const;
