@@ -246,11 +246,11 @@ export class LiveSubscription implements TailListener {
    * tombstones were purged). Docs: docs/architecture.md §4 step 5.
    */
   async #resume(from: bigint): Promise<void> {
-    const history = await this.#d.history(from, this.#d.resumeReads ?? RESUME_DIRECT_READS);
+    const reads = this.#d.resumeReads ?? RESUME_DIRECT_READS;
+    const history = await this.#d.history(from, reads);
     if (history.covered) {
       this.#d.metrics?.catchUps.history.inc();
       this.#lastSeq = from;
-      const reads = this.#d.resumeReads ?? RESUME_DIRECT_READS;
       if (history.changes.length <= reads) {
         // A few changes (a walk's, at most its reads): handed to the socket at once, in order,
         // so they leave with the ack in one write.

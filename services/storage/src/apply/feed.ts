@@ -132,7 +132,12 @@ export class ShardFeeds {
     // two missed heartbeats and pulls again; with the 30 s default the shard stalls that long.
     // A consumer or stream that is gone ends the loop instead of being waited for in silence.
     const messages = await consumer.consume({ max_messages: Math.max(100, this.#deps.batch * 2), expires: PULL_EXPIRES_MS, abort_on_missing_resource: true });
-    this.#deps.state.signal.addEventListener('abort', () => void messages.close(), { once: true });
+    // Closed when the service stops; a consumer recreated after lost deliveries removes the
+    // listener of the one it replaces (closed by then), so they do not pile up.
+    const signal = this.#deps.state.signal;
+    const close = (): void => void messages.close();
+    signal.addEventListener('abort', close, { once: true });
+    void messages.closed().then(() => signal.removeEventListener('abort', close), () => signal.removeEventListener('abort', close));
     return messages;
   }
 
