@@ -2,7 +2,8 @@
 // under SEQLINE_DATA_DIR (kept between runs), then every service, bundled to plain JavaScript
 // first (service-bundle.ts) and each reported healthy; SIGINT (Ctrl-C) or SIGTERM stops the
 // services (they drain), then PostgreSQL, then NATS, and so does the loss of the process that
-// started us (its parent process changes). `--cluster`: three NATS nodes in one JetStream
+// started us (its parent process changes). A service that exits meanwhile is started again
+// (supervise). `--cluster`: three NATS nodes in one JetStream
 // cluster (data in <data dir>/nats-cluster), services given every node's URL and
 // SEQLINE_NATS_REPLICAS=3.
 import { mkdirSync } from 'node:fs';
@@ -82,6 +83,53 @@ setInterval(() => {
   if (process.ppid !== parentPid) void stopAll(0);
 }, 500).unref();
 
+/** How to start a service again and when it is back. */
+interface Supervised {
+  readonly start: () => ServiceProcess;
+  readonly ready: (service: ServiceProcess) => Promise<void>;
+}
+
+/**
+ * A service that exits while the stack runs is started again on its ports, as compose's
+ * `restart: unless-stopped` or Kubernetes would (a sequencer that lost its worker-id lease stops
+ * by design), after 1 s, doubling up to 30 s. More than RESTARTS.max exits of one service within
+ * RESTARTS.windowMs is a fault to look at, not to hide: the stack stops then, with exit code 1.
+ */
+const RESTARTS = { max: 5, windowMs: 10 * 60_000, firstDelayMs: 1000, maxDelayMs: 30_000 };
+
+function supervise(entry: Supervised, index: number): void {
+  const exits: number[] = [];
+  const watch = (service: ServiceProcess): void => {
+    void service.exited.then(async (code) => {
+      if (stopping) return;
+      await service.stop(); // it has exited: this closes its log
+      const now = Date.now();
+      while (exits.length > 0 && now - exits[0]! > RESTARTS.windowMs) exits.shift();
+      if (exits.length >= RESTARTS.max) {
+        console.error(`${service.name} exited unexpectedly (code ${code}), ${RESTARTS.max + 1} times within ${RESTARTS.windowMs / 60_000} min; stopping the stack; see ${service.logFile}`);
+        void stopAll(1);
+        return;
+      }
+      exits.push(now);
+      const delayMs = Math.min(RESTARTS.firstDelayMs * 2 ** (exits.length - 1), RESTARTS.maxDelayMs);
+      console.error(`${service.name} exited unexpectedly (code ${code}); starting it again in ${delayMs / 1000} s (restart ${exits.length} of at most ${RESTARTS.max} within ${RESTARTS.windowMs / 60_000} min); see ${service.logFile}`);
+      await new Promise((resolve) => setTimeout(resolve, delayMs));
+      if (stopping) return;
+      const next = entry.start();
+      services[index] = next;
+      watch(next);
+      try {
+        await entry.ready(next);
+        console.log(`${next.name} healthy again`);
+      } catch (err) {
+        // Exited again (its exit is handled above), or not healthy in time (left running: its log says why).
+        if (!stopping) console.error(`${next.name} not healthy after its restart: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`);
+      }
+    });
+  };
+  watch(services[index]!);
+}
+
 const line = (name: string, where: string, state: string): void => console.log(`  ${name.padEnd(11)} ${where.padEnd(46)} ${state}`);
 
 try {
@@ -151,22 +199,33 @@ try {
   // Each service's ops port (/metrics, /health): consecutive from SEQLINE_LOCAL_METRICS_PORT, or any free one with 0.
   const opsPort = (i: number): number => (config.metricsPort === 0 ? 0 : config.metricsPort + i);
   const metricsUrls: string[] = [];
+  const url = `http://127.0.0.1:${config.gatewayPort}`;
+  const supervised: Supervised[] = [];
   for (const [i, [name, port]] of ([
     ['sequencer', config.sequencerPort],
     ['storage', config.storagePort],
     ['write', config.writePort],
   ] as const).entries()) {
-    const service = spawnService(root, name, bundleFile(serviceDir(name)), { ...env, SEQLINE_METRICS_PORT: String(opsPort(i)) }, logDir);
+    const entry: Supervised = {
+      start: () => spawnService(root, name, bundleFile(serviceDir(name)), { ...env, SEQLINE_METRICS_PORT: String(opsPort(i)) }, logDir),
+      ready: (service) => waitForGrpcHealth(`127.0.0.1:${port}`, service),
+    };
+    const service = entry.start();
     services.push(service);
-    await waitForGrpcHealth(`127.0.0.1:${port}`, service);
+    supervised.push(entry);
+    await entry.ready(service);
     line(name, `127.0.0.1:${port} (gRPC)`, 'healthy');
     if (opsPort(i) !== 0) metricsUrls.push(`http://127.0.0.1:${opsPort(i)}/metrics`);
   }
-  const gateway = spawnService(root, 'gateway', bundleFile(serviceDir('gateway')), { ...env, SEQLINE_METRICS_PORT: String(opsPort(3)) }, logDir);
+  const gatewayEntry: Supervised = {
+    start: () => spawnService(root, 'gateway', bundleFile(serviceDir('gateway')), { ...env, SEQLINE_METRICS_PORT: String(opsPort(3)) }, logDir),
+    ready: (service) => waitForHttpHealth(`${url}/health`, service),
+  };
+  const gateway = gatewayEntry.start();
   if (opsPort(3) !== 0) metricsUrls.push(`http://127.0.0.1:${opsPort(3)}/metrics`);
   services.push(gateway);
-  const url = `http://127.0.0.1:${config.gatewayPort}`;
-  await waitForHttpHealth(`${url}/health`, gateway);
+  supervised.push(gatewayEntry);
+  await gatewayEntry.ready(gateway);
   line('gateway', `${url} (HTTP; WebSocket ws://127.0.0.1:${config.gatewayPort}/v1/ws)`, 'healthy');
   if (config.examples) {
     dashboard = await startDashboard({ gatewayUrl: url, admin: { user: config.adminUser, password: adminPassword }, agentPassword: secrets.demoPassword, port: config.dashboardPort, outDir: join(dataDir, 'dashboard') });
@@ -181,13 +240,7 @@ try {
   if (chat !== undefined) console.log(`  chat: ${chat.server.url}   sign in as ${chat.users.join(', ')}, password: ${secrets.demoPassword}`);
   if (metricsUrls.length > 0) console.log(`  metrics: ${metricsUrls.join(' ')}`);
   console.log(`  logs: ${logDir}; Ctrl-C stops the stack.`);
-  for (const s of services) {
-    void s.exited.then((code) => {
-      if (stopping) return;
-      console.error(`${s.name} exited unexpectedly (code ${code}); see ${s.logFile}`);
-      void stopAll(1);
-    });
-  }
+  supervised.forEach((entry, i) => supervise(entry, i));
 } catch (err) {
   console.error(`start failed: ${err instanceof Error ? err.message : String(err)}`);
   await stopAll(1);

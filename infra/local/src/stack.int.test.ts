@@ -183,7 +183,7 @@ const alive = (pid: number): boolean => {
 };
 
 describe('npm start (infra/local)', () => {
-  it('brings up NATS, PostgreSQL and the sequencer, reports them healthy, and stops cleanly on Ctrl-C; data survives a restart', async () => {
+  it('brings up NATS, PostgreSQL and the sequencer, reports them healthy, starts a service that died again, and stops cleanly on Ctrl-C; data survives a restart', async () => {
     const dataDir = await mkdtemp(join(tmpdir(), 'seqline-stack-'));
     dirs.push(dataDir);
     await chmod(dataDir, 0o755); // like a checkout: PostgreSQL runs as another OS user when we are root
@@ -218,6 +218,31 @@ describe('npm start (infra/local)', () => {
     expect(created.status).toBe(200);
     await expectDashboard(text, ports);
     await expectChat(text, ports);
+
+    // A service that dies is started again on its ports, as compose or Kubernetes would.
+    const sequencers = descendants(first.pid).filter((p) => p.command.includes('services/sequencer/dist/main.js'));
+    expect(sequencers).toHaveLength(1);
+    process.kill(sequencers[0]!.pid, 'SIGKILL');
+    await vi.waitFor(() => expect(first.output()).toContain('sequencer healthy again\n'), { timeout: 60_000, interval: 100 });
+    expect(first.output()).toContain('sequencer exited unexpectedly (code null); starting it again in 1 s (restart 1 of at most 5 within 10 min)');
+    const restarted = descendants(first.pid).filter((p) => p.command.includes('services/sequencer/dist/main.js'));
+    expect(restarted.map((p) => p.pid)).not.toContain(sequencers[0]!.pid);
+    expect(restarted).toHaveLength(1);
+    // Writes take their _seq from it again (the write service reconnects; the key makes a retry apply once).
+    await expect
+      .poll(
+        async () =>
+          (
+            await fetch(`http://127.0.0.1:${ports.gateway}/v1/api/sql`, {
+              method: 'POST',
+              headers: { 'content-type': 'application/json', authorization: `Bearer ${token}`, 'idempotency-key': 'after-the-restart' },
+              body: JSON.stringify({ sql: "INSERT INTO demo.notes (id, body) VALUES (2, 'after the restart')" }),
+            })
+          ).status,
+        { timeout: 30_000, interval: 500 },
+      )
+      .toBe(200);
+
     const secrets = JSON.parse(await readFile(join(dataDir, 'secrets.json'), 'utf8')) as { postgresPassword: string };
     expect(secrets.postgresPassword).toMatch(/^[A-Za-z0-9_-]{24}$/);
 
@@ -236,7 +261,7 @@ describe('npm start (infra/local)', () => {
     expect(alive(Number(pids))).toBe(false);
 
     const second = await runStack(dataDir, ports);
-    expect(await selectRows(ports.gateway, user!, password!, 'SELECT id, body FROM demo.notes')).toEqual([[1, 'kept']]);
+    expect(await selectRows(ports.gateway, user!, password!, 'SELECT id, body FROM demo.notes ORDER BY id')).toEqual([[1, 'kept'], [2, 'after the restart']]);
     const again = postgres(`postgres://postgres:${secrets.postgresPassword}@127.0.0.1:${ports.pg}/postgres`, { max: 1 });
     expect(await again`select v from kept`).toEqual([{ v: 42 }]);
     await again.end();
