@@ -45,7 +45,7 @@ const snap = (rows: number[], boundary: bigint, hasMore = false, batchNum = 0): 
   rowsJson: JSON.stringify(rows.map((id) => ({ id, v: `v${id}`, _seq: String(id) }))),
 });
 
-function harness(options: Partial<SubscriptionOptions>, sources: { history?: (after: bigint, directReads?: number) => History; head?: bigint; snapshot?: storagePb.SnapshotBatch[]; catchUp?: storagePb.CatchUpBatch[]; maxBuffer?: number; onSnapshotBatch?: () => void; sql?: string; filterBudget?: number; id?: string; shape?: string; window?: (rows: number) => { boundary: bigint; read: WindowRead } }) {
+function harness(options: Partial<SubscriptionOptions>, sources: { history?: (after: bigint, directReads?: number) => History; head?: bigint | (() => bigint | undefined); repairRetryMs?: number; snapshot?: storagePb.SnapshotBatch[]; catchUp?: storagePb.CatchUpBatch[]; maxBuffer?: number; onSnapshotBatch?: () => void; sql?: string; filterBudget?: number; id?: string; shape?: string; window?: (rows: number) => { boundary: bigint; read: WindowRead } }) {
   let listener: TailListener | undefined;
   const events: LiveEvent[] = [];
   const historyCalls: bigint[] = [];
@@ -72,7 +72,8 @@ function harness(options: Partial<SubscriptionOptions>, sources: { history?: (af
         historyReads.push(directReads);
         return Promise.resolve(sources.history?.(after, directReads) ?? { changes: [], covered: true });
       },
-      head: () => Promise.resolve(sources.head),
+      head: () => Promise.resolve(typeof sources.head === 'function' ? sources.head() : sources.head),
+      ...(sources.repairRetryMs === undefined ? {} : { repairRetryMs: sources.repairRetryMs }),
       window: (rows) => (sources.window === undefined ? Promise.reject(new Error('not a window')) : Promise.resolve(sources.window(rows))),
       snapshot: () => {
         const all = sources.snapshot ?? [snap([], 0n)];
@@ -233,14 +234,39 @@ describe('LiveSubscription', () => {
   it('ends with SUBSCRIPTION_FAILED, and does not crash the gateway, when the history read of a repair fails', async () => {
     // Regression (found by the fault campaign): a rejected repair was an unhandled rejection,
     // which ends a Node process: one NATS timeout during a gap repair took the gateway down.
-    const h = harness({}, { history: () => { throw new Error('timeout'); }, snapshot: [snap([], 20n)] });
+    const h = harness({}, { history: () => { throw new Error('timeout'); }, snapshot: [snap([], 20n)], repairRetryMs: 300 });
     await h.sub.start();
-    h.push(insert(22n, 21n, 2)); // 21 was lost: the repair reads history, which fails
+    h.push(insert(22n, 21n, 2)); // 21 was lost: the repair reads history, which fails past its retries
     await expect.poll(() => h.events.filter((e) => e.type === 'error')).toEqual([
       { type: 'error', subscription_id: 's', code: 'SUBSCRIPTION_FAILED', message: 'the subscription lost a change and could not read it again; subscribe again to resume' },
     ]);
     h.push(insert(23n, 22n, 3)); // stopped: nothing more is delivered
     expect(h.changeSummary()).toEqual([]);
+  });
+
+  it('tries a failing repair again while NATS heals: a gap, then a reconnect, each delivered in order once the reads answer', async () => {
+    let failing = 2;
+    const log = [insert(21n, 20n, 1), insert(22n, 21n, 2), insert(23n, 22n, 3)];
+    const history = (after: bigint): History => {
+      if (failing-- > 0) throw new Error('timeout'); // a leader election: the reads fail, then answer
+      return { changes: log.filter((c) => c.seq > after), covered: true };
+    };
+    let head: bigint | undefined;
+    const h = harness({}, { history, head: () => { if (head === undefined) throw new Error('timeout'); return head; }, snapshot: [snap([], 20n)] });
+    await h.sub.start();
+    h.push(insert(22n, 21n, 2)); // 21 was lost; two reads fail before one answers
+    h.push(insert(23n, 22n, 3));
+    await expect.poll(() => h.changeSummary(), { timeout: 5000 }).toEqual(['insert 1', 'insert 2', 'insert 3']);
+    expect(h.historyCalls).toEqual([20n, 20n, 20n]);
+    // A reconnect whose head read fails at first, then shows 24 and 25, published meanwhile.
+    log.push(insert(24n, 23n, 4), insert(25n, 24n, 5));
+    h.reconnect();
+    setTimeout(() => (head = 25n), 300);
+    failing = 1;
+    await expect.poll(() => h.changeSummary(), { timeout: 5000 }).toEqual(['insert 1', 'insert 2', 'insert 3', 'insert 4', 'insert 5']);
+    h.push(insert(26n, 25n, 6)); // live again
+    await expect.poll(() => h.changeSummary()).toEqual(['insert 1', 'insert 2', 'insert 3', 'insert 4', 'insert 5', 'insert 6']);
+    expect(h.events.filter((e) => e.type === 'error')).toEqual([]);
   });
 
   it('starts a live-only subscription at the log’s newest change, so even the first live change is repaired if lost', async () => {

@@ -106,6 +106,8 @@ export interface SubscriptionDeps {
    * before it reads with a consumer (history.ts).
    */
   readonly resumeReads?: number;
+  /** How long a failing repair is tried again before the subscription ends (default REPAIR_RETRY_MS). */
+  readonly repairRetryMs?: number;
   /** Deliveries and catch-ups are counted here. */
   readonly metrics?: GatewayMetrics;
 }
@@ -117,6 +119,13 @@ export const DEFAULT_FILTER_BUDGET = 10_000_000;
  * 30 (docs/architecture.md §4 step 5; bench/README.md, live, resume, has the figures).
  */
 export const RESUME_DIRECT_READS = 32;
+/**
+ * A repair whose reads fail (JetStream electing leaders after a NATS node was lost, a node
+ * restarting) is tried again, 200 ms doubling to 2 s apart, for this long before the
+ * subscription ends with SUBSCRIPTION_FAILED: a fault NATS heals from in seconds should not
+ * make every client resubscribe.
+ */
+export const REPAIR_RETRY_MS = 20_000;
 
 const TRACER = tracer('gateway');
 /** The start of every subscription's chains of repairs and window changes (one shared promise, not one each). */
@@ -152,6 +161,8 @@ export class LiveSubscription implements TailListener {
   #lastSeq: bigint | undefined;
   /** True once the subscription delivers live changes as they come. */
   #live = false;
+  /** A repair took the subscription out of live and has not brought it back yet (a retry goes on with it). */
+  #healing = false;
   #stopped = false;
   #nextBatch: (() => void) | undefined;
   /** Gap repairs run one after another. */
@@ -461,7 +472,16 @@ export class LiveSubscription implements TailListener {
       const first = buffered[0];
       const gap = this.#lastSeq !== undefined && (this.#overflowed || (first !== undefined && first.prevSeq !== this.#lastSeq));
       this.#overflowed = false;
-      if (gap) await this.#fillFromHistory();
+      if (gap) {
+        try {
+          await this.#fillFromHistory();
+        } catch (err) {
+          // Kept for the next try: the changes held, and the gap (the fill delivered in order up to where it failed).
+          this.#buffer = [...buffered, ...this.#buffer];
+          this.#overflowed = true;
+          throw err;
+        }
+      }
       for (const change of buffered) {
         if (this.#stopped) return;
         if (this.#lastSeq !== undefined && change.seq <= this.#lastSeq) continue;
@@ -475,6 +495,7 @@ export class LiveSubscription implements TailListener {
       }
       if (this.#buffer.length === 0 && !this.#overflowed) {
         this.#live = true;
+        this.#healing = false;
         return;
       }
     }
@@ -508,11 +529,14 @@ export class LiveSubscription implements TailListener {
    * subscription still catching up checks the chain itself when it goes live.)
    */
   async #checkHead(): Promise<void> {
-    if (this.#stopped || !this.#live) return;
+    if (this.#stopped) return;
+    if (this.#healing) return this.#goLive(); // a retry of a repair that failed part-way
+    if (!this.#live) return;
     const head = await this.#d.head();
     if (head === undefined || !this.#live || head <= (this.#lastSeq ?? 0n)) return;
     this.#lastSeq ??= 0n;
     this.#live = false;
+    this.#healing = true;
     this.#overflowed = true;
     await this.#goLive();
   }
@@ -532,6 +556,7 @@ export class LiveSubscription implements TailListener {
     if (this.#lastSeq !== undefined && change.prevSeq !== this.#lastSeq) {
       // A lost delivery: buffer from here and repair from history, in order.
       this.#live = false;
+      this.#healing = true;
       this.#buffer.push(change);
       this.#repair(() => this.#goLive());
       return;
@@ -546,9 +571,22 @@ export class LiveSubscription implements TailListener {
    * and the failure never escapes as an unhandled rejection (which would end the process).
    */
   #repair(step: () => Promise<void>): void {
-    this.#repairs = this.#repairs.then(step).catch(() => {
+    this.#repairs = this.#repairs.then(() => this.#retrying(step)).catch(() => {
       void this.#end('SUBSCRIPTION_FAILED', 'the subscription lost a change and could not read it again; subscribe again to resume').catch(() => {});
     });
+  }
+
+  /** Runs a repair step, again after a failure while REPAIR_RETRY_MS has not passed (each step leaves its state whole when it fails). */
+  async #retrying(step: () => Promise<void>): Promise<void> {
+    const deadline = Date.now() + (this.#d.repairRetryMs ?? REPAIR_RETRY_MS);
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await step();
+      } catch (err) {
+        if (this.#stopped || Date.now() >= deadline) throw err;
+        await new Promise((resolve) => setTimeout(resolve, Math.min(200 * 2 ** attempt, 2000)));
+      }
+    }
   }
 
   #deliver(change: busPb.Change, atLeast = 0n): Promise<void> {
