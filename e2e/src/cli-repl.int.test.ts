@@ -3,32 +3,25 @@
 // --format csv and json, and the REPL in a pseudo-terminal (prompts, multi-line input, Tab
 // completion of keywords, tables and columns, \dt and \d, Ctrl-C, history kept in a private
 // file, Ctrl-D).
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { login, ok } from './client.js';
-import { seqline, startCli } from './seqline-cli.js';
-import { startStack, type Stack } from './stack.js';
-import { ticketsFixture } from './tickets.js';
+import { ok } from './client.js';
+import { ALICE, seqline, startCli, startCliStack, WAIT, type CliStack } from './seqline-cli.js';
+import type { Stack } from './stack.js';
 
-const ALICE = { SEQLINE_USER: 'alice', SEQLINE_PASSWORD: 'alice-pass-1' };
-const WAIT = { timeout: 30_000, interval: 50 };
-
+let fixture: CliStack | undefined;
 let stack: Stack;
 let alice: string;
 let home: string;
 
 beforeAll(async () => {
-  stack = await startStack();
-  await ticketsFixture(stack);
-  alice = await login(stack.url, 'alice', 'alice-pass-1');
-  home = await mkdtemp(join(tmpdir(), 'seqline-repl-'));
+  fixture = await startCliStack('seqline-repl-');
+  ({ stack, alice, home } = fixture);
 });
 
 afterAll(async () => {
-  await stack?.[Symbol.asyncDispose]();
-  if (home !== undefined) await rm(home, { recursive: true, force: true });
+  await fixture?.[Symbol.asyncDispose]();
 });
 
 const env = (): Record<string, string> => ({ ...ALICE, SEQLINE_URL: stack.url });

@@ -4,33 +4,26 @@
 // login saves a session (0600, no password); sql prints exact tables and JSON; live prints a
 // change made by another process as it arrives, and after the network drops (a TCP proxy the
 // test cuts) resumes with what happened meanwhile, nothing missed or repeated.
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { login, ok } from './client.js';
-import { seqline as runCli, startCli, type Cli } from './seqline-cli.js';
-import { startStack, type Stack } from './stack.js';
-import { ticketsFixture } from './tickets.js';
+import { ok } from './client.js';
+import { ALICE, seqline as runCli, startCli, startCliStack, WAIT, type Cli, type CliStack } from './seqline-cli.js';
+import type { Stack } from './stack.js';
 
-const ALICE = { SEQLINE_USER: 'alice', SEQLINE_PASSWORD: 'alice-pass-1' };
-const WAIT = { timeout: 30_000, interval: 50 };
-
+let fixture: CliStack | undefined;
 let stack: Stack;
 let alice: string;
 let home: string;
 
 beforeAll(async () => {
-  stack = await startStack();
-  await ticketsFixture(stack);
-  alice = await login(stack.url, 'alice', 'alice-pass-1');
-  home = await mkdtemp(join(tmpdir(), 'seqline-cli-'));
+  fixture = await startCliStack('seqline-cli-');
+  ({ stack, alice, home } = fixture);
 });
 
 afterAll(async () => {
-  await stack?.[Symbol.asyncDispose]();
-  if (home !== undefined) await rm(home, { recursive: true, force: true });
+  await fixture?.[Symbol.asyncDispose]();
 });
 
 /** `seqline …` with a scratch config dir and only the env given (seqline-cli.ts). */

@@ -4,7 +4,12 @@
 // With `terminal`, it runs inside a pseudo-terminal (util-linux `script`, 200 columns), so stdin
 // and stdout are a TTY as in an interactive shell; what the terminal shows comes back on stdout.
 import { spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
+import { login } from './client.js';
+import { startStack, type Stack } from './stack.js';
+import { ticketsFixture } from './tickets.js';
 
 const MAIN = resolve(import.meta.dirname, '../../libs/cli/src/main.ts');
 const NODE_ARGS = ['--conditions=@seqline/source', '--import', import.meta.resolve('tsx'), MAIN];
@@ -18,6 +23,33 @@ export interface Cli extends AsyncDisposable {
   write(text: string): void;
   /** Closes its stdin. */
   end(): void;
+}
+
+/** The CLI tests' user (tickets.ts) as the CLI reads it from the environment, and their polling. */
+export const ALICE = { SEQLINE_USER: 'alice', SEQLINE_PASSWORD: 'alice-pass-1' } as const;
+export const WAIT = { timeout: 30_000, interval: 50 } as const;
+
+/** A stack with the tickets fixture, alice's token, and a scratch home for `seqline` (removed with the stack). */
+export interface CliStack extends AsyncDisposable {
+  readonly stack: Stack;
+  readonly alice: string;
+  readonly home: string;
+}
+
+export async function startCliStack(homePrefix: string): Promise<CliStack> {
+  const stack = await startStack();
+  await ticketsFixture(stack);
+  const alice = await login(stack.url, ALICE.SEQLINE_USER, ALICE.SEQLINE_PASSWORD);
+  const home = await mkdtemp(join(tmpdir(), homePrefix));
+  return {
+    stack,
+    alice,
+    home,
+    async [Symbol.asyncDispose]() {
+      await stack[Symbol.asyncDispose]();
+      await rm(home, { recursive: true, force: true });
+    },
+  };
 }
 
 export interface CliOptions {
