@@ -8,7 +8,7 @@ export { ensureBucket, ensureReplicas, waitForStreamLeader } from './kv.js';
 export type { BucketOptions } from './kv.js';
 export { natsReplicasField } from './config.js';
 export type { StreamKind, StreamLimits } from './streams.js';
-export { lastChange, recentChange } from './changes.js';
+export { lastChange } from './changes.js';
 export { decodeResults, RESULT_BATCH_TOKEN, resultMessages } from './results.js';
 export type { AddressedResult } from './results.js';
 export { JsPublisher, PublishError } from './publisher.js';

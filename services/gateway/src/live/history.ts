@@ -13,7 +13,7 @@
 // delete. Past the budget it reads with the consumer as above.
 import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { recentChange } from '@seqline/bus';
+import { lastChange } from '@seqline/bus';
 import { busPb } from '@seqline/proto';
 import { seqIdTimestampMs, type SeqId } from '@seqline/seq';
 
@@ -53,11 +53,13 @@ function managerFor(nc: NatsConnection): Promise<JetStreamManager> {
 
 /**
  * The `_seq` of the subject's newest change in the stream; undefined when the stream holds none.
- * Read by a direct get (recentChange): a burst of subscribes does not queue ahead of the
- * consumers that carry the writes.
+ * Read from the stream's leader (lastChange), not by a direct get: any replica answers a direct
+ * get, and one catching up after a restart answers an older change, with which a reconnect's
+ * check would skip a repair (a change lost on the live tail would then wait for the subject's
+ * next change).
  */
 export async function lastChangeSeq(nc: NatsConnection, stream: string, subject: string): Promise<bigint | undefined> {
-  return (await recentChange(await managerFor(nc), stream, subject))?.change.seq;
+  return (await lastChange(await managerFor(nc), stream, subject))?.change.seq;
 }
 
 /**
@@ -80,7 +82,7 @@ const PULL_MESSAGES = 100;
 
 export async function readHistory(nc: NatsConnection, stream: string, subject: string, after: bigint, options: HistoryOptions): Promise<History> {
   const jsm = await managerFor(nc);
-  const found = await recentChange(jsm, stream, subject);
+  const found = await lastChange(jsm, stream, subject);
   const last = found === undefined ? undefined : { seq: found.streamSeq, change: found.change };
   if (last === undefined) return { changes: [], covered: false }; // never written, or all of it dropped
   if (last.change.seq <= after) return { changes: [], covered: true };
